@@ -1,0 +1,40 @@
+//! eddy-core: the event loop and task system of eddy.
+//!
+//! **What it is for.** A single-threaded event loop in the style of
+//! Python's asyncio: [`spawn`] tasks (no `Send` bound), await their
+//! [`JoinHandle`]s, cancel them, schedule plain callbacks with
+//! [`call_soon`], and reach the loop from other threads through a
+//! [`Handle`]. The loop blocks on a [`park::Park`] driver when it has
+//! nothing to run; debug mode reports slow polls and a blocked loop.
+//!
+//! **What it is not for.** Timers, sockets, processes and signals live in
+//! `eddy-time` and `eddy-io`, which plug in as `Park` drivers; locks and
+//! queues live in `eddy-sync`; blocking work goes to `eddy-blocking`. Most
+//! programs use the facade crate `eddy`, which wires all of them.
+//!
+//! # Example
+//!
+//! ```
+//! let total = eddy_core::run(async {
+//!     let tasks: Vec<_> = (1..=3).map(|i| eddy_core::spawn(async move { i * 10 })).collect();
+//!     let mut sum = 0;
+//!     for t in tasks {
+//!         sum += t.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(total, 60);
+//! ```
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod callback;
+pub mod coop;
+mod loom;
+pub mod park;
+mod runtime;
+pub mod task;
+
+pub use callback::{call_soon, CallbackHandle};
+pub use runtime::{run, Builder, Handle, Runtime, SpawnError, UnhandledPanic};
+pub use task::{spawn, yield_now, JoinError, JoinHandle, TaskId};

@@ -1,0 +1,134 @@
+//! The loop-thread state and the thread-local pointer that finds it.
+//!
+//! `CONTEXT` is set while `block_on` runs (and during shutdown). A wake on
+//! the loop thread sees it and pushes to the local run queue without a lock.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ptr::{self, NonNull};
+
+use slab::Slab;
+
+use super::debug::Debug;
+use super::Shared;
+use crate::callback::Callback;
+use crate::loom::Arc;
+use crate::task::raw::{prefix, Header, UNBOUND};
+
+pub(crate) const NO_RUNTIME: &str =
+    "no eddy runtime on this thread: call inside eddy::run / #[eddy::main]";
+
+/// One entry of the run queue.
+pub(crate) enum Runnable {
+    /// A notified task; the entry owns one reference.
+    Task(NonNull<Header>),
+    Callback(Callback),
+}
+
+/// Everything the loop thread owns.
+pub(crate) struct Local {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) run_queue: RefCell<VecDeque<Runnable>>,
+    /// Live tasks; each entry owns one reference until the task completes.
+    pub(crate) owned: RefCell<Slab<NonNull<Header>>>,
+    pub(crate) current_task: Cell<Option<NonNull<Header>>>,
+    pub(crate) debug: Option<Debug>,
+}
+
+thread_local! {
+    static CONTEXT: Cell<*const Local> = const { Cell::new(ptr::null()) };
+}
+
+/// Restores the previous context on drop.
+pub(crate) struct EnterGuard(*const Local);
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        CONTEXT.with(|c| c.set(self.0));
+    }
+}
+
+/// Makes `local` the current loop of this thread.
+pub(crate) fn enter(local: &Local) -> EnterGuard {
+    EnterGuard(CONTEXT.with(|c| c.replace(local)))
+}
+
+/// Whether a loop is running on this thread.
+pub(crate) fn is_entered() -> bool {
+    CONTEXT.with(|c| !c.get().is_null())
+}
+
+/// Runs `f` with the current loop, if any.
+#[inline]
+pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
+    CONTEXT.with(|c| {
+        let p = c.get();
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: the pointer is set by `enter` from a `&Local` that
+            // outlives the guard, and reset when the guard drops.
+            Some(f(unsafe { &*p }))
+        }
+    })
+}
+
+/// Runs `f` with the current loop, or panics naming the fix.
+#[track_caller]
+pub(crate) fn expect_local<R>(f: impl FnOnce(&Local) -> R) -> R {
+    match with_local(f) {
+        Some(r) => r,
+        None => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// Whether `shared` is the loop running on this thread.
+#[inline]
+pub(crate) fn is_current(shared: &Shared) -> bool {
+    with_local(|l| ptr::eq(&*l.shared, shared)).unwrap_or(false)
+}
+
+/// Pushes a notified task (one reference) to this thread's run queue.
+pub(crate) fn push_local_task(task: NonNull<Header>) {
+    let pushed = with_local(|l| {
+        // SAFETY: the queue reference keeps the task alive.
+        let owner = unsafe { &prefix(task).trailer.scheduler };
+        if ptr::eq(&**owner, &*l.shared) {
+            l.run_queue.borrow_mut().push_back(Runnable::Task(task));
+            true
+        } else {
+            false
+        }
+    });
+    if pushed != Some(true) {
+        // Not on the owner loop (cannot happen for a requeue, which runs on
+        // it; kept for safety): go through the inject queue.
+        // SAFETY: the reference keeps the task alive.
+        unsafe { prefix(task) }.trailer.scheduler.schedule_remote(task);
+    }
+}
+
+#[track_caller]
+pub(crate) fn push_local_callback(cb: Callback) {
+    expect_local(|l| l.run_queue.borrow_mut().push_back(Runnable::Callback(cb)));
+}
+
+/// Records a task in the live-task table of `local` (the table entry takes
+/// over the task's live-table reference).
+pub(crate) fn bind(local: &Local, task: NonNull<Header>) {
+    let key = local.owned.borrow_mut().insert(task);
+    let key = u32::try_from(key).expect("more than 4 billion live tasks");
+    // SAFETY: the task is alive; `owned_key` is only touched on this thread.
+    unsafe { prefix(task) }.trailer.owned_key.set(key);
+}
+
+/// Removes a completed task from the live-task table. The caller releases
+/// the reference the entry held.
+pub(crate) fn unbind(key: u32) {
+    if key == UNBOUND {
+        return;
+    }
+    with_local(|l| {
+        l.owned.borrow_mut().try_remove(key as usize);
+    });
+}

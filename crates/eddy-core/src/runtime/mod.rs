@@ -1,0 +1,400 @@
+//! The event loop: `Runtime`, `block_on`, `run` and shutdown.
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod debug;
+mod handle;
+pub(crate) mod inject;
+mod shared;
+
+pub use builder::{Builder, UnhandledPanic};
+pub use handle::{Handle, SpawnError};
+pub(crate) use shared::Shared;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::pin;
+use std::ptr::NonNull;
+use std::sync::atomic::AtomicBool as StdAtomicBool;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::coop;
+use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+use crate::park::{Park, Unpark};
+use crate::task::raw::{prefix, Header, UNBOUND};
+use context::{Local, Runnable};
+use inject::Inject;
+
+/// How often (in run-queue pops) the inject queue is checked even when the
+/// local queue is not empty, so remote wakes are not starved.
+const INJECT_INTERVAL: u32 = 31;
+/// How many remote tasks move to the local queue per check.
+const INJECT_BATCH: usize = 64;
+
+/// A single-threaded event loop (asyncio's event loop / `Runner`).
+///
+/// Tasks spawned on it run only while [`Runtime::block_on`] runs, on the
+/// thread that calls it. Dropping the runtime cancels every task still
+/// alive (their destructors run) and shuts the driver down.
+///
+/// The runtime is not `Send`: it owns tasks whose futures need not be.
+/// Use [`Runtime::handle`] to reach it from other threads.
+///
+/// # Example
+///
+/// ```
+/// let rt = eddy_core::Runtime::new().unwrap();
+/// let answer = rt.block_on(async {
+///     let a = eddy_core::spawn(async { 20 });
+///     let b = eddy_core::spawn(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub struct Runtime {
+    local: Box<Local>,
+    driver: RefCell<Box<dyn Park>>,
+    event_interval: u32,
+    shut_down: std::cell::Cell<bool>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Wakes the `block_on` future: a flag plus the driver's unparker.
+struct MainWaker {
+    woken: StdAtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.woken.store(true, std::sync::atomic::Ordering::Release);
+        if !context::is_current(&self.shared) {
+            self.shared.unparker.unpark();
+        }
+    }
+}
+
+impl Runtime {
+    /// A runtime with default settings on the thread-parking driver.
+    ///
+    /// # Errors
+    ///
+    /// Reserved for drivers that fail to start; this one does not.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::new().unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::builder().debug(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_parts(builder: Builder, driver: Box<dyn Park>) -> Runtime {
+        let unparker: StdArc<dyn Unpark> = driver.unparker();
+        let shared = Arc::new(Shared {
+            inject: Inject::new(),
+            remote_callbacks: Mutex::new(VecDeque::new()),
+            has_remote_callbacks: AtomicBool::new(false),
+            unparker,
+            unhandled_panic: builder.unhandled_panic,
+            shutdown_requested: AtomicBool::new(false),
+            name: builder.thread_name.clone(),
+        });
+        let debug = builder.debug.then(|| {
+            debug::Debug::new(builder.slow_poll_threshold, builder.thread_name.as_deref())
+        });
+        Runtime {
+            local: Box::new(Local {
+                shared,
+                run_queue: RefCell::new(VecDeque::with_capacity(256)),
+                owned: RefCell::new(Slab::new()),
+                current_task: std::cell::Cell::new(None),
+                debug,
+            }),
+            driver: RefCell::new(driver),
+            event_interval: builder.event_interval,
+            shut_down: std::cell::Cell::new(false),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A thread-safe handle to this loop.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = handle.spawn(async { 1 }).unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.local.shared.clone(),
+        }
+    }
+
+    /// Runs `future` to completion on this thread, running the loop's tasks,
+    /// callbacks and driver meanwhile (asyncio's `Runner.run`). Tasks still
+    /// alive when it returns stay alive for the next `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// - inside a running eddy loop (a nested loop would block the outer
+    ///   one): `.await` the future or `spawn` it instead;
+    /// - after a task panic nobody joined, under
+    ///   [`UnhandledPanic::ShutdownRuntime`];
+    /// - if `future` panics (the panic propagates).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 5 }), 5);
+    /// assert_eq!(rt.block_on(async { 6 }), 6);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_entered(),
+            "Runtime::block_on / run called inside a running eddy loop: that would block the \
+             loop; `.await` the future or `eddy::spawn` it instead"
+        );
+        assert!(
+            !self.shut_down.get(),
+            "Runtime::block_on after shutdown: build a new Runtime"
+        );
+        let local = &*self.local;
+        let _enter = context::enter(local);
+        let mut driver = self.driver.borrow_mut();
+        let main = StdArc::new(MainWaker {
+            woken: StdAtomicBool::new(true),
+            shared: local.shared.clone(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let mut tick: u32 = 0;
+        loop {
+            if local.shared.shutdown_requested.load(Ordering::Acquire) {
+                panic!(
+                    "eddy runtime shut down: a spawned task panicked and nobody joined it \
+                     (UnhandledPanic::ShutdownRuntime); join the task or use UnhandledPanic::Log"
+                );
+            }
+            if main.woken.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                let timer = local.debug.as_ref().map(|d| d.begin(None, None, None));
+                let polled = coop::with_budget(|| future.as_mut().poll(&mut cx));
+                if let (Some(d), Some(t)) = (&local.debug, timer) {
+                    d.end(t);
+                }
+                if let Poll::Ready(out) = polled {
+                    return out;
+                }
+            }
+            let mut ran = 0;
+            while ran < self.event_interval {
+                let Some(runnable) = self.next_runnable(tick) else {
+                    break;
+                };
+                tick = tick.wrapping_add(1);
+                ran += 1;
+                self.run(runnable);
+            }
+            let idle = ran < self.event_interval
+                && local.run_queue.borrow().is_empty()
+                && !main.woken.load(std::sync::atomic::Ordering::Acquire);
+            driver.park(if idle { None } else { Some(Duration::ZERO) });
+        }
+    }
+
+    /// Next entry to run: the local queue, with the inject queue and remote
+    /// callbacks pulled in when it is empty or every `INJECT_INTERVAL` pops.
+    fn next_runnable(&self, tick: u32) -> Option<Runnable> {
+        let local = &*self.local;
+        if tick % INJECT_INTERVAL == 0 || local.run_queue.borrow().is_empty() {
+            self.pull_remote();
+        }
+        local.run_queue.borrow_mut().pop_front()
+    }
+
+    /// Moves remote tasks and callbacks into the local queue.
+    fn pull_remote(&self) {
+        let local = &*self.local;
+        let shared = &*local.shared;
+        if !shared.inject.is_empty() {
+            let mut queue = local.run_queue.borrow_mut();
+            shared.inject.pop_batch(INJECT_BATCH, |task| {
+                // SAFETY: the queue reference keeps the task alive.
+                if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
+                    context::bind(local, task);
+                }
+                queue.push_back(Runnable::Task(task));
+            });
+        }
+        if shared.has_remote_callbacks.load(Ordering::Acquire) {
+            shared.has_remote_callbacks.store(false, Ordering::Release);
+            let remote = std::mem::take(&mut *shared.remote_callbacks.lock());
+            let mut queue = local.run_queue.borrow_mut();
+            queue.extend(remote.into_iter().map(|cb| Runnable::Callback(cb.into_local())));
+        }
+    }
+
+    fn run(&self, runnable: Runnable) {
+        let local = &*self.local;
+        match runnable {
+            Runnable::Task(task) => {
+                local.current_task.set(Some(task));
+                match &local.debug {
+                    None => {
+                        // SAFETY: the run-queue entry owns a reference,
+                        // which `poll` consumes; we are the owner thread.
+                        coop::with_budget(|| unsafe { (prefix(task).header.vtable.poll)(task) });
+                    }
+                    Some(d) => {
+                        // SAFETY: as above; the metadata is read before the
+                        // poll consumes the reference.
+                        let (id, name, location) = unsafe {
+                            let p = prefix(task);
+                            (
+                                p.header.id,
+                                p.trailer.meta.as_ref().and_then(|m| m.name.clone()),
+                                p.trailer.location,
+                            )
+                        };
+                        let timer = d.begin(Some(id), name, Some(location));
+                        // SAFETY: as above.
+                        coop::with_budget(|| unsafe { (prefix(task).header.vtable.poll)(task) });
+                        d.end(timer);
+                    }
+                }
+                local.current_task.set(None);
+            }
+            Runnable::Callback(cb) => cb.run(&local.shared),
+        }
+    }
+
+    /// Cancels every task still alive (dropping each future on this thread,
+    /// so destructors run), drops queued callbacks, then shuts the driver
+    /// down. New remote spawns are refused from the start of shutdown.
+    /// Dropping the runtime does the same.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// rt.block_on(async { drop(eddy_core::spawn(std::future::pending::<()>())) });
+    /// rt.shutdown();
+    /// assert!(handle.is_shutdown());
+    /// ```
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn shutdown_tasks(&self) {
+        if self.shut_down.replace(true) {
+            return;
+        }
+        let local = &*self.local;
+        let _enter = context::enter(local);
+        local.shared.inject.close();
+        loop {
+            // Remote tasks not yet bound join the table so they get cancelled.
+            local.shared.inject.pop_batch(usize::MAX, |task| {
+                // SAFETY: the queue reference keeps the task alive.
+                if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
+                    context::bind(local, task);
+                }
+                local.run_queue.borrow_mut().push_back(Runnable::Task(task));
+            });
+            drop(std::mem::take(&mut *local.shared.remote_callbacks.lock()));
+            // Queued entries are dropped without running: a task entry
+            // releases its reference, a callback is discarded.
+            loop {
+                let next = local.run_queue.borrow_mut().pop_front();
+                match next {
+                    // SAFETY: the entry owns one reference.
+                    Some(Runnable::Task(task)) => unsafe { shared::release(task) },
+                    Some(Runnable::Callback(cb)) => drop(cb),
+                    None => break,
+                }
+            }
+            let live: Vec<NonNull<Header>> =
+                local.owned.borrow().iter().map(|(_, t)| *t).collect();
+            if live.is_empty() {
+                break;
+            }
+            for task in live {
+                // SAFETY: the table entry keeps the task alive until the
+                // shutdown completes it (which removes the entry).
+                unsafe { (prefix(task).header.vtable.shutdown)(task) };
+            }
+        }
+        drop(_enter);
+        self.driver.borrow_mut().shutdown();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown_tasks();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("name", &self.local.shared.name)
+            .field("live_tasks", &self.local.owned.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `future` on a fresh runtime, then cancels every task still alive
+/// and waits until all are dropped (asyncio's `asyncio.run`, for eddy-core
+/// alone; the facade's `eddy::run` adds timers, I/O and the blocking pool).
+///
+/// # Panics
+///
+/// Inside a running eddy loop, and when `future` panics.
+///
+/// # Example
+///
+/// ```
+/// let out = eddy_core::run(async {
+///     let task = eddy_core::spawn(async { "from a task" });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(out, "from a task");
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().expect("eddy: the thread-parking driver cannot fail to start");
+    let out = rt.block_on(future);
+    rt.shutdown();
+    out
+}

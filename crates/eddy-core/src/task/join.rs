@@ -1,0 +1,155 @@
+//! `JoinHandle`: await a task's output, cancel it, or detach by dropping.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use super::raw::{prefix, Header};
+use super::state::Wake;
+use super::{JoinError, TaskId};
+
+/// An owned permission to await a task's output.
+///
+/// Awaiting gives `Ok(value)`, or a [`JoinError`] if the task was cancelled
+/// or panicked. Dropping the handle **detaches** the task: it keeps running
+/// (asyncio keeps tasks alive the same way, but without the risk of the
+/// task being garbage-collected). Use [`JoinHandle::cancel`] to stop it.
+///
+/// The handle is `Send` when `T` is, even for tasks whose future is not:
+/// the future itself never leaves its loop thread.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel-safe: dropping the `.await` (or the handle) loses
+/// nothing; the task runs on and its output is dropped on completion.
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     let handle = eddy_core::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// ```
+pub struct JoinHandle<T> {
+    raw: NonNull<Header>,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle only reads the output (a `T`) and touches the atomic
+// state and the join-waker slot, which are synchronised by the state word.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only allows `cancel`, `id` and `is_finished`, which
+// touch atomics only.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    /// `raw` is a task whose output type is `T`; the handle takes over the
+    /// join reference.
+    pub(crate) unsafe fn new(raw: NonNull<Header>) -> JoinHandle<T> {
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
+    }
+
+    /// Cancels the task: its future is dropped (its destructors run) on its
+    /// loop thread at the next scheduling point, and awaiting the handle
+    /// gives `JoinError` with [`JoinError::is_cancelled`]. A task that has
+    /// already finished keeps its output. Safe to call from any thread and
+    /// more than once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let handle = eddy_core::spawn(std::future::pending::<()>());
+    ///     handle.cancel();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        // SAFETY: our join reference keeps the task alive.
+        let p = unsafe { prefix(self.raw) };
+        if p.header.state.transition_to_cancelled() == Wake::Submit {
+            p.trailer.scheduler.schedule(self.raw);
+        }
+    }
+
+    /// Whether the task has finished (completed, panicked or been cancelled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let handle = eddy_core::spawn(async {});
+    ///     assert!(!handle.is_finished());
+    ///     eddy_core::yield_now().await;
+    ///     assert!(handle.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: our join reference keeps the task alive.
+        unsafe { prefix(self.raw) }.header.state.load().is_complete()
+    }
+
+    /// The task's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let a = eddy_core::spawn(async {});
+    ///     let b = eddy_core::spawn(async {});
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        // SAFETY: our join reference keeps the task alive.
+        unsafe { prefix(self.raw) }.header.id
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: our join reference keeps the task alive; `out` has the
+        // type the task's vtable writes (its output type is `T`).
+        unsafe {
+            let read = prefix(self.raw).header.vtable.try_read_output;
+            read(self.raw, &mut out as *mut _ as *mut (), cx.waker());
+        }
+        if out.is_ready() {
+            coop.made_progress();
+        }
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: we give up the join reference exactly once.
+        unsafe {
+            let drop_join = prefix(self.raw).header.vtable.drop_join_handle;
+            drop_join(self.raw);
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,459 @@
+//! Tasks: spawning, naming, introspection (asyncio's `create_task`,
+//! `current_task`, `all_tasks`).
+
+mod error;
+mod id;
+mod join;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod waker;
+
+pub use error::JoinError;
+pub(crate) use error::payload_message;
+pub use id::TaskId;
+pub use join::JoinHandle;
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::runtime::context;
+use raw::{prefix, Spawn, TaskMeta};
+
+/// Spawns `future` as a task on the current thread's loop (asyncio's
+/// `create_task`). No `Send` bound: the task never leaves this thread.
+///
+/// The task starts at the loop's next scheduling point, in FIFO order with
+/// other ready tasks and `call_soon` callbacks.
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread ("no eddy runtime on this thread:
+/// call inside eddy::run / #[eddy::main]").
+///
+/// # Example
+///
+/// ```
+/// use std::rc::Rc;
+/// eddy_core::run(async {
+///     let shared = Rc::new(5); // not Send, and that is fine
+///     let s = shared.clone();
+///     let task = eddy_core::spawn(async move { *s * 2 });
+///     assert_eq!(task.await.unwrap(), 10);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_local_inner(future, None, Location::caller())
+}
+
+#[track_caller]
+pub(crate) fn spawn_local_inner<F>(
+    future: F,
+    meta: Option<Box<TaskMeta>>,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::expect_local(|local| {
+        let task = raw::allocate(
+            future,
+            Spawn {
+                scheduler: local.shared.clone(),
+                location,
+                meta,
+            },
+        );
+        context::bind(local, task);
+        local
+            .run_queue
+            .borrow_mut()
+            .push_back(context::Runnable::Task(task));
+        // SAFETY: allocated with output type F::Output; the handle takes the
+        // join reference.
+        unsafe { JoinHandle::new(task) }
+    })
+}
+
+/// Configures a task before spawning it: a name (shown by [`current`],
+/// [`all`], debug-mode reports and unhandled-panic logs) and a parent.
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     let task = eddy_core::task::Builder::new()
+///         .name("fetcher")
+///         .spawn(async { eddy_core::task::current().unwrap().name().map(str::to_owned) });
+///     assert_eq!(task.await.unwrap().as_deref(), Some("fetcher"));
+/// });
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    name: Option<Arc<str>>,
+    parent: Option<TaskId>,
+}
+
+impl Builder {
+    /// A builder with no name and no parent.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = eddy_core::task::Builder::new();
+    /// # drop(builder);
+    /// ```
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The task's name (asyncio's `create_task(name=...)`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = eddy_core::task::Builder::new().name("worker-1");
+    /// # drop(builder);
+    /// ```
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Records `parent` as the task that owns this one (task groups use it
+    /// so [`all`] shows which group a child belongs to).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let parent = eddy_core::spawn(async {}).id();
+    ///     let child = eddy_core::task::Builder::new().parent(parent).spawn(async {});
+    ///     let info = eddy_core::task::all().into_iter().find(|t| t.id() == child.id()).unwrap();
+    ///     assert_eq!(info.parent(), Some(parent));
+    /// });
+    /// ```
+    pub fn parent(mut self, parent: TaskId) -> Builder {
+        self.parent = Some(parent);
+        self
+    }
+
+    fn meta(self) -> Option<Box<TaskMeta>> {
+        if self.name.is_none() && self.parent.is_none() {
+            None
+        } else {
+            Some(Box::new(TaskMeta {
+                name: self.name,
+                parent: self.parent,
+            }))
+        }
+    }
+
+    /// Spawns on the current thread's loop, like [`spawn`].
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::task::Builder::new().name("one").spawn(async { 1 });
+    ///     assert_eq!(t.await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_local_inner(future, self.meta(), Location::caller())
+    }
+
+    /// Spawns a `Send` future on the loop behind `handle`, from any thread.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::Shutdown`](crate::SpawnError::Shutdown) once that
+    /// runtime has shut down.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy_core::Runtime::new().unwrap();
+    /// let t = eddy_core::task::Builder::new()
+    ///     .name("remote")
+    ///     .spawn_on(async { 3 }, &rt.handle())
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(t).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(
+        self,
+        future: F,
+        handle: &crate::Handle,
+    ) -> Result<JoinHandle<F::Output>, crate::SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.spawn_inner(future, self.meta(), Location::caller())
+    }
+}
+
+/// Where a task is in its life.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::TaskState;
+/// eddy_core::run(async {
+///     let t = eddy_core::spawn(std::future::pending::<()>());
+///     let info = eddy_core::task::all().into_iter().find(|i| i.id() == t.id()).unwrap();
+///     assert_eq!(info.state(), TaskState::Scheduled);
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// Waiting for a wake.
+    Idle,
+    /// In the run queue.
+    Scheduled,
+    /// Being polled now (the task that asked).
+    Running,
+}
+
+/// A snapshot of one live task (asyncio's `Task` as `all_tasks` shows it).
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     let t = eddy_core::task::Builder::new().name("n").spawn(async {});
+///     let info = eddy_core::task::all().into_iter().find(|i| i.id() == t.id()).unwrap();
+///     assert_eq!(info.name(), Some("n"));
+///     assert_eq!(info.polls(), 0);
+/// });
+/// ```
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    id: TaskId,
+    name: Option<Arc<str>>,
+    parent: Option<TaskId>,
+    state: TaskState,
+    polls: u32,
+    location: &'static Location<'static>,
+}
+
+impl TaskInfo {
+    /// The task's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().id() });
+    ///     let id = t.id();
+    ///     assert_eq!(t.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+    /// The name given with [`Builder::name`], if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().name().is_none() });
+    ///     assert!(t.await.unwrap());
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The parent given with [`Builder::parent`], if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().parent() });
+    ///     assert_eq!(t.await.unwrap(), None);
+    /// });
+    /// ```
+    pub fn parent(&self) -> Option<TaskId> {
+        self.parent
+    }
+    /// Idle, scheduled or running.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskState;
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().state() });
+    ///     assert_eq!(t.await.unwrap(), TaskState::Running);
+    /// });
+    /// ```
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+    /// How many times the task has been polled.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().polls() });
+    ///     assert_eq!(t.await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+    /// Where the task was spawned.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let t = eddy_core::spawn(async { eddy_core::task::current().unwrap().spawned_at().file().to_owned() });
+    ///     assert!(t.await.unwrap().ends_with(".rs"));
+    /// });
+    /// ```
+    pub fn spawned_at(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+impl fmt::Display for TaskInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(n) = &self.name {
+            write!(f, " {n:?}")?;
+        }
+        write!(f, " ({:?}, {} polls, spawned at {})", self.state, self.polls, self.location)
+    }
+}
+
+/// # Safety
+/// `task` must be alive (held by the live-task table or the caller).
+unsafe fn info(task: std::ptr::NonNull<raw::Header>, running: bool) -> TaskInfo {
+    // SAFETY: per the caller's contract.
+    let p = unsafe { prefix(task) };
+    let s = p.header.state.load();
+    let state = if running || s.is_running() {
+        TaskState::Running
+    } else if s.is_notified() {
+        TaskState::Scheduled
+    } else {
+        TaskState::Idle
+    };
+    TaskInfo {
+        id: p.header.id,
+        name: p.trailer.meta.as_ref().and_then(|m| m.name.clone()),
+        parent: p.trailer.meta.as_ref().and_then(|m| m.parent),
+        state,
+        polls: p.trailer.polls.get(),
+        location: p.trailer.location,
+    }
+}
+
+/// The task being polled on this thread (asyncio's `current_task`), or
+/// `None` outside a task (including in the `block_on` future itself).
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     assert!(eddy_core::task::current().is_none()); // the main future is not a task
+///     let t = eddy_core::spawn(async { eddy_core::task::current().is_some() });
+///     assert!(t.await.unwrap());
+/// });
+/// ```
+pub fn current() -> Option<TaskInfo> {
+    context::with_local(|l| {
+        l.current_task.get().map(|task| {
+            // SAFETY: the running task is kept alive by its poll reference.
+            unsafe { info(task, true) }
+        })
+    })
+    .flatten()
+}
+
+/// Every live task of this thread's loop (asyncio's `all_tasks`), in no
+/// particular order. Empty outside a loop.
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     let t = eddy_core::spawn(std::future::pending::<()>());
+///     assert!(eddy_core::task::all().iter().any(|i| i.id() == t.id()));
+///     t.cancel();
+/// });
+/// ```
+pub fn all() -> Vec<TaskInfo> {
+    context::with_local(|l| {
+        let current = l.current_task.get();
+        l.owned
+            .borrow()
+            .iter()
+            // SAFETY: the table entry keeps each task alive.
+            .map(|(_, t)| unsafe { info(*t, Some(*t) == current) })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Yields once: the task goes to the back of the run queue so others run
+/// (asyncio's `await asyncio.sleep(0)`).
+///
+/// # Cancel safety
+///
+/// Cancel-safe: there is nothing to lose.
+///
+/// # Example
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// eddy_core::run(async {
+///     let flag = Rc::new(Cell::new(false));
+///     let f = flag.clone();
+///     eddy_core::spawn(async move { f.set(true) });
+///     eddy_core::yield_now().await;
+///     assert!(flag.get());
+/// });
+/// ```
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,401 @@
+//! Behaviour of tasks: ordering, cancellation, panics, !Send futures,
+//! cross-thread spawns and wakes. Also run under Miri (smaller counts).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use eddy_core::{call_soon, run, spawn, yield_now, Runtime};
+
+/// Counts drops, so tests can check destructors ran exactly once.
+struct DropCounter(Arc<AtomicUsize>);
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn scaled(n: usize) -> usize {
+    if cfg!(miri) {
+        (n / 500).max(4)
+    } else {
+        n
+    }
+}
+
+#[test]
+fn spawn_yield_and_call_soon_share_one_fifo() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    run(async move {
+        let a = {
+            let l = l.clone();
+            spawn(async move {
+                l.borrow_mut().push("a1");
+                yield_now().await;
+                l.borrow_mut().push("a2");
+            })
+        };
+        {
+            let l = l.clone();
+            call_soon(move || l.borrow_mut().push("cb"));
+        }
+        let b = {
+            let l = l.clone();
+            spawn(async move { l.borrow_mut().push("b1") })
+        };
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    assert_eq!(*log.borrow(), ["a1", "cb", "b1", "a2"]);
+}
+
+#[test]
+fn join_returns_output_and_not_send_futures_work() {
+    let out = run(async {
+        let rc = Rc::new(21);
+        let r = rc.clone();
+        spawn(async move {
+            yield_now().await;
+            *r * 2
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(out, 42);
+}
+
+#[test]
+fn cancel_before_first_poll_drops_future_unpolled() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let polled = Rc::new(RefCell::new(false));
+    let (d, p) = (drops.clone(), polled.clone());
+    run(async move {
+        let guard = DropCounter(d);
+        let task = spawn(async move {
+            let _g = guard;
+            *p.borrow_mut() = true;
+        });
+        task.cancel();
+        let err = task.await.unwrap_err();
+        assert!(err.is_cancelled());
+    });
+    assert!(!*polled.borrow());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn cancel_while_pending_runs_destructors_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    run(async move {
+        let guard = DropCounter(d);
+        let task = spawn(async move {
+            let _g = guard;
+            std::future::pending::<()>().await;
+        });
+        yield_now().await; // let it start and park
+        assert!(!task.is_finished());
+        task.cancel();
+        task.cancel(); // idempotent
+        assert!(task.await.unwrap_err().is_cancelled());
+    });
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn cancel_after_completion_keeps_output() {
+    run(async {
+        let task = spawn(async { 7 });
+        yield_now().await;
+        assert!(task.is_finished());
+        task.cancel();
+        assert_eq!(task.await.unwrap(), 7);
+    });
+}
+
+#[test]
+fn cancel_a_task_that_cancels_itself_while_running() {
+    run(async {
+        let slot: Rc<RefCell<Option<eddy_core::JoinHandle<()>>>> = Rc::new(RefCell::new(None));
+        let s = slot.clone();
+        let task = spawn(async move {
+            yield_now().await;
+            // Cancel ourselves through our own handle while running.
+            s.borrow().as_ref().unwrap().cancel();
+            yield_now().await;
+            unreachable!("the future must be dropped at the next scheduling point");
+        });
+        let id = task.id();
+        *slot.borrow_mut() = Some(task);
+        for _ in 0..4 {
+            yield_now().await;
+        }
+        let task = slot.borrow_mut().take().unwrap();
+        let err = task.await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert_eq!(err.id(), id);
+    });
+}
+
+#[test]
+fn run_drops_leftover_tasks_before_returning() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    run(async move {
+        for _ in 0..10 {
+            let g = DropCounter(d.clone());
+            // Detached tasks that never finish.
+            drop(spawn(async move {
+                let _g = g;
+                std::future::pending::<()>().await;
+            }));
+        }
+        yield_now().await;
+    });
+    assert_eq!(drops.load(Ordering::SeqCst), 10);
+}
+
+#[test]
+fn destructors_spawning_during_shutdown_are_cancelled_too() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    struct SpawnOnDrop(Arc<AtomicUsize>);
+    impl Drop for SpawnOnDrop {
+        fn drop(&mut self) {
+            let g = DropCounter(self.0.clone());
+            drop(spawn(async move {
+                let _g = g;
+                std::future::pending::<()>().await;
+            }));
+        }
+    }
+    let d = drops.clone();
+    run(async move {
+        let s = SpawnOnDrop(d);
+        drop(spawn(async move {
+            let _s = s;
+            std::future::pending::<()>().await;
+        }));
+        yield_now().await;
+    });
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn panics_are_caught_and_returned() {
+    run(async {
+        let task = spawn(async {
+            yield_now().await;
+            panic!("kaboom");
+        });
+        let err = task.await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(err.panic_message(), Some("kaboom"));
+        assert!(err.to_string().contains("kaboom"));
+        // The loop goes on.
+        assert_eq!(spawn(async { 1 }).await.unwrap(), 1);
+    });
+}
+
+#[test]
+fn unjoined_panic_is_logged_and_loop_keeps_running() {
+    run(async {
+        drop(spawn(async { panic!("nobody listens") }));
+        let joined_later = spawn(async { panic!("handle dropped before reading") });
+        yield_now().await;
+        drop(joined_later);
+        assert_eq!(spawn(async { 2 }).await.unwrap(), 2);
+    });
+}
+
+#[test]
+fn shutdown_runtime_policy_stops_block_on() {
+    let rt = eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            drop(spawn(async { panic!("fatal") }));
+            std::future::pending::<()>().await;
+        })
+    }));
+    let err = result.unwrap_err();
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(msg.contains("UnhandledPanic::ShutdownRuntime"), "{msg}");
+}
+
+#[test]
+fn handle_spawn_from_other_threads() {
+    let rt = Runtime::new().unwrap();
+    let n = scaled(1000);
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let h = rt.handle();
+            std::thread::spawn(move || {
+                (0..n)
+                    .map(|i| h.spawn(async move { t * n + i }).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let tasks: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let sum = rt.block_on(async move {
+        let mut sum = 0;
+        for t in tasks {
+            sum += t.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..2 * n).sum::<usize>());
+}
+
+/// A future that completes after `target` wakes delivered from elsewhere.
+struct CountWakes {
+    seen: Arc<AtomicUsize>,
+    target: usize,
+    waker: Arc<Mutex<Option<Waker>>>,
+}
+impl Future for CountWakes {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.seen.load(Ordering::SeqCst) >= self.target {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+#[test]
+fn cross_thread_wakes_are_never_lost() {
+    let total = scaled(100_000);
+    let threads = 2;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+    let rt = Runtime::new().unwrap();
+    let task = rt.handle().spawn(CountWakes {
+        seen: seen.clone(),
+        target: total,
+        waker: slot.clone(),
+    });
+    let task = task.unwrap();
+    let wakers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (seen, slot) = (seen.clone(), slot.clone());
+            std::thread::spawn(move || {
+                for _ in 0..total / threads {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let w = slot.lock().unwrap().clone();
+                    if let Some(w) = w {
+                        w.wake();
+                    }
+                }
+            })
+        })
+        .collect();
+    // Completes only if the last increments' wakes reached the task.
+    rt.block_on(async move {
+        // Also wake from a thread that starts after the task parked.
+        task.await.unwrap();
+    });
+    for w in wakers {
+        w.join().unwrap();
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), total);
+}
+
+#[test]
+fn not_send_future_is_dropped_on_its_thread_even_if_last_waker_is_remote() {
+    struct RecordThread(Arc<Mutex<Option<std::thread::ThreadId>>>, Rc<()>);
+    impl Drop for RecordThread {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(std::thread::current().id());
+        }
+    }
+    let dropped_on = Arc::new(Mutex::new(None));
+    let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+    let (d, s) = (dropped_on.clone(), slot.clone());
+    run(async move {
+        let rec = RecordThread(d, Rc::new(()));
+        let s2 = s.clone();
+        let task = spawn(async move {
+            let _rec = rec;
+            std::future::poll_fn(|cx| {
+                *s2.lock().unwrap() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            })
+            .await;
+        });
+        yield_now().await;
+        task.cancel();
+        let _ = task.await;
+    });
+    // The last waker is dropped on another thread after the loop is gone.
+    let w = slot.lock().unwrap().take().unwrap();
+    std::thread::spawn(move || drop(w)).join().unwrap();
+    assert_eq!(*dropped_on.lock().unwrap(), Some(std::thread::current().id()));
+}
+
+#[test]
+fn remote_wake_after_shutdown_is_harmless() {
+    let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+    let s = slot.clone();
+    run(async move {
+        drop(spawn(std::future::poll_fn(move |cx| {
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        })));
+        yield_now().await;
+    });
+    let w = slot.lock().unwrap().take().unwrap();
+    std::thread::spawn(move || w.wake()).join().unwrap();
+}
+
+#[test]
+fn spawn_after_shutdown_is_an_error() {
+    let rt = Runtime::new().unwrap();
+    let h = rt.handle();
+    rt.shutdown();
+    let err = h.spawn(async {}).unwrap_err();
+    assert_eq!(err, eddy_core::SpawnError::Shutdown);
+    assert!(h.call_soon(|| {}).is_cancelled());
+}
+
+#[test]
+fn join_handle_is_awaitable_from_another_task_and_thread() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let t = handle.spawn(async { 5u8 }).unwrap();
+        tx.send(t).unwrap();
+    });
+    worker.join().unwrap();
+    let t = rx.recv().unwrap();
+    let v = rt.block_on(async move { spawn(t).await.unwrap().unwrap() });
+    assert_eq!(v, 5);
+}
+
+#[test]
+fn many_tasks_complete() {
+    let n = scaled(10_000);
+    let sum = run(async move {
+        let tasks: Vec<_> = (0..n).map(|i| spawn(async move { i })).collect();
+        let mut sum = 0;
+        for t in tasks {
+            sum += t.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..n).sum::<usize>());
+}
