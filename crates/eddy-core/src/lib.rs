@@ -31,6 +31,8 @@
 mod callback;
 pub mod coop;
 mod loom;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub mod park;
 mod runtime;
 pub mod task;

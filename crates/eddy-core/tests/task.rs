@@ -247,7 +247,10 @@ fn handle_spawn_from_other_threads() {
             })
         })
         .collect();
-    let tasks: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let tasks: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let sum = rt.block_on(async move {
         let mut sum = 0;
         for t in tasks {
@@ -343,7 +346,10 @@ fn not_send_future_is_dropped_on_its_thread_even_if_last_waker_is_remote() {
     // The last waker is dropped on another thread after the loop is gone.
     let w = slot.lock().unwrap().take().unwrap();
     std::thread::spawn(move || drop(w)).join().unwrap();
-    assert_eq!(*dropped_on.lock().unwrap(), Some(std::thread::current().id()));
+    assert_eq!(
+        *dropped_on.lock().unwrap(),
+        Some(std::thread::current().id())
+    );
 }
 
 #[test]

@@ -104,7 +104,10 @@ pub(crate) fn push_local_task(task: NonNull<Header>) {
         // Not on the owner loop (cannot happen for a requeue, which runs on
         // it; kept for safety): go through the inject queue.
         // SAFETY: the reference keeps the task alive.
-        unsafe { prefix(task) }.trailer.scheduler.schedule_remote(task);
+        unsafe { prefix(task) }
+            .trailer
+            .scheduler
+            .schedule_remote(task);
     }
 }
 

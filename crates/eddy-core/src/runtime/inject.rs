@@ -57,7 +57,9 @@ impl<T: Linked> Inject<T> {
         }
         // SAFETY: the node is ours to link (the caller passes its
         // reference) and link cells are only touched under this lock.
-        unsafe { node.as_ref() }.next().with_mut(|n| unsafe { *n = None });
+        unsafe { node.as_ref() }
+            .next()
+            .with_mut(|n| unsafe { *n = None });
         match list.tail {
             // SAFETY: the tail is a live linked node; we hold the lock.
             Some(tail) => unsafe { tail.as_ref() }
@@ -85,7 +87,9 @@ impl<T: Linked> Inject<T> {
         while n < max {
             let Some(node) = list.head else { break };
             // SAFETY: a linked node is alive; we hold the lock.
-            list.head = unsafe { node.as_ref() }.next().with(|next| unsafe { *next });
+            list.head = unsafe { node.as_ref() }
+                .next()
+                .with(|next| unsafe { *next });
             if list.head.is_none() {
                 list.tail = None;
             }

@@ -259,7 +259,11 @@ impl Runtime {
             shared.has_remote_callbacks.store(false, Ordering::Release);
             let remote = std::mem::take(&mut *shared.remote_callbacks.lock());
             let mut queue = local.run_queue.borrow_mut();
-            queue.extend(remote.into_iter().map(|cb| Runnable::Callback(cb.into_local())));
+            queue.extend(
+                remote
+                    .into_iter()
+                    .map(|cb| Runnable::Callback(cb.into_local())),
+            );
         }
     }
 
@@ -343,8 +347,7 @@ impl Runtime {
                     None => break,
                 }
             }
-            let live: Vec<NonNull<Header>> =
-                local.owned.borrow().iter().map(|(_, t)| *t).collect();
+            let live: Vec<NonNull<Header>> = local.owned.borrow().iter().map(|(_, t)| *t).collect();
             if live.is_empty() {
                 break;
             }

@@ -96,7 +96,11 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn is_finished(&self) -> bool {
         // SAFETY: our join reference keeps the task alive.
-        unsafe { prefix(self.raw) }.header.state.load().is_complete()
+        unsafe { prefix(self.raw) }
+            .header
+            .state
+            .load()
+            .is_complete()
     }
 
     /// The task's id.

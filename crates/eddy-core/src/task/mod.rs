@@ -8,8 +8,8 @@ pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
 
-pub use error::JoinError;
 pub(crate) use error::payload_message;
+pub use error::JoinError;
 pub use id::TaskId;
 pub use join::JoinHandle;
 
@@ -345,7 +345,11 @@ impl fmt::Display for TaskInfo {
         if let Some(n) = &self.name {
             write!(f, " {n:?}")?;
         }
-        write!(f, " ({:?}, {} polls, spawned at {})", self.state, self.polls, self.location)
+        write!(
+            f,
+            " ({:?}, {} polls, spawned at {})",
+            self.state, self.polls, self.location
+        )
     }
 }
 

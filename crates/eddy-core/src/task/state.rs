@@ -323,7 +323,6 @@ impl State {
         debug_assert!(prev.ref_count() >= 2);
         prev.ref_count() == 2
     }
-
 }
 
 #[cfg(all(test, not(loom)))]

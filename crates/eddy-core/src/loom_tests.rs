@@ -1,0 +1,280 @@
+//! loom models of the task state machine and the inject queue.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p eddy-core --release --lib loom_`.
+//! Each model plays the real `State` / `Inject` code from several threads
+//! and checks that every reference is released exactly once and that no
+//! wake or cancellation is lost.
+
+use std::ptr::NonNull;
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use crate::loom::UnsafeCell;
+use crate::runtime::inject::{Inject, Linked};
+use crate::task::state::{State, ToIdle, ToRunning, Wake};
+
+/// Stands in for a run queue: holds "references" pushed by wakes.
+#[derive(Default)]
+struct Queue(Mutex<usize>);
+
+impl Queue {
+    fn push(&self) {
+        *self.0.lock().unwrap() += 1;
+    }
+    fn take_all(&self) -> usize {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// Runs queued entries the way the loop does, until none is left, for a
+/// task that completes on its first poll. Returns deallocations observed.
+fn drain_completed(state: &State, queue: &Queue) -> usize {
+    let mut deallocs = 0;
+    for _ in 0..queue.take_all() {
+        assert_eq!(state.transition_to_running(), ToRunning::Done);
+        if state.ref_dec() {
+            deallocs += 1;
+        }
+    }
+    deallocs
+}
+
+#[test]
+fn loom_wake_vs_complete_vs_join_drop() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        state.ref_inc(); // a waker held by another thread
+        let queue = Arc::new(Queue::default());
+        let deallocs = Arc::new(AtomicUsize::new(0));
+
+        let waker = {
+            let (s, q, d) = (state.clone(), queue.clone(), deallocs.clone());
+            thread::spawn(move || match s.transition_to_notified_by_val() {
+                Wake::Submit => q.push(),
+                Wake::Dealloc => {
+                    d.fetch_add(1, Ordering::SeqCst);
+                }
+                Wake::Nothing => {}
+            })
+        };
+        let joiner = {
+            let (s, d) = (state.clone(), deallocs.clone());
+            thread::spawn(move || {
+                s.drop_join_interest();
+                if s.ref_dec() {
+                    d.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        // The loop: first poll completes the task.
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        state.transition_to_complete();
+        if state.ref_dec_twice() {
+            deallocs.fetch_add(1, Ordering::SeqCst);
+        }
+        waker.join().unwrap();
+        joiner.join().unwrap();
+        let more = drain_completed(&state, &queue);
+        assert_eq!(deallocs.load(Ordering::SeqCst) + more, 1);
+    });
+}
+
+#[test]
+fn loom_wake_during_poll_is_not_lost() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        state.ref_inc(); // a waker
+        let queue = Arc::new(Queue::default());
+        // The task becomes ready only once the other thread has set this.
+        let ready = Arc::new(AtomicUsize::new(0));
+
+        let waker = {
+            let (s, q, r) = (state.clone(), queue.clone(), ready.clone());
+            thread::spawn(move || {
+                r.store(1, Ordering::SeqCst);
+                match s.transition_to_notified_by_val() {
+                    Wake::Submit => q.push(),
+                    Wake::Nothing => {}
+                    Wake::Dealloc => unreachable!("the loop and the join handle hold refs"),
+                }
+            })
+        };
+        // First poll: pending unless `ready` is already visible.
+        let mut pending_polls = 0;
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        let mut done = ready.load(Ordering::SeqCst) == 1;
+        loop {
+            if done {
+                state.transition_to_complete();
+                assert!(!state.ref_dec_twice());
+                break;
+            }
+            pending_polls += 1;
+            match state.transition_to_idle() {
+                (ToIdle::Requeue, _) => {
+                    assert_eq!(state.transition_to_running(), ToRunning::Poll);
+                }
+                (ToIdle::Idle, last) => {
+                    assert!(!last);
+                    // Parked: only a queued wake may run it again.
+                    waker.join().unwrap();
+                    assert_eq!(queue.take_all(), 1, "a wake after the poll was lost");
+                    assert_eq!(state.transition_to_running(), ToRunning::Poll);
+                    done = ready.load(Ordering::SeqCst) == 1;
+                    assert!(done);
+                    state.transition_to_complete();
+                    assert!(!state.ref_dec_twice());
+                    state.drop_join_interest();
+                    assert!(state.ref_dec(), "join handle held the last ref");
+                    return;
+                }
+                (ToIdle::Cancel, _) => unreachable!(),
+            }
+            done = ready.load(Ordering::SeqCst) == 1;
+        }
+        let _ = pending_polls;
+        waker.join().unwrap();
+        let _ = queue.take_all();
+        state.drop_join_interest();
+        let snapshot = state.load();
+        // Only the join ref (and possibly a released waker ref) remain.
+        assert!(snapshot.ref_count() <= 1, "{snapshot:?}");
+    });
+}
+
+#[test]
+fn loom_cancel_vs_pending_poll() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        let queue = Arc::new(Queue::default());
+        let canceller = {
+            let (s, q) = (state.clone(), queue.clone());
+            thread::spawn(move || {
+                if s.transition_to_cancelled() == Wake::Submit {
+                    q.push();
+                }
+            })
+        };
+        let mut cancelled = false;
+        match state.transition_to_running() {
+            ToRunning::Cancel => cancelled = true,
+            ToRunning::Poll => match state.transition_to_idle() {
+                (ToIdle::Cancel, _) => cancelled = true,
+                (ToIdle::Requeue, _) => queue.push(),
+                (ToIdle::Idle, last) => assert!(!last),
+            },
+            ToRunning::Done => unreachable!(),
+        }
+        canceller.join().unwrap();
+        if !cancelled {
+            // The cancellation must have queued the task exactly once.
+            assert_eq!(queue.take_all(), 1);
+            assert_eq!(state.transition_to_running(), ToRunning::Cancel);
+        }
+        state.transition_to_complete();
+        assert!(state.load().is_complete());
+    });
+}
+
+#[test]
+fn loom_join_waker_handshake() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        let slot = Arc::new(UnsafeCell::new(None::<usize>));
+        let woken = Arc::new(AtomicUsize::new(0));
+
+        // The loop completes the task and wakes the join waker if set.
+        let looper = {
+            let (s, slot, woken) = (state.clone(), slot.clone(), woken.clone());
+            thread::spawn(move || {
+                assert_eq!(s.transition_to_running(), ToRunning::Poll);
+                let after = s.transition_to_complete();
+                if after.has_join_interest() && after.has_join_waker() {
+                    // SAFETY (model): JOIN_WAKER set and complete.
+                    let w = slot.with(|p| unsafe { *p });
+                    assert_eq!(w, Some(7));
+                    woken.fetch_add(1, Ordering::SeqCst);
+                    s.unset_join_waker_after_complete();
+                }
+            })
+        };
+        // The join handle registers a waker unless already complete.
+        let mut saw_complete = state.load().is_complete();
+        if !saw_complete {
+            // SAFETY (model): JOIN_WAKER clear, the handle owns the slot.
+            slot.with_mut(|p| unsafe { *p = Some(7) });
+            if state.set_join_waker().is_err() {
+                // SAFETY (model): publishing failed; still ours.
+                slot.with_mut(|p| unsafe { *p = None });
+                saw_complete = true;
+            }
+        }
+        looper.join().unwrap();
+        // Either the handle saw completion itself, or it was woken.
+        assert!(saw_complete || woken.load(Ordering::SeqCst) == 1);
+        assert!(!(saw_complete && woken.load(Ordering::SeqCst) == 1));
+    });
+}
+
+/// A test node for the inject queue.
+struct Node {
+    next: UnsafeCell<Option<NonNull<Node>>>,
+    value: usize,
+}
+
+// SAFETY: `next` is a field of the node, alive as long as the node.
+unsafe impl Linked for Node {
+    fn next(&self) -> &UnsafeCell<Option<NonNull<Node>>> {
+        &self.next
+    }
+}
+
+fn node(value: usize) -> NonNull<Node> {
+    NonNull::from(Box::leak(Box::new(Node {
+        next: UnsafeCell::new(None),
+        value,
+    })))
+}
+
+/// # Safety
+/// `n` came from `node` and is no longer linked.
+unsafe fn free(n: NonNull<Node>) -> usize {
+    // SAFETY: per the caller's contract.
+    unsafe { Box::from_raw(n.as_ptr()) }.value
+}
+
+#[test]
+fn loom_inject_push_pop_close() {
+    loom::model(|| {
+        let inject = Arc::new(Inject::<Node>::new());
+        let refused = Arc::new(AtomicUsize::new(0));
+        let pushers: Vec<_> = (0..2)
+            .map(|t| {
+                let (inject, refused) = (inject.clone(), refused.clone());
+                thread::spawn(move || {
+                    if let Err(n) = inject.push(node(1 << t)) {
+                        // SAFETY: refused, so still ours.
+                        refused.fetch_add(unsafe { free(n) }, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        let mut got = 0;
+        inject.pop_batch(1, |n| {
+            // SAFETY: popped, so ours.
+            got += unsafe { free(n) };
+        });
+        inject.close();
+        for p in pushers {
+            p.join().unwrap();
+        }
+        inject.pop_batch(usize::MAX, |n| {
+            // SAFETY: popped, so ours.
+            got += unsafe { free(n) };
+        });
+        assert!(inject.is_empty());
+        assert_eq!(got + refused.load(Ordering::SeqCst), 0b11);
+    });
+}

@@ -1,0 +1,108 @@
+//! Debug mode: slow polls are reported, and a blocked loop is reported
+//! while it is still blocked.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One global subscriber (the watchdog logs from its own thread).
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let c = Capture::default();
+        let writer = c.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .init();
+        c
+    })
+}
+
+fn logs() -> String {
+    String::from_utf8_lossy(&capture().0.lock().unwrap()).into_owned()
+}
+
+#[test]
+fn slow_poll_is_reported_with_name_and_location() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        eddy_core::task::Builder::new()
+            .name("hog-task")
+            .spawn(async { std::thread::sleep(Duration::from_millis(30)) })
+            .await
+            .unwrap();
+    });
+    let out = logs();
+    assert!(out.contains("slow poll"), "{out}");
+    assert!(out.contains("hog-task"), "{out}");
+    assert!(out.contains("debug.rs"), "spawn location missing: {out}");
+}
+
+#[test]
+fn watchdog_reports_while_blocked() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        eddy_core::task::Builder::new()
+            .name("stuck-task")
+            .spawn(async {
+                // Block well past the threshold and watch for the report
+                // to appear *before* the poll returns.
+                let start = std::time::Instant::now();
+                while start.elapsed() < Duration::from_secs(5) {
+                    let seen = logs()
+                        .lines()
+                        .any(|l| l.contains("event loop blocked") && l.contains("stuck-task"));
+                    if seen {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                false
+            })
+            .await
+            .map(|seen| assert!(seen, "no watchdog report while blocked: {}", logs()))
+            .unwrap();
+    });
+}
+
+#[test]
+fn debug_off_reports_nothing() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(false)
+        .slow_poll_threshold(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        eddy_core::task::Builder::new()
+            .name("quiet-task")
+            .spawn(async { std::thread::sleep(Duration::from_millis(10)) })
+            .await
+            .unwrap();
+    });
+    assert!(!logs().contains("quiet-task"));
+}
