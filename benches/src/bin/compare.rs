@@ -6,7 +6,14 @@
 fn main() {
     let mut quick = false;
     let mut filters = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Child mode for the memory workload (see benches/src/core.rs).
+    if args.first().map(String::as_str) == Some("--task-bytes") {
+        let runtime = args.get(1).map(String::as_str).unwrap_or("eddy");
+        println!("{}", eddy_benches::core::task_bytes_in_process(runtime));
+        return;
+    }
+    for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
             "-h" | "--help" => {

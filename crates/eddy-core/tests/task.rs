@@ -319,7 +319,11 @@ fn cross_thread_wakes_are_never_lost() {
 
 #[test]
 fn not_send_future_is_dropped_on_its_thread_even_if_last_waker_is_remote() {
-    struct RecordThread(Arc<Mutex<Option<std::thread::ThreadId>>>, Rc<()>);
+    // The Rc makes the future !Send, which is the point of the test.
+    struct RecordThread(
+        Arc<Mutex<Option<std::thread::ThreadId>>>,
+        #[allow(dead_code)] Rc<()>,
+    );
     impl Drop for RecordThread {
         fn drop(&mut self) {
             *self.0.lock().unwrap() = Some(std::thread::current().id());

@@ -111,6 +111,21 @@ pub(crate) fn push_local_task(task: NonNull<Header>) {
     }
 }
 
+/// Pushes `task` (one reference) to the local run queue if this thread is
+/// running `owner`'s loop; false otherwise (the caller keeps the reference).
+#[inline]
+pub(crate) fn try_push_local_task(owner: &Shared, task: NonNull<Header>) -> bool {
+    with_local(|l| {
+        if ptr::eq(&*l.shared, owner) {
+            l.run_queue.borrow_mut().push_back(Runnable::Task(task));
+            true
+        } else {
+            false
+        }
+    })
+    .unwrap_or(false)
+}
+
 #[track_caller]
 pub(crate) fn push_local_callback(cb: Callback) {
     expect_local(|l| l.run_queue.borrow_mut().push_back(Runnable::Callback(cb)));

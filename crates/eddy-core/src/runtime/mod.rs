@@ -235,9 +235,12 @@ impl Runtime {
     /// callbacks pulled in when it is empty or every `INJECT_INTERVAL` pops.
     fn next_runnable(&self, tick: u32) -> Option<Runnable> {
         let local = &*self.local;
-        if tick % INJECT_INTERVAL == 0 || local.run_queue.borrow().is_empty() {
-            self.pull_remote();
+        if tick % INJECT_INTERVAL != 0 {
+            if let Some(next) = local.run_queue.borrow_mut().pop_front() {
+                return Some(next);
+            }
         }
+        self.pull_remote();
         local.run_queue.borrow_mut().pop_front()
     }
 

@@ -36,10 +36,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Queues a task that was just notified; takes over one reference.
+    #[inline]
     pub(crate) fn schedule(&self, task: NonNull<Header>) {
-        if context::is_current(self) {
-            context::push_local_task(task);
-        } else {
+        // One thread-local lookup: push locally when this thread runs the
+        // task's own loop.
+        if !context::try_push_local_task(self, task) {
             self.schedule_remote(task);
         }
     }

@@ -194,7 +194,11 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>) {
                     // SAFETY: RUNNING on the owner thread: exclusive access;
                     // the future never moves (it lives in the heap cell).
                     match unsafe { &mut *stage } {
-                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                        Stage::Running(fut) => {
+                            // SAFETY: the cell is heap-allocated and never
+                            // moved, and the future is dropped in place.
+                            unsafe { Pin::new_unchecked(fut) }.poll(&mut cx)
+                        }
                         _ => unreachable!("a task was polled after its future was dropped"),
                     }
                 })
