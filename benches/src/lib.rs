@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub mod blocking;
 pub mod core;
 pub mod io;
+pub mod structured;
 pub mod sync;
 pub mod time;
 
@@ -42,9 +43,15 @@ impl Plan {
     /// The plan for a normal (`quick == false`) or quick run.
     pub fn new(quick: bool) -> Plan {
         if quick {
-            Plan { warmup: 1, samples: 5 }
+            Plan {
+                warmup: 1,
+                samples: 5,
+            }
         } else {
-            Plan { warmup: 3, samples: 21 }
+            Plan {
+                warmup: 3,
+                samples: 21,
+            }
         }
     }
 }
@@ -101,6 +108,7 @@ pub fn all_workloads() -> Vec<Workload> {
     let mut all = Vec::new();
     all.extend(core::workloads());
     all.extend(time::workloads());
+    all.extend(structured::workloads());
     all.extend(sync::workloads());
     all.extend(blocking::workloads());
     all.extend(io::workloads());
