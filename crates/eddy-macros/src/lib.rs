@@ -1,1 +1,267 @@
-//! placeholder
+//! `#[eddy::main]` and `#[eddy::test]`: run an `async fn` on a fresh eddy
+//! runtime.
+//!
+//! **What it is for.** Turning `async fn main()` and `async fn` tests into
+//! ordinary functions that build an `eddy::Runtime`, run the body with
+//! `block_on`, and shut the runtime down (asyncio's `asyncio.run(main())`).
+//!
+//! **What it is not for.** Anything else: it only rewrites the function.
+//! Use it through the facade (`eddy::main`, `eddy::test`), which re-exports
+//! it; this crate's paths assume a dependency named `eddy` unless told
+//! otherwise with `crate = "..."`.
+//!
+//! # Options
+//!
+//! | option | effect |
+//! |---|---|
+//! | `debug = true` | `Builder::debug(true)`: report slow polls and a blocked loop |
+//! | `start_paused = true` | start with the test clock paused (timers auto-advance) |
+//! | `slow_poll_ms = N` | `Builder::slow_poll_threshold(N ms)` |
+//! | `crate = "path"` | where the facade is, if renamed |
+//!
+//! # Example
+//!
+//! ```ignore
+//! #[eddy::main(debug = true)]
+//! async fn main() {
+//!     let task = eddy::spawn(async { 1 + 1 });
+//!     assert_eq!(task.await.unwrap(), 2);
+//! }
+//! ```
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::{quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+
+/// Settings collected from the attribute's arguments.
+struct Options {
+    debug: Option<bool>,
+    start_paused: Option<bool>,
+    slow_poll_ms: Option<u64>,
+    krate: syn::Path,
+}
+
+fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
+    let mut opts = Options {
+        debug: None,
+        start_paused: None,
+        slow_poll_ms: None,
+        krate: syn::parse_quote!(::eddy),
+    };
+    let pairs = Punctuated::<MetaNameValue, Token![,]>::parse_terminated
+        .parse2(args)
+        .map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "#[eddy::{attr}] takes `name = value` options: \
+                     debug = true, start_paused = true, slow_poll_ms = 50, crate = \"eddy\""
+                ),
+            )
+        })?;
+    for pair in pairs {
+        let name = pair
+            .path
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        match name.as_str() {
+            "debug" => opts.debug = Some(lit_bool(&pair.value, "debug")?),
+            "start_paused" => opts.start_paused = Some(lit_bool(&pair.value, "start_paused")?),
+            "slow_poll_ms" => opts.slow_poll_ms = Some(lit_u64(&pair.value, "slow_poll_ms")?),
+            "crate" => {
+                let s = lit_str(&pair.value, "crate")?;
+                opts.krate = syn::parse_str(&s).map_err(|_| {
+                    syn::Error::new(
+                        pair.value.span(),
+                        "crate = \"...\" must be a path, e.g. crate = \"my_eddy\"",
+                    )
+                })?;
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    pair.path.span(),
+                    format!(
+                        "unknown #[eddy::{attr}] option `{name}`: use debug, start_paused, \
+                         slow_poll_ms or crate"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn lit(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
+        _ => None,
+    }
+}
+
+fn lit_bool(value: &Expr, name: &str) -> syn::Result<bool> {
+    match lit(value) {
+        Some(Lit::Bool(b)) => Ok(b.value),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{name}` takes true or false, e.g. {name} = true"),
+        )),
+    }
+}
+
+fn lit_u64(value: &Expr, name: &str) -> syn::Result<u64> {
+    match lit(value) {
+        Some(Lit::Int(i)) => i.base10_parse(),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{name}` takes a whole number of milliseconds, e.g. {name} = 50"),
+        )),
+    }
+}
+
+fn lit_str(value: &Expr, name: &str) -> syn::Result<String> {
+    match lit(value) {
+        Some(Lit::Str(s)) => Ok(s.value()),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{name}` takes a string, e.g. {name} = \"eddy\""),
+        )),
+    }
+}
+
+/// The runtime-building expression for `opts`.
+fn builder(opts: &Options) -> TokenStream2 {
+    let krate = &opts.krate;
+    let mut b = quote! { #krate::Builder::new() };
+    if let Some(on) = opts.debug {
+        b = quote! { #b.debug(#on) };
+    }
+    if let Some(ms) = opts.slow_poll_ms {
+        b = quote! { #b.slow_poll_threshold(::core::time::Duration::from_millis(#ms)) };
+    }
+    if let Some(on) = opts.start_paused {
+        b = quote! { #b.start_paused(#on) };
+    }
+    b
+}
+
+/// Rewrites `async fn` into a plain fn running its body on a new runtime.
+fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    let mut func: ItemFn = syn::parse2(item)
+        .map_err(|e| syn::Error::new(e.span(), format!("#[eddy::{attr}] goes on an `async fn`")))?;
+    let opts = parse_options(args, attr)?;
+    if func.sig.asyncness.is_none() {
+        return Err(syn::Error::new(
+            func.sig.fn_token.span(),
+            format!(
+                "#[eddy::{attr}] needs an `async fn`: write `async fn {}(..)`",
+                func.sig.ident
+            ),
+        ));
+    }
+    if !func.sig.inputs.is_empty() {
+        let what = if attr == "main" { "main" } else { "a test" };
+        return Err(syn::Error::new(
+            func.sig.inputs.span(),
+            format!(
+                "{what} run by #[eddy::{attr}] cannot take arguments: remove them and \
+                 build what you need inside the body"
+            ),
+        ));
+    }
+    if attr == "main" && func.sig.ident != "main" {
+        return Err(syn::Error::new(
+            func.sig.ident.span(),
+            "#[eddy::main] goes on `async fn main()`; for other functions call eddy::run(..) yourself",
+        ));
+    }
+    if !func.sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            func.sig.generics.span(),
+            format!("#[eddy::{attr}] functions cannot be generic"),
+        ));
+    }
+    func.sig.asyncness = None;
+    let build = builder(&opts);
+    let body = &func.block;
+    let span = body.span();
+    let new_body = quote_spanned! {span=>
+        {
+            let __eddy_body = async move #body;
+            let __eddy_rt = #build
+                .build()
+                .expect("eddy: the runtime could not start");
+            // The runtime drops (cancelling leftover tasks) after the
+            // body's value is computed, as asyncio.run does.
+            __eddy_rt.block_on(__eddy_body)
+        }
+    };
+    func.block = syn::parse2(new_body)?;
+    let test_attr = if attr == "test" {
+        quote! { #[::core::prelude::v1::test] }
+    } else {
+        TokenStream2::new()
+    };
+    Ok(quote! { #test_attr #func })
+}
+
+fn run(attr: &str, args: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(attr, args.into(), item.into()) {
+        Ok(ts) => ts.into(),
+        Err(e) => {
+            let err = e.to_compile_error();
+            // The error is the message; an empty `main` keeps rustc from
+            // piling a second, misleading "no main function" error on it.
+            // It is never part of a build that succeeds.
+            if attr == "main" {
+                quote! { #err fn main() {} }.into()
+            } else {
+                err.into()
+            }
+        }
+    }
+}
+
+/// Runs `async fn main()` on a new eddy runtime and shuts it down after
+/// (asyncio's `asyncio.run(main())`).
+///
+/// Options: `debug = true`, `start_paused = true`, `slow_poll_ms = N`,
+/// `crate = "path"`.
+///
+/// # Example
+///
+/// ```ignore
+/// #[eddy::main]
+/// async fn main() {
+///     println!("{}", eddy::spawn(async { "hi" }).await.unwrap());
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    run("main", args, item)
+}
+
+/// Runs an `async fn` test on a new eddy runtime (one runtime per test).
+///
+/// Options as for [`macro@main`]; `start_paused = true` makes timers
+/// complete as soon as the loop is idle, so tests of long timeouts run in
+/// microseconds.
+///
+/// # Example
+///
+/// ```ignore
+/// #[eddy::test]
+/// async fn spawns() {
+///     assert_eq!(eddy::spawn(async { 3 }).await.unwrap(), 3);
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    run("test", args, item)
+}

@@ -31,6 +31,9 @@ pub use eddy_core::{
 };
 pub use runtime::{run, Builder, Runtime};
 
+#[cfg(feature = "macros")]
+pub use eddy_macros::{main, test};
+
 /// Tasks: naming, introspection (asyncio's `current_task`, `all_tasks`).
 pub mod task {
     pub use eddy_core::task::{

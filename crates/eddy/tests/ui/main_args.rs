@@ -1,0 +1,4 @@
+#[eddy::main]
+async fn main(count: u32) {
+    let _ = count;
+}

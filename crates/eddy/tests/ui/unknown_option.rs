@@ -1,0 +1,2 @@
+#[eddy::main(fast = true)]
+async fn main() {}
