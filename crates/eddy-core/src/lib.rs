@@ -39,4 +39,15 @@ pub mod task;
 
 pub use callback::{call_soon, CallbackHandle};
 pub use runtime::{run, Builder, Handle, Runtime, SpawnError, UnhandledPanic};
+pub use task::{
+    as_completed, gather_all, shield, try_gather_all, wait, wait_with, ErrorGroup, ReturnWhen,
+    TaskGroup,
+};
 pub use task::{spawn, yield_now, JoinError, JoinHandle, TaskId};
+
+/// Support for this crate's macros (`gather!`, `try_gather!`); not a
+/// public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures_util::{join, try_join};
+}

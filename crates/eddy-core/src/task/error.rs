@@ -9,6 +9,12 @@ use super::TaskId;
 pub(crate) enum Failure {
     Cancelled,
     Panicked(Box<dyn Any + Send + 'static>),
+    /// A `TaskGroup` child failed (returned `Err`, or panicked when
+    /// `panicked`); the error or panic went to the group, whose `join`
+    /// reports it.
+    ToGroup {
+        panicked: bool,
+    },
 }
 
 /// Returned by a [`JoinHandle`](crate::JoinHandle) whose task was cancelled
@@ -44,7 +50,7 @@ impl JoinError {
     pub(crate) fn new(id: TaskId, failure: Failure) -> JoinError {
         let message = match &failure {
             Failure::Panicked(p) => payload_message(&**p).map(str::to_owned),
-            Failure::Cancelled => None,
+            Failure::Cancelled | Failure::ToGroup { .. } => None,
         };
         JoinError {
             id,
@@ -66,6 +72,26 @@ impl JoinError {
     /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.failure, Failure::Cancelled)
+    }
+
+    /// True if the task was a [`TaskGroup`](crate::task::TaskGroup) child
+    /// that failed (returned `Err` or panicked): its error or panic went to
+    /// the group, and [`TaskGroup::join`](crate::task::TaskGroup::join)
+    /// reports it (errors in the `ErrorGroup`, a panic resumed).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::new();
+    ///     let child = group.spawn(async { Err::<(), _>("no") }).unwrap();
+    ///     assert!(child.await.unwrap_err().is_group_failure());
+    ///     assert_eq!(group.join().await.unwrap_err().len(), 1);
+    /// });
+    /// ```
+    pub fn is_group_failure(&self) -> bool {
+        matches!(self.failure, Failure::ToGroup { .. })
     }
 
     /// True if the task panicked.
@@ -143,7 +169,7 @@ impl JoinError {
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.failure {
             Failure::Panicked(p) => Ok(p),
-            Failure::Cancelled => Err(self),
+            Failure::Cancelled | Failure::ToGroup { .. } => Err(self),
         }
     }
 }
@@ -172,6 +198,18 @@ impl fmt::Display for JoinError {
                     self.id
                 ),
             },
+            Failure::ToGroup { panicked: false } => write!(
+                f,
+                "task {} returned an error, which went to its TaskGroup: read it from the \
+                 ErrorGroup that TaskGroup::join returns",
+                self.id
+            ),
+            Failure::ToGroup { panicked: true } => write!(
+                f,
+                "task {} panicked; the panic went to its TaskGroup and resumes from \
+                 TaskGroup::join",
+                self.id
+            ),
         }
     }
 }
@@ -186,6 +224,9 @@ impl fmt::Debug for JoinError {
                 self.id,
                 self.message.as_deref().unwrap_or("..")
             ),
+            Failure::ToGroup { panicked } => {
+                write!(f, "JoinError::ToGroup({}, panicked: {panicked})", self.id)
+            }
         }
     }
 }

@@ -59,6 +59,12 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// The task this handle refers to (for crate-internal untyped
+    /// references such as `AbortRef`).
+    pub(crate) fn raw(&self) -> NonNull<Header> {
+        self.raw
+    }
+
     /// Cancels the task: its future is dropped (its destructors run) on its
     /// loop thread at the next scheduling point, and awaiting the handle
     /// gives `JoinError` with [`JoinError::is_cancelled`]. A task that has

@@ -1,17 +1,35 @@
 //! Tasks: spawning, naming, introspection (asyncio's `create_task`,
 //! `current_task`, `all_tasks`).
 
+mod abort;
+mod as_completed;
 mod error;
+mod gather;
+mod group;
+mod group_error;
 mod id;
 mod join;
 pub(crate) mod raw;
+mod shield;
+mod slots;
 pub(crate) mod state;
+mod wait;
 mod waker;
 
 pub(crate) use error::payload_message;
 pub use error::JoinError;
 pub use id::TaskId;
 pub use join::JoinHandle;
+
+// Structured concurrency (asyncio's TaskGroup, gather, wait, as_completed, shield).
+pub use as_completed::{
+    as_completed, as_completed_with_timeout, AsCompleted, AsCompletedTimeout, TimedOut,
+};
+pub use gather::{gather_all, try_gather_all, GatherAll, TryGatherAll};
+pub use group::{ChildHandle, Spawner, TaskGroup};
+pub use group_error::{ClosedReason, ErrorGroup, GroupClosed};
+pub use shield::{shield, Shielded};
+pub use wait::{wait, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, WaitResult};
 
 use std::fmt;
 use std::future::Future;

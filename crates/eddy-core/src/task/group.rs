@@ -1,0 +1,775 @@
+//! `TaskGroup`: asyncio's TaskGroup (trio's nursery). Children cannot
+//! outlive the group; the first failure cancels the rest.
+//!
+//! Everything here lives on one loop thread (`Rc`/`RefCell`): a group and
+//! its children share a [`Shared`] block. Each child runs as its own task
+//! whose future is a [`Child`] wrapper: it reports the child's value, error
+//! or panic to the group, and its destructor tells the group that a
+//! cancelled child is gone. The group keeps an [`AbortRef`] per live child
+//! to cancel it.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use slab::Slab;
+
+use super::abort::AbortRef;
+use super::error::Failure;
+use super::group_error::{ClosedReason, ErrorGroup, GroupClosed};
+use super::raw::TaskMeta;
+use super::{spawn_local_inner, JoinError, JoinHandle, TaskId};
+
+/// A scope for tasks that cannot outlive it (asyncio's `TaskGroup`, trio's
+/// nursery).
+///
+/// - [`spawn`](TaskGroup::spawn) children: futures returning `Result<T, E>`.
+///   Each runs as its own task (its `parent` in [`task::all`](crate::task::all)
+///   is the task that created the group); the returned [`ChildHandle`] gives
+///   the child's value back.
+/// - [`join`](TaskGroup::join) waits for every child and returns every
+///   failure (an `Err` a child returned) in an [`ErrorGroup`].
+/// - The first failure — an `Err` or a panic — closes the group to new
+///   children at once and cancels every other child. As in asyncio, the
+///   cancellation is queued behind the tasks already scheduled in the
+///   current loop iteration, so siblings that became ready at the same
+///   moment still take that step (and may fail too: all failures are
+///   collected). Cancellations are not failures. After a panic, `join`
+///   waits for the siblings to be dropped and then resumes the panic.
+/// - Once the group has failed, been cancelled, or finished, spawning
+///   returns [`GroupClosed`] with the future, which is not started.
+/// - Dropping the group (or the `join` future, or the task that owns
+///   either) cancels every child. Children that are not running are
+///   **dropped before the drop returns** (their destructors run inside it);
+///   the only exceptions are a child dropping its own group from inside its
+///   poll, and a group dropped outside its running loop (after `block_on`
+///   returned, or during runtime shutdown): those children are dropped at
+///   the loop's next scheduling point or at shutdown.
+///
+/// `E` is the children's error type; the group is not `Send` (it lives on
+/// its loop thread, like its children).
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::TaskGroup;
+/// eddy_core::run(async {
+///     let group = TaskGroup::<String>::new();
+///     let a = group.spawn(async { Ok(1) }).unwrap();
+///     let b = group.spawn(async { Ok(2) }).unwrap();
+///     group.join().await.unwrap();
+///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+/// });
+/// ```
+pub struct TaskGroup<E> {
+    shared: Rc<Shared<E>>,
+}
+
+/// A cloneable way to spawn into a [`TaskGroup`] from elsewhere — typically
+/// from inside its children — while the group is live.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::TaskGroup;
+/// eddy_core::run(async {
+///     let group = TaskGroup::<()>::new();
+///     let spawner = group.spawner();
+///     group
+///         .spawn(async move {
+///             let grandchild = spawner.spawn(async { Ok(5) }).unwrap();
+///             Ok(grandchild.await.unwrap())
+///         })
+///         .unwrap();
+///     group.join().await.unwrap();
+/// });
+/// ```
+pub struct Spawner<E> {
+    shared: Rc<Shared<E>>,
+}
+
+/// Where a group is in its life. Only `Open` accepts children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Open,
+    /// A child returned `Err` or panicked; the rest were cancelled.
+    Failed,
+    /// `TaskGroup::cancel` was called.
+    Cancelled,
+    /// `join` saw the last child finish, or the group was dropped.
+    Closed,
+}
+
+struct Shared<E> {
+    inner: RefCell<Inner<E>>,
+    /// The task that created the group: every child's `parent`.
+    parent: Option<TaskId>,
+}
+
+struct Inner<E> {
+    status: Status,
+    /// One entry per live child (its slab key is fixed at spawn).
+    children: Slab<AbortRef>,
+    /// `Err`s children returned, in the order they happened.
+    errors: Vec<E>,
+    /// The first child panic; later ones are logged and dropped.
+    panic: Option<Box<dyn Any + Send>>,
+    /// `join` has been polled: the group closes when the last child ends.
+    joining: bool,
+    join_waker: Option<Waker>,
+}
+
+/// How a child ended, as the group hears it.
+enum Outcome<E> {
+    Value,
+    Error(E),
+    Panic(Box<dyn Any + Send>),
+}
+
+impl<E> Shared<E> {
+    /// A child's future returned or panicked.
+    fn child_finished(
+        self: &Rc<Self>,
+        key: usize,
+        outcome: Outcome<E>,
+    ) -> Result<(), Box<dyn Any + Send>>
+    where
+        E: 'static,
+    {
+        let mut inner = self.inner.borrow_mut();
+        let me = inner.children.try_remove(key);
+        let mut orphan_panic = None;
+        let failed = !matches!(outcome, Outcome::Value);
+        match outcome {
+            Outcome::Value => {}
+            _ if inner.status == Status::Closed => {
+                // Nobody will join: this child kept running after its group
+                // was dropped from inside its own poll.
+                if let Outcome::Panic(p) = outcome {
+                    orphan_panic = Some(p);
+                } else {
+                    tracing::warn!("a TaskGroup child failed after its group was dropped");
+                }
+            }
+            Outcome::Error(e) => inner.errors.push(e),
+            Outcome::Panic(p) => {
+                if inner.panic.is_none() {
+                    inner.panic = Some(p);
+                } else {
+                    tracing::error!(
+                        panic = super::payload_message(&*p).unwrap_or("<non-string payload>"),
+                        "a second TaskGroup child panicked; join resumes the first panic only"
+                    );
+                }
+            }
+        }
+        if failed && inner.status == Status::Open {
+            // Refuse new children at once; cancel the others from a
+            // callback queued behind the tasks already scheduled in this
+            // loop iteration (asyncio's done-callback timing), so children
+            // that became ready at the same moment still take their step
+            // and may fail too.
+            inner.status = Status::Failed;
+            let group = self.clone();
+            crate::call_soon(move || group.cancel_children());
+        }
+        let waker = self.after_child_left(&mut inner);
+        drop(inner);
+        drop(me);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        orphan_panic.map_or(Ok(()), Err)
+    }
+
+    /// Cancels every live child at its next scheduling point.
+    fn cancel_children(&self) {
+        for (_, child) in self.inner.borrow().children.iter() {
+            child.cancel();
+        }
+    }
+
+    /// A child was dropped before finishing (cancelled).
+    fn child_gone(&self, key: usize) {
+        let mut inner = self.inner.borrow_mut();
+        let me = inner.children.try_remove(key);
+        let waker = self.after_child_left(&mut inner);
+        drop(inner);
+        drop(me);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn after_child_left(&self, inner: &mut Inner<E>) -> Option<Waker> {
+        if inner.children.is_empty() && inner.joining {
+            inner.status = Status::Closed;
+            inner.join_waker.take()
+        } else {
+            None
+        }
+    }
+
+    fn closed_reason(&self) -> Option<ClosedReason> {
+        match self.inner.borrow().status {
+            Status::Open => None,
+            Status::Failed => Some(ClosedReason::Failed),
+            Status::Cancelled => Some(ClosedReason::Cancelled),
+            Status::Closed => Some(ClosedReason::Finished),
+        }
+    }
+}
+
+#[track_caller]
+fn spawn_into<E, T, F>(
+    shared: &Rc<Shared<E>>,
+    future: F,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+) -> Result<ChildHandle<T>, GroupClosed<F>>
+where
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: 'static,
+{
+    if let Some(reason) = shared.closed_reason() {
+        return Err(GroupClosed::new(future, reason));
+    }
+    let key = shared.inner.borrow().children.vacant_key();
+    let meta = (name.is_some() || shared.parent.is_some()).then(|| {
+        Box::new(TaskMeta {
+            name,
+            parent: shared.parent,
+        })
+    });
+    let child = Child {
+        future,
+        group: shared.clone(),
+        key,
+        reported: false,
+    };
+    // Spawning runs no user code, so the slab key is still vacant after it.
+    let handle = spawn_local_inner(child, meta, location);
+    let at = shared
+        .inner
+        .borrow_mut()
+        .children
+        .insert(AbortRef::new(&handle));
+    debug_assert_eq!(at, key);
+    Ok(ChildHandle { handle })
+}
+
+impl<E: 'static> TaskGroup<E> {
+    /// An empty, open group. Its children's `parent` is the task calling
+    /// `new` (none when called from the `block_on` future itself).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let group = eddy_core::task::TaskGroup::<std::io::Error>::new();
+    /// # drop(group);
+    /// ```
+    pub fn new() -> TaskGroup<E> {
+        TaskGroup {
+            shared: Rc::new(Shared {
+                inner: RefCell::new(Inner {
+                    status: Status::Open,
+                    children: Slab::new(),
+                    errors: Vec::new(),
+                    panic: None,
+                    joining: false,
+                    join_waker: None,
+                }),
+                parent: super::current().map(|t| t.id()),
+            }),
+        }
+    }
+
+    /// Spawns `future` as a child task of this group; it starts at the
+    /// loop's next scheduling point.
+    ///
+    /// # Errors
+    ///
+    /// [`GroupClosed`] (holding `future`, not started) once the group has
+    /// failed, been cancelled or finished.
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<&str>::new();
+    ///     let child = group.spawn(async { Ok("value") }).unwrap();
+    ///     group.join().await.unwrap();
+    ///     assert_eq!(child.await.unwrap(), "value");
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<T, F>(&self, future: F) -> Result<ChildHandle<T>, GroupClosed<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_into(&self.shared, future, None, Location::caller())
+    }
+
+    /// [`spawn`](TaskGroup::spawn) with a task name, shown by
+    /// [`task::all`](crate::task::all) next to the child's `parent`.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](TaskGroup::spawn).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::{self, TaskGroup};
+    /// eddy_core::run(async {
+    ///     let outer = eddy_core::spawn(async {
+    ///         let me = task::current().unwrap().id();
+    ///         let group = TaskGroup::<()>::new();
+    ///         let child = group.spawn_named("fetch", std::future::pending::<Result<(), ()>>()).unwrap();
+    ///         let info = task::all().into_iter().find(|t| t.id() == child.id()).unwrap();
+    ///         assert_eq!((info.name(), info.parent()), (Some("fetch"), Some(me)));
+    ///         group.cancel();
+    ///         group.join().await.unwrap();
+    ///     });
+    ///     outer.await.unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<T, F>(
+        &self,
+        name: impl Into<Arc<str>>,
+        future: F,
+    ) -> Result<ChildHandle<T>, GroupClosed<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_into(&self.shared, future, Some(name.into()), Location::caller())
+    }
+
+    /// A cloneable [`Spawner`] for this group (for use inside children).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let group = eddy_core::task::TaskGroup::<()>::new();
+    /// let spawner = group.spawner();
+    /// assert!(!spawner.is_closed());
+    /// ```
+    pub fn spawner(&self) -> Spawner<E> {
+        Spawner {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Cancels every child (each is dropped at the loop's next scheduling
+    /// point) and closes the group to new children. Cancellation is not
+    /// failure: `join` still returns `Ok(())` unless a child had already
+    /// failed. Does nothing once the group has failed or closed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(std::future::pending::<Result<(), ()>>()).unwrap();
+    ///     group.cancel();
+    ///     assert!(group.spawn(async { Ok(()) }).is_err());
+    ///     group.join().await.unwrap();
+    ///     assert!(child.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        let mut inner = self.shared.inner.borrow_mut();
+        if inner.status != Status::Open {
+            return;
+        }
+        inner.status = Status::Cancelled;
+        drop(inner);
+        self.shared.cancel_children();
+    }
+
+    /// How many children are alive (spawned and not yet finished or
+    /// dropped).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     group.spawn(async { Ok(()) }).unwrap();
+    ///     assert_eq!(group.len(), 1);
+    ///     eddy_core::yield_now().await;
+    ///     assert_eq!(group.len(), 0);
+    /// });
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.inner.borrow().children.len()
+    }
+
+    /// True when no child is alive.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(eddy_core::task::TaskGroup::<()>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until every child has finished or been dropped — including
+    /// children spawned meanwhile through a [`Spawner`] — then closes the
+    /// group. Returns `Ok(())`, or every `Err` the children returned, in
+    /// the order they happened.
+    ///
+    /// # Panics
+    ///
+    /// Resumes the first child panic (after the siblings are dropped), with
+    /// its original payload, as asyncio re-raises `KeyboardInterrupt` bare.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the group, which cancels every
+    /// child (see [`TaskGroup`] for when they are dropped). Children's
+    /// values stay readable through their [`ChildHandle`]s; errors not yet
+    /// reported are lost with the group, which is what cancelling it means.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::new();
+    ///     group.spawn(async { Err::<(), _>("page 2 failed") }).unwrap();
+    ///     group.spawn(std::future::pending::<Result<(), _>>()).unwrap(); // cancelled by the failure
+    ///     let errors = group.join().await.unwrap_err();
+    ///     assert_eq!(errors.iter().collect::<Vec<_>>(), [&"page 2 failed"]);
+    /// });
+    /// ```
+    pub async fn join(self) -> Result<(), ErrorGroup<E>> {
+        Join { group: self }.await
+    }
+}
+
+impl<E: 'static> Default for TaskGroup<E> {
+    fn default() -> Self {
+        TaskGroup::new()
+    }
+}
+
+impl<E> Drop for TaskGroup<E> {
+    fn drop(&mut self) {
+        let children: Vec<AbortRef> = {
+            let mut inner = self.shared.inner.borrow_mut();
+            inner.status = Status::Closed;
+            inner.children.drain().collect()
+        };
+        // No borrow is held: the children's destructors (which tell this
+        // group they are gone) run inside `cancel_now`.
+        for child in &children {
+            child.cancel_now();
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.shared.inner.borrow();
+        f.debug_struct("TaskGroup")
+            .field("status", &inner.status)
+            .field("children", &inner.children.len())
+            .field("errors", &inner.errors.len())
+            .finish()
+    }
+}
+
+/// The future behind [`TaskGroup::join`]; owns the group.
+struct Join<E> {
+    group: TaskGroup<E>,
+}
+
+impl<E> Future for Join<E> {
+    type Output = Result<(), ErrorGroup<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut inner = self.group.shared.inner.borrow_mut();
+        inner.joining = true;
+        if !inner.children.is_empty() {
+            match &mut inner.join_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        }
+        inner.status = Status::Closed;
+        if let Some(payload) = inner.panic.take() {
+            drop(inner);
+            resume_unwind(payload);
+        }
+        let errors = std::mem::take(&mut inner.errors);
+        Poll::Ready(if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ErrorGroup::new(errors))
+        })
+    }
+}
+
+impl<E: 'static> Spawner<E> {
+    /// As [`TaskGroup::spawn`].
+    ///
+    /// # Errors
+    ///
+    /// [`GroupClosed`] (holding `future`) once the group has failed, been
+    /// cancelled, finished or been dropped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let spawner = group.spawner();
+    ///     group.join().await.unwrap();
+    ///     let err = spawner.spawn(async { Ok(()) }).unwrap_err();
+    ///     let _future_back = err.into_future();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<T, F>(&self, future: F) -> Result<ChildHandle<T>, GroupClosed<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_into(&self.shared, future, None, Location::caller())
+    }
+
+    /// As [`TaskGroup::spawn_named`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Spawner::spawn`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawner().spawn_named("worker", async { Ok(1) }).unwrap();
+    ///     group.join().await.unwrap();
+    ///     assert_eq!(child.await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<T, F>(
+        &self,
+        name: impl Into<Arc<str>>,
+        future: F,
+    ) -> Result<ChildHandle<T>, GroupClosed<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_into(&self.shared, future, Some(name.into()), Location::caller())
+    }
+
+    /// True once the group no longer accepts children.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let group = eddy_core::task::TaskGroup::<()>::new();
+    /// let spawner = group.spawner();
+    /// drop(group);
+    /// assert!(spawner.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed_reason().is_some()
+    }
+}
+
+impl<E> Clone for Spawner<E> {
+    fn clone(&self) -> Self {
+        Spawner {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for Spawner<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spawner")
+            .field("status", &self.shared.inner.borrow().status)
+            .finish()
+    }
+}
+
+/// What a child task hands its [`ChildHandle`].
+enum ChildOutput<T> {
+    Value(T),
+    /// Returned `Err` (`false`) or panicked (`true`); it went to the group.
+    ToGroup(bool),
+}
+
+pin_project_lite::pin_project! {
+    /// The future a child task runs: the user's future plus group reporting.
+    struct Child<F, E> {
+        #[pin]
+        future: F,
+        group: Rc<Shared<E>>,
+        key: usize,
+        reported: bool,
+    }
+
+    impl<F, E> PinnedDrop for Child<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.reported {
+                this.group.child_gone(*this.key);
+            }
+        }
+    }
+}
+
+impl<T, E: 'static, F: Future<Output = Result<T, E>>> Future for Child<F, E> {
+    type Output = ChildOutput<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutput<T>> {
+        let this = self.project();
+        let future = this.future;
+        let (outcome, output) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(v))) => (Outcome::Value, ChildOutput::Value(v)),
+            Ok(Poll::Ready(Err(e))) => (Outcome::Error(e), ChildOutput::ToGroup(false)),
+            Err(p) => (Outcome::Panic(p), ChildOutput::ToGroup(true)),
+        };
+        *this.reported = true;
+        if let Err(orphan) = this.group.child_finished(*this.key, outcome) {
+            // The group is gone: the panic belongs to this task again.
+            resume_unwind(orphan);
+        }
+        Poll::Ready(output)
+    }
+}
+
+/// Awaits one [`TaskGroup`] child: `Ok(value)`, or a [`JoinError`] that is
+/// [cancelled](JoinError::is_cancelled) or a
+/// [group failure](JoinError::is_group_failure) (its `Err` or panic went to
+/// the group). Dropping the handle does not detach the child from its
+/// group.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel-safe: the value stays in the task until read.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::TaskGroup;
+/// eddy_core::run(async {
+///     let group = TaskGroup::<()>::new();
+///     let child = group.spawn(async { Ok(21 * 2) }).unwrap();
+///     assert_eq!(child.await.unwrap(), 42);
+///     group.join().await.unwrap();
+/// });
+/// ```
+pub struct ChildHandle<T> {
+    handle: JoinHandle<ChildOutput<T>>,
+}
+
+impl<T> ChildHandle<T> {
+    /// Cancels this child only (dropped at the next scheduling point). A
+    /// cancellation is not a failure: the siblings carry on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let slow = group.spawn(std::future::pending::<Result<(), ()>>()).unwrap();
+    ///     let fast = group.spawn(async { Ok(1) }).unwrap();
+    ///     slow.cancel();
+    ///     group.join().await.unwrap();
+    ///     assert_eq!(fast.await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// The child task's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(async { Ok(eddy_core::task::current().unwrap().id()) }).unwrap();
+    ///     let id = child.id();
+    ///     assert_eq!(child.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.handle.id()
+    }
+
+    /// Whether the child has finished (completed, failed or been cancelled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(async { Ok(()) }).unwrap();
+    ///     group.join().await.unwrap();
+    ///     assert!(child.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+}
+
+impl<T> Future for ChildHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.handle.id();
+        Pin::new(&mut self.handle).poll(cx).map(|r| match r {
+            Ok(ChildOutput::Value(v)) => Ok(v),
+            Ok(ChildOutput::ToGroup(panicked)) => {
+                Err(JoinError::new(id, Failure::ToGroup { panicked }))
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl<T> fmt::Debug for ChildHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,299 @@
+//! `wait` (asyncio's `asyncio.wait`): wait on task handles until the first
+//! completes, the first fails, or all complete — optionally with a timeout
+//! that neither errors nor cancels.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::ops::ControlFlow;
+use std::pin::pin;
+use std::task::Poll;
+
+use futures_util::future::MaybeDone;
+
+use super::slots::Slots;
+use super::{JoinError, JoinHandle};
+
+/// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
+/// `ALL_COMPLETED`).
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen};
+/// eddy_core::run(async {
+///     let tasks = vec![eddy_core::spawn(async { 1 }), eddy_core::spawn(std::future::pending())];
+///     let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted).await.unwrap();
+///     assert_eq!((done.len(), pending.len()), (1, 1));
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnWhen {
+    /// As soon as any task finishes (completes, fails, panics or is
+    /// cancelled).
+    FirstCompleted,
+    /// As soon as any task fails — its handle gives a [`JoinError`] (panic
+    /// or cancellation) or its output is a failure per [`Outcome`] (an
+    /// `Err`) — or when all have finished.
+    FirstError,
+    /// When every task has finished.
+    AllCompleted,
+}
+
+/// Whether a task's output counts as a failure for
+/// [`ReturnWhen::FirstError`]. `Result` outputs fail when `Err`; the other
+/// implementations here never fail. For your own output types implement it
+/// (the default says "never fails"), or return `Result`.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::Outcome;
+/// struct Reply { status: u16 }
+/// impl Outcome for Reply {
+///     fn is_failure(&self) -> bool { self.status >= 500 }
+/// }
+/// assert!(Reply { status: 503 }.is_failure());
+/// assert!(Err::<(), ()>(()).is_failure());
+/// assert!(!7u32.is_failure());
+/// ```
+pub trait Outcome {
+    /// True if this output should stop a [`ReturnWhen::FirstError`] wait.
+    fn is_failure(&self) -> bool {
+        false
+    }
+}
+
+impl<T, E> Outcome for Result<T, E> {
+    fn is_failure(&self) -> bool {
+        self.is_err()
+    }
+}
+
+impl<T: Outcome + ?Sized> Outcome for Box<T> {
+    fn is_failure(&self) -> bool {
+        (**self).is_failure()
+    }
+}
+
+macro_rules! never_fails {
+    ($($t:ty),* $(,)?) => { $(impl Outcome for $t {})* };
+}
+never_fails!(
+    (),
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    String,
+    &'static str,
+    Infallible,
+    std::time::Duration,
+    std::time::Instant,
+);
+impl<T> Outcome for Option<T> {}
+impl<T> Outcome for Vec<T> {}
+
+/// A task that finished before [`wait`] returned.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen};
+/// eddy_core::run(async {
+///     let (done, _) = wait(vec![eddy_core::spawn(async { 'x' })], ReturnWhen::AllCompleted)
+///         .await
+///         .unwrap();
+///     assert_eq!(done[0].index, 0);
+///     assert_eq!(done[0].result.as_ref().unwrap(), &'x');
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Done<T> {
+    /// Its position in the input.
+    pub index: usize,
+    /// What awaiting its handle gave.
+    pub result: Result<T, JoinError>,
+}
+
+/// A task still running when [`wait`] returned; await its handle later.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen};
+/// eddy_core::run(async {
+///     let (slow, abort) = futures_util::future::abortable(std::future::pending::<i32>());
+///     let tasks = vec![eddy_core::spawn(async { Ok(1) }), eddy_core::spawn(slow)];
+///     let (_, pending) = wait(tasks, ReturnWhen::FirstCompleted).await.unwrap();
+///     assert_eq!(pending[0].index, 1);
+///     abort.abort();
+///     let result = pending.into_iter().next().unwrap().handle.await.unwrap();
+///     assert!(result.is_err()); // the abortable task saw the abort
+/// });
+/// ```
+#[derive(Debug)]
+pub struct NotDone<T> {
+    /// Its position in the input.
+    pub index: usize,
+    /// Its handle, still owning the task.
+    pub handle: JoinHandle<T>,
+}
+
+/// [`wait`] was given no handles (asyncio raises `ValueError` here).
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen};
+/// eddy_core::run(async {
+///     let err = wait(Vec::<eddy_core::JoinHandle<()>>::new(), ReturnWhen::AllCompleted).await;
+///     assert!(err.unwrap_err().to_string().contains("no tasks"));
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmptyWait;
+
+impl fmt::Display for EmptyWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "wait was given no tasks, so it could never return: pass at least one JoinHandle",
+        )
+    }
+}
+
+impl std::error::Error for EmptyWait {}
+
+/// What [`wait`] returns: `(done, pending)`, each in input order.
+pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
+
+/// Waits on `handles` until `when` says to return (asyncio's
+/// `asyncio.wait`). Returns `(done, pending)`: every task that has finished
+/// by then — with its output, so nothing is lost — and the handles of the
+/// rest, both in input order with their input index. Nothing is cancelled.
+///
+/// # Errors
+///
+/// [`EmptyWait`] if `handles` is empty.
+///
+/// # Cancel safety
+///
+/// Not cancel-safe: dropping the future drops the handles, which detaches
+/// the tasks still running (they are not cancelled) and drops the outputs
+/// of those already finished. To bound the wait without losing anything,
+/// use [`wait_with`]'s timer instead of an outer timeout.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen};
+/// eddy_core::run(async {
+///     let tasks = vec![
+///         eddy_core::spawn(async { Ok(1) }),
+///         eddy_core::spawn(async { Err("failed") }),
+///         eddy_core::spawn(std::future::pending()),
+///     ];
+///     let (done, pending) = wait(tasks, ReturnWhen::FirstError).await.unwrap();
+///     assert_eq!(done.iter().map(|d| d.index).collect::<Vec<_>>(), [0, 1]);
+///     assert_eq!(pending[0].index, 2);
+/// });
+/// ```
+pub async fn wait<T: Outcome>(handles: Vec<JoinHandle<T>>, when: ReturnWhen) -> WaitResult<T> {
+    wait_with(handles, when, None::<std::future::Pending<()>>).await
+}
+
+/// [`wait`] with a timeout: `timer` is any future that completes when time
+/// is up (the `eddy` facade passes `eddy::sleep(duration)`; eddy-core has
+/// no clock). On expiry it returns `(done, pending)` as they are then — a
+/// timeout neither errors nor cancels. `None` waits without a limit.
+///
+/// # Errors
+///
+/// [`EmptyWait`] if `handles` is empty.
+///
+/// # Cancel safety
+///
+/// As [`wait`]: not cancel-safe.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait_with, ReturnWhen};
+/// eddy_core::run(async {
+///     let slow = eddy_core::spawn(std::future::pending::<()>());
+///     let id = slow.id();
+///     let timer = eddy_core::yield_now(); // stands in for eddy::sleep(..)
+///     let (done, pending) = wait_with(vec![slow], ReturnWhen::AllCompleted, Some(timer))
+///         .await
+///         .unwrap();
+///     assert!(done.is_empty());
+///     assert_eq!(pending[0].handle.id(), id); // still running, not cancelled
+///     pending[0].handle.cancel();
+/// });
+/// ```
+pub async fn wait_with<T, Tm>(
+    handles: Vec<JoinHandle<T>>,
+    when: ReturnWhen,
+    timer: Option<Tm>,
+) -> WaitResult<T>
+where
+    T: Outcome,
+    Tm: Future,
+{
+    if handles.is_empty() {
+        return Err(EmptyWait);
+    }
+    let mut slots = Slots::new(handles);
+    let mut timer = pin!(timer);
+    poll_fn(|cx| {
+        let stop = |_, slot: std::pin::Pin<&mut MaybeDone<JoinHandle<T>>>| match when {
+            ReturnWhen::FirstCompleted => ControlFlow::Break(()),
+            ReturnWhen::FirstError => match &*slot {
+                MaybeDone::Done(Err(_)) => ControlFlow::Break(()),
+                MaybeDone::Done(Ok(out)) if out.is_failure() => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            },
+            ReturnWhen::AllCompleted => ControlFlow::Continue(()),
+        };
+        if slots.poll(cx, stop).is_ready() {
+            return Poll::Ready(());
+        }
+        match timer.as_mut().as_pin_mut() {
+            Some(t) => t.poll(cx).map(drop),
+            None => Poll::Pending,
+        }
+    })
+    .await;
+    // Collect what finished meanwhile too, so `done` is everything done now.
+    let mut done = Vec::new();
+    let mut pending = Vec::new();
+    for index in 0..slots.len() {
+        let slot = slots.slot(index).get_mut();
+        if let MaybeDone::Future(handle) = slot {
+            if handle.is_finished() {
+                let result = futures_util::FutureExt::now_or_never(&mut *handle);
+                if let Some(result) = result {
+                    *slot = MaybeDone::Done(result);
+                }
+            }
+        }
+        match std::mem::replace(slot, MaybeDone::Gone) {
+            MaybeDone::Done(result) => done.push(Done { index, result }),
+            MaybeDone::Future(handle) => pending.push(NotDone { index, handle }),
+            MaybeDone::Gone => unreachable!("wait takes each output once"),
+        }
+    }
+    Ok((done, pending))
+}
