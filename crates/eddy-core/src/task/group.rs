@@ -12,7 +12,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,10 +21,10 @@ use std::task::{Context, Poll, Waker};
 use slab::Slab;
 
 use super::abort::AbortRef;
-use super::error::Failure;
+use super::group_child::{Child, ChildHandle};
 use super::group_error::{ClosedReason, ErrorGroup, GroupClosed};
 use super::raw::TaskMeta;
-use super::{spawn_local_inner, JoinError, JoinHandle, TaskId};
+use super::{spawn_local_inner, TaskId};
 
 /// A scope for tasks that cannot outlive it (asyncio's `TaskGroup`, trio's
 /// nursery).
@@ -106,7 +106,7 @@ enum Status {
     Closed,
 }
 
-struct Shared<E> {
+pub(super) struct Shared<E> {
     inner: RefCell<Inner<E>>,
     /// The task that created the group: every child's `parent`.
     parent: Option<TaskId>,
@@ -126,7 +126,7 @@ struct Inner<E> {
 }
 
 /// How a child ended, as the group hears it.
-enum Outcome<E> {
+pub(super) enum Outcome<E> {
     Value,
     Error(E),
     Panic(Box<dyn Any + Send>),
@@ -134,7 +134,7 @@ enum Outcome<E> {
 
 impl<E> Shared<E> {
     /// A child's future returned or panicked.
-    fn child_finished(
+    pub(super) fn child_finished(
         self: &Rc<Self>,
         key: usize,
         outcome: Outcome<E>,
@@ -196,7 +196,7 @@ impl<E> Shared<E> {
     }
 
     /// A child was dropped before finishing (cancelled).
-    fn child_gone(&self, key: usize) {
+    pub(super) fn child_gone(&self, key: usize) {
         let mut inner = self.inner.borrow_mut();
         let me = inner.children.try_remove(key);
         let waker = self.after_child_left(&mut inner);
@@ -248,12 +248,7 @@ where
             parent: shared.parent,
         })
     });
-    let child = Child {
-        future,
-        group: shared.clone(),
-        key,
-        reported: false,
-    };
+    let child = Child::new(future, shared.clone(), key);
     // Spawning runs no user code, so the slab key is still vacant after it.
     let handle = spawn_local_inner(child, meta, location);
     let at = shared
@@ -262,7 +257,7 @@ where
         .children
         .insert(AbortRef::new(&handle));
     debug_assert_eq!(at, key);
-    Ok(ChildHandle { handle })
+    Ok(ChildHandle::new(handle))
 }
 
 impl<E: 'static> TaskGroup<E> {
@@ -617,159 +612,6 @@ impl<E> fmt::Debug for Spawner<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Spawner")
             .field("status", &self.shared.inner.borrow().status)
-            .finish()
-    }
-}
-
-/// What a child task hands its [`ChildHandle`].
-enum ChildOutput<T> {
-    Value(T),
-    /// Returned `Err` (`false`) or panicked (`true`); it went to the group.
-    ToGroup(bool),
-}
-
-pin_project_lite::pin_project! {
-    /// The future a child task runs: the user's future plus group reporting.
-    struct Child<F, E> {
-        #[pin]
-        future: F,
-        group: Rc<Shared<E>>,
-        key: usize,
-        reported: bool,
-    }
-
-    impl<F, E> PinnedDrop for Child<F, E> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.reported {
-                this.group.child_gone(*this.key);
-            }
-        }
-    }
-}
-
-impl<T, E: 'static, F: Future<Output = Result<T, E>>> Future for Child<F, E> {
-    type Output = ChildOutput<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutput<T>> {
-        let this = self.project();
-        let future = this.future;
-        let (outcome, output) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Ok(v))) => (Outcome::Value, ChildOutput::Value(v)),
-            Ok(Poll::Ready(Err(e))) => (Outcome::Error(e), ChildOutput::ToGroup(false)),
-            Err(p) => (Outcome::Panic(p), ChildOutput::ToGroup(true)),
-        };
-        *this.reported = true;
-        if let Err(orphan) = this.group.child_finished(*this.key, outcome) {
-            // The group is gone: the panic belongs to this task again.
-            resume_unwind(orphan);
-        }
-        Poll::Ready(output)
-    }
-}
-
-/// Awaits one [`TaskGroup`] child: `Ok(value)`, or a [`JoinError`] that is
-/// [cancelled](JoinError::is_cancelled) or a
-/// [group failure](JoinError::is_group_failure) (its `Err` or panic went to
-/// the group). Dropping the handle does not detach the child from its
-/// group.
-///
-/// # Cancel safety
-///
-/// Awaiting is cancel-safe: the value stays in the task until read.
-///
-/// # Example
-///
-/// ```
-/// use eddy_core::task::TaskGroup;
-/// eddy_core::run(async {
-///     let group = TaskGroup::<()>::new();
-///     let child = group.spawn(async { Ok(21 * 2) }).unwrap();
-///     assert_eq!(child.await.unwrap(), 42);
-///     group.join().await.unwrap();
-/// });
-/// ```
-pub struct ChildHandle<T> {
-    handle: JoinHandle<ChildOutput<T>>,
-}
-
-impl<T> ChildHandle<T> {
-    /// Cancels this child only (dropped at the next scheduling point). A
-    /// cancellation is not a failure: the siblings carry on.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use eddy_core::task::TaskGroup;
-    /// eddy_core::run(async {
-    ///     let group = TaskGroup::<()>::new();
-    ///     let slow = group.spawn(std::future::pending::<Result<(), ()>>()).unwrap();
-    ///     let fast = group.spawn(async { Ok(1) }).unwrap();
-    ///     slow.cancel();
-    ///     group.join().await.unwrap();
-    ///     assert_eq!(fast.await.unwrap(), 1);
-    /// });
-    /// ```
-    pub fn cancel(&self) {
-        self.handle.cancel();
-    }
-
-    /// The child task's id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use eddy_core::task::TaskGroup;
-    /// eddy_core::run(async {
-    ///     let group = TaskGroup::<()>::new();
-    ///     let child = group.spawn(async { Ok(eddy_core::task::current().unwrap().id()) }).unwrap();
-    ///     let id = child.id();
-    ///     assert_eq!(child.await.unwrap(), id);
-    /// });
-    /// ```
-    pub fn id(&self) -> TaskId {
-        self.handle.id()
-    }
-
-    /// Whether the child has finished (completed, failed or been cancelled).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use eddy_core::task::TaskGroup;
-    /// eddy_core::run(async {
-    ///     let group = TaskGroup::<()>::new();
-    ///     let child = group.spawn(async { Ok(()) }).unwrap();
-    ///     group.join().await.unwrap();
-    ///     assert!(child.is_finished());
-    /// });
-    /// ```
-    pub fn is_finished(&self) -> bool {
-        self.handle.is_finished()
-    }
-}
-
-impl<T> Future for ChildHandle<T> {
-    type Output = Result<T, JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let id = self.handle.id();
-        Pin::new(&mut self.handle).poll(cx).map(|r| match r {
-            Ok(ChildOutput::Value(v)) => Ok(v),
-            Ok(ChildOutput::ToGroup(panicked)) => {
-                Err(JoinError::new(id, Failure::ToGroup { panicked }))
-            }
-            Err(e) => Err(e),
-        })
-    }
-}
-
-impl<T> fmt::Debug for ChildHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChildHandle")
-            .field("id", &self.id())
-            .field("finished", &self.is_finished())
             .finish()
     }
 }

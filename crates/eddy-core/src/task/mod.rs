@@ -6,6 +6,7 @@ mod as_completed;
 mod error;
 mod gather;
 mod group;
+mod group_child;
 mod group_error;
 mod id;
 mod join;
@@ -26,7 +27,8 @@ pub use as_completed::{
     as_completed, as_completed_with_timeout, AsCompleted, AsCompletedTimeout, TimedOut,
 };
 pub use gather::{gather_all, try_gather_all, GatherAll, TryGatherAll};
-pub use group::{ChildHandle, Spawner, TaskGroup};
+pub use group::{Spawner, TaskGroup};
+pub use group_child::ChildHandle;
 pub use group_error::{ClosedReason, ErrorGroup, GroupClosed};
 pub use shield::{shield, Shielded};
 pub use wait::{wait, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, WaitResult};

@@ -1,0 +1,182 @@
+//! One child of a [`TaskGroup`](super::TaskGroup): the `Child` future its
+//! task runs (the user's future plus reporting to the group) and the
+//! [`ChildHandle`] that gives its value back.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::error::Failure;
+use super::group::{Outcome, Shared};
+use super::{JoinError, JoinHandle, TaskId};
+
+/// What a child task hands its [`ChildHandle`].
+pub(super) enum ChildOutput<T> {
+    Value(T),
+    /// Returned `Err` (`false`) or panicked (`true`); it went to the group.
+    ToGroup(bool),
+}
+
+pin_project_lite::pin_project! {
+    /// The future a child task runs: the user's future plus group reporting.
+    pub(super) struct Child<F, E> {
+        #[pin]
+        future: F,
+        group: Rc<Shared<E>>,
+        key: usize,
+        reported: bool,
+    }
+
+    impl<F, E> PinnedDrop for Child<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.reported {
+                this.group.child_gone(*this.key);
+            }
+        }
+    }
+}
+
+impl<F, E> Child<F, E> {
+    pub(super) fn new(future: F, group: Rc<Shared<E>>, key: usize) -> Child<F, E> {
+        Child {
+            future,
+            group,
+            key,
+            reported: false,
+        }
+    }
+}
+
+impl<T, E: 'static, F: Future<Output = Result<T, E>>> Future for Child<F, E> {
+    type Output = ChildOutput<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutput<T>> {
+        let this = self.project();
+        let future = this.future;
+        let (outcome, output) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(v))) => (Outcome::Value, ChildOutput::Value(v)),
+            Ok(Poll::Ready(Err(e))) => (Outcome::Error(e), ChildOutput::ToGroup(false)),
+            Err(p) => (Outcome::Panic(p), ChildOutput::ToGroup(true)),
+        };
+        *this.reported = true;
+        if let Err(orphan) = this.group.child_finished(*this.key, outcome) {
+            // The group is gone: the panic belongs to this task again.
+            resume_unwind(orphan);
+        }
+        Poll::Ready(output)
+    }
+}
+
+/// Awaits one [`TaskGroup`] child: `Ok(value)`, or a [`JoinError`] that is
+/// [cancelled](JoinError::is_cancelled) or a
+/// [group failure](JoinError::is_group_failure) (its `Err` or panic went to
+/// the group). Dropping the handle does not detach the child from its
+/// group.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel-safe: the value stays in the task until read.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::TaskGroup;
+/// eddy_core::run(async {
+///     let group = TaskGroup::<()>::new();
+///     let child = group.spawn(async { Ok(21 * 2) }).unwrap();
+///     assert_eq!(child.await.unwrap(), 42);
+///     group.join().await.unwrap();
+/// });
+/// ```
+pub struct ChildHandle<T> {
+    handle: JoinHandle<ChildOutput<T>>,
+}
+
+impl<T> ChildHandle<T> {
+    pub(super) fn new(handle: JoinHandle<ChildOutput<T>>) -> ChildHandle<T> {
+        ChildHandle { handle }
+    }
+
+    /// Cancels this child only (dropped at the next scheduling point). A
+    /// cancellation is not a failure: the siblings carry on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let slow = group.spawn(std::future::pending::<Result<(), ()>>()).unwrap();
+    ///     let fast = group.spawn(async { Ok(1) }).unwrap();
+    ///     slow.cancel();
+    ///     group.join().await.unwrap();
+    ///     assert_eq!(fast.await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// The child task's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(async { Ok(eddy_core::task::current().unwrap().id()) }).unwrap();
+    ///     let id = child.id();
+    ///     assert_eq!(child.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.handle.id()
+    }
+
+    /// Whether the child has finished (completed, failed or been cancelled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(async { Ok(()) }).unwrap();
+    ///     group.join().await.unwrap();
+    ///     assert!(child.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+}
+
+impl<T> Future for ChildHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.handle.id();
+        Pin::new(&mut self.handle).poll(cx).map(|r| match r {
+            Ok(ChildOutput::Value(v)) => Ok(v),
+            Ok(ChildOutput::ToGroup(panicked)) => {
+                Err(JoinError::new(id, Failure::ToGroup { panicked }))
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl<T> fmt::Debug for ChildHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
