@@ -888,3 +888,72 @@ fn shield_gives_the_result_and_reports_inner_cancellation() {
         assert!(ran.get());
     });
 }
+
+// ---------------------------------------------------------------- threads
+
+#[test]
+fn gather_all_with_wakes_from_another_thread() {
+    run(async {
+        let n = 200;
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..n)
+            .map(|_| futures::channel::oneshot::channel::<usize>())
+            .unzip();
+        let sender_thread = std::thread::spawn(move || {
+            // Complete them in reverse order, from another thread.
+            for (i, tx) in senders.into_iter().enumerate().rev() {
+                tx.send(i).unwrap();
+                if i % 16 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let out: Vec<usize> = gather_all(receivers)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+        sender_thread.join().unwrap();
+    });
+}
+
+#[test]
+fn dropping_a_group_while_another_thread_wakes_its_children() {
+    // Synchronous cancel racing remote wakes: every child dropped exactly
+    // once, whatever state the wake left it in.
+    for round in 0..50 {
+        let drops = Drops::default();
+        let d = drops.clone();
+        run(async move {
+            let group = TaskGroup::<()>::new();
+            let mut senders = Vec::new();
+            for _ in 0..20 {
+                let (tx, rx) = futures::channel::oneshot::channel::<()>();
+                senders.push(tx);
+                let g = d.guard();
+                group
+                    .spawn(async move {
+                        let _g = g;
+                        let _ = rx.await;
+                        pending::<Result<(), ()>>().await
+                    })
+                    .unwrap();
+            }
+            yield_now().await; // every child is idle on its receiver
+            let waker_thread = std::thread::spawn(move || {
+                for tx in senders {
+                    let _ = tx.send(());
+                }
+            });
+            if round % 2 == 0 {
+                std::thread::yield_now();
+            }
+            drop(group);
+            assert_eq!(d.get(), 20);
+            waker_thread.join().unwrap();
+            yields(3).await; // stale queue entries are skipped safely
+            assert_eq!(d.get(), 20);
+        });
+        assert_eq!(drops.get(), 20);
+    }
+}
