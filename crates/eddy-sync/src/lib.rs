@@ -1,0 +1,92 @@
+//! Runtime-agnostic async synchronization for eddy: asyncio's locks, events,
+//! conditions, semaphores, barrier and queues, plus channels.
+//!
+//! **What it is for**: coordinating tasks. Every primitive works under any
+//! executor (eddy, tokio, `futures::executor::block_on`) and across threads;
+//! none depends on a runtime, a timer or another eddy crate.
+//!
+//! | asyncio | eddy-sync |
+//! |---|---|
+//! | `Lock` | [`Mutex<T>`] (holds the data; FIFO-fair) |
+//! | `Event` | [`Event`] |
+//! | `Condition` | [`Condition<T>`] (owns its `Mutex<T>`) |
+//! | `Semaphore`, `BoundedSemaphore` | [`Semaphore`], [`BoundedSemaphore`] |
+//! | `Barrier` | [`Barrier`] |
+//! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
+//! | — | [`RwLock<T>`], [`Notify`], [`oneshot`], [`mpsc`], [`broadcast`], [`watch`] |
+//!
+//! **What it is not for**: blocking a thread (these are async primitives;
+//! use `std::sync` or `parking_lot` inside synchronous code), or timeouts
+//! (wrap any future here in your runtime's timeout: every one is
+//! cancel-safe).
+//!
+//! # Guarantees
+//!
+//! - **Fair**: waiters are served in FIFO order; a newcomer never overtakes
+//!   a task that is already waiting.
+//! - **Cancel-safe**: dropping a waiting future at any point loses nothing.
+//!   A waiter that was handed a lock, a permit, a notification or an item
+//!   and is dropped before it ran passes it on to the next waiter. Every
+//!   async fn documents its cancel safety.
+//! - **Lean**: uncontended lock/unlock and acquire/release are one atomic
+//!   compare-and-swap each.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use eddy_sync::{Mutex, Queue};
+//!
+//! futures::executor::block_on(async {
+//!     let total = Arc::new(Mutex::new(0));
+//!     let q = Queue::new(4);
+//!     let producer = async {
+//!         for i in 1..=10 {
+//!             q.put(i).await.unwrap();
+//!         }
+//!         q.shutdown(false); // consumers drain, then stop
+//!     };
+//!     let consumer = async {
+//!         while let Ok(i) = q.get().await {
+//!             *total.lock().await += i;
+//!             q.task_done().unwrap();
+//!         }
+//!     };
+//!     futures::join!(producer, consumer);
+//!     assert_eq!(*total.lock().await, 55);
+//! });
+//! ```
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod loom;
+mod waitlist;
+
+mod barrier;
+mod condition;
+mod event;
+mod mutex;
+mod notify;
+mod queue;
+mod raw_semaphore;
+mod rwlock;
+mod semaphore;
+
+pub mod broadcast;
+pub mod mpsc;
+pub mod oneshot;
+pub mod watch;
+
+pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
+pub use condition::{Condition, ConditionWait};
+pub use event::{Event, EventWait};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use queue::{
+    LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockRwError};
+pub use semaphore::{
+    BoundedPermit, BoundedSemaphore, OverRelease, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
+    TryAcquireError,
+};

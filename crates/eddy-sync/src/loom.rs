@@ -1,0 +1,44 @@
+//! One place that picks std/parking_lot or loom, so the same code runs under
+//! the loom model checker (`RUSTFLAGS="--cfg loom"`).
+//!
+//! Only the types the waiter lists and primitives share live here: atomics,
+//! `Arc` for channel allocations, and a mutex with parking_lot's shape
+//! (`lock()` hands back the guard directly).
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+
+/// A mutex with parking_lot's shape (`lock()` returns the guard directly).
+#[cfg(not(loom))]
+pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
+/// The guard of [`Mutex`].
+#[cfg(not(loom))]
+pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+/// A mutex with parking_lot's shape (`lock()` returns the guard directly).
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+/// The guard of [`Mutex`].
+#[cfg(loom)]
+pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+#[cfg(loom)]
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Mutex(loom::sync::Mutex::new(value))
+    }
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner().unwrap()
+    }
+}

@@ -1,0 +1,622 @@
+//! The shared engine of [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue),
+//! [`PriorityQueue`](crate::PriorityQueue) and the [`mpsc`](crate::mpsc) channels.
+//!
+//! One mutex guards the stored items and three waiter lists. Items move by
+//! **hand-off**: a put with a getter waiting writes the item straight into
+//! that getter's node; a get that frees a slot while putters wait moves the
+//! first putter's item into the store and completes that put. So order is
+//! FIFO among getters and among putters, a woken task never has to race a
+//! newcomer, and each put or get takes the lock once.
+//!
+//! Invariants (under the lock):
+//! - getters are queued only while the store is empty;
+//! - putters are queued only while the store is full;
+//! - `unfinished` counts accepted items not yet `task_done`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::loom::{Mutex, MutexGuard};
+use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+
+/// How a queue stores its items and in which order `pop` returns them.
+pub(crate) trait Store<T>: Default {
+    fn push(&mut self, item: T);
+    fn pop(&mut self) -> Option<T>;
+    fn len(&self) -> usize;
+    /// Puts back an item that was popped (handed to a getter that was then
+    /// dropped), so that it is the next one popped where the order allows.
+    fn give_back(&mut self, item: T);
+    fn take_all(&mut self) -> Vec<T>;
+}
+
+/// First in, first out.
+pub(crate) struct Fifo<T>(VecDeque<T>);
+/// Last in, first out.
+pub(crate) struct Lifo<T>(Vec<T>);
+/// Smallest first.
+pub(crate) struct Smallest<T>(BinaryHeap<Reverse<T>>);
+
+impl<T> Default for Fifo<T> {
+    fn default() -> Self {
+        Fifo(VecDeque::new())
+    }
+}
+impl<T> Default for Lifo<T> {
+    fn default() -> Self {
+        Lifo(Vec::new())
+    }
+}
+impl<T: Ord> Default for Smallest<T> {
+    fn default() -> Self {
+        Smallest(BinaryHeap::new())
+    }
+}
+
+impl<T> Store<T> for Fifo<T> {
+    #[inline]
+    fn push(&mut self, item: T) {
+        self.0.push_back(item)
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn give_back(&mut self, item: T) {
+        self.0.push_front(item)
+    }
+    fn take_all(&mut self) -> Vec<T> {
+        self.0.drain(..).collect()
+    }
+}
+
+impl<T> Store<T> for Lifo<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn give_back(&mut self, item: T) {
+        self.0.push(item)
+    }
+    fn take_all(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl<T: Ord> Store<T> for Smallest<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(Reverse(item))
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop().map(|Reverse(t)| t)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn give_back(&mut self, item: T) {
+        self.0.push(Reverse(item))
+    }
+    fn take_all(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
+            .into_vec()
+            .into_iter()
+            .map(|Reverse(t)| t)
+            .collect()
+    }
+}
+
+pub(crate) struct State<T, S> {
+    items: S,
+    /// Capacity; `usize::MAX` when unbounded.
+    maxsize: usize,
+    /// Waiting getters; a served getter's slot holds its item (`None`: the
+    /// queue was shut down).
+    getters: WaitList<Option<T>>,
+    /// Waiting putters, each holding its item until it is moved into the
+    /// store (`None` after that). A putter woken still holding its item was
+    /// refused by a shutdown.
+    putters: WaitList<Option<T>>,
+    /// Tasks in `join`.
+    joiners: WaitList<()>,
+    /// Tasks waiting for `shutdown` (a channel sender's `closed()`).
+    closers: WaitList<()>,
+    unfinished: usize,
+    shut_down: bool,
+}
+
+/// Why `try_put` refused an item (the item is handed back).
+pub(crate) enum PutRefused<T> {
+    Full(T),
+    ShutDown(T),
+}
+
+/// Why `try_get` returned nothing.
+pub(crate) enum GetRefused {
+    Empty,
+    ShutDown,
+}
+
+pub(crate) struct QueueCore<T, S> {
+    state: Mutex<State<T, S>>,
+}
+
+impl<T, S: Store<T>> QueueCore<T, S> {
+    /// A queue holding at most `maxsize` items (0 = unbounded).
+    pub(crate) fn new(maxsize: usize) -> Self {
+        QueueCore {
+            state: Mutex::new(State {
+                items: S::default(),
+                maxsize: if maxsize == 0 { usize::MAX } else { maxsize },
+                getters: WaitList::new(),
+                putters: WaitList::new(),
+                joiners: WaitList::new(),
+                closers: WaitList::new(),
+                unfinished: 0,
+                shut_down: false,
+            }),
+        }
+    }
+
+    pub(crate) fn maxsize(&self) -> usize {
+        let m = self.state.lock().maxsize;
+        if m == usize::MAX {
+            0
+        } else {
+            m
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.state.lock().items.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let st = self.state.lock();
+        st.items.len() >= st.maxsize
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.state.lock().shut_down
+    }
+
+    pub(crate) fn unfinished(&self) -> usize {
+        self.state.lock().unfinished
+    }
+
+    /// Accepts `item` if there is room (or a getter waiting), with the lock
+    /// held; hands it back when full.
+    #[inline]
+    fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), T> {
+        if !st.getters.is_empty() {
+            wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
+        } else if st.items.len() < st.maxsize {
+            st.items.push(item);
+        } else {
+            return Err(item);
+        }
+        st.unfinished += 1;
+        Ok(())
+    }
+
+    /// Takes the next item with the lock held, moving the first waiting
+    /// putter's item into the freed slot.
+    #[inline]
+    fn take(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Option<T> {
+        let item = st.items.pop()?;
+        if !st.putters.is_empty() {
+            let State {
+                items,
+                putters,
+                unfinished,
+                ..
+            } = st;
+            wakers.push_opt(putters.wake_front(|slot| {
+                if let Some(v) = slot.take() {
+                    items.push(v);
+                    *unfinished += 1;
+                }
+            }));
+        }
+        Some(item)
+    }
+
+    /// Puts without waiting.
+    #[inline]
+    pub(crate) fn try_put(&self, item: T) -> Result<(), PutRefused<T>> {
+        let mut wakers = WakeBatch::new();
+        let r = {
+            let mut st = self.state.lock();
+            if st.shut_down {
+                Err(PutRefused::ShutDown(item))
+            } else {
+                Self::offer(&mut st, item, &mut wakers).map_err(PutRefused::Full)
+            }
+        };
+        wakers.wake_all();
+        r
+    }
+
+    /// Gets without waiting.
+    #[inline]
+    pub(crate) fn try_get(&self) -> Result<T, GetRefused> {
+        let mut wakers = WakeBatch::new();
+        let r = {
+            let mut st = self.state.lock();
+            match Self::take(&mut st, &mut wakers) {
+                Some(v) => Ok(v),
+                None if st.shut_down => Err(GetRefused::ShutDown),
+                None => Err(GetRefused::Empty),
+            }
+        };
+        wakers.wake_all();
+        r
+    }
+
+    /// Polls a put whose item is in `item` until it is registered (then in
+    /// the putter node). `Err` hands the item back after a shutdown.
+    pub(crate) fn poll_put(
+        &self,
+        reg: &mut Registration,
+        item: &mut Option<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), T>> {
+        let mut wakers = WakeBatch::new();
+        let r = {
+            let mut st = self.state.lock();
+            if reg.is_registered() {
+                match reg.poll_woken(&mut st.putters, cx.waker()) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(None) => Ok(()),
+                    Poll::Ready(Some(refused)) => Err(refused),
+                }
+            } else {
+                let v = item.take().expect("put polled after completion");
+                if st.shut_down {
+                    Err(v)
+                } else {
+                    match Self::offer(&mut st, v, &mut wakers) {
+                        Ok(()) => Ok(()),
+                        Err(v) => {
+                            reg.register(&mut st.putters, Some(v), cx.waker());
+                            return Poll::Pending;
+                        }
+                    }
+                }
+            }
+        };
+        wakers.wake_all();
+        Poll::Ready(r)
+    }
+
+    /// Polls a get; `Err(())` once the queue is shut down and drained.
+    #[inline]
+    pub(crate) fn poll_get(
+        &self,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, ()>> {
+        let mut wakers = WakeBatch::new();
+        let r = {
+            let mut st = self.state.lock();
+            if reg.is_registered() {
+                match reg.poll_woken(&mut st.getters, cx.waker()) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(got) => got.ok_or(()),
+                }
+            } else {
+                match Self::take(&mut st, &mut wakers) {
+                    Some(v) => Ok(v),
+                    None if st.shut_down => Err(()),
+                    None => {
+                        reg.register(&mut st.getters, None, cx.waker());
+                        return Poll::Pending;
+                    }
+                }
+            }
+        };
+        wakers.wake_all();
+        Poll::Ready(r)
+    }
+
+    /// Polls a batch get into `buf` (up to `limit` items, at least one
+    /// unless shut down and drained: then 0).
+    pub(crate) fn poll_get_many(
+        &self,
+        reg: &mut Registration,
+        buf: &mut Vec<T>,
+        limit: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let mut wakers = WakeBatch::new();
+        let n = {
+            let mut st = self.state.lock();
+            let mut n = 0;
+            if reg.is_registered() {
+                match reg.poll_woken(&mut st.getters, cx.waker()) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(None) => return Poll::Ready(0),
+                    Poll::Ready(Some(v)) => {
+                        buf.push(v);
+                        n = 1;
+                    }
+                }
+            }
+            while n < limit {
+                match Self::take(&mut st, &mut wakers) {
+                    Some(v) => {
+                        buf.push(v);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            if n == 0 && !st.shut_down {
+                reg.register(&mut st.getters, None, cx.waker());
+                return Poll::Pending;
+            }
+            n
+        };
+        wakers.wake_all();
+        Poll::Ready(n)
+    }
+
+    /// Marks one item done; `false` when none was outstanding.
+    pub(crate) fn task_done(&self) -> bool {
+        let mut wakers = WakeBatch::new();
+        {
+            let mut st = self.state.lock();
+            if st.unfinished == 0 {
+                return false;
+            }
+            st.unfinished -= 1;
+            if st.unfinished == 0 {
+                st.joiners.wake_all(&mut wakers, |_| {});
+            }
+        }
+        wakers.wake_all();
+        true
+    }
+
+    pub(crate) fn poll_join(&self, reg: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.state.lock();
+        if reg.is_registered() {
+            return reg.poll_woken(&mut st.joiners, cx.waker());
+        }
+        if st.unfinished == 0 {
+            return Poll::Ready(());
+        }
+        reg.register(&mut st.joiners, (), cx.waker());
+        Poll::Pending
+    }
+
+    pub(crate) fn poll_closed(&self, reg: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.state.lock();
+        if reg.is_registered() {
+            return reg.poll_woken(&mut st.closers, cx.waker());
+        }
+        if st.shut_down {
+            return Poll::Ready(());
+        }
+        reg.register(&mut st.closers, (), cx.waker());
+        Poll::Pending
+    }
+
+    /// Shuts the queue down: puts fail from now on; gets drain what is
+    /// stored, then fail. With `immediate`, stored items are dropped (and
+    /// counted as done) so gets fail at once. Every waiter is woken.
+    pub(crate) fn shutdown(&self, immediate: bool) {
+        let mut wakers = WakeBatch::new();
+        let dropped;
+        {
+            let mut st = self.state.lock();
+            st.shut_down = true;
+            dropped = if immediate {
+                st.items.take_all()
+            } else {
+                Vec::new()
+            };
+            st.unfinished = st.unfinished.saturating_sub(dropped.len());
+            if st.unfinished == 0 {
+                st.joiners.wake_all(&mut wakers, |_| {});
+            }
+            // Putters keep their items: that marks them refused.
+            st.putters.wake_all(&mut wakers, |_| {});
+            // Getters only wait on an empty store: nothing more will come.
+            st.getters.wake_all(&mut wakers, |_| {});
+            st.closers.wake_all(&mut wakers, |_| {});
+        }
+        wakers.wake_all();
+        drop(dropped);
+    }
+}
+
+impl<T, S: Store<T>> fmt::Debug for QueueCore<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
+        f.debug_struct("Queue")
+            .field("len", &st.items.len())
+            .field(
+                "maxsize",
+                &if st.maxsize == usize::MAX {
+                    0
+                } else {
+                    st.maxsize
+                },
+            )
+            .field("unfinished", &st.unfinished)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
+/// Declares a [`Handoff`] view of one of the queue's waiter lists.
+macro_rules! side {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $data:ty) => {
+        $(#[$doc])*
+        pub(crate) struct $name<'a, T, S>(pub(crate) &'a QueueCore<T, S>);
+
+        impl<T, S: Store<T>> Handoff for $name<'_, T, S> {
+            type Data = $data;
+            type State = State<T, S>;
+
+            fn lock_state(&self) -> MutexGuard<'_, State<T, S>> {
+                self.0.state.lock()
+            }
+
+            fn list(state: &mut State<T, S>) -> &mut WaitList<$data> {
+                &mut state.$field
+            }
+
+            fn pass_on(
+                &self,
+                state: &mut State<T, S>,
+                data: $data,
+                woken: bool,
+                wakers: &mut WakeBatch,
+            ) -> Option<$data> {
+                Self::give_back(state, data, woken, wakers)
+            }
+        }
+    };
+}
+
+side!(
+    /// Getters: a getter dropped after it was handed an item passes the item
+    /// to the next getter, or puts it back in front of the store.
+    Getters, getters, Option<T>
+);
+side!(
+    /// Putters: a dropped queued putter takes its item with it.
+    Putters, putters, Option<T>
+);
+side!(
+    /// Tasks in `join`: nothing to pass on (all are woken together).
+    Joiners, joiners, ()
+);
+side!(
+    /// Tasks waiting for shutdown: nothing to pass on.
+    Closers, closers, ()
+);
+
+impl<T, S: Store<T>> Getters<'_, T, S> {
+    fn give_back(
+        st: &mut State<T, S>,
+        slot: Option<T>,
+        _woken: bool,
+        wakers: &mut WakeBatch,
+    ) -> Option<Option<T>> {
+        if let Some(item) = slot {
+            if st.getters.is_empty() {
+                st.items.give_back(item);
+            } else {
+                wakers.push_opt(st.getters.wake_front(|s| *s = Some(item)));
+            }
+        }
+        None
+    }
+}
+
+impl<T, S: Store<T>> Putters<'_, T, S> {
+    fn give_back(
+        _: &mut State<T, S>,
+        slot: Option<T>,
+        _woken: bool,
+        _: &mut WakeBatch,
+    ) -> Option<Option<T>> {
+        // Queued: the put is abandoned with its item. Woken: the item was
+        // taken (None) or refused by a shutdown. Dropped after unlocking.
+        Some(slot)
+    }
+}
+
+impl<T, S: Store<T>> Joiners<'_, T, S> {
+    fn give_back(_: &mut State<T, S>, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
+        None
+    }
+}
+
+impl<T, S: Store<T>> Closers<'_, T, S> {
+    fn give_back(_: &mut State<T, S>, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
+        None
+    }
+}
+
+/// Future of a put over a [`QueueCore`]; `Err` hands the item back.
+pub(crate) struct Put<'a, T, S: Store<T>> {
+    pub(crate) core: &'a QueueCore<T, S>,
+    pub(crate) item: Option<T>,
+    pub(crate) reg: Registration,
+}
+
+// The item is never pinned: it is moved into the queue by value.
+impl<T, S: Store<T>> Unpin for Put<'_, T, S> {}
+
+impl<T, S: Store<T>> Future for Put<'_, T, S> {
+    type Output = Result<(), T>;
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
+        let this = self.get_mut();
+        this.core.poll_put(&mut this.reg, &mut this.item, cx)
+    }
+}
+
+impl<T, S: Store<T>> Drop for Put<'_, T, S> {
+    fn drop(&mut self) {
+        self.reg.cancel(&Putters(self.core));
+    }
+}
+
+pub(crate) struct Get<'a, T, S: Store<T>> {
+    pub(crate) core: &'a QueueCore<T, S>,
+    pub(crate) reg: Registration,
+}
+
+impl<T, S: Store<T>> Future for Get<'_, T, S> {
+    type Output = Result<T, ()>;
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, ()>> {
+        let this = self.get_mut();
+        this.core.poll_get(&mut this.reg, cx)
+    }
+}
+
+impl<T, S: Store<T>> Drop for Get<'_, T, S> {
+    fn drop(&mut self) {
+        self.reg.cancel(&Getters(self.core));
+    }
+}
+
+pub(crate) struct Join<'a, T, S: Store<T>> {
+    pub(crate) core: &'a QueueCore<T, S>,
+    pub(crate) reg: Registration,
+}
+
+impl<T, S: Store<T>> Future for Join<'_, T, S> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.core.poll_join(&mut this.reg, cx)
+    }
+}
+
+impl<T, S: Store<T>> Drop for Join<'_, T, S> {
+    fn drop(&mut self) {
+        self.reg.cancel(&Joiners(self.core));
+    }
+}

@@ -1,0 +1,698 @@
+//! [`Semaphore`] and [`BoundedSemaphore`]: asyncio's counting semaphores,
+//! FIFO-fair, with RAII permits.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::loom::{AtomicUsize, Ordering};
+use crate::raw_semaphore::{RawSemaphore, MAX_PERMITS};
+
+/// A counting semaphore (asyncio's `Semaphore`), **FIFO-fair**: `acquire`
+/// waits whenever someone is already waiting, even if permits are free, so
+/// a large `acquire_many` is never starved by small ones.
+///
+/// Permits come back when the [`SemaphorePermit`] is dropped. Uncontended
+/// acquire and release are one atomic compare-and-swap each.
+///
+/// # Examples
+///
+/// ```
+/// use eddy_sync::Semaphore;
+/// # futures::executor::block_on(async {
+/// let sem = Semaphore::new(2);
+/// let a = sem.acquire().await;
+/// let b = sem.acquire().await;
+/// assert_eq!(sem.available_permits(), 0);
+/// assert!(sem.try_acquire().is_err());
+/// drop((a, b));
+/// assert_eq!(sem.available_permits(), 2);
+/// # });
+/// ```
+pub struct Semaphore {
+    raw: RawSemaphore,
+}
+
+/// Returned by [`Semaphore::try_acquire`] (and the `BoundedSemaphore` form)
+/// when not enough permits are free or other tasks are waiting for them.
+///
+/// # Examples
+///
+/// ```
+/// let sem = eddy_sync::Semaphore::new(0);
+/// assert_eq!(sem.try_acquire().unwrap_err(), eddy_sync::TryAcquireError);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryAcquireError;
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not enough free permits (or others are waiting); await `acquire()` to wait")
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
+
+impl Semaphore {
+    /// The largest number of permits a semaphore can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(eddy_sync::Semaphore::MAX_PERMITS >= u32::MAX as usize);
+    /// ```
+    pub const MAX_PERMITS: usize = MAX_PERMITS;
+
+    /// A semaphore with `permits` free permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(3);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    pub fn new(permits: usize) -> Self {
+        Semaphore {
+            raw: RawSemaphore::new(permits),
+        }
+    }
+
+    /// Free permits right now (0 while anyone waits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// # drop(p);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.raw.available()
+    }
+
+    /// asyncio's `locked()`: `true` when an `acquire` would have to wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(1);
+    /// let _p = sem.try_acquire().unwrap();
+    /// assert!(sem.locked());
+    /// ```
+    pub fn locked(&self) -> bool {
+        self.raw.available() == 0
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future leaves the line, and a permit already
+    /// handed to it goes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let sem = eddy_sync::Semaphore::new(1);
+    /// let permit = sem.acquire().await;
+    /// drop(permit); // back to the semaphore
+    /// # });
+    /// ```
+    pub async fn acquire(&self) -> SemaphorePermit<'_> {
+        self.raw.acquire(1).await;
+        SemaphorePermit {
+            sem: self,
+            permits: 1,
+        }
+    }
+
+    /// Waits for `n` permits at once (taken in FIFO order: nobody behind
+    /// it gets a permit before it is served).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: permits already set aside for this call (it may hold some
+    /// while waiting for the rest) go to the next waiters.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let sem = eddy_sync::Semaphore::new(5);
+    /// let p = sem.acquire_many(3).await;
+    /// assert_eq!((p.num_permits(), sem.available_permits()), (3, 2));
+    /// # });
+    /// ```
+    pub async fn acquire_many(&self, n: usize) -> SemaphorePermit<'_> {
+        assert!(
+            n <= MAX_PERMITS,
+            "cannot acquire more than {MAX_PERMITS} permits"
+        );
+        self.raw.acquire(n).await;
+        SemaphorePermit {
+            sem: self,
+            permits: n,
+        }
+    }
+
+    /// Takes one permit if one is free and nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(1);
+    /// assert!(sem.try_acquire().is_ok());
+    /// ```
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are free and nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(2);
+    /// assert!(sem.try_acquire_many(3).is_err());
+    /// assert!(sem.try_acquire_many(2).is_ok());
+    /// ```
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        if self.raw.try_acquire(n) {
+            Ok(SemaphorePermit {
+                sem: self,
+                permits: n,
+            })
+        } else {
+            Err(TryAcquireError)
+        }
+    }
+
+    /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`; the
+    /// permit owns an `Arc` clone and can move into a task.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, like [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # futures::executor::block_on(async {
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+    /// let p = sem.clone().acquire_owned().await;
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(p);
+    /// # });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
+        self.raw.acquire(1).await;
+        OwnedSemaphorePermit {
+            sem: self,
+            permits: 1,
+        }
+    }
+
+    /// Like [`acquire_many`](Self::acquire_many), returning an owned permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe, like [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # futures::executor::block_on(async {
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(4));
+    /// let p = sem.clone().acquire_many_owned(4).await;
+    /// assert_eq!(p.num_permits(), 4);
+    /// # });
+    /// ```
+    pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> OwnedSemaphorePermit {
+        assert!(
+            n <= MAX_PERMITS,
+            "cannot acquire more than {MAX_PERMITS} permits"
+        );
+        self.raw.acquire(n).await;
+        OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        }
+    }
+
+    /// Like [`try_acquire`](Self::try_acquire), returning an owned permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+    /// assert!(sem.clone().try_acquire_owned().is_ok());
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        if self.raw.try_acquire(1) {
+            Ok(OwnedSemaphorePermit {
+                sem: self,
+                permits: 1,
+            })
+        } else {
+            Err(TryAcquireError)
+        }
+    }
+
+    /// Adds `n` permits (handed to waiters first, in FIFO order). This grows
+    /// the semaphore; see [`BoundedSemaphore`] for one that refuses to.
+    ///
+    /// # Panics
+    ///
+    /// If the count would exceed [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    pub fn add_permits(&self, n: usize) {
+        self.raw.release(n);
+    }
+
+    /// asyncio's `release()`: adds one permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(0);
+    /// sem.release();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn release(&self) {
+        self.raw.release(1);
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("available_permits", &self.available_permits())
+            .finish()
+    }
+}
+
+/// Permits borrowed from a [`Semaphore`]; dropping returns them.
+///
+/// # Examples
+///
+/// ```
+/// let sem = eddy_sync::Semaphore::new(1);
+/// let p: eddy_sync::SemaphorePermit<'_> = sem.try_acquire().unwrap();
+/// assert_eq!(p.num_permits(), 1);
+/// ```
+#[must_use = "permits go back to the semaphore as soon as they are dropped"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+}
+
+impl SemaphorePermit<'_> {
+    /// Number of permits held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(2);
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Keeps the permits out of the semaphore for good (asyncio's
+    /// `acquire()` without a matching `release()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::Semaphore::new(1);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.sem.raw.release(self.permits);
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+/// Permits owning an `Arc` of their [`Semaphore`]; dropping returns them.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+/// let p: eddy_sync::OwnedSemaphorePermit = sem.try_acquire_owned().unwrap();
+/// assert_eq!(p.num_permits(), 1);
+/// ```
+#[must_use = "permits go back to the semaphore as soon as they are dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// Number of permits held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+    /// assert_eq!(sem.try_acquire_owned().unwrap().num_permits(), 1);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits belong to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+    /// let p = sem.clone().try_acquire_owned().unwrap();
+    /// assert!(Arc::ptr_eq(p.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+
+    /// Keeps the permits out of the semaphore for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(eddy_sync::Semaphore::new(1));
+    /// sem.clone().try_acquire_owned().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    #[inline]
+    fn drop(&mut self) {
+        self.sem.raw.release(self.permits);
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+/// asyncio's `BoundedSemaphore`: like [`Semaphore`], but its count can never
+/// grow past the initial value. Permits normally come back by dropping the
+/// [`BoundedPermit`]; [`release`](Self::release) returns one that was
+/// [`forget`](BoundedPermit::forget)-ed (asyncio's manual
+/// `acquire()`/`release()` pairs), and is an error when there is none to
+/// return.
+///
+/// # Examples
+///
+/// ```
+/// use eddy_sync::BoundedSemaphore;
+/// # futures::executor::block_on(async {
+/// let sem = BoundedSemaphore::new(1);
+/// assert!(sem.release().is_err()); // would grow past 1
+/// sem.acquire().await.forget();   // asyncio: await sem.acquire()
+/// assert!(sem.release().is_ok()); // asyncio: sem.release()
+/// assert_eq!(sem.available_permits(), 1);
+/// # });
+/// ```
+pub struct BoundedSemaphore {
+    raw: RawSemaphore,
+    initial: usize,
+    /// Permits taken out with `forget` and not yet `release`d.
+    detached: AtomicUsize,
+}
+
+/// Returned by [`BoundedSemaphore::release`] when releasing would raise the
+/// count above its initial value (a release without a matching acquire).
+///
+/// # Examples
+///
+/// ```
+/// let sem = eddy_sync::BoundedSemaphore::new(2);
+/// let err = sem.release().unwrap_err();
+/// assert_eq!(err.initial, 2);
+/// println!("{err}");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverRelease {
+    /// The semaphore's initial (and maximum) count.
+    pub initial: usize,
+}
+
+impl fmt::Display for OverRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "BoundedSemaphore released too many times (initial count {}): \
+             release() must match an acquired permit that was forget()-ed",
+            self.initial
+        )
+    }
+}
+
+impl std::error::Error for OverRelease {}
+
+impl BoundedSemaphore {
+    /// A bounded semaphore with `permits` permits, also its maximum.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(3);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    pub fn new(permits: usize) -> Self {
+        BoundedSemaphore {
+            raw: RawSemaphore::new(permits),
+            initial: permits,
+            detached: AtomicUsize::new(0),
+        }
+    }
+
+    /// The initial (and maximum) count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(eddy_sync::BoundedSemaphore::new(3).initial_permits(), 3);
+    /// ```
+    pub fn initial_permits(&self) -> usize {
+        self.initial
+    }
+
+    /// Free permits right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(1);
+    /// let _p = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.raw.available()
+    }
+
+    /// `true` when an `acquire` would have to wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(0);
+    /// assert!(sem.locked());
+    /// ```
+    pub fn locked(&self) -> bool {
+        self.raw.available() == 0
+    }
+
+    /// Waits for a permit (FIFO).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a permit already handed to the dropped future goes to the
+    /// next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let sem = eddy_sync::BoundedSemaphore::new(1);
+    /// let p = sem.acquire().await;
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(p);
+    /// # });
+    /// ```
+    pub async fn acquire(&self) -> BoundedPermit<'_> {
+        self.raw.acquire(1).await;
+        BoundedPermit {
+            sem: self,
+            live: true,
+        }
+    }
+
+    /// Takes a permit if one is free and nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert!(sem.try_acquire().is_err());
+    /// # drop(p);
+    /// ```
+    pub fn try_acquire(&self) -> Result<BoundedPermit<'_>, TryAcquireError> {
+        if self.raw.try_acquire(1) {
+            Ok(BoundedPermit {
+                sem: self,
+                live: true,
+            })
+        } else {
+            Err(TryAcquireError)
+        }
+    }
+
+    /// Returns one permit that was taken with [`BoundedPermit::forget`].
+    ///
+    /// # Errors
+    ///
+    /// [`OverRelease`] when no forgotten permit is outstanding: the count
+    /// would exceed its initial value. Nothing changes in that case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(1);
+    /// sem.try_acquire().unwrap().forget();
+    /// sem.release().unwrap();
+    /// assert!(sem.release().is_err());
+    /// ```
+    pub fn release(&self) -> Result<(), OverRelease> {
+        let mut cur = self.detached.load(Ordering::Relaxed);
+        loop {
+            if cur == 0 {
+                return Err(OverRelease {
+                    initial: self.initial,
+                });
+            }
+            match self.detached.compare_exchange_weak(
+                cur,
+                cur - 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.raw.release(1);
+        Ok(())
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphore")
+            .field("available_permits", &self.available_permits())
+            .field("initial", &self.initial)
+            .finish()
+    }
+}
+
+/// A permit of a [`BoundedSemaphore`]; dropping returns it.
+///
+/// # Examples
+///
+/// ```
+/// let sem = eddy_sync::BoundedSemaphore::new(1);
+/// let p: eddy_sync::BoundedPermit<'_> = sem.try_acquire().unwrap();
+/// drop(p);
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
+#[must_use = "the permit goes back to the semaphore as soon as it is dropped"]
+pub struct BoundedPermit<'a> {
+    sem: &'a BoundedSemaphore,
+    live: bool,
+}
+
+impl BoundedPermit<'_> {
+    /// Detaches the permit: it stays taken until
+    /// [`BoundedSemaphore::release`] returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = eddy_sync::BoundedSemaphore::new(1);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// sem.release().unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn forget(mut self) {
+        self.live = false;
+        self.sem.detached.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for BoundedPermit<'_> {
+    fn drop(&mut self) {
+        if self.live {
+            self.sem.raw.release(1);
+        }
+    }
+}
+
+impl fmt::Debug for BoundedPermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedPermit").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,379 @@
+//! The FIFO waiter list every primitive shares, and the one place where
+//! cancel safety is implemented.
+//!
+//! A [`WaitList`] is a doubly linked FIFO threaded through a [`Slab`], so a
+//! waiter can leave from the middle in O(1). It always lives inside the
+//! primitive's internal mutex; it has no locking of its own.
+//!
+//! Every waiter node is in one of two states:
+//!
+//! - **queued**: linked in the FIFO, holding the waker of the future that
+//!   waits, plus per-primitive data `D` (permits still needed, an item slot,
+//!   ...);
+//! - **woken**: unlinked from the FIFO by whoever served it (a release, a
+//!   put, a notify). The slot stays in the slab, holding what the waiter was
+//!   handed in `D`, until the waiting future comes back to take it.
+//!
+//! Only the waiting future removes its node: when it is polled after being
+//! woken ([`WaitList::poll_woken`]), or when it is dropped
+//! ([`Registration::cancel`]). Dropping a *woken* waiter is the dangerous
+//! case: it was handed a lock, a permit, a notification or an item that it
+//! never used. [`Registration::cancel`] gives the node's data back to the
+//! primitive through [`Handoff::pass_on`], which hands it to the next
+//! waiter. Every primitive uses this one path, so "a cancelled waiter passes
+//! the baton" is written once.
+
+use std::task::{Poll, Waker};
+
+use slab::Slab;
+
+use crate::loom::MutexGuard;
+
+/// "No node": the end of the FIFO, or a registration that holds no node.
+pub(crate) const NIL: usize = usize::MAX;
+
+/// A FIFO of waiters with O(1) push, pop and removal from the middle.
+#[derive(Debug)]
+pub(crate) struct WaitList<D> {
+    nodes: Slab<Node<D>>,
+    /// First queued node, or [`NIL`].
+    head: usize,
+    /// Last queued node, or [`NIL`].
+    tail: usize,
+    /// Number of queued (not yet woken) nodes.
+    queued: usize,
+}
+
+#[derive(Debug)]
+struct Node<D> {
+    prev: usize,
+    next: usize,
+    /// `true` while linked in the FIFO; `false` once woken.
+    queued: bool,
+    waker: Option<Waker>,
+    data: D,
+}
+
+impl<D> Default for WaitList<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D> WaitList<D> {
+    /// An empty list.
+    pub(crate) const fn new() -> Self {
+        WaitList {
+            nodes: Slab::new(),
+            head: NIL,
+            tail: NIL,
+            queued: 0,
+        }
+    }
+
+    /// `true` when no waiter is queued (woken nodes not yet collected do
+    /// not count).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    /// Number of queued waiters.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    /// Queues a waiter at the back and returns its key.
+    pub(crate) fn push_back(&mut self, data: D, waker: &Waker) -> usize {
+        let key = self.nodes.insert(Node {
+            prev: self.tail,
+            next: NIL,
+            queued: true,
+            waker: Some(waker.clone()),
+            data,
+        });
+        if self.tail == NIL {
+            self.head = key;
+        } else {
+            self.nodes[self.tail].next = key;
+        }
+        self.tail = key;
+        self.queued += 1;
+        key
+    }
+
+    /// The data of the first queued waiter.
+    #[inline]
+    pub(crate) fn front_mut(&mut self) -> Option<&mut D> {
+        if self.head == NIL {
+            None
+        } else {
+            Some(&mut self.nodes[self.head].data)
+        }
+    }
+
+    /// Wakes the first queued waiter: unlinks it, lets `serve` write what it
+    /// is handed into its data, and returns its waker (to be woken once the
+    /// caller has dropped its lock).
+    #[inline]
+    pub(crate) fn wake_front(&mut self, serve: impl FnOnce(&mut D)) -> Option<Waker> {
+        let key = self.head;
+        if key == NIL {
+            return None;
+        }
+        self.unlink(key);
+        let node = &mut self.nodes[key];
+        node.queued = false;
+        serve(&mut node.data);
+        node.waker.take()
+    }
+
+    /// Wakes every queued waiter in FIFO order, serving each with `serve`.
+    pub(crate) fn wake_all(&mut self, wakers: &mut WakeBatch, mut serve: impl FnMut(&mut D)) {
+        while let Some(w) = self.wake_front(&mut serve) {
+            wakers.push(w);
+        }
+    }
+
+    /// Polls node `key`: when it was woken, removes it and returns its data;
+    /// otherwise refreshes its waker and returns `Pending`.
+    #[inline]
+    pub(crate) fn poll_woken(&mut self, key: usize, waker: &Waker) -> Poll<D> {
+        let node = &mut self.nodes[key];
+        if node.queued {
+            match &mut node.waker {
+                Some(w) if w.will_wake(waker) => {}
+                slot => *slot = Some(waker.clone()),
+            }
+            Poll::Pending
+        } else {
+            Poll::Ready(self.nodes.remove(key).data)
+        }
+    }
+
+    /// Removes node `key`, returning its data and whether it had been woken.
+    pub(crate) fn remove(&mut self, key: usize) -> (D, bool) {
+        let queued = self.nodes[key].queued;
+        if queued {
+            self.unlink(key);
+        }
+        (self.nodes.remove(key).data, !queued)
+    }
+
+    fn unlink(&mut self, key: usize) {
+        let (prev, next) = {
+            let n = &self.nodes[key];
+            (n.prev, n.next)
+        };
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.nodes[prev].next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.nodes[next].prev = prev;
+        }
+        self.queued -= 1;
+    }
+}
+
+/// Wakers collected under a lock, woken after it is released (a waker may
+/// run arbitrary code, including code that takes the same lock).
+#[derive(Debug, Default)]
+pub(crate) struct WakeBatch {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl WakeBatch {
+    /// An empty batch (does not allocate).
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        WakeBatch {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    /// Adds a waker.
+    #[inline]
+    pub(crate) fn push(&mut self, waker: Waker) {
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
+    }
+
+    /// Adds a waker if there is one.
+    #[inline]
+    pub(crate) fn push_opt(&mut self, waker: Option<Waker>) {
+        if let Some(w) = waker {
+            self.push(w);
+        }
+    }
+
+    /// Wakes every collected waker, in the order they were added.
+    #[inline]
+    pub(crate) fn wake_all(self) {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        for w in self.rest {
+            w.wake();
+        }
+    }
+}
+
+/// A primitive whose waiters live in a [`WaitList`] under a mutex, and
+/// which knows how to pass on what a dropped waiter held.
+pub(crate) trait Handoff {
+    /// Per-waiter data stored in the list.
+    type Data;
+    /// The state behind the primitive's mutex.
+    type State;
+
+    /// Locks the primitive's state.
+    fn lock_state(&self) -> MutexGuard<'_, Self::State>;
+
+    /// The list that holds this kind of waiter inside the state.
+    fn list(state: &mut Self::State) -> &mut WaitList<Self::Data>;
+
+    /// Gives back what a removed waiter held. `woken` says whether it had
+    /// been served (handed a lock, permit, notification or item) before it
+    /// was dropped; queued waiters may hold partial grants too (permits).
+    /// Wakers of waiters served as a result go into `wakers`. Returns what
+    /// must be dropped once the lock is released (a user value whose `Drop`
+    /// must not run under the lock), if anything.
+    fn pass_on(
+        &self,
+        state: &mut Self::State,
+        data: Self::Data,
+        woken: bool,
+        wakers: &mut WakeBatch,
+    ) -> Option<Self::Data>;
+}
+
+/// A waiting future's claim on a node of some [`WaitList`]: the node's key,
+/// or [`NIL`] when it holds none.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    key: usize,
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registration {
+    /// A registration with no node.
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Registration { key: NIL }
+    }
+
+    /// `true` when a node is held.
+    #[inline]
+    pub(crate) fn is_registered(&self) -> bool {
+        self.key != NIL
+    }
+
+    /// Queues a new node and remembers its key.
+    #[inline]
+    pub(crate) fn register<D>(&mut self, list: &mut WaitList<D>, data: D, waker: &Waker) {
+        debug_assert!(self.key == NIL);
+        self.key = list.push_back(data, waker);
+    }
+
+    /// Polls the held node (see [`WaitList::poll_woken`]); once it is ready
+    /// the registration holds no node any more.
+    #[inline]
+    pub(crate) fn poll_woken<D>(&mut self, list: &mut WaitList<D>, waker: &Waker) -> Poll<D> {
+        let r = list.poll_woken(self.key, waker);
+        if r.is_ready() {
+            self.key = NIL;
+        }
+        r
+    }
+
+    /// Drops the held node with the state already locked, passing on what it
+    /// held. Wakers to fire after unlocking go into `wakers`; the returned
+    /// leftover must be dropped after unlocking.
+    #[must_use = "drop the leftover after releasing the lock"]
+    pub(crate) fn cancel_locked<H: Handoff>(
+        &mut self,
+        owner: &H,
+        state: &mut H::State,
+        wakers: &mut WakeBatch,
+    ) -> Option<H::Data> {
+        if self.key == NIL {
+            return None;
+        }
+        let (data, woken) = H::list(state).remove(self.key);
+        self.key = NIL;
+        owner.pass_on(state, data, woken, wakers)
+    }
+
+    /// Drops the held node (if any), passing on what it held: the one
+    /// implementation of cancel safety, called from every waiting future's
+    /// `Drop`.
+    #[inline]
+    pub(crate) fn cancel<H: Handoff>(&mut self, owner: &H) {
+        if self.key == NIL {
+            return;
+        }
+        let mut wakers = WakeBatch::new();
+        let leftover = {
+            let mut state = owner.lock_state();
+            self.cancel_locked(owner, &mut state, &mut wakers)
+        };
+        wakers.wake_all();
+        drop(leftover);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker;
+
+    #[test]
+    fn fifo_order_and_middle_removal() {
+        let w = noop_waker();
+        let mut list = WaitList::new();
+        let keys: Vec<usize> = (0..5).map(|i| list.push_back(i, &w)).collect();
+        assert_eq!(list.len(), 5);
+        let (d, woken) = list.remove(keys[2]);
+        assert_eq!((d, woken), (2, false));
+        let mut order = Vec::new();
+        while list.wake_front(|d| order.push(*d)).is_some() {}
+        assert_eq!(order, vec![0, 1, 3, 4]);
+        assert!(list.is_empty());
+        // Woken nodes stay until their owner collects them.
+        assert_eq!(list.poll_woken(keys[0], &w), Poll::Ready(0));
+        let (d, woken) = list.remove(keys[4]);
+        assert_eq!((d, woken), (4, true));
+    }
+
+    #[test]
+    fn queued_node_stays_pending_and_keys_are_reused_safely() {
+        let w = noop_waker();
+        let mut list = WaitList::new();
+        let a = list.push_back('a', &w);
+        assert_eq!(list.poll_woken(a, &w), Poll::Pending);
+        list.remove(a);
+        let b = list.push_back('b', &w);
+        let c = list.push_back('c', &w);
+        assert_eq!(list.front_mut(), Some(&mut 'b'));
+        list.remove(b);
+        assert_eq!(list.front_mut(), Some(&mut 'c'));
+        list.wake_front(|d| *d = 'C');
+        assert_eq!(list.poll_woken(c, &w), Poll::Ready('C'));
+        assert!(list.is_empty());
+    }
+}

@@ -1,0 +1,480 @@
+//! A single-value channel: receivers see the latest value and can wait for
+//! it to change (configuration, status, shutdown signals).
+//!
+//! # Examples
+//!
+//! ```
+//! use eddy_sync::watch;
+//! # futures::executor::block_on(async {
+//! let (tx, mut rx) = watch::channel("starting");
+//! tx.send("ready").unwrap();
+//! rx.changed().await.unwrap();
+//! assert_eq!(*rx.borrow_and_update(), "ready");
+//! # });
+//! ```
+
+use std::fmt;
+use std::future::poll_fn;
+use std::ops::Deref;
+use std::task::{Context, Poll};
+
+use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    value: T,
+    /// Bumped on every send; a receiver has seen versions up to its own.
+    version: u64,
+    /// The sender is gone.
+    closed: bool,
+    receivers: usize,
+    /// Receivers in `changed()`.
+    waiters: WaitList<()>,
+}
+
+/// Creates a watch channel holding `init`.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = eddy_sync::watch::channel(0);
+/// assert_eq!(*rx.borrow(), 0);
+/// # drop(tx);
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            value: init,
+            version: 0,
+            closed: false,
+            receivers: 1,
+            waiters: WaitList::new(),
+        }),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver {
+            shared,
+            seen: 0,
+            reg: Registration::new(),
+        },
+    )
+}
+
+/// No receiver exists; holds the value that was not stored.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = eddy_sync::watch::channel(0);
+/// drop(rx);
+/// assert_eq!(tx.send(1).unwrap_err().0, 1);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no watch receiver exists; use send_replace() to store the value anyway")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// The sender is gone and the receiver has seen the last value.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// let (tx, mut rx) = eddy_sync::watch::channel(0);
+/// drop(tx);
+/// assert_eq!(rx.changed().await, Err(eddy_sync::watch::RecvError));
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("watch sender dropped: the value will not change again")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// A borrow of the current value. It holds the channel's lock: keep it
+/// short and never hold it across an `.await`.
+///
+/// # Examples
+///
+/// ```
+/// let (_tx, rx) = eddy_sync::watch::channel(String::from("x"));
+/// let r: eddy_sync::watch::Ref<'_, String> = rx.borrow();
+/// assert_eq!(r.len(), 1);
+/// ```
+pub struct Ref<'a, T> {
+    guard: MutexGuard<'a, State<T>>,
+}
+
+impl<T> Deref for Ref<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The sending half (one per channel).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = eddy_sync::watch::channel(1);
+/// tx.send_replace(2);
+/// assert_eq!(*rx.borrow(), 2);
+/// ```
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Stores `value` and wakes every receiver waiting in `changed()`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value, leaving the channel unchanged, when no
+    /// receiver exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.shared.state.lock().receivers == 0 {
+            return Err(SendError(value));
+        }
+        self.send_replace(value);
+        Ok(())
+    }
+
+    /// Stores `value` even with no receiver, and returns the old value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = eddy_sync::watch::channel(1);
+    /// assert_eq!(tx.send_replace(2), 1);
+    /// ```
+    pub fn send_replace(&self, value: T) -> T {
+        let mut value = value;
+        self.send_modify(|v| std::mem::swap(v, &mut value));
+        value
+    }
+
+    /// Changes the value in place, then wakes the waiting receivers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(vec![1]);
+    /// tx.send_modify(|v| v.push(2));
+    /// assert_eq!(*rx.borrow(), [1, 2]);
+    /// ```
+    pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
+        let mut wakers = WakeBatch::new();
+        {
+            let mut st = self.shared.state.lock();
+            modify(&mut st.value);
+            st.version += 1;
+            st.waiters.wake_all(&mut wakers, |_| {});
+        }
+        wakers.wake_all();
+    }
+
+    /// Borrows the current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = eddy_sync::watch::channel(3);
+    /// assert_eq!(*tx.borrow(), 3);
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            guard: self.shared.state.lock(),
+        }
+    }
+
+    /// A new receiver; it counts the current value as seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = eddy_sync::watch::channel(0);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// # drop(rx2);
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let seen = {
+            let mut st = self.shared.state.lock();
+            st.receivers += 1;
+            st.version
+        };
+        Receiver {
+            shared: self.shared.clone(),
+            seen,
+            reg: Registration::new(),
+        }
+    }
+
+    /// Receivers alive right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(0);
+    /// drop(rx);
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.state.lock().receivers
+    }
+
+    /// `true` when no receiver exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(0);
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut wakers = WakeBatch::new();
+        {
+            let mut st = self.shared.state.lock();
+            st.closed = true;
+            st.waiters.wake_all(&mut wakers, |_| {});
+        }
+        wakers.wake_all();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// A receiving half; clone for more receivers (a clone has seen what this
+/// one has seen).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = eddy_sync::watch::channel(0);
+/// let rx2 = rx.clone();
+/// tx.send(1).unwrap();
+/// assert!(rx2.has_changed().unwrap());
+/// ```
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The version this receiver has seen.
+    seen: u64,
+    reg: Registration,
+}
+
+impl<T> Handoff for Shared<T> {
+    type Data = ();
+    type State = State<T>;
+
+    fn lock_state(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock()
+    }
+
+    fn list(state: &mut State<T>) -> &mut WaitList<()> {
+        &mut state.waiters
+    }
+
+    fn pass_on(&self, _: &mut State<T>, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
+        // A change wakes every waiter: nothing is owed to anyone else.
+        None
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Borrows the current value without marking it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = eddy_sync::watch::channel(7);
+    /// assert_eq!(*rx.borrow(), 7);
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            guard: self.shared.state.lock(),
+        }
+    }
+
+    /// Borrows the current value and marks it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = eddy_sync::watch::channel(7);
+    /// tx.send(8).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 8);
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+        let guard = self.shared.state.lock();
+        self.seen = guard.version;
+        Ref { guard }
+    }
+
+    /// `true` if a value was sent since this receiver last marked one seen.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] when the sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(0);
+    /// assert!(!rx.has_changed().unwrap());
+    /// tx.send(1).unwrap();
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
+        let st = self.shared.state.lock();
+        if st.closed {
+            return Err(RecvError);
+        }
+        Ok(st.version != self.seen)
+    }
+
+    /// Polls for a change (see [`changed`](Self::changed)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = eddy_sync::watch::channel(0);
+    /// let mut cx = Context::from_waker(std::task::Waker::noop());
+    /// assert!(rx.poll_changed(&mut cx).is_pending());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.poll_changed(&mut cx), Poll::Ready(Ok(())));
+    /// ```
+    pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        let Receiver { shared, seen, reg } = self;
+        let mut st = shared.state.lock();
+        if reg.is_registered() && reg.poll_woken(&mut st.waiters, cx.waker()).is_pending() {
+            return Poll::Pending;
+        }
+        if st.version != *seen {
+            *seen = st.version;
+            return Poll::Ready(Ok(()));
+        }
+        if st.closed {
+            return Poll::Ready(Err(RecvError));
+        }
+        reg.register(&mut st.waiters, (), cx.waker());
+        Poll::Pending
+    }
+
+    /// Waits until a value is sent that this receiver has not seen, and
+    /// marks it seen. Returns at once if one already was.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] when the sender is gone and nothing new was sent.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: the receiver's seen version only moves when this
+    /// returns `Ok`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let (tx, mut rx) = eddy_sync::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// rx.changed().await.unwrap();
+    /// assert_eq!(*rx.borrow(), 1);
+    /// # });
+    /// ```
+    pub async fn changed(&mut self) -> Result<(), RecvError> {
+        poll_fn(|cx| self.poll_changed(cx)).await
+    }
+
+    /// Marks the current value seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = eddy_sync::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// rx.mark_unchanged();
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn mark_unchanged(&mut self) {
+        self.seen = self.shared.state.lock().version;
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.state.lock().receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            seen: self.seen,
+            reg: Registration::new(),
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.reg.cancel(&*self.shared);
+        self.shared.state.lock().receivers -= 1;
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
