@@ -25,9 +25,12 @@
 
 mod runtime;
 
+pub use eddy_core::task::{
+    as_completed, gather_all, shield, try_gather_all, ErrorGroup, ReturnWhen, TaskGroup,
+};
 pub use eddy_core::{
-    call_soon, coop, spawn, yield_now, CallbackHandle, Handle, JoinError, JoinHandle, SpawnError,
-    TaskId, UnhandledPanic,
+    call_soon, coop, gather, spawn, try_gather, yield_now, CallbackHandle, Handle, JoinError,
+    JoinHandle, SpawnError, TaskId, UnhandledPanic,
 };
 pub use runtime::{run, Builder, Runtime};
 
