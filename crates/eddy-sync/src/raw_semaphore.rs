@@ -180,8 +180,12 @@ impl RawSemaphore {
         // only if the list is empty, otherwise there are none).
         let mut cur = self.state.load(Ordering::Acquire);
         let taken = loop {
+            if cur & WAITERS != 0 {
+                // Others wait already: no free permits, flag already set.
+                break 0;
+            }
             let free = cur >> SHIFT;
-            if cur & WAITERS == 0 && free >= n {
+            if free >= n {
                 match self.state.compare_exchange_weak(
                     cur,
                     cur - (n << SHIFT),
