@@ -27,6 +27,10 @@ pub fn workloads() -> Vec<Workload> {
             run: ping_pong,
         },
         Workload {
+            name: "ping_pong_native",
+            run: ping_pong_native,
+        },
+        Workload {
             name: "chained_spawn",
             run: chained_spawn,
         },
@@ -234,6 +238,78 @@ pub fn ping_pong_tokio(rt: &tokio::runtime::Runtime) {
         a.await.unwrap();
         b.await.unwrap();
     });
+}
+
+/// `ping_pong` with each runtime's own oneshot: eddy-sync's on eddy,
+/// `tokio::sync::oneshot` on tokio (the "or eddy-sync's" form).
+pub fn ping_pong_native_eddy(rt: &eddy_core::Runtime) {
+    struct Ping {
+        reply: eddy_sync::oneshot::Sender<()>,
+        next: eddy_sync::oneshot::Receiver<Ping>,
+    }
+    rt.block_on(async {
+        let (tx, rx) = eddy_sync::oneshot::channel::<Ping>();
+        let a = eddy_core::spawn(async move {
+            let mut rx = rx;
+            for _ in 0..PING_PONGS {
+                let Ping { reply, next } = rx.await.unwrap();
+                let _ = reply.send(());
+                rx = next;
+            }
+        });
+        let b = eddy_core::spawn(async move {
+            let mut tx = tx;
+            for _ in 0..PING_PONGS {
+                let (reply, pong) = eddy_sync::oneshot::channel();
+                let (next_tx, next) = eddy_sync::oneshot::channel();
+                let _ = tx.send(Ping { reply, next });
+                pong.await.unwrap();
+                tx = next_tx;
+            }
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+}
+
+/// tokio twin of [`ping_pong_native_eddy`].
+pub fn ping_pong_native_tokio(rt: &tokio::runtime::Runtime) {
+    struct Ping {
+        reply: tokio::sync::oneshot::Sender<()>,
+        next: tokio::sync::oneshot::Receiver<Ping>,
+    }
+    rt.block_on(async {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Ping>();
+        let a = tokio::spawn(async move {
+            let mut rx = rx;
+            for _ in 0..PING_PONGS {
+                let Ping { reply, next } = rx.await.unwrap();
+                let _ = reply.send(());
+                rx = next;
+            }
+        });
+        let b = tokio::spawn(async move {
+            let mut tx = tx;
+            for _ in 0..PING_PONGS {
+                let (reply, pong) = tokio::sync::oneshot::channel();
+                let (next_tx, next) = tokio::sync::oneshot::channel();
+                let _ = tx.send(Ping { reply, next });
+                pong.await.unwrap();
+                tx = next_tx;
+            }
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+}
+
+fn ping_pong_native(quick: bool) -> Option<(f64, f64)> {
+    let (e, t) = (eddy_rt(), tokio_rt());
+    Some(compare_ns(
+        Plan::new(quick),
+        || ping_pong_native_eddy(&e),
+        || ping_pong_native_tokio(&t),
+    ))
 }
 
 fn ping_pong(quick: bool) -> Option<(f64, f64)> {
