@@ -1,0 +1,179 @@
+//! Queue, LifoQueue, PriorityQueue: order, bounds, task_done/join, shutdown.
+
+mod common;
+
+use common::Manual;
+use eddy_sync::{LifoQueue, PriorityQueue, Queue, TryGetError, TryPutError};
+use futures::executor::block_on;
+
+#[test]
+fn orders() {
+    let fifo = Queue::new(0);
+    let lifo = LifoQueue::new(0);
+    let prio = PriorityQueue::new(0);
+    for x in [3, 1, 4, 1, 5, 9, 2, 6] {
+        fifo.try_put(x).unwrap();
+        lifo.try_put(x).unwrap();
+        prio.try_put(x).unwrap();
+    }
+    let drain = |f: &dyn Fn() -> Option<i32>| std::iter::from_fn(f).collect::<Vec<_>>();
+    assert_eq!(drain(&|| fifo.try_get().ok()), [3, 1, 4, 1, 5, 9, 2, 6]);
+    assert_eq!(drain(&|| lifo.try_get().ok()), [6, 2, 9, 5, 1, 4, 1, 3]);
+    assert_eq!(drain(&|| prio.try_get().ok()), [1, 1, 2, 3, 4, 5, 6, 9]);
+}
+
+#[test]
+fn bounds_and_try_errors_hand_the_item_back() {
+    let q = Queue::new(2);
+    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    q.try_put("a").unwrap();
+    q.try_put("b").unwrap();
+    assert!(q.is_full());
+    assert_eq!(q.len(), 2);
+    match q.try_put("c") {
+        Err(TryPutError::Full(item)) => assert_eq!(item, "c"),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    assert_eq!(q.try_get(), Ok("a"));
+    assert!(!q.is_full());
+}
+
+#[test]
+fn blocked_putters_are_served_in_order() {
+    let q = Queue::new(1);
+    q.try_put(0).unwrap();
+    let mut puts: Vec<_> = (1..=5).map(|i| Manual::new(q.put(i))).collect();
+    for p in &mut puts {
+        p.pending();
+    }
+    let mut got = Vec::new();
+    for i in 0..6 {
+        got.push(q.try_get().unwrap());
+        if i < 5 {
+            assert!(puts[i].woken());
+            puts[i].ready().unwrap();
+        }
+    }
+    assert_eq!(got, [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn blocked_getters_are_served_in_order_and_cancel_passes_item() {
+    let q = Queue::new(0);
+    let mut g: Vec<_> = (0..4).map(|_| Manual::new(q.get())).collect();
+    for f in &mut g {
+        f.pending();
+    }
+    q.try_put(10).unwrap(); // handed to g[0]
+    q.try_put(11).unwrap(); // handed to g[1]
+    let g0 = g.remove(0);
+    drop(g0); // 10 goes to the next getter in line, g[2] originally
+    assert_eq!(g[0].ready().unwrap(), 11);
+    assert_eq!(g[1].ready().unwrap(), 10);
+    // With no getter left, a dropped getter's item goes back to the front.
+    q.try_put(12).unwrap(); // handed to the last getter
+    q.try_put(13).unwrap(); // stored
+    drop(g.pop());
+    assert_eq!(q.try_get(), Ok(12));
+    assert_eq!(q.try_get(), Ok(13));
+}
+
+#[test]
+fn task_done_and_join() {
+    let q = Queue::new(0);
+    Manual::new(q.join()).ready(); // nothing put: returns at once
+    q.try_put(1).unwrap();
+    q.try_put(2).unwrap();
+    let mut join = Manual::new(q.join());
+    join.pending();
+    q.try_get().unwrap();
+    q.task_done().unwrap();
+    join.pending();
+    q.try_get().unwrap();
+    q.task_done().unwrap();
+    assert!(join.woken());
+    join.ready();
+    assert!(
+        q.task_done().is_err(),
+        "more task_done than items is an error"
+    );
+    assert_eq!(q.unfinished_tasks(), 0);
+}
+
+#[test]
+fn shutdown_gentle_drains_then_fails() {
+    let q = Queue::new(1);
+    q.try_put(1).unwrap();
+    let mut putter = Manual::new(q.put(2));
+    putter.pending();
+    q.shutdown(false);
+    assert_eq!(putter.ready().unwrap_err().into_inner(), 2);
+    assert!(matches!(q.try_put(3), Err(TryPutError::ShutDown(3))));
+    assert_eq!(block_on(q.put(4)).unwrap_err().0, 4);
+    assert_eq!(q.try_get(), Ok(1));
+    assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    assert!(block_on(q.get()).is_err());
+}
+
+#[test]
+fn shutdown_wakes_blocked_getters() {
+    let q = Queue::<u8>::new(0);
+    let mut g1 = Manual::new(q.get());
+    let mut g2 = Manual::new(q.get());
+    g1.pending();
+    g2.pending();
+    q.shutdown(false);
+    assert!(g1.ready().is_err());
+    assert!(g2.ready().is_err());
+}
+
+#[test]
+fn shutdown_immediate_drops_items_and_counts_them_done() {
+    let q = Queue::new(0);
+    q.try_put(1).unwrap();
+    q.try_put(2).unwrap();
+    q.try_put(3).unwrap();
+    q.try_get().unwrap(); // taken, not done
+    let mut join = Manual::new(q.join());
+    join.pending();
+    q.shutdown(true);
+    assert_eq!(q.len(), 0);
+    assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    assert_eq!(q.unfinished_tasks(), 1, "the taken item is still pending");
+    join.pending();
+    q.task_done().unwrap();
+    join.ready();
+}
+
+#[test]
+fn lifo_and_priority_with_blocked_putters() {
+    let q = PriorityQueue::new(2);
+    q.try_put(5).unwrap();
+    q.try_put(3).unwrap();
+    let mut p = Manual::new(q.put(1));
+    p.pending();
+    assert_eq!(q.try_get(), Ok(3)); // frees a slot: 1 moves in
+    p.ready().unwrap();
+    assert_eq!(q.try_get(), Ok(1));
+    assert_eq!(q.try_get(), Ok(5));
+
+    let l = LifoQueue::new(1);
+    l.try_put('a').unwrap();
+    let mut p = Manual::new(l.put('b'));
+    p.pending();
+    assert_eq!(l.try_get(), Ok('a'));
+    p.ready().unwrap();
+    assert_eq!(l.try_get(), Ok('b'));
+}
+
+#[test]
+fn dropped_blocked_putter_does_not_put() {
+    let q = Queue::new(1);
+    q.try_put(1).unwrap();
+    let mut p = Manual::new(q.put(2));
+    p.pending();
+    drop(p);
+    assert_eq!(q.try_get(), Ok(1));
+    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.unfinished_tasks(), 1);
+}
