@@ -63,6 +63,7 @@ mod loom;
 mod waitlist;
 
 mod barrier;
+mod bounded_semaphore;
 mod condition;
 mod event;
 mod mutex;
@@ -78,6 +79,7 @@ pub mod oneshot;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
+pub use bounded_semaphore::{BoundedPermit, BoundedSemaphore, OverRelease};
 pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
@@ -86,7 +88,4 @@ pub use queue::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockRwError};
-pub use semaphore::{
-    BoundedPermit, BoundedSemaphore, OverRelease, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
-    TryAcquireError,
-};
+pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
