@@ -1,0 +1,259 @@
+//! `call_later` / `call_at` and their `TimerHandle`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eddy_core::JoinHandle;
+
+use crate::driver::{Payload, TimeShared};
+use crate::handle::current_shared;
+use crate::instant::Instant;
+use crate::sleep::Sleep;
+
+/// Shared between a scheduled callback and its [`TimerHandle`].
+#[derive(Debug, Default)]
+pub(crate) struct CallbackState {
+    /// `cancel()` was called: the callback must not run.
+    cancelled: AtomicBool,
+    /// The timer fired: a wheel callback left the wheel (set under the
+    /// wheel lock, so `cancel` knows the key is no longer its own).
+    fired: AtomicBool,
+}
+
+impl CallbackState {
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+    pub(crate) fn mark_fired(&self) {
+        self.fired.store(true, Ordering::Release);
+    }
+}
+
+/// A callback scheduled with [`call_later`] / [`call_at`] (or their
+/// [`Handle`](crate::Handle) forms), asyncio's `TimerHandle`.
+///
+/// `Send + Sync`; dropping it does **not** cancel the callback.
+///
+/// # Example
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc, time::Duration};
+/// eddy_time::run(async {
+///     let hits = Rc::new(Cell::new(0));
+///     let h = hits.clone();
+///     let timer = eddy_time::call_later(Duration::from_millis(1), move || h.set(1));
+///     timer.cancel();
+///     eddy_time::sleep(Duration::from_millis(5)).await;
+///     assert_eq!(hits.get(), 0);
+/// });
+/// ```
+pub struct TimerHandle {
+    when: Instant,
+    state: Arc<CallbackState>,
+    kind: Kind,
+}
+
+enum Kind {
+    /// A loop-thread callback: a small task that sleeps, then runs it (so
+    /// the closure need not be `Send` and only ever lives on the loop).
+    Task(JoinHandle<()>),
+    /// A thread-safe callback stored in the wheel under `key`.
+    Wheel { shared: Arc<TimeShared>, key: u32 },
+    /// Scheduled after shutdown: never runs.
+    Dead,
+}
+
+impl TimerHandle {
+    /// Prevents the callback from running if it has not started; from any
+    /// thread. Its timer leaves the wheel (a loop-thread callback's at the
+    /// loop's next scheduling point).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// eddy_time::run(async {
+    ///     let timer = eddy_time::call_later(Duration::ZERO, || unreachable!());
+    ///     timer.cancel();
+    ///     eddy_time::sleep(Duration::from_millis(2)).await;
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        self.state.cancelled.store(true, Ordering::Release);
+        match &self.kind {
+            Kind::Task(join) => join.cancel(),
+            Kind::Wheel { shared, key } => {
+                let payload = {
+                    let mut st = shared.state.lock();
+                    if st.shut_down || self.state.fired.load(Ordering::Acquire) {
+                        return;
+                    }
+                    st.wheel.remove(*key)
+                };
+                // The closure is dropped outside the lock.
+                drop(payload);
+            }
+            Kind::Dead => {}
+        }
+    }
+
+    /// Whether [`TimerHandle::cancel`] was called (or the runtime was shut
+    /// down before the callback was scheduled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_time::run(async {
+    ///     let timer = eddy_time::call_later(std::time::Duration::from_secs(1), || {});
+    ///     assert!(!timer.is_cancelled());
+    ///     timer.cancel();
+    ///     assert!(timer.is_cancelled());
+    /// });
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.state.is_cancelled()
+    }
+
+    /// When the callback is due (asyncio's `TimerHandle.when()`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// eddy_time::run(async {
+    ///     let at = eddy_time::Instant::now() + Duration::from_secs(5);
+    ///     let timer = eddy_time::call_at(at, || {});
+    ///     assert_eq!(timer.when(), at);
+    ///     timer.cancel();
+    /// });
+    /// ```
+    pub fn when(&self) -> Instant {
+        self.when
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle")
+            .field("when", &self.when)
+            .field("cancelled", &self.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `f` on this loop after `delay` (asyncio's `loop.call_later`).
+/// Callbacks with equal deadlines run in the order they were scheduled;
+/// a zero delay runs it at the loop's next tick, `Duration::MAX` never.
+/// `f` need not be `Send`: it never leaves the loop thread. Use
+/// [`Handle::call_later`](crate::Handle::call_later) from other threads.
+///
+/// A panic in `f` goes to the runtime's unhandled-panic policy.
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc, time::Duration};
+/// eddy_time::run(async {
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     for (i, ms) in [(0, 3), (1, 1), (2, 3)] {
+///         let log = log.clone();
+///         eddy_time::call_later(Duration::from_millis(ms), move || log.borrow_mut().push(i));
+///     }
+///     eddy_time::sleep(Duration::from_millis(10)).await;
+///     assert_eq!(*log.borrow(), [1, 0, 2]);
+/// });
+/// ```
+#[track_caller]
+pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
+    let shared = current_shared();
+    let when = shared.clock.now() + delay;
+    schedule_local(shared, when, f)
+}
+
+/// Runs `f` on this loop at `when` (asyncio's `loop.call_at`); a past
+/// instant runs it at the loop's next tick. See [`call_later`].
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc, time::Duration};
+/// eddy_time::run(async {
+///     let done = Rc::new(Cell::new(false));
+///     let d = done.clone();
+///     let at = eddy_time::Instant::now() + Duration::from_millis(2);
+///     eddy_time::call_at(at, move || d.set(true));
+///     eddy_time::sleep_until(at + Duration::from_millis(5)).await;
+///     assert!(done.get());
+/// });
+/// ```
+#[track_caller]
+pub fn call_at(when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+    schedule_local(current_shared(), when, f)
+}
+
+#[track_caller]
+fn schedule_local(
+    shared: Arc<TimeShared>,
+    when: Instant,
+    f: impl FnOnce() + 'static,
+) -> TimerHandle {
+    let state = Arc::new(CallbackState::default());
+    let st = state.clone();
+    // Registered at the task's first poll; tasks start in spawn order, so
+    // equal deadlines keep the order they were scheduled in.
+    let sleep = Sleep::new_forced(shared, when);
+    let join = eddy_core::spawn(async move {
+        sleep.await;
+        if !st.is_cancelled() {
+            st.mark_fired();
+            f();
+        }
+    });
+    TimerHandle {
+        when,
+        state,
+        kind: Kind::Task(join),
+    }
+}
+
+/// The thread-safe form: the callback waits in the wheel.
+#[track_caller]
+pub(crate) fn schedule_remote(
+    shared: &Arc<TimeShared>,
+    when: Instant,
+    f: Box<dyn FnOnce() + Send>,
+) -> TimerHandle {
+    let state = Arc::new(CallbackState::default());
+    let tick = shared.clock.deadline_tick(when);
+    let mut st = shared.state.lock();
+    if st.shut_down {
+        drop(st);
+        state.cancelled.store(true, Ordering::Release);
+        return TimerHandle {
+            when,
+            state,
+            kind: Kind::Dead,
+        };
+    }
+    let key = st.wheel.insert(tick, Payload::Callback(f, state.clone()));
+    shared.wake_for(&mut st, tick);
+    drop(st);
+    TimerHandle {
+        when,
+        state,
+        kind: Kind::Wheel {
+            shared: shared.clone(),
+            key,
+        },
+    }
+}

@@ -1,0 +1,295 @@
+//! `Handle`: how timers find their driver (a thread-local set by `enter`).
+
+use std::cell::Cell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::callback::{self, TimerHandle};
+use crate::driver::TimeShared;
+use crate::instant::Instant;
+use crate::loom::handle_thread_local;
+
+/// The panic message for a timer used with no runtime on the thread.
+pub(crate) const NO_RUNTIME: &str =
+    "no eddy runtime on this thread: call inside eddy::run / #[eddy::main]";
+
+handle_thread_local!(CURRENT: Cell<Option<Arc<TimeShared>>> = Cell::new(None));
+
+/// Runs `f` with the driver entered on this thread, if any. `f` must not
+/// look the handle up again (the slot is empty while it runs).
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&TimeShared) -> R) -> Option<R> {
+    CURRENT.with(|c| {
+        let shared = c.take();
+        let out = shared.as_deref().map(f);
+        c.set(shared);
+        out
+    })
+}
+
+/// The driver entered on this thread, or the no-runtime panic.
+#[track_caller]
+#[inline]
+pub(crate) fn current_shared() -> Arc<TimeShared> {
+    match CURRENT.with(|c| {
+        let shared = c.take();
+        let out = shared.clone();
+        c.set(shared);
+        out
+    }) {
+        Some(shared) => shared,
+        None => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// A cloneable, `Send + Sync` reference to a [`TimeDriver`](crate::TimeDriver):
+/// schedule callbacks from any thread, read or pause its clock.
+///
+/// The runtime enters it on the loop thread ([`Handle::enter`]), which is
+/// how `sleep`, `timeout` and friends find their driver.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+/// let handle = driver.handle();
+/// let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver)).unwrap();
+/// let _guard = handle.enter();
+/// rt.block_on(async {
+///     let (tx, rx) = futures::channel::oneshot::channel();
+///     let remote = eddy_time::Handle::current();
+///     std::thread::spawn(move || {
+///         remote.call_later(Duration::from_millis(1), move || tx.send(7).unwrap());
+///     });
+///     assert_eq!(rx.await.unwrap(), 7);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<TimeShared>,
+}
+
+/// Undoes [`Handle::enter`] when dropped (restoring the handle entered
+/// before, if any). Not `Send`: drop it on the thread that entered.
+///
+/// # Example
+///
+/// ```
+/// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+/// {
+///     let _guard = driver.handle().enter();
+///     assert!(eddy_time::Handle::try_current().is_some());
+/// }
+/// assert!(eddy_time::Handle::try_current().is_none());
+/// ```
+#[must_use = "the handle is only entered while the guard lives"]
+pub struct EnterGuard {
+    previous: Option<Arc<TimeShared>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Dropped outside the TLS access: the entered handle may be the
+        // last reference to the driver state.
+        let entered = CURRENT.with(|c| c.replace(previous));
+        drop(entered);
+    }
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// Makes this driver the current one on this thread until the guard is
+    /// dropped; the facade does this on the loop thread around `block_on`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let _guard = driver.handle().enter();
+    /// let _now = eddy_time::Instant::now();
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        let previous = CURRENT.with(|c| c.replace(Some(self.shared.clone())));
+        EnterGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The handle entered on this thread.
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread ("no eddy runtime on this thread:
+    /// call inside eddy::run / #[eddy::main]"); see [`Handle::try_current`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let _guard = driver.handle().enter();
+    /// let handle = eddy_time::Handle::current();
+    /// # drop(handle);
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle {
+            shared: current_shared(),
+        }
+    }
+
+    /// The handle entered on this thread, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(eddy_time::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        CURRENT
+            .with(|c| {
+                let shared = c.take();
+                let out = shared.clone();
+                c.set(shared);
+                out
+            })
+            .map(|shared| Handle { shared })
+    }
+
+    /// The current time of this driver's clock (the test clock when paused).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let t = driver.handle().now();
+    /// assert!(driver.handle().now() >= t);
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// Runs `f` on the loop after `delay`, from any thread (asyncio's
+    /// `call_later` + `call_soon_threadsafe`). The callback is queued with
+    /// `eddy_core::call_soon` when the timer fires; callbacks with equal
+    /// deadlines run in the order they were scheduled. `Duration::MAX`
+    /// means never. After the runtime shut down the callback is dropped
+    /// without running and the handle reads as cancelled.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicBool, Ordering}, Arc};
+    /// use std::time::Duration;
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let handle = driver.handle();
+    /// let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver)).unwrap();
+    /// let _guard = handle.enter();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let r = ran.clone();
+    /// handle.call_later(Duration::from_millis(2), move || r.store(true, Ordering::SeqCst));
+    /// rt.block_on(eddy_time::sleep(Duration::from_millis(20)));
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    #[track_caller]
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + Send + 'static) -> TimerHandle {
+        let when = self.shared.clock.now() + delay;
+        callback::schedule_remote(&self.shared, when, Box::new(f))
+    }
+
+    /// Runs `f` on the loop at `when`, from any thread; a past instant runs
+    /// it at the loop's next tick. See [`Handle::call_later`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let handle = driver.handle();
+    /// let timer = handle.call_at(handle.now() + Duration::from_secs(60), || {});
+    /// timer.cancel();
+    /// assert!(timer.is_cancelled());
+    /// ```
+    #[track_caller]
+    pub fn call_at(&self, when: Instant, f: impl FnOnce() + Send + 'static) -> TimerHandle {
+        callback::schedule_remote(&self.shared, when, Box::new(f))
+    }
+
+    /// Pauses this driver's clock (see [`pause`](crate::pause)); callable
+    /// from any thread. A no-op if already paused.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// let handle = driver.handle();
+    /// handle.pause();
+    /// let t = handle.now();
+    /// assert_eq!(handle.now(), t);
+    /// ```
+    pub fn pause(&self) {
+        self.shared.clock.pause();
+    }
+
+    /// Lets this driver's clock run again from where it stands (see
+    /// [`resume`](crate::resume)). A no-op if it runs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::DriverBuilder::new()
+    ///     .start_paused(true)
+    ///     .build(eddy_core::park::ThreadPark::new());
+    /// let handle = driver.handle();
+    /// handle.resume();
+    /// assert!(!handle.is_paused());
+    /// ```
+    pub fn resume(&self) {
+        self.shared.clock.resume();
+        // A loop parked on the frozen clock must re-plan with real time.
+        self.shared.unparker.unpark();
+    }
+
+    /// Whether this driver's clock is paused.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// assert!(!driver.handle().is_paused());
+    /// ```
+    pub fn is_paused(&self) -> bool {
+        self.shared.clock.is_paused()
+    }
+
+    /// Timers held by the driver (pending, or fired and not yet collected by
+    /// their `Sleep`). For tests and diagnostics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+    /// assert_eq!(driver.handle().timer_count(), 0);
+    /// ```
+    pub fn timer_count(&self) -> usize {
+        self.shared.state.lock().wheel.len()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("paused", &self.shared.clock.is_paused())
+            .finish_non_exhaustive()
+    }
+}

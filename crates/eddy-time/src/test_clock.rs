@@ -1,0 +1,109 @@
+//! The test clock: `pause`, `resume`, `advance`.
+
+use std::time::Duration;
+
+use crate::handle::current_shared;
+use crate::sleep::Sleep;
+
+/// Freezes the clock of the runtime on this thread (tokio's
+/// `time::pause`). While paused, [`Instant::now`](crate::Instant::now)
+/// stands still, [`advance`] moves it, and whenever the loop has nothing
+/// ready the clock jumps to the next timer's deadline, so a test of a
+/// one-hour timeout runs in microseconds. A no-op if already paused.
+///
+/// Timers fire on whole milliseconds of the driver's clock, so after a
+/// jump `Instant::now()` may be up to 1 ms past the deadline (exactly on it
+/// with a runtime started paused and whole-millisecond durations).
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use eddy_time::Instant;
+/// eddy_time::run(async {
+///     eddy_time::pause();
+///     let start = Instant::now();
+///     eddy_time::sleep(Duration::from_secs(3600)).await; // instant, in real time
+///     assert!(start.elapsed() >= Duration::from_secs(3600));
+/// });
+/// ```
+#[track_caller]
+pub fn pause() {
+    current_shared().clock.pause();
+}
+
+/// Lets the paused clock run again from where it stands. A no-op if it
+/// runs.
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// eddy_time::run(async {
+///     eddy_time::pause();
+///     eddy_time::resume();
+///     assert!(!eddy_time::Handle::current().is_paused());
+/// });
+/// ```
+#[track_caller]
+pub fn resume() {
+    let shared = current_shared();
+    shared.clock.resume();
+    shared.unparker.unpark();
+}
+
+/// Moves the paused clock forward by `duration`, then lets the timers that
+/// became due fire (in deadline order) and their tasks run once before it
+/// returns.
+///
+/// # Cancel safety
+///
+/// The clock moves when `advance` is called; dropping the future early only
+/// skips the wait for the due timers (they still fire at the next tick).
+///
+/// # Panics
+///
+/// If the clock is not paused (call [`pause`] first, or build the runtime
+/// with `start_paused(true)`), or with no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc, time::Duration};
+/// eddy_time::run(async {
+///     eddy_time::pause();
+///     let fired = Rc::new(Cell::new(false));
+///     let f = fired.clone();
+///     eddy_time::call_later(Duration::from_secs(10), move || f.set(true));
+///     eddy_time::advance(Duration::from_secs(9)).await;
+///     assert!(!fired.get());
+///     eddy_time::advance(Duration::from_secs(1)).await;
+///     assert!(fired.get());
+/// });
+/// ```
+#[track_caller]
+pub fn advance(duration: Duration) -> impl std::future::Future<Output = ()> + Send {
+    let shared = current_shared();
+    assert!(
+        shared.clock.advance(duration),
+        "eddy_time::advance needs a paused clock: call eddy_time::pause() first \
+         (or build the runtime with start_paused(true))"
+    );
+    let now = shared.clock.now();
+    // A timer at the new "now", registered behind every older timer due by
+    // then: when it fires, they have fired and their tasks were queued
+    // before ours.
+    let wait = Sleep::new_forced(shared, now);
+    async move {
+        wait.await;
+        // Let the tasks woken in the same round run before we return.
+        crate::sleep(Duration::ZERO).await;
+    }
+}
