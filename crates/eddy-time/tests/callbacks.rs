@@ -1,0 +1,141 @@
+//! call_later / call_at and their thread-safe Handle forms.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{block_on, runtime};
+use eddy_time::{call_at, call_later, sleep, Handle, Instant};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn equal_deadlines_run_in_scheduling_order() {
+    block_on(true, async {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        for i in 0..100u64 {
+            let log = log.clone();
+            call_at(start + ms(5 - i % 3), move || log.borrow_mut().push(i));
+        }
+        sleep(ms(10)).await;
+        let log = log.borrow();
+        let mut expected: Vec<u64> = (0..100).collect();
+        expected.sort_by_key(|i| (5 - i % 3, *i));
+        assert_eq!(*log, expected);
+    });
+}
+
+#[test]
+fn thread_safe_callbacks_keep_order_and_run_on_the_loop() {
+    let (rt, handle) = runtime(true);
+    let _g = handle.enter();
+    let loop_thread = std::thread::current().id();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let start = handle.now();
+    let remote = handle.clone();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for i in 0..50u64 {
+            let l = l.clone();
+            remote.call_at(start + ms(3 - i % 2), move || {
+                assert_eq!(std::thread::current().id(), loop_thread);
+                l.lock().unwrap().push(i);
+            });
+        }
+    })
+    .join()
+    .unwrap();
+    rt.block_on(sleep(ms(10)));
+    let mut expected: Vec<u64> = (0..50).collect();
+    expected.sort_by_key(|i| (3 - i % 2, *i));
+    assert_eq!(*log.lock().unwrap(), expected);
+    assert_eq!(handle.timer_count(), 0);
+}
+
+#[test]
+fn cancel_before_and_after_firing() {
+    block_on(true, async {
+        let hits = Rc::new(RefCell::new(Vec::new()));
+        let h = hits.clone();
+        let early = call_later(ms(5), move || h.borrow_mut().push("early"));
+        let h = hits.clone();
+        let cancelled = call_later(ms(5), move || h.borrow_mut().push("cancelled"));
+        let remote =
+            Handle::current().call_later(ms(5), || panic!("cancelled remote callback ran"));
+        cancelled.cancel();
+        remote.cancel();
+        assert!(cancelled.is_cancelled() && remote.is_cancelled());
+        sleep(ms(10)).await;
+        assert_eq!(*hits.borrow(), ["early"]);
+        early.cancel(); // after it ran: no effect, no panic
+        assert_eq!(Handle::current().timer_count(), 0);
+    });
+}
+
+#[test]
+fn cancel_from_another_thread() {
+    block_on(true, async {
+        let ran = Rc::new(std::cell::Cell::new(false));
+        let r = ran.clone();
+        let local = call_later(ms(5), move || r.set(true));
+        let remote = Handle::current().call_later(ms(5), || panic!("must not run"));
+        std::thread::spawn(move || {
+            local.cancel();
+            remote.cancel();
+        })
+        .join()
+        .unwrap();
+        sleep(ms(10)).await;
+        assert!(!ran.get());
+    });
+}
+
+#[test]
+fn when_and_zero_delay() {
+    block_on(true, async {
+        let start = Instant::now();
+        let t = call_later(ms(7), || {});
+        assert_eq!(t.when(), start + ms(7));
+        let ran = Rc::new(std::cell::Cell::new(false));
+        let r = ran.clone();
+        call_later(Duration::ZERO, move || r.set(true));
+        let r2 = Arc::new(Mutex::new(false));
+        let rr = r2.clone();
+        Handle::current().call_at(start - ms(1), move || *rr.lock().unwrap() = true);
+        sleep(ms(1)).await;
+        assert!(ran.get());
+        assert!(*r2.lock().unwrap());
+        // Duration::MAX: scheduled, never runs, cancellable.
+        let never = call_later(Duration::MAX, || unreachable!());
+        sleep(ms(50)).await;
+        never.cancel();
+    });
+}
+
+#[test]
+fn a_panicking_callback_does_not_stop_the_loop() {
+    block_on(true, async {
+        let ok = Rc::new(std::cell::Cell::new(false));
+        let o = ok.clone();
+        call_later(ms(1), || panic!("callback panic (expected in this test)"));
+        Handle::current().call_later(ms(1), || panic!("remote callback panic (expected)"));
+        call_later(ms(2), move || o.set(true));
+        sleep(ms(5)).await;
+        assert!(ok.get());
+    });
+}
+
+#[test]
+fn remote_callback_after_shutdown_is_dropped() {
+    let (rt, handle) = runtime(false);
+    drop(rt);
+    let t = handle.call_later(ms(1), || unreachable!());
+    assert!(t.is_cancelled());
+    assert_eq!(handle.timer_count(), 0);
+}

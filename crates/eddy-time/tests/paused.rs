@@ -1,0 +1,331 @@
+//! The test clock: timeouts, intervals and deadline scopes on a paused
+//! clock (hours of virtual time in microseconds of real time).
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use common::block_on;
+use eddy_time::{
+    advance, deadline, deadline_at, interval, interval_at, pause, resume, sleep, timeout, wait_for,
+    Elapsed, Handle, Instant, MissedTickBehavior,
+};
+use futures::StreamExt;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Sets a flag when dropped.
+struct DropFlag(Rc<Cell<bool>>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn one_hour_timeout_runs_in_virtual_time() {
+    block_on(true, async {
+        let start = Instant::now();
+        let dropped = Rc::new(Cell::new(false));
+        let flag = DropFlag(dropped.clone());
+        let d = dropped.clone();
+        let out = timeout(Duration::from_secs(3600), async move {
+            let _flag = flag;
+            sleep(Duration::from_secs(7200)).await;
+        })
+        .await;
+        assert!(matches!(out, Err(Elapsed { .. })));
+        assert!(
+            d.get(),
+            "the inner future is dropped before Elapsed is returned"
+        );
+        assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+    });
+}
+
+#[test]
+fn timeout_that_does_not_expire() {
+    block_on(true, async {
+        let start = Instant::now();
+        let out = wait_for(
+            async {
+                sleep(Duration::from_secs(59)).await;
+                "made it"
+            },
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(out, Ok("made it"));
+        assert_eq!(Instant::now() - start, Duration::from_secs(59));
+        // Its timer left the wheel.
+        assert_eq!(Handle::current().timer_count(), 0);
+    });
+}
+
+#[test]
+fn zero_timeout_still_polls_the_future_once() {
+    block_on(true, async {
+        assert_eq!(timeout(Duration::ZERO, async { 1 }).await, Ok(1));
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let out = timeout(
+            Duration::ZERO,
+            std::future::poll_fn(move |_| {
+                p.set(p.get() + 1);
+                std::task::Poll::<()>::Pending
+            }),
+        )
+        .await;
+        assert!(out.is_err());
+        assert!(polls.get() >= 1);
+    });
+}
+
+#[test]
+fn interval_ticks_on_schedule() {
+    block_on(true, async {
+        let start = Instant::now();
+        let mut every = interval(ms(10));
+        for i in 0..5 {
+            assert_eq!(every.tick().await, start + ms(10 * i));
+            assert_eq!(Instant::now(), start + ms(10 * i));
+        }
+        let ticks: Vec<Instant> = interval_at(start + Duration::from_secs(3600), ms(1))
+            .take(3)
+            .collect()
+            .await;
+        let hour = start + Duration::from_secs(3600);
+        assert_eq!(ticks, vec![hour, hour + ms(1), hour + ms(2)]);
+    });
+}
+
+/// Ticks at 0, then the consumer is 35 ms late: what comes next?
+async fn after_missed(behavior: MissedTickBehavior) -> Vec<Duration> {
+    let start = Instant::now();
+    let mut every = interval(ms(10));
+    every.set_missed_tick_behavior(behavior);
+    every.tick().await;
+    advance(ms(35)).await;
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.push(every.tick().await - start);
+    }
+    out.push(Instant::now() - start);
+    out
+}
+
+#[test]
+fn missed_ticks_burst() {
+    let got = block_on(true, after_missed(MissedTickBehavior::Burst));
+    // Scheduled 10, 20, 30 delivered at once at 35; the clock has not moved.
+    assert_eq!(got, vec![ms(10), ms(20), ms(30), ms(35)]);
+}
+
+#[test]
+fn missed_ticks_delay() {
+    let got = block_on(true, after_missed(MissedTickBehavior::Delay));
+    // The late tick (10) at 35, then every 10 ms from there.
+    assert_eq!(got, vec![ms(10), ms(45), ms(55), ms(55)]);
+}
+
+#[test]
+fn missed_ticks_skip() {
+    let got = block_on(true, after_missed(MissedTickBehavior::Skip));
+    // The late tick (10) at 35, then back on the 10 ms grid: 40, 50.
+    assert_eq!(got, vec![ms(10), ms(40), ms(50), ms(50)]);
+}
+
+#[test]
+fn zero_period_interval_panics_at_the_call() {
+    block_on(true, async {
+        let err = std::panic::catch_unwind(|| interval(Duration::ZERO)).unwrap_err();
+        let msg = err
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+            + err
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .unwrap_or_default();
+        assert!(msg.contains("period must be non-zero"), "{msg}");
+    });
+}
+
+#[test]
+fn scope_rescheduled_while_running() {
+    block_on(true, async {
+        let start = Instant::now();
+        let out = deadline(ms(10), |scope| async move {
+            sleep(ms(5)).await;
+            scope.reschedule(Some(start + ms(100)));
+            sleep(ms(50)).await;
+            assert!(!scope.expired());
+            scope.when()
+        })
+        .await;
+        assert_eq!(out, Ok(Some(start + ms(100))));
+        assert_eq!(Instant::now() - start, ms(55));
+    });
+}
+
+#[test]
+fn scope_expires_and_cancels_the_body() {
+    block_on(true, async {
+        let start = Instant::now();
+        let dropped = Rc::new(Cell::new(false));
+        let flag = DropFlag(dropped.clone());
+        let mut handle = None;
+        let out = deadline(Duration::from_secs(3600), |scope| {
+            handle = Some(scope.clone());
+            async move {
+                let _flag = flag;
+                sleep(Duration::from_secs(7200)).await;
+            }
+        })
+        .await;
+        assert!(out.is_err());
+        assert!(dropped.get());
+        assert!(handle.unwrap().expired());
+        assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+    });
+}
+
+#[test]
+fn scope_without_deadline_and_rescheduled_to_the_past() {
+    block_on(true, async {
+        let start = Instant::now();
+        // None: no deadline at all.
+        let out = deadline_at(None, |_| async {
+            sleep(Duration::from_secs(86_400)).await;
+            1
+        })
+        .await;
+        assert_eq!(out, Ok(1));
+        // Removing the deadline while running.
+        let out = deadline(ms(10), |scope| async move {
+            scope.reschedule(None);
+            sleep(ms(20)).await;
+            2
+        })
+        .await;
+        assert_eq!(out, Ok(2));
+        // A past deadline expires at the next tick, not later.
+        let before = Instant::now();
+        let out = deadline(Duration::from_secs(60), |scope| async move {
+            scope.reschedule(Some(start));
+            sleep(Duration::from_secs(30)).await;
+        })
+        .await;
+        assert!(out.is_err());
+        assert_eq!(Instant::now(), before);
+    });
+}
+
+#[test]
+fn nested_scopes_report_the_innermost_expired() {
+    block_on(true, async {
+        // Inner expires first: the inner scope reports, the outer does not.
+        let out = deadline(ms(100), |outer| async move {
+            let inner_out = deadline(ms(10), |inner| async move {
+                sleep(ms(50)).await;
+                drop(inner);
+            })
+            .await;
+            (inner_out, outer.expired())
+        })
+        .await;
+        let (inner_out, outer_expired) = out.unwrap();
+        assert!(inner_out.is_err());
+        assert!(!outer_expired);
+
+        // Equal deadlines: still the innermost.
+        let mut inner_handle = None;
+        let out = deadline(ms(10), |_outer| {
+            let ih = &mut inner_handle;
+            async move {
+                deadline(ms(10), |inner| {
+                    *ih = Some(inner);
+                    sleep(ms(50))
+                })
+                .await
+            }
+        })
+        .await;
+        assert!(matches!(out, Ok(Err(_))), "inner reported: {out:?}");
+        assert!(inner_handle.unwrap().expired());
+
+        // Outer expires first: it cancels the inner scope, which does not
+        // count as expired.
+        let mut inner_handle = None;
+        let out = deadline(ms(10), |_outer| {
+            let ih = &mut inner_handle;
+            async move {
+                deadline(ms(100), |inner| {
+                    *ih = Some(inner);
+                    sleep(ms(50))
+                })
+                .await
+            }
+        })
+        .await;
+        assert!(out.is_err());
+        assert!(!inner_handle.unwrap().expired());
+    });
+}
+
+#[test]
+fn scope_rescheduled_from_another_task() {
+    block_on(true, async {
+        let start = Instant::now();
+        let scope = deadline(Duration::from_secs(3600), |_| std::future::pending::<()>());
+        let handle = scope.handle();
+        let _t = eddy_core::spawn(async move {
+            sleep(ms(5)).await;
+            handle.reschedule(Some(Instant::now() + ms(1)));
+        });
+        assert!(scope.await.is_err());
+        assert_eq!(Instant::now() - start, ms(6));
+    });
+}
+
+#[test]
+fn advance_fires_due_timers_in_order() {
+    block_on(false, async {
+        pause();
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        for (i, d) in [30u64, 10, 20, 10].into_iter().enumerate() {
+            let log = log.clone();
+            eddy_time::call_later(ms(d), move || log.borrow_mut().push(i));
+        }
+        advance(ms(15)).await;
+        assert_eq!(*log.borrow(), [1, 3]);
+        advance(ms(15)).await;
+        assert_eq!(*log.borrow(), [1, 3, 2, 0]);
+        resume();
+        let t = Instant::now();
+        sleep(ms(2)).await;
+        assert!(Instant::now() - t >= ms(2));
+    });
+}
+
+#[test]
+fn advance_needs_a_paused_clock() {
+    block_on(false, async {
+        let err = std::panic::catch_unwind(|| drop(advance(ms(1)))).unwrap_err();
+        let msg = err
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+            + err
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .unwrap_or_default();
+        assert!(msg.contains("paused clock"), "{msg}");
+    });
+}
