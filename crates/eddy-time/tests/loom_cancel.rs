@@ -1,0 +1,189 @@
+//! Loom models of the cross-thread paths: a `Sleep` dropped or reset on
+//! another thread while the loop fires the wheel, a timer callback
+//! cancelled while it fires, and a timer registered from another thread
+//! while the loop parks (no lost wake-up).
+//!
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-time --release --test 'loom_*'`
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use eddy_core::park::{Park, Unpark};
+use eddy_time::{sleep, DriverBuilder, Handle, Sleep};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+
+/// An inner driver for the model: a timed park returns at once (as if the
+/// timeout elapsed); an unbounded one spins with `yield_now` until
+/// unparked, so a lost wake-up makes loom fail (it never ends).
+struct ModelPark {
+    unpark: Arc<ModelUnpark>,
+}
+
+/// Under a loom mutex rather than an atomic flag: loom 0.7 can model a
+/// `swap` after another thread's `store` as reading the stale value
+/// (tokio-rs/loom#389), and its `thread::park` misses some unparks of the
+/// model's main thread, which reports wake-ups lost that were not.
+struct ModelUnpark {
+    notified: loom::sync::Mutex<bool>,
+}
+
+impl ModelPark {
+    fn new() -> ModelPark {
+        ModelPark {
+            unpark: Arc::new(ModelUnpark {
+                notified: loom::sync::Mutex::new(false),
+            }),
+        }
+    }
+}
+
+impl Park for ModelPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        loop {
+            if std::mem::take(&mut *self.unpark.notified.lock().unwrap()) || timeout.is_some() {
+                return;
+            }
+            loom::thread::yield_now();
+        }
+    }
+    fn unparker(&self) -> Arc<dyn Unpark> {
+        self.unpark.clone()
+    }
+}
+
+impl Unpark for ModelUnpark {
+    fn unpark(&self) {
+        *self.notified.lock().unwrap() = true;
+    }
+}
+
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<Counter>, Waker) {
+    let c = Arc::new(Counter::default());
+    (c.clone(), Waker::from(c))
+}
+
+fn poll(s: &mut Sleep, w: &Waker) -> Poll<()> {
+    Pin::new(s).poll(&mut Context::from_waker(w))
+}
+
+#[test]
+fn drop_on_another_thread_races_the_fire() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new()
+            .start_paused(true)
+            .build(ModelPark::new());
+        let handle = driver.handle();
+        let _g = handle.enter();
+        let (woken, waker) = counting_waker();
+        let mut s = sleep(Duration::from_millis(1));
+        assert!(poll(&mut s, &waker).is_pending());
+        // Keeps the wheel non-empty, so the park below never blocks.
+        let mut backstop = sleep(Duration::from_millis(2));
+        assert!(poll(&mut backstop, &futures::task::noop_waker()).is_pending());
+        let t = loom::thread::spawn(move || drop(s));
+        // Paused clock, nothing else to do: jump to the deadline and fire.
+        driver.park(None);
+        t.join().unwrap();
+        assert!(woken.0.load(Ordering::SeqCst) <= 1);
+        drop(backstop);
+        assert_eq!(handle.timer_count(), 0);
+    });
+}
+
+#[test]
+fn reset_on_another_thread_races_the_fire() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new()
+            .start_paused(true)
+            .build(ModelPark::new());
+        let handle = driver.handle();
+        let _g = handle.enter();
+        let (woken, waker) = counting_waker();
+        let mut s = sleep(Duration::from_millis(1));
+        assert!(poll(&mut s, &waker).is_pending());
+        let later = handle.now() + Duration::from_secs(3600);
+        let t = loom::thread::spawn(move || {
+            s.reset(later);
+            s
+        });
+        driver.park(None);
+        let mut s = t.join().unwrap();
+        // Exactly one entry, owned by the sleep, whatever the interleaving.
+        assert_eq!(handle.timer_count(), 1);
+        let wakes = woken.0.load(Ordering::SeqCst);
+        assert!(wakes <= 1);
+        if wakes == 0 {
+            // The reset won: only the new deadline is pending.
+            assert!(!s.is_elapsed());
+        }
+        // Either way the sleep still completes once its deadline comes.
+        while poll(&mut s, &waker).is_pending() {
+            driver.park(None);
+        }
+        drop(s);
+        assert_eq!(handle.timer_count(), 0);
+    });
+}
+
+#[test]
+fn callback_cancel_races_the_fire() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new()
+            .start_paused(true)
+            .build(ModelPark::new());
+        let handle = driver.handle();
+        let _g = handle.enter();
+        let mut backstop = sleep(Duration::from_millis(2));
+        assert!(poll(&mut backstop, &futures::task::noop_waker()).is_pending());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let timer = handle.call_later(Duration::from_millis(1), move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let t = loom::thread::spawn(move || {
+            timer.cancel();
+            timer
+        });
+        // Not inside an eddy loop: the driver runs fired callbacks inline.
+        driver.park(None);
+        let timer = t.join().unwrap();
+        assert!(timer.is_cancelled());
+        assert!(ran.load(Ordering::SeqCst) <= 1);
+        drop(backstop);
+        assert_eq!(handle.timer_count(), 0);
+    });
+}
+
+#[test]
+fn remote_registration_wakes_a_parked_loop() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new().build(ModelPark::new());
+        let handle = driver.handle();
+        let remote: Handle = handle.clone();
+        let t = loom::thread::spawn(move || {
+            let _g = remote.enter();
+            let mut s = sleep(Duration::from_secs(3600));
+            assert!(poll(&mut s, &futures::task::noop_waker()).is_pending());
+            s
+        });
+        // With no timer yet this park blocks until unparked; a timer
+        // registered meanwhile must unpark it (else the model never ends).
+        driver.park(None);
+        let s = t.join().unwrap();
+        assert_eq!(handle.timer_count(), 1);
+        drop(s);
+    });
+}
