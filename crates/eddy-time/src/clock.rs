@@ -12,8 +12,7 @@ pub(crate) type Tick = u64;
 /// The tick of a deadline that never fires. Deadlines at or past
 /// [`NEVER_THRESHOLD`] (about 142,000 years out) map to it.
 pub(crate) const NEVER: Tick = u64::MAX;
-const NEVER_THRESHOLD: u128 = 1 << 52;
-const NANOS_PER_MS: u128 = 1_000_000;
+const NEVER_THRESHOLD: u64 = 1 << 52;
 
 pub(crate) struct Clock {
     /// Tick 0.
@@ -105,26 +104,28 @@ impl Clock {
     /// The tick at which `deadline` fires: rounded up so a timer never
     /// fires early; [`NEVER`] for deadlines ~142,000 years out or more.
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> Tick {
-        let nanos = deadline
-            .into_std()
-            .saturating_duration_since(self.origin)
-            .as_nanos();
-        let ms = nanos.div_ceil(NANOS_PER_MS);
+        let d = deadline.into_std().saturating_duration_since(self.origin);
+        // u64 arithmetic (no u128 division): whole seconds, then the
+        // sub-second part rounded up to a millisecond.
+        let ms = d
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)));
         if ms >= NEVER_THRESHOLD {
             NEVER
         } else {
-            ms as Tick
+            ms
         }
     }
 
     /// The tick `now` falls in (rounded down).
     pub(crate) fn now_tick(&self, now: Instant) -> Tick {
-        let ms = now
-            .into_std()
-            .saturating_duration_since(self.origin)
-            .as_nanos()
-            / NANOS_PER_MS;
-        ms.min(NEVER_THRESHOLD - 1) as Tick
+        let d = now.into_std().saturating_duration_since(self.origin);
+        let ms = d
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(d.subsec_millis()));
+        ms.min(NEVER_THRESHOLD - 1)
     }
 
     /// The instant a tick starts at.
