@@ -1,7 +1,20 @@
-//! eddy-io: the mio reactor, sockets, asyncio streams and servers (issue 6) and processes, signals, stdio (issue 8).
+//! eddy-io: the I/O half of eddy — a mio reactor, sockets, asyncio-style
+//! streams and servers, subprocesses, signals and async stdio.
 //!
-//! Not built yet: this crate is reserved in the workspace layout and has no
-//! public items. Its work is tracked in issue 6; until it lands, the
-//! facade `eddy` does not re-export anything from it.
+//! The reactor ([`driver::IoDriver`]) is the innermost `Park` of eddy's
+//! driver stack (core loop → time driver → io driver). Everything else in
+//! this crate registers file descriptors with it through the current
+//! [`driver::Handle`], which the facade `eddy` enters on the loop thread.
+//!
+//! Work in progress (issues 6 and 8): the modules below are being filled in.
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod driver;
+pub mod io;
+#[cfg(feature = "net")]
+pub mod net;
+#[cfg(feature = "process")]
+pub mod process;
+#[cfg(feature = "signal")]
+pub mod signal;

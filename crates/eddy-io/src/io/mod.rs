@@ -1,0 +1,15 @@
+//! asyncio-style I/O: readiness for raw file descriptors, stream readers and
+//! writers, servers, and async stdio.
+//!
+//! Each helper adds its `pub use` lines below its own module declaration.
+
+// The reactor side: AsyncFd (asyncio's add_reader/add_writer).
+mod async_fd;
+
+// asyncio streams: StreamReader, StreamWriter, open_connection, start_server, Server.
+mod reader;
+mod server;
+mod writer;
+
+// Async stdin/stdout/stderr (issue 8).
+mod stdio;

@@ -1,0 +1,1 @@
+//! Signals: asyncio's add_signal_handler (issue 8, being built).
