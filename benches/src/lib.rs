@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub mod blocking;
 pub mod core;
 pub mod io;
+pub mod resp;
 pub mod structured;
 pub mod sync;
 pub mod time;
@@ -112,5 +113,6 @@ pub fn all_workloads() -> Vec<Workload> {
     all.extend(sync::workloads());
     all.extend(blocking::workloads());
     all.extend(io::workloads());
+    all.extend(resp::workloads());
     all
 }
