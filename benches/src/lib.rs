@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub mod blocking;
 pub mod core;
 pub mod io;
+pub mod process;
 pub mod resp;
 pub mod structured;
 pub mod sync;
@@ -114,5 +115,6 @@ pub fn all_workloads() -> Vec<Workload> {
     all.extend(blocking::workloads());
     all.extend(io::workloads());
     all.extend(resp::workloads());
+    all.extend(process::workloads());
     all
 }
