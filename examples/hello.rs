@@ -1,30 +1,38 @@
-//! Hello, eddy: spawn tasks, join them, cancel one.
+//! Hello, eddy — the asyncio classic: two tasks each sleep one second and
+//! print; because they sleep concurrently on one loop, the program finishes
+//! after about one second, not two.
+//!
+//! ```python
+//! async def say_after(delay, what):
+//!     await asyncio.sleep(delay)
+//!     print(what)
+//!
+//! async def main():
+//!     t1 = asyncio.create_task(say_after(1, "hello"))
+//!     t2 = asyncio.create_task(say_after(1, "world"))
+//!     await t1
+//!     await t2
+//! ```
 //!
 //! Run with `cargo run --release --example hello`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-fn main() {
+async fn say_after(delay: Duration, what: &str) {
+    eddy::sleep(delay).await;
+    println!("{what}");
+}
+
+#[eddy::main]
+async fn main() {
     let start = Instant::now();
-    eddy::run(async {
-        // Two tasks run concurrently on one loop; join them in order.
-        let greet = eddy::spawn(async {
-            eddy::yield_now().await;
-            "Hello"
-        });
-        let name = eddy::task::Builder::new()
-            .name("name")
-            .spawn(async { "eddy" });
-        println!("{}, {}!", greet.await.unwrap(), name.await.unwrap());
-
-        // A task that would never finish is cancelled: its future is
-        // dropped at the next scheduling point and the handle says so.
-        let forever = eddy::spawn(std::future::pending::<()>());
-        forever.cancel();
-        match forever.await {
-            Err(e) if e.is_cancelled() => println!("cancelled: {e}"),
-            other => println!("unexpected: {other:?}"),
-        }
-    });
-    println!("finished in {:.1?}", start.elapsed());
+    println!("started");
+    let t1 = eddy::spawn(say_after(Duration::from_secs(1), "hello"));
+    let t2 = eddy::spawn(say_after(Duration::from_secs(1), "world"));
+    t1.await.unwrap();
+    t2.await.unwrap();
+    println!(
+        "finished in {:.2?} (two 1 s sleeps, run concurrently)",
+        start.elapsed()
+    );
 }

@@ -23,28 +23,59 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod builder;
+mod handle;
 mod runtime;
+mod stack;
+#[cfg(feature = "time")]
+mod wait;
 
+pub use builder::Builder;
 pub use eddy_core::task::{
     as_completed, gather_all, shield, try_gather_all, ErrorGroup, ReturnWhen, TaskGroup,
 };
 pub use eddy_core::{
-    call_soon, coop, gather, spawn, try_gather, yield_now, CallbackHandle, Handle, JoinError,
-    JoinHandle, SpawnError, TaskId, UnhandledPanic,
+    call_soon, coop, gather, spawn, try_gather, yield_now, CallbackHandle, JoinError, JoinHandle,
+    SpawnError, TaskId, UnhandledPanic,
 };
-pub use runtime::{run, Builder, Runtime};
+pub use handle::Handle;
+pub use runtime::{run, Runtime};
+
+#[cfg(feature = "time")]
+pub use eddy_time::{call_at, call_later, sleep, wait_for};
+#[cfg(feature = "time")]
+pub use wait::{as_completed_with_timeout, wait};
 
 #[cfg(feature = "macros")]
 pub use eddy_macros::{main, test};
 
-/// Tasks: naming, introspection (asyncio's `current_task`, `all_tasks`).
+/// Tasks: naming, introspection (asyncio's `current_task`, `all_tasks`),
+/// and the types of the structured-concurrency toolkit.
 pub mod task {
-    pub use eddy_core::task::{
-        all, current, spawn, yield_now, Builder, JoinError, JoinHandle, TaskId, TaskInfo, TaskState,
+    pub use eddy_core::task::*;
+}
+
+/// Timers (asyncio's `sleep`, `wait_for`, `timeout()`/`timeout_at()`,
+/// `call_later`/`call_at`) and the test clock.
+#[cfg(feature = "time")]
+pub mod time {
+    pub use eddy_time::{
+        advance, call_at, call_later, deadline, deadline_at, interval, interval_at, pause, resume,
+        sleep, sleep_until, timeout, timeout_at, wait_for, Deadline, DeadlineHandle, Elapsed,
+        Instant, Interval, MissedTickBehavior, Sleep, Timeout, TimerHandle,
     };
+}
+
+/// Locks, events, conditions, semaphores, barrier, queues and channels
+/// (asyncio's synchronization primitives and queues); runtime-agnostic.
+#[cfg(feature = "sync")]
+pub mod sync {
+    pub use eddy_sync::*;
 }
 
 /// The names most programs need, for `use eddy::prelude::*`.
 pub mod prelude {
-    pub use crate::{run, spawn, yield_now, JoinHandle};
+    pub use crate::{run, spawn, yield_now, JoinHandle, TaskGroup};
+    #[cfg(feature = "time")]
+    pub use crate::{sleep, wait_for};
 }

@@ -1,134 +1,10 @@
-//! The facade's `Runtime`: eddy-core's loop with the driver stack wired in.
+//! The facade's [`Runtime`] and [`run`]: eddy-core's loop with the driver
+//! stack entered around everything it runs.
 
 use std::future::Future;
-use std::time::Duration;
 
-use eddy_core::UnhandledPanic;
-
-/// Configures a [`Runtime`]: the loop's settings plus the drivers'.
-///
-/// # Example
-///
-/// ```
-/// let rt = eddy::Builder::new().debug(false).build().unwrap();
-/// assert_eq!(rt.block_on(async { 2 + 2 }), 4);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Builder {
-    core: eddy_core::Builder,
-}
-
-impl Builder {
-    /// Defaults (debug mode from `EDDY_DEBUG`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let builder = eddy::Builder::new();
-    /// # drop(builder);
-    /// ```
-    pub fn new() -> Builder {
-        Builder {
-            core: eddy_core::Builder::new(),
-        }
-    }
-
-    /// Debug mode: report slow polls and a blocked loop (asyncio's
-    /// `set_debug`). Also on with `EDDY_DEBUG=1`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new().debug(true).build().unwrap();
-    /// # drop(rt);
-    /// ```
-    pub fn debug(mut self, on: bool) -> Builder {
-        self.core = self.core.debug(on);
-        self
-    }
-
-    /// The poll duration debug mode reports (asyncio's
-    /// `slow_callback_duration`); default 100 ms.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new()
-    ///     .slow_poll_threshold(std::time::Duration::from_millis(20))
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(rt);
-    /// ```
-    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
-        self.core = self.core.slow_poll_threshold(threshold);
-        self
-    }
-
-    /// Tasks run between two non-blocking driver polls; default 61.
-    ///
-    /// # Panics
-    ///
-    /// If `interval` is 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new().event_interval(31).build().unwrap();
-    /// # drop(rt);
-    /// ```
-    #[track_caller]
-    pub fn event_interval(mut self, interval: u32) -> Builder {
-        self.core = self.core.event_interval(interval);
-        self
-    }
-
-    /// What to do with a panic nobody joins; default log and go on.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new()
-    ///     .unhandled_panic(eddy::UnhandledPanic::ShutdownRuntime)
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(rt);
-    /// ```
-    pub fn unhandled_panic(mut self, policy: UnhandledPanic) -> Builder {
-        self.core = self.core.unhandled_panic(policy);
-        self
-    }
-
-    /// A name for the loop, used in diagnostics and helper-thread names.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new().thread_name("main-loop").build().unwrap();
-    /// # drop(rt);
-    /// ```
-    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
-        self.core = self.core.thread_name(name);
-        self
-    }
-
-    /// Builds the runtime.
-    ///
-    /// # Errors
-    ///
-    /// When a driver fails to start (for example the OS refuses an epoll
-    /// instance); the error says which.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let rt = eddy::Builder::new().build().unwrap();
-    /// # drop(rt);
-    /// ```
-    pub fn build(self) -> std::io::Result<Runtime> {
-        let core = self.core.build()?;
-        Ok(Runtime { core })
-    }
-}
+use crate::stack::Stack;
+use crate::{Builder, Handle};
 
 /// An event loop with everything wired in (asyncio's event loop /
 /// `asyncio.Runner`). Reusable: call [`Runtime::block_on`] as often as you
@@ -144,10 +20,27 @@ impl Builder {
 /// ```
 #[derive(Debug)]
 pub struct Runtime {
-    core: eddy_core::Runtime,
+    /// `None` only while dropping: the loop is dropped inside the drivers'
+    /// enter guards, so task destructors can still cancel timers and
+    /// deregister sockets.
+    core: Option<eddy_core::Runtime>,
+    stack: Stack,
 }
 
 impl Runtime {
+    pub(crate) fn from_parts(core: eddy_core::Runtime, stack: Stack) -> Runtime {
+        Runtime {
+            core: Some(core),
+            stack,
+        }
+    }
+
+    fn core(&self) -> &eddy_core::Runtime {
+        self.core
+            .as_ref()
+            .expect("the loop is only taken out while the runtime drops")
+    }
+
     /// A runtime with default settings.
     ///
     /// # Errors
@@ -191,10 +84,11 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on(future)
+        let _entered = self.stack.enter();
+        self.core().block_on(future)
     }
 
-    /// A thread-safe handle to this loop.
+    /// A thread-safe handle to this loop and its drivers.
     ///
     /// # Example
     ///
@@ -203,8 +97,8 @@ impl Runtime {
     /// let task = rt.handle().spawn(async { 5 }).unwrap();
     /// assert_eq!(rt.block_on(task).unwrap(), 5);
     /// ```
-    pub fn handle(&self) -> crate::Handle {
-        self.core.handle()
+    pub fn handle(&self) -> Handle {
+        Handle::from_parts(self.core().handle(), self.stack.clone())
     }
 
     /// Cancels every live task (their destructors run) and stops the
@@ -217,7 +111,16 @@ impl Runtime {
     /// rt.shutdown();
     /// ```
     pub fn shutdown(self) {
-        self.core.shutdown();
+        drop(self);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(core) = self.core.take() {
+            let _entered = self.stack.enter();
+            core.shutdown();
+        }
     }
 }
 

@@ -1,0 +1,91 @@
+//! asyncio's `wait(..., timeout=)` and `as_completed(..., timeout=)`:
+//! eddy-core's forms with the runtime's clock plugged in.
+
+use std::future::Future;
+use std::time::Duration;
+
+use eddy_core::task::{AsCompletedTimeout, Outcome, ReturnWhen, WaitResult};
+
+use crate::time::Sleep;
+use crate::JoinHandle;
+
+/// Waits on tasks until `when` says stop or `timeout` passes, and returns
+/// `(done, pending)` (asyncio's `asyncio.wait`). A timeout neither errors
+/// nor cancels: what has not finished comes back in `pending`, still
+/// running. `None` waits without a limit.
+///
+/// # Errors
+///
+/// [`EmptyWait`](crate::task::EmptyWait) if `handles` is empty (asyncio
+/// raises `ValueError`).
+///
+/// # Cancel safety
+///
+/// Not cancel-safe: dropping the future drops the handles it holds, which
+/// detaches those tasks (they keep running, but their outputs are lost to
+/// you). Use the timeout rather than an outer timeout to keep them.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use eddy::ReturnWhen;
+///
+/// eddy::run(async {
+///     let quick = eddy::spawn(async { Ok::<_, ()>("quick") });
+///     let slow = eddy::spawn(async {
+///         eddy::sleep(Duration::from_secs(60)).await;
+///         Ok::<_, ()>("slow")
+///     });
+///     let (done, pending) =
+///         eddy::wait(vec![quick, slow], ReturnWhen::AllCompleted, Some(Duration::from_millis(20)))
+///             .await
+///             .unwrap();
+///     assert_eq!(done.len(), 1);
+///     assert_eq!(pending.len(), 1); // timed out: still running, not cancelled
+///     pending[0].handle.cancel();
+/// });
+/// ```
+pub async fn wait<T: Outcome>(
+    handles: Vec<JoinHandle<T>>,
+    when: ReturnWhen,
+    timeout: Option<Duration>,
+) -> WaitResult<T> {
+    eddy_core::task::wait_with(handles, when, timeout.map(crate::time::sleep)).await
+}
+
+/// Yields the outputs of `futures` in completion order until `timeout`
+/// passes (asyncio's `as_completed(aws, timeout=)`); when time runs out the
+/// stream's last item is `Err(TimedOut)` naming how many were left, and the
+/// futures not finished are dropped (cancelled) with the stream.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_util::StreamExt;
+///
+/// eddy::run(async {
+///     let delays = [30u64, 10, 3_600_000];
+///     let futures = delays.map(|ms| async move {
+///         eddy::sleep(Duration::from_millis(ms)).await;
+///         ms
+///     });
+///     let items: Vec<_> = eddy::as_completed_with_timeout(futures, Duration::from_millis(500))
+///         .collect()
+///         .await;
+///     assert_eq!(items[0], Ok(10));
+///     assert_eq!(items[1], Ok(30));
+///     assert_eq!(items[2].as_ref().unwrap_err().remaining(), 1);
+/// });
+/// ```
+pub fn as_completed_with_timeout<I>(
+    futures: I,
+    timeout: Duration,
+) -> AsCompletedTimeout<I::Item, Sleep>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    eddy_core::task::as_completed_with_timeout(futures, crate::time::sleep(timeout))
+}
