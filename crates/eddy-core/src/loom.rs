@@ -53,3 +53,26 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
+
+/// `AtomicWaker` with futures' shape (`register(&Waker)`, `wake()`).
+#[cfg(not(loom))]
+pub(crate) use futures_util::task::AtomicWaker;
+
+/// `AtomicWaker` with futures' shape (`register(&Waker)`, `wake()`), on
+/// loom's so the model sees its synchronization.
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
+
+#[cfg(loom)]
+impl AtomicWaker {
+    pub(crate) fn new() -> Self {
+        AtomicWaker(loom::future::AtomicWaker::new())
+    }
+    pub(crate) fn register(&self, waker: &std::task::Waker) {
+        self.0.register_by_ref(waker);
+    }
+    pub(crate) fn wake(&self) {
+        self.0.wake();
+    }
+}

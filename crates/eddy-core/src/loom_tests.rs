@@ -278,3 +278,97 @@ fn loom_inject_push_pop_close() {
         assert_eq!(got + refused.load(Ordering::SeqCst), 0b11);
     });
 }
+
+/// A future that is ready once its flag is set; it parks its waker in a
+/// slot the setter takes.
+struct Flag {
+    set: loom::sync::atomic::AtomicBool,
+    waker: Mutex<Option<std::task::Waker>>,
+}
+
+impl Flag {
+    fn new() -> Arc<Flag> {
+        Arc::new(Flag {
+            set: loom::sync::atomic::AtomicBool::new(false),
+            waker: Mutex::new(None),
+        })
+    }
+
+    fn set(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        if let Some(w) = self.waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+
+    fn wait(flag: &Arc<Flag>) -> impl std::future::Future<Output = ()> {
+        let flag = flag.clone();
+        std::future::poll_fn(move |cx| {
+            if flag.set.load(Ordering::SeqCst) {
+                return std::task::Poll::Ready(());
+            }
+            *flag.waker.lock().unwrap() = Some(cx.waker().clone());
+            if flag.set.load(Ordering::SeqCst) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+    }
+}
+
+/// `Slots` (gather_all / wait): wakes of pending slots from another thread,
+/// racing the pass that drains the ready list, are never lost — the caller
+/// finishes instead of sleeping forever (loom reports a deadlock if a wake
+/// is dropped).
+#[test]
+fn loom_slots_remote_wakes_are_not_lost() {
+    use std::ops::ControlFlow;
+    loom::model(|| {
+        let flags = [Flag::new(), Flag::new()];
+        let mut slots = crate::task::slots::Slots::new(flags.iter().map(Flag::wait));
+        let setters = flags.clone();
+        let setter = thread::spawn(move || {
+            for flag in &setters {
+                flag.set();
+            }
+        });
+        let mut finished = 0;
+        loom::future::block_on(std::future::poll_fn(|cx| {
+            slots.poll(cx, |_, _| {
+                finished += 1;
+                ControlFlow::<()>::Continue(())
+            })
+        }));
+        assert_eq!(finished, 2);
+        assert_eq!(slots.remaining(), 0);
+        setter.join().unwrap();
+    });
+}
+
+/// `Slots` stopping early (wait's FirstCompleted) keeps the wakes it did not
+/// visit: a second wait still sees the other slot finish.
+#[test]
+fn loom_slots_early_stop_keeps_unvisited_wakes() {
+    use std::ops::ControlFlow;
+    loom::model(|| {
+        let flags = [Flag::new(), Flag::new()];
+        let mut slots = crate::task::slots::Slots::new(flags.iter().map(Flag::wait));
+        let setters = flags.clone();
+        let setter = thread::spawn(move || {
+            setters[1].set();
+            setters[0].set();
+        });
+        // Stop at the first completion, then wait for the rest.
+        let first = loom::future::block_on(std::future::poll_fn(|cx| {
+            slots.poll(cx, |i, _| ControlFlow::Break(i))
+        }));
+        assert!(first.is_some());
+        let rest = loom::future::block_on(std::future::poll_fn(|cx| {
+            slots.poll(cx, |_, _| ControlFlow::<usize>::Continue(()))
+        }));
+        assert_eq!(rest, None);
+        assert_eq!(slots.remaining(), 0);
+        setter.join().unwrap();
+    });
+}

@@ -12,7 +12,7 @@ mod id;
 mod join;
 pub(crate) mod raw;
 mod shield;
-mod slots;
+pub(crate) mod slots;
 pub(crate) mod state;
 mod wait;
 mod waker;

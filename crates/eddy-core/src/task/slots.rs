@@ -16,11 +16,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::future::MaybeDone;
-use futures_util::task::AtomicWaker;
+
+use crate::loom::{AtomicWaker, Mutex};
 
 /// Indices whose wakers fired since the last pass, and the caller's waker.
 struct ReadyList {
-    queue: parking_lot::Mutex<Vec<usize>>,
+    queue: Mutex<Vec<usize>>,
     parent: AtomicWaker,
 }
 
@@ -173,7 +174,7 @@ impl<F: Future> Slots<F> {
     /// its own waker.
     fn start_tracking(&mut self, cx: &mut Context<'_>, pending: Vec<usize>) {
         let list = Arc::new(ReadyList {
-            queue: parking_lot::Mutex::new(pending),
+            queue: Mutex::new(pending),
             parent: AtomicWaker::new(),
         });
         list.parent.register(cx.waker());
