@@ -107,6 +107,14 @@ impl<T> Condition<T> {
     /// holds no lock (call [`lock`](Self::lock) to take it again); the
     /// mutex is never left locked by a dropped `wait`.
     ///
+    /// Why this differs on paper from asyncio, which re-acquires the lock
+    /// when a waiting task is cancelled: asyncio must, because the caller's
+    /// `async with lock:` block still exits and releases it. Here the guard
+    /// was moved into the future, so the scope that would release it is the
+    /// future itself; re-acquiring in `drop` would need to block. The state
+    /// after cancellation is the same as asyncio's after the `async with`
+    /// block unwinds: lock free, nothing owed to anyone lost.
+    ///
     /// # Examples
     ///
     /// ```

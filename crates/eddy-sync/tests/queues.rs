@@ -25,13 +25,13 @@ fn orders() {
 #[test]
 fn bounds_and_try_errors_hand_the_item_back() {
     let q = Queue::new(2);
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.try_get(), Err(TryGetError::QueueEmpty));
     q.try_put("a").unwrap();
     q.try_put("b").unwrap();
     assert!(q.is_full());
     assert_eq!(q.len(), 2);
     match q.try_put("c") {
-        Err(TryPutError::Full(item)) => assert_eq!(item, "c"),
+        Err(TryPutError::QueueFull(item)) => assert_eq!(item, "c"),
         other => panic!("expected Full, got {other:?}"),
     }
     assert_eq!(q.try_get(), Ok("a"));
@@ -107,10 +107,10 @@ fn shutdown_gentle_drains_then_fails() {
     putter.pending();
     q.shutdown(false);
     assert_eq!(putter.ready().unwrap_err().into_inner(), 2);
-    assert!(matches!(q.try_put(3), Err(TryPutError::ShutDown(3))));
+    assert!(matches!(q.try_put(3), Err(TryPutError::QueueShutDown(3))));
     assert_eq!(block_on(q.put(4)).unwrap_err().0, 4);
     assert_eq!(q.try_get(), Ok(1));
-    assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
     assert!(block_on(q.get()).is_err());
 }
 
@@ -137,7 +137,7 @@ fn shutdown_immediate_drops_items_and_counts_them_done() {
     join.pending();
     q.shutdown(true);
     assert_eq!(q.len(), 0);
-    assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
     assert_eq!(q.unfinished_tasks(), 1, "the taken item is still pending");
     join.pending();
     q.task_done().unwrap();
@@ -173,6 +173,6 @@ fn dropped_blocked_putter_does_not_put() {
     p.pending();
     drop(p);
     assert_eq!(q.try_get(), Ok(1));
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.try_get(), Err(TryGetError::QueueEmpty));
     assert_eq!(q.unfinished_tasks(), 1);
 }

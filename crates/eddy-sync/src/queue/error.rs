@@ -55,14 +55,16 @@ impl<T> std::error::Error for QueueShutDown<T> {}
 /// use eddy_sync::{Queue, TryPutError};
 /// let q = Queue::new(1);
 /// q.try_put(1).unwrap();
-/// assert!(matches!(q.try_put(2), Err(TryPutError::Full(2))));
+/// assert!(matches!(q.try_put(2), Err(TryPutError::QueueFull(2))));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TryPutError<T> {
-    /// The queue holds `maxsize` items (asyncio's `QueueFull`).
-    Full(T),
-    /// The queue was shut down (asyncio's `QueueShutDown`).
-    ShutDown(T),
+    /// The queue holds `maxsize` items (asyncio's `QueueFull`); await
+    /// `put` to wait for room.
+    QueueFull(T),
+    /// The queue was shut down (asyncio's `QueueShutDown`); no put will
+    /// ever succeed again.
+    QueueShutDown(T),
 }
 
 impl<T> TryPutError<T> {
@@ -71,12 +73,12 @@ impl<T> TryPutError<T> {
     /// # Examples
     ///
     /// ```
-    /// let e = eddy_sync::TryPutError::Full('a');
+    /// let e = eddy_sync::TryPutError::QueueFull('a');
     /// assert_eq!(e.into_inner(), 'a');
     /// ```
     pub fn into_inner(self) -> T {
         match self {
-            TryPutError::Full(t) | TryPutError::ShutDown(t) => t,
+            TryPutError::QueueFull(t) | TryPutError::QueueShutDown(t) => t,
         }
     }
 }
@@ -84,8 +86,8 @@ impl<T> TryPutError<T> {
 impl<T> fmt::Debug for TryPutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryPutError::Full(_) => f.write_str("Full(..)"),
-            TryPutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+            TryPutError::QueueFull(_) => f.write_str("QueueFull(..)"),
+            TryPutError::QueueShutDown(_) => f.write_str("QueueShutDown(..)"),
         }
     }
 }
@@ -93,10 +95,10 @@ impl<T> fmt::Debug for TryPutError<T> {
 impl<T> fmt::Display for TryPutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryPutError::Full(_) => {
+            TryPutError::QueueFull(_) => {
                 f.write_str("queue is full (QueueFull): await put() to wait for room")
             }
-            TryPutError::ShutDown(_) => f.write_str("queue is shut down (QueueShutDown)"),
+            TryPutError::QueueShutDown(_) => f.write_str("queue is shut down (QueueShutDown)"),
         }
     }
 }
@@ -110,23 +112,23 @@ impl<T> std::error::Error for TryPutError<T> {}
 /// ```
 /// use eddy_sync::{Queue, TryGetError};
 /// let q = Queue::<u8>::new(0);
-/// assert_eq!(q.try_get(), Err(TryGetError::Empty));
+/// assert_eq!(q.try_get(), Err(TryGetError::QueueEmpty));
 /// q.shutdown(false);
-/// assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+/// assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryGetError {
-    /// No item right now (asyncio's `QueueEmpty`).
-    Empty,
-    /// Shut down and drained (asyncio's `QueueShutDown`).
-    ShutDown,
+    /// No item right now (asyncio's `QueueEmpty`); await `get` to wait.
+    QueueEmpty,
+    /// Shut down and drained (asyncio's `QueueShutDown`); no item will come.
+    QueueShutDown,
 }
 
 impl fmt::Display for TryGetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryGetError::Empty => f.write_str("queue is empty (QueueEmpty): await get() to wait"),
-            TryGetError::ShutDown => {
+            TryGetError::QueueEmpty => f.write_str("queue is empty (QueueEmpty): await get() to wait"),
+            TryGetError::QueueShutDown => {
                 f.write_str("queue is shut down and drained (QueueShutDown): no item will come")
             }
         }

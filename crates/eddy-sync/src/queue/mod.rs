@@ -14,15 +14,15 @@ use crate::waitlist::Registration;
 
 pub(crate) fn put_refused<T>(r: PutRefused<T>) -> TryPutError<T> {
     match r {
-        PutRefused::Full(t) => TryPutError::Full(t),
-        PutRefused::ShutDown(t) => TryPutError::ShutDown(t),
+        PutRefused::Full(t) => TryPutError::QueueFull(t),
+        PutRefused::ShutDown(t) => TryPutError::QueueShutDown(t),
     }
 }
 
 fn get_refused(r: GetRefused) -> TryGetError {
     match r {
-        GetRefused::Empty => TryGetError::Empty,
-        GetRefused::ShutDown => TryGetError::ShutDown,
+        GetRefused::Empty => TryGetError::QueueEmpty,
+        GetRefused::ShutDown => TryGetError::QueueShutDown,
     }
 }
 
@@ -99,7 +99,7 @@ macro_rules! queue_type {
             }
 
             #[doc = concat!("Puts `item` if there is room, without waiting.\n\n",
-                "# Errors\n\n[`TryPutError::Full`] or [`TryPutError::ShutDown`], each with ",
+                "# Errors\n\n[`TryPutError::QueueFull`] or [`TryPutError::QueueShutDown`], each with ",
                 "the item handed back.\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(1);\n",
@@ -126,7 +126,7 @@ macro_rules! queue_type {
             }
 
             #[doc = concat!("Removes and returns the next item if there is one, without waiting.\n\n",
-                "# Errors\n\n[`TryGetError::Empty`], or [`TryGetError::ShutDown`] once shut down ",
+                "# Errors\n\n[`TryGetError::QueueEmpty`], or [`TryGetError::QueueShutDown`] once shut down ",
                 "and drained.\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
