@@ -270,7 +270,7 @@ impl Semaphore {
     }
 
     /// Adds `n` permits (handed to waiters first, in FIFO order). This grows
-    /// the semaphore; see [`BoundedSemaphore`] for one that refuses to.
+    /// the semaphore; see [`BoundedSemaphore`](crate::BoundedSemaphore) for one that refuses to.
     ///
     /// # Panics
     ///

@@ -131,7 +131,7 @@ impl Handle {
     /// # Panics
     ///
     /// With no eddy runtime on this thread ("no eddy runtime on this thread:
-    /// call inside eddy::run / #[eddy::main]"); see [`Handle::try_current`].
+    /// call inside eddy::run / #\[eddy::main\]"); see [`Handle::try_current`].
     ///
     /// # Example
     ///

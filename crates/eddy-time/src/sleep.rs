@@ -26,7 +26,7 @@ use crate::instant::Instant;
 /// # Panics
 ///
 /// With no eddy runtime on this thread ("no eddy runtime on this thread:
-/// call inside eddy::run / #[eddy::main]").
+/// call inside eddy::run / #\[eddy::main\]").
 ///
 /// # Example
 ///

@@ -24,6 +24,9 @@ const NO_RUNTIME: &str = "no eddy runtime on this thread: call inside eddy::run 
 #[derive(Clone, Debug)]
 pub struct Handle {
     core: eddy_core::Handle,
+    /// Read by the per-feature `impl` blocks below (unused when every
+    /// driver feature is off).
+    #[cfg_attr(not(feature = "time"), allow(dead_code))]
     stack: Stack,
 }
 
@@ -36,8 +39,9 @@ impl Handle {
     ///
     /// # Panics
     ///
-    /// Outside an eddy runtime: "no eddy runtime on this thread: call
-    /// inside eddy::run / #[eddy::main]". See [`Handle::try_current`].
+    /// Outside an eddy runtime, with the message `no eddy runtime on this
+    /// thread: call inside eddy::run / #[eddy::main]`. See
+    /// [`Handle::try_current`].
     ///
     /// # Example
     ///

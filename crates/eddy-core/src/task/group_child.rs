@@ -72,7 +72,7 @@ impl<T, E: 'static, F: Future<Output = Result<T, E>>> Future for Child<F, E> {
     }
 }
 
-/// Awaits one [`TaskGroup`] child: `Ok(value)`, or a [`JoinError`] that is
+/// Awaits one [`TaskGroup`](super::TaskGroup) child: `Ok(value)`, or a [`JoinError`] that is
 /// [cancelled](JoinError::is_cancelled) or a
 /// [group failure](JoinError::is_group_failure) (its `Err` or panic went to
 /// the group). Dropping the handle does not detach the child from its

@@ -52,7 +52,7 @@ use raw::{prefix, Spawn, TaskMeta};
 /// # Panics
 ///
 /// With no eddy runtime on this thread ("no eddy runtime on this thread:
-/// call inside eddy::run / #[eddy::main]").
+/// call inside eddy::run / #\[eddy::main\]").
 ///
 /// # Example
 ///

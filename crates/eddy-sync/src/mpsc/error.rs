@@ -32,7 +32,7 @@ impl<T> fmt::Display for SendError<T> {
 
 impl<T> std::error::Error for SendError<T> {}
 
-/// Why [`Sender::try_send`] did not send; holds the message.
+/// Why [`Sender::try_send`](super::Sender::try_send) did not send; holds the message.
 ///
 /// # Examples
 ///
@@ -88,7 +88,7 @@ impl<T> fmt::Display for TrySendError<T> {
 
 impl<T> std::error::Error for TrySendError<T> {}
 
-/// Why [`Receiver::try_recv`] returned no message.
+/// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned no message.
 ///
 /// # Examples
 ///
