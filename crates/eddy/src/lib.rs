@@ -79,3 +79,9 @@ pub mod prelude {
     #[cfg(feature = "time")]
     pub use crate::{sleep, wait_for};
 }
+
+/// The code in `docs/guide.md`, compiled and run as doc tests so the guide
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+pub struct GuideDoctests;
