@@ -8,8 +8,13 @@ mod async_fd;
 
 // asyncio streams: StreamReader, StreamWriter, open_connection, start_server, Server.
 mod reader;
+#[cfg(feature = "net")]
 mod server;
+mod stream_error;
 mod writer;
+pub use reader::{BoxedReader, Lines, StreamReader, DEFAULT_LIMIT};
+pub use stream_error::{ReadError, WriteError};
+pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 
 // Async stdin/stdout/stderr (issue 8).
 mod stdio;

@@ -1,1 +1,624 @@
-//! (being built)
+//! [`StreamReader`]: asyncio's `StreamReader` over any `AsyncRead`.
+//!
+//! The reader owns one growable buffer. Every read method works in two
+//! steps: (1) look at what is buffered, (2) if that is not enough, read more
+//! from the stream *into the buffer*. Bytes only leave the buffer when a
+//! method returns them, so dropping any of the futures below loses nothing:
+//! whatever was read from the stream is still buffered for the next call.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use futures_io::{AsyncBufRead, AsyncRead};
+
+use super::ReadError;
+
+/// The read half type behind a socket-backed [`StreamReader`] (what
+/// [`open_connection`](super::open_connection) and servers hand out).
+pub type BoxedReader = Box<dyn AsyncRead + Unpin>;
+
+/// The default for [`StreamReader::limit`]: 64 KiB, as in asyncio.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// How much free space a fill asks the stream to fill at least.
+const MIN_READ: usize = 8 * 1024;
+
+/// asyncio's `StreamReader`: buffered reads of lines, separators, exact
+/// sizes or everything, over any [`AsyncRead`].
+///
+/// Separator reads (`read_line`, `read_until`, `read_until_any`, `lines`)
+/// stop at the reader's [`limit`](Self::limit) (64 KiB unless set), so a
+/// peer cannot make the buffer grow without bound; over the limit they
+/// return [`ReadError::LimitOverrun`] and leave the data buffered.
+///
+/// It also implements [`AsyncRead`] and [`AsyncBufRead`], so `futures::io`
+/// combinators work on it.
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::StreamReader;
+///
+/// eddy_core::run(async {
+///     let mut reader = StreamReader::new(&b"HELLO\r\nbody"[..]);
+///     assert_eq!(reader.read_line().await.unwrap(), b"HELLO\r\n");
+///     assert_eq!(reader.read_exactly(4).await.unwrap(), b"body");
+///     assert!(reader.at_eof());
+/// });
+/// ```
+pub struct StreamReader<R = BoxedReader> {
+    io: R,
+    /// `buf[start..end]` holds unread bytes; `buf[end..]` is free space.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The stream returned 0 bytes (end of file).
+    eof: bool,
+    /// Bytes of `buf[start..]` already searched for the current separator
+    /// set without a match; lets a separator read resume where it stopped.
+    /// Reset by every consume.
+    scanned: usize,
+    limit: usize,
+}
+
+impl<R: AsyncRead + Unpin> StreamReader<R> {
+    /// Wraps `io` with the default limit (64 KiB).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let reader = eddy_io::io::StreamReader::new(&b""[..]);
+    /// assert_eq!(reader.limit(), 64 * 1024);
+    /// ```
+    pub fn new(io: R) -> StreamReader<R> {
+        StreamReader::with_limit(io, DEFAULT_LIMIT)
+    }
+
+    /// Wraps `io` with the given separator-read `limit` (at least 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let reader = eddy_io::io::StreamReader::with_limit(&b""[..], 1024);
+    /// assert_eq!(reader.limit(), 1024);
+    /// ```
+    pub fn with_limit(io: R, limit: usize) -> StreamReader<R> {
+        StreamReader {
+            io,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            eof: false,
+            scanned: 0,
+            limit: limit.max(1),
+        }
+    }
+
+    /// Reads up to `n` bytes: what is buffered, or else one read from the
+    /// stream. Returns at least one byte unless `n == 0` or the stream is at
+    /// end of file (then the result is empty).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: bytes read from the stream before the future is dropped
+    /// stay buffered for the next call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"abc"[..]);
+    ///     assert_eq!(reader.read(2).await.unwrap(), b"ab");
+    ///     assert_eq!(reader.read(10).await.unwrap(), b"c");
+    ///     assert!(reader.read(10).await.unwrap().is_empty());
+    /// });
+    /// ```
+    pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        poll_fn(|cx| {
+            if self.buffered() == 0 && !self.eof {
+                ready!(self.poll_fill(cx))?;
+            }
+            let take = n.min(self.buffered());
+            Poll::Ready(Ok(self.take(take)))
+        })
+        .await
+    }
+
+    /// Reads until end of file and returns everything (including what was
+    /// already buffered). Not bounded by the limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: everything read so far stays buffered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"all of it"[..]);
+    ///     assert_eq!(reader.read_to_end().await.unwrap(), b"all of it");
+    ///     assert!(reader.at_eof());
+    /// });
+    /// ```
+    pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
+        poll_fn(|cx| {
+            while !self.eof {
+                ready!(self.poll_fill(cx))?;
+            }
+            let all = self.buffered();
+            Poll::Ready(Ok(self.take(all)))
+        })
+        .await
+    }
+
+    /// Reads exactly `n` bytes. At end of file before `n` bytes, returns
+    /// [`ReadError::IncompleteRead`] with the bytes that did arrive (they
+    /// are consumed).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed until all `n` bytes are buffered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_io::io::{ReadError, StreamReader};
+    ///
+    /// eddy_core::run(async {
+    ///     let mut reader = StreamReader::new(&b"abcde"[..]);
+    ///     assert_eq!(reader.read_exactly(3).await.unwrap(), b"abc");
+    ///     let err = reader.read_exactly(3).await.unwrap_err();
+    ///     assert!(matches!(err, ReadError::IncompleteRead { ref partial, expected: Some(3) } if partial == b"de"));
+    /// });
+    /// ```
+    pub async fn read_exactly(&mut self, n: usize) -> Result<Vec<u8>, ReadError> {
+        poll_fn(|cx| {
+            while self.buffered() < n {
+                if self.eof {
+                    let partial = self.take(self.buffered());
+                    return Poll::Ready(Err(ReadError::IncompleteRead {
+                        partial,
+                        expected: Some(n),
+                    }));
+                }
+                self.reserve(n - self.buffered());
+                ready!(self.poll_fill(cx))?;
+            }
+            Poll::Ready(Ok(self.take(n)))
+        })
+        .await
+    }
+
+    /// Reads one line, up to and including `\n`. At end of file returns the
+    /// last partial line (without `\n`), or an empty vector when nothing is
+    /// left.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::LimitOverrun`] when no `\n` is found within the limit;
+    /// the data stays buffered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a partially received line stays buffered and the next
+    /// call returns it whole.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"one\ntwo"[..]);
+    ///     assert_eq!(reader.read_line().await.unwrap(), b"one\n");
+    ///     assert_eq!(reader.read_line().await.unwrap(), b"two");
+    ///     assert_eq!(reader.read_line().await.unwrap(), b"");
+    /// });
+    /// ```
+    pub async fn read_line(&mut self) -> Result<Vec<u8>, ReadError> {
+        self.scanned = 0;
+        poll_fn(|cx| self.poll_line(cx)).await
+    }
+
+    /// Reads up to and including the first occurrence of `separator`
+    /// (which may be several bytes long).
+    ///
+    /// # Errors
+    ///
+    /// * [`ReadError::LimitOverrun`] when the separator is not found within
+    ///   the limit, or ends beyond it; the data stays buffered.
+    /// * [`ReadError::IncompleteRead`] (with `expected: None`) at end of
+    ///   file without the separator; the remaining bytes are in the error.
+    ///
+    /// # Panics
+    ///
+    /// If `separator` is empty.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed until the separator is found.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"k=v\r\n\r\nrest"[..]);
+    ///     assert_eq!(reader.read_until(b"\r\n\r\n").await.unwrap(), b"k=v\r\n\r\n");
+    /// });
+    /// ```
+    pub async fn read_until(&mut self, separator: &[u8]) -> Result<Vec<u8>, ReadError> {
+        self.read_until_any(&[separator]).await
+    }
+
+    /// Reads up to and including whichever of `separators` ends first in the
+    /// stream (asyncio's `readuntil` with a tuple of separators).
+    ///
+    /// # Errors
+    ///
+    /// As [`read_until`](Self::read_until).
+    ///
+    /// # Panics
+    ///
+    /// If `separators` is empty or contains an empty separator.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed until a separator is found.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"a;b,c"[..]);
+    ///     assert_eq!(reader.read_until_any(&[b",", b";"]).await.unwrap(), b"a;");
+    ///     assert_eq!(reader.read_until_any(&[b",", b";"]).await.unwrap(), b"b,");
+    /// });
+    /// ```
+    pub async fn read_until_any(&mut self, separators: &[&[u8]]) -> Result<Vec<u8>, ReadError> {
+        assert!(
+            !separators.is_empty() && separators.iter().all(|s| !s.is_empty()),
+            "read_until_any needs at least one non-empty separator"
+        );
+        self.scanned = 0;
+        poll_fn(|cx| match ready!(self.poll_until(cx, separators)) {
+            Ok(Some(n)) => Poll::Ready(Ok(self.take(n))),
+            Ok(None) => {
+                let partial = self.take(self.buffered());
+                Poll::Ready(Err(ReadError::IncompleteRead {
+                    partial,
+                    expected: None,
+                }))
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        })
+        .await
+    }
+
+    /// A [`Stream`] of lines, each without its `\n` (or `\r\n`); it ends at
+    /// end of file, after yielding a final unterminated line if there is
+    /// one. A line over the limit yields [`ReadError::LimitOverrun`] and
+    /// leaves the data buffered (so the stream keeps yielding that error
+    /// until the caller [`discard`](StreamReader::discard)s or raises the
+    /// limit).
+    ///
+    /// With `futures::AsyncBufReadExt` in scope, its by-value `lines`
+    /// shadows this one; call `StreamReader::lines(&mut reader)` then.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"a\r\nb\nc"[..]);
+    ///     let lines: Vec<_> = reader.lines().map(|l| l.unwrap()).collect().await;
+    ///     assert_eq!(lines, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    /// });
+    /// ```
+    pub fn lines(&mut self) -> Lines<'_, R> {
+        self.scanned = 0;
+        Lines { reader: self }
+    }
+
+    /// True when the stream reached end of file and nothing is buffered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"x"[..]);
+    ///     assert!(!reader.at_eof());
+    ///     reader.read_to_end().await.unwrap();
+    ///     assert!(reader.at_eof());
+    /// });
+    /// ```
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.buffered() == 0
+    }
+
+    /// The separator-read limit in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(eddy_io::io::StreamReader::new(&b""[..]).limit(), 65536);
+    /// ```
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Sets the separator-read limit (at least 1 byte).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut reader = eddy_io::io::StreamReader::new(&b""[..]);
+    /// reader.set_limit(10);
+    /// assert_eq!(reader.limit(), 10);
+    /// ```
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(1);
+    }
+
+    /// The bytes read from the stream but not yet consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::with_limit(&b"abcdef"[..], 2);
+    ///     assert!(reader.read_line().await.is_err());
+    ///     assert_eq!(reader.buffer(), b"abcdef");
+    /// });
+    /// ```
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Drops up to `n` buffered bytes (for example after a
+    /// [`ReadError::LimitOverrun`]) and returns how many were dropped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::with_limit(&b"too long\nok\n"[..], 4);
+    ///     if let Err(eddy_io::io::ReadError::LimitOverrun { consumed, .. }) = reader.read_line().await {
+    ///         reader.discard(consumed);
+    ///     }
+    ///     reader.set_limit(100);
+    ///     assert_eq!(reader.read_line().await.unwrap(), b"ok\n");
+    /// });
+    /// ```
+    pub fn discard(&mut self, n: usize) -> usize {
+        let n = n.min(self.buffered());
+        self.consume_n(n);
+        n
+    }
+
+    /// The wrapped stream.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let reader = eddy_io::io::StreamReader::new(&b"abc"[..]);
+    /// assert_eq!(*reader.get_ref(), b"abc");
+    /// ```
+    pub fn get_ref(&self) -> &R {
+        &self.io
+    }
+
+    /// Unwraps the stream. Buffered bytes are returned alongside it so
+    /// nothing is lost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"ab\ncd"[..]);
+    ///     reader.read_line().await.unwrap();
+    ///     let (_io, rest) = reader.into_parts();
+    ///     assert_eq!(rest, b"cd");
+    /// });
+    /// ```
+    pub fn into_parts(self) -> (R, Vec<u8>) {
+        let rest = self.buf[self.start..self.end].to_vec();
+        (self.io, rest)
+    }
+
+    fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Removes and returns the first `n` buffered bytes.
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        let out = self.buf[self.start..self.start + n].to_vec();
+        self.consume_n(n);
+        out
+    }
+
+    fn consume_n(&mut self, n: usize) {
+        self.start += n;
+        self.scanned = 0;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Makes room for at least `extra` more bytes after `end`.
+    fn reserve(&mut self, extra: usize) {
+        if self.buf.len() - self.end >= extra {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() - self.end >= extra {
+                return;
+            }
+        }
+        let want = (self.end + extra).max(self.buf.len() * 2);
+        self.buf.resize(want, 0);
+    }
+
+    /// One read from the stream into the buffer. `Ready(Ok(()))` means the
+    /// buffer grew or end of file was reached.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.reserve(MIN_READ);
+        let n = ready!(Pin::new(&mut self.io).poll_read(cx, &mut self.buf[self.end..]))?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.end += n;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Finds the end (exclusive) of the earliest-ending separator in the
+    /// buffer, filling as needed. `Ok(None)` means end of file without one.
+    fn poll_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        separators: &[&[u8]],
+    ) -> Poll<Result<Option<usize>, ReadError>> {
+        let longest = separators.iter().map(|s| s.len()).max().unwrap_or(1);
+        loop {
+            let data = &self.buf[self.start..self.end];
+            // Resume the scan where the last one stopped, stepping back so
+            // a separator split across two reads is still found.
+            let from = self.scanned.saturating_sub(longest - 1);
+            let found = separators
+                .iter()
+                .filter_map(|sep| find(&data[from..], sep).map(|i| from + i + sep.len()))
+                .min();
+            if let Some(end) = found {
+                if end > self.limit {
+                    return Poll::Ready(Err(ReadError::LimitOverrun {
+                        consumed: end,
+                        limit: self.limit,
+                    }));
+                }
+                return Poll::Ready(Ok(Some(end)));
+            }
+            self.scanned = data.len();
+            if data.len() > self.limit {
+                return Poll::Ready(Err(ReadError::LimitOverrun {
+                    consumed: data.len(),
+                    limit: self.limit,
+                }));
+            }
+            if self.eof {
+                return Poll::Ready(Ok(None));
+            }
+            ready!(self.poll_fill(cx))?;
+        }
+    }
+
+    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<u8>, ReadError>> {
+        let end = ready!(self.poll_until(cx, &[b"\n"]))?.unwrap_or(self.buffered());
+        Poll::Ready(Ok(self.take(end)))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() == 1 {
+        return haystack.iter().position(|&b| b == needle[0]);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+impl<R> std::fmt::Debug for StreamReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("buffered", &(self.end - self.start))
+            .field("eof", &self.eof)
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+/// The [`Stream`] returned by [`StreamReader::lines`].
+///
+/// # Example
+///
+/// ```
+/// use futures::StreamExt;
+///
+/// eddy_core::run(async {
+///     let mut reader = eddy_io::io::StreamReader::new(&b"x\ny\n"[..]);
+///     let mut lines = reader.lines();
+///     assert_eq!(lines.next().await.unwrap().unwrap(), b"x");
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Lines<'a, R> {
+    reader: &'a mut StreamReader<R>,
+}
+
+impl<R: AsyncRead + Unpin> Stream for Lines<'_, R> {
+    type Item = Result<Vec<u8>, ReadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let reader = &mut *self.get_mut().reader;
+        let mut line = match ready!(reader.poll_line(cx)) {
+            Ok(line) => line,
+            Err(e) => return Poll::Ready(Some(Err(e))),
+        };
+        if line.is_empty() {
+            return Poll::Ready(None);
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        Poll::Ready(Some(Ok(line)))
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for StreamReader<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.buffered() == 0 && !this.eof {
+            if out.len() >= MIN_READ {
+                // Large reads skip the buffer.
+                let n = ready!(Pin::new(&mut this.io).poll_read(cx, out))?;
+                if n == 0 && !out.is_empty() {
+                    this.eof = true;
+                }
+                return Poll::Ready(Ok(n));
+            }
+            ready!(this.poll_fill(cx))?;
+        }
+        let n = out.len().min(this.buffered());
+        out[..n].copy_from_slice(&this.buf[this.start..this.start + n]);
+        this.consume_n(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncBufRead for StreamReader<R> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        if this.buffered() == 0 && !this.eof {
+            ready!(this.poll_fill(cx))?;
+        }
+        Poll::Ready(Ok(&this.buf[this.start..this.end]))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        let this = self.get_mut();
+        let n = amt.min(this.buffered());
+        this.consume_n(n);
+    }
+}

@@ -1,1 +1,719 @@
-//! (being built)
+//! [`StreamWriter`]: asyncio's `StreamWriter` over any `AsyncWrite`.
+//!
+//! Like an asyncio transport, the writer sends in the background: `write`
+//! only appends to a buffer, and a small per-writer *flusher* task (spawned
+//! on the first write) pushes the buffer into the stream whenever the loop
+//! gets to it. So data goes out even if nobody awaits `drain`, and a batch
+//! of `write` calls made in one go leaves in one system call.
+//!
+//! `drain` is the back-pressure point. When the flusher is idle it writes
+//! directly (saving a task switch); otherwise it waits for the flusher to
+//! bring the buffer under the low-water mark.
+//!
+//! State lives in an `Rc<RefCell<Shared>>` held by the writer and the
+//! flusher; the writer's drop asks the flusher to finish sending and shut
+//! the stream down, so `write(b"bye")` followed by returning delivers
+//! `bye`.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures_io::AsyncWrite;
+
+use super::WriteError;
+
+/// The write half type behind a socket-backed [`StreamWriter`].
+pub type BoxedWriter = Box<dyn AsyncWrite + Unpin>;
+
+/// The default high-water mark: 64 KiB, as in asyncio.
+pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
+
+/// Where the flusher task is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flusher {
+    /// No flusher yet (nothing was ever written).
+    NotSpawned,
+    /// Parked on `flusher_waker` with an empty buffer; not polling the
+    /// stream, so the writer may write directly.
+    Idle,
+    /// Woken or waiting on the stream's write readiness: only it touches
+    /// the stream.
+    Running,
+    /// Finished (stream shut down, aborted or failed).
+    Exited,
+}
+
+pub(crate) struct Shared<W> {
+    /// The stream; `None` once closed, aborted or failed.
+    io: Option<W>,
+    /// `buf[start..]` is waiting to be written.
+    buf: Vec<u8>,
+    start: usize,
+    high: usize,
+    low: usize,
+    flusher: Flusher,
+    flusher_waker: Option<Waker>,
+    /// The writer's task waiting in `drain`/`flush`.
+    waiter: Option<Waker>,
+    /// Tasks in `wait_closed`.
+    closed_waiters: Vec<Waker>,
+    /// First write error (kind and text; `io::Error` is not `Clone`).
+    error: Option<(io::ErrorKind, String)>,
+    /// `close` was called or the writer was dropped: shut down and drop the
+    /// stream once the buffer is sent.
+    closing: bool,
+    /// `write_eof` was called: shut down the write side once the buffer is
+    /// sent.
+    eof: bool,
+    /// The stream's `poll_close` completed.
+    shut_down: bool,
+    /// Drop everything now (server `abort_clients`).
+    abort: bool,
+    /// Dropped with the shared state: lets a server count live connections.
+    _guard: Option<Box<dyn Any>>,
+}
+
+impl<W: AsyncWrite + Unpin> Shared<W> {
+    fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    fn done(&self) -> bool {
+        self.io.is_none()
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        if self.error.is_none() {
+            self.error = Some((e.kind(), e.to_string()));
+        }
+        self.finish();
+    }
+
+    /// Drops the stream and wakes everyone.
+    fn finish(&mut self) {
+        self.io = None;
+        self.buf = Vec::new();
+        self.start = 0;
+        if let Some(w) = self.waiter.take() {
+            w.wake();
+        }
+        // An idle flusher must exit too, or it would keep `Shared` alive.
+        if let Some(w) = self.flusher_waker.take() {
+            w.wake();
+        }
+        for w in self.closed_waiters.drain(..) {
+            w.wake();
+        }
+    }
+
+    fn error(&self) -> Option<WriteError> {
+        self.error
+            .as_ref()
+            .map(|(kind, msg)| WriteError::Io(io::Error::new(*kind, msg.clone())))
+    }
+
+    /// Writes until the buffer is empty or the stream is not ready.
+    /// Returns `Pending` when the stream is not ready (its waker is `cx`).
+    fn poll_write_buf(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.buffered() > 0 {
+            let Some(io) = self.io.as_mut() else {
+                return Poll::Ready(());
+            };
+            match Pin::new(io).poll_write(cx, &self.buf[self.start..]) {
+                Poll::Ready(Ok(0)) => {
+                    self.fail(io::ErrorKind::WriteZero.into());
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.start += n;
+                    if self.buffered() <= self.low {
+                        if let Some(w) = self.waiter.take() {
+                            w.wake();
+                        }
+                    }
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.buf.clear();
+        self.start = 0;
+        Poll::Ready(())
+    }
+
+    /// One poll of the flusher task.
+    fn poll_flusher(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.flusher_waker = None;
+        if self.abort || self.done() {
+            self.flusher = Flusher::Exited;
+            self.finish();
+            return Poll::Ready(());
+        }
+        self.flusher = Flusher::Running;
+        if self.poll_write_buf(cx).is_pending() {
+            return Poll::Pending;
+        }
+        if self.done() {
+            self.flusher = Flusher::Exited;
+            return Poll::Ready(());
+        }
+        if let Some(w) = self.waiter.take() {
+            w.wake();
+        }
+        if (self.closing || self.eof) && !self.shut_down {
+            let io = self.io.as_mut().expect("checked above");
+            match Pin::new(io).poll_close(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) if self.closing => {
+                    // The peer may already be gone; closing anyway.
+                    tracing::debug!("stream shutdown on close failed: {e}");
+                }
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    self.flusher = Flusher::Exited;
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            self.shut_down = true;
+        }
+        if self.closing {
+            self.flusher = Flusher::Exited;
+            self.finish();
+            return Poll::Ready(());
+        }
+        self.flusher = Flusher::Idle;
+        self.flusher_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// Makes sure the flusher will run: spawns it or wakes it.
+fn kick<W: AsyncWrite + Unpin + 'static>(shared: &Rc<RefCell<Shared<W>>>) {
+    let mut s = shared.borrow_mut();
+    match s.flusher {
+        Flusher::NotSpawned => {
+            s.flusher = Flusher::Running;
+            drop(s);
+            let shared = shared.clone();
+            // Detached: it ends when the stream is closed or fails.
+            drop(eddy_core::spawn(poll_fn(move |cx| {
+                shared.borrow_mut().poll_flusher(cx)
+            })));
+        }
+        Flusher::Idle => {
+            s.flusher = Flusher::Running;
+            if let Some(w) = s.flusher_waker.take() {
+                w.wake();
+            }
+        }
+        Flusher::Running | Flusher::Exited => {}
+    }
+}
+
+/// asyncio's `StreamWriter`: buffered writes with a background flusher and
+/// high/low-water back-pressure, over any [`AsyncWrite`].
+///
+/// [`write`](Self::write) never waits; await [`drain`](Self::drain) after
+/// writing to respect back-pressure (it returns at once unless more than
+/// the high-water mark is buffered). Writers must be created and used on an
+/// eddy loop thread (the flusher is an eddy task).
+///
+/// Dropping the writer without [`close`](Self::close) still sends what is
+/// buffered, then shuts the stream down.
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::StreamWriter;
+///
+/// eddy_core::run(async {
+///     let mut writer = StreamWriter::new(futures::io::Cursor::new(Vec::new()));
+///     writer.write(b"hello ").unwrap();
+///     writer.write(b"world").unwrap();
+///     writer.drain().await.unwrap();
+///     writer.close();
+///     writer.wait_closed().await;
+///     assert!(writer.is_closing());
+/// });
+/// ```
+pub struct StreamWriter<W: AsyncWrite + Unpin + 'static = BoxedWriter> {
+    shared: Rc<RefCell<Shared<W>>>,
+    peer: Option<SocketAddr>,
+}
+
+impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
+    /// Wraps `io` with the default water marks (high 64 KiB, low 16 KiB).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    /// assert_eq!(writer.write_buffer_limits(), (16 * 1024, 64 * 1024));
+    /// ```
+    pub fn new(io: W) -> StreamWriter<W> {
+        StreamWriter {
+            shared: Rc::new(RefCell::new(Shared {
+                io: Some(io),
+                buf: Vec::new(),
+                start: 0,
+                high: DEFAULT_HIGH_WATER,
+                low: DEFAULT_HIGH_WATER / 4,
+                flusher: Flusher::NotSpawned,
+                flusher_waker: None,
+                waiter: None,
+                closed_waiters: Vec::new(),
+                error: None,
+                closing: false,
+                eof: false,
+                shut_down: false,
+                abort: false,
+                _guard: None,
+            })),
+            peer: None,
+        }
+    }
+
+    /// Records the peer's address (what [`peer_addr`](Self::peer_addr)
+    /// returns).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let addr = "127.0.0.1:80".parse().unwrap();
+    /// let writer = eddy_io::io::StreamWriter::new(futures::io::sink()).with_peer_addr(addr);
+    /// assert_eq!(writer.peer_addr(), Some(addr));
+    /// ```
+    pub fn with_peer_addr(mut self, addr: SocketAddr) -> StreamWriter<W> {
+        self.peer = Some(addr);
+        self
+    }
+
+    /// The remote address for TCP writers; `None` for other streams
+    /// (asyncio's `get_extra_info("peername")`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(eddy_io::io::StreamWriter::new(futures::io::sink()).peer_addr(), None);
+    /// ```
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Appends `data` to the write buffer; never waits. The flusher sends it
+    /// at the loop's next scheduling point.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Closing`] after [`close`](Self::close) or
+    /// [`write_eof`](Self::write_eof); [`WriteError::Io`] if an earlier
+    /// write failed. In both cases `data` is not buffered.
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread (the first write spawns the
+    /// flusher task).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write(b"queued").unwrap();
+    ///     assert_eq!(writer.buffered_len(), 6);
+    /// });
+    /// ```
+    pub fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
+        {
+            let mut s = self.shared.borrow_mut();
+            if let Some(e) = s.error() {
+                return Err(e);
+            }
+            if s.closing || s.eof || s.done() {
+                return Err(WriteError::Closing);
+            }
+            if data.is_empty() {
+                return Ok(());
+            }
+            s.buf.extend_from_slice(data);
+        }
+        kick(&self.shared);
+        Ok(())
+    }
+
+    /// Writes every buffer of `parts` (asyncio's `writelines`).
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write_all_parts(&[b"a", b"bc"]).unwrap();
+    ///     assert_eq!(writer.buffered_len(), 3);
+    /// });
+    /// ```
+    pub fn write_all_parts(&mut self, parts: &[&[u8]]) -> Result<(), WriteError> {
+        for p in parts {
+            self.write(p)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the write buffer to drain enough: returns at once while at
+    /// most the high-water mark is buffered; above it, waits until the
+    /// buffer falls to the low-water mark.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Io`] if writing failed (the connection is unusable).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it loses no data; the flusher keeps sending
+    /// the buffer in the background.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::Cursor::new(Vec::new()));
+    ///     writer.write(&[0; 100_000]).unwrap();
+    ///     writer.drain().await.unwrap();
+    ///     assert!(writer.buffered_len() <= 16 * 1024);
+    /// });
+    /// ```
+    pub async fn drain(&mut self) -> Result<(), WriteError> {
+        let mut waiting = false;
+        poll_fn(|cx| self.poll_drain(cx, &mut waiting, false)).await
+    }
+
+    /// Like [`drain`](Self::drain) but waits for an empty buffer
+    /// (everything handed to the stream).
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Io`] if writing failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as `drain`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write(b"x").unwrap();
+    ///     writer.flush().await.unwrap();
+    ///     assert_eq!(writer.buffered_len(), 0);
+    /// });
+    /// ```
+    pub async fn flush(&mut self) -> Result<(), WriteError> {
+        let mut waiting = true;
+        poll_fn(|cx| self.poll_drain(cx, &mut waiting, true)).await
+    }
+
+    fn poll_drain(
+        &mut self,
+        cx: &mut Context<'_>,
+        waiting: &mut bool,
+        to_empty: bool,
+    ) -> Poll<Result<(), WriteError>> {
+        let mut s = self.shared.borrow_mut();
+        if let Some(e) = s.error() {
+            return Poll::Ready(Err(e));
+        }
+        let direct = matches!(s.flusher, Flusher::Idle | Flusher::NotSpawned);
+        if direct && s.buffered() > 0 && s.poll_write_buf(cx).is_pending() {
+            // The stream is full: hand over to the flusher, which
+            // re-registers its own waker with the stream.
+            drop(s);
+            kick(&self.shared);
+            s = self.shared.borrow_mut();
+        }
+        if let Some(e) = s.error() {
+            return Poll::Ready(Err(e));
+        }
+        let target = if to_empty { 0 } else { s.low };
+        if !*waiting && s.buffered() <= s.high {
+            return Poll::Ready(Ok(()));
+        }
+        *waiting = true;
+        if s.buffered() <= target || s.done() {
+            return Poll::Ready(Ok(()));
+        }
+        s.waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Bytes buffered and not yet handed to the stream (asyncio's
+    /// `transport.get_write_buffer_size()`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(eddy_io::io::StreamWriter::new(futures::io::sink()).buffered_len(), 0);
+    /// ```
+    pub fn buffered_len(&self) -> usize {
+        self.shared.borrow().buffered()
+    }
+
+    /// Sets the water marks: `drain` waits while more than `high` bytes are
+    /// buffered, until at most `low` are (default `high / 4`).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `low > high`; the marks are unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    /// writer.set_write_buffer_limits(1000, None).unwrap();
+    /// assert_eq!(writer.write_buffer_limits(), (250, 1000));
+    /// assert!(writer.set_write_buffer_limits(10, Some(20)).is_err());
+    /// ```
+    pub fn set_write_buffer_limits(&mut self, high: usize, low: Option<usize>) -> io::Result<()> {
+        let low = low.unwrap_or(high / 4);
+        if low > high {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("low-water mark {low} is above high-water mark {high}; pass low <= high"),
+            ));
+        }
+        let mut s = self.shared.borrow_mut();
+        s.high = high;
+        s.low = low;
+        Ok(())
+    }
+
+    /// The `(low, high)` water marks (asyncio's
+    /// `get_write_buffer_limits()`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    /// assert_eq!(writer.write_buffer_limits(), (16384, 65536));
+    /// ```
+    pub fn write_buffer_limits(&self) -> (usize, usize) {
+        let s = self.shared.borrow();
+        (s.low, s.high)
+    }
+
+    /// Sends what is buffered, then shuts down the write direction (a TCP
+    /// FIN); the peer reads end of file while this side can still read.
+    /// Further writes fail with [`WriteError::Closing`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write_eof();
+    ///     assert!(writer.write(b"x").is_err());
+    /// });
+    /// ```
+    pub fn write_eof(&mut self) {
+        let mut s = self.shared.borrow_mut();
+        if s.eof || s.closing {
+            return;
+        }
+        s.eof = true;
+        drop(s);
+        kick(&self.shared);
+    }
+
+    /// Starts closing: what is buffered is still sent, then the stream is
+    /// shut down and dropped. Await [`wait_closed`](Self::wait_closed) to
+    /// know when that is done.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.close();
+    ///     assert!(writer.is_closing());
+    ///     writer.wait_closed().await;
+    /// });
+    /// ```
+    pub fn close(&mut self) {
+        let mut s = self.shared.borrow_mut();
+        if s.closing {
+            return;
+        }
+        s.closing = true;
+        drop(s);
+        kick(&self.shared);
+    }
+
+    /// True after [`close`](Self::close), or once the stream failed or was
+    /// closed by its server.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    /// assert!(!writer.is_closing());
+    /// ```
+    pub fn is_closing(&self) -> bool {
+        let s = self.shared.borrow();
+        s.closing || s.done()
+    }
+
+    /// Waits until the stream is closed: after [`close`](Self::close) once
+    /// the buffer is sent and the stream shut down, or after a write error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only observes; closing goes on in the background.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write(b"bye").unwrap();
+    ///     writer.close();
+    ///     writer.wait_closed().await;
+    ///     assert_eq!(writer.buffered_len(), 0);
+    /// });
+    /// ```
+    pub async fn wait_closed(&self) {
+        poll_fn(|cx| {
+            let mut s = self.shared.borrow_mut();
+            if s.done() {
+                return Poll::Ready(());
+            }
+            if !s.closed_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                s.closed_waiters.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Attaches `guard`, dropped when the writer and its flusher are both
+    /// gone (the server counts live connections with it).
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn set_guard(&mut self, guard: Box<dyn Any>) {
+        self.shared.borrow_mut()._guard = Some(guard);
+    }
+
+    /// A handle that can abort the writer from elsewhere.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn abort_handle(&self) -> AbortHandle<W> {
+        AbortHandle(Rc::downgrade(&self.shared))
+    }
+}
+
+/// Aborts a writer: buffered data is dropped and the stream closed at once
+/// (asyncio's `transport.abort()`).
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
+pub(crate) struct AbortHandle<W>(Weak<RefCell<Shared<W>>>);
+
+impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn abort(&self) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        let mut s = shared.borrow_mut();
+        s.abort = true;
+        s.closing = true;
+        s.finish();
+        if let Some(w) = s.flusher_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin + 'static> Drop for StreamWriter<W> {
+    fn drop(&mut self) {
+        let Ok(mut s) = self.shared.try_borrow_mut() else {
+            return;
+        };
+        s.closing = true;
+        match s.flusher {
+            // Never wrote: nothing to send; the stream drops with `shared`.
+            Flusher::NotSpawned => {}
+            Flusher::Idle => {
+                s.flusher = Flusher::Running;
+                if let Some(w) = s.flusher_waker.take() {
+                    w.wake();
+                }
+            }
+            Flusher::Running | Flusher::Exited => {}
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin + 'static> std::fmt::Debug for StreamWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.shared.borrow();
+        f.debug_struct("StreamWriter")
+            .field("buffered", &s.buffered())
+            .field("closing", &s.closing)
+            .field("peer", &self.peer)
+            .finish()
+    }
+}
+
+impl<W: AsyncWrite + Unpin + 'static> AsyncWrite for StreamWriter<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let over = {
+            let s = this.shared.borrow();
+            s.buffered() > s.high
+        };
+        if over {
+            let mut waiting = true;
+            std::task::ready!(this.poll_drain(cx, &mut waiting, false))?;
+        }
+        this.write(data)?;
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut waiting = true;
+        self.get_mut()
+            .poll_drain(cx, &mut waiting, true)
+            .map_err(io::Error::from)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.close();
+        let mut s = this.shared.borrow_mut();
+        if s.done() {
+            return Poll::Ready(match s.error() {
+                Some(e) => Err(e.into()),
+                None => Ok(()),
+            });
+        }
+        if !s.closed_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            s.closed_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}

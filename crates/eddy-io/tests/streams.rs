@@ -1,0 +1,510 @@
+//! StreamReader / StreamWriter behaviour over in-memory streams whose
+//! chunking and readiness the test controls.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use eddy_io::io::{ReadError, StreamReader, StreamWriter, WriteError};
+use futures::{AsyncReadExt, AsyncWriteExt, FutureExt, StreamExt};
+
+/// A reader fed by the test: each `push` is one chunk returned by one
+/// `poll_read` (split further only if the caller's buffer is smaller);
+/// `Pending` while empty and not ended.
+#[derive(Clone, Default)]
+struct Feed(Rc<RefCell<FeedState>>);
+
+#[derive(Default)]
+struct FeedState {
+    chunks: VecDeque<Vec<u8>>,
+    ended: bool,
+    waker: Option<Waker>,
+    reads: usize,
+}
+
+impl Feed {
+    fn push(&self, chunk: &[u8]) {
+        let mut s = self.0.borrow_mut();
+        s.chunks.push_back(chunk.to_vec());
+        if let Some(w) = s.waker.take() {
+            w.wake();
+        }
+    }
+    fn end(&self) {
+        let mut s = self.0.borrow_mut();
+        s.ended = true;
+        if let Some(w) = s.waker.take() {
+            w.wake();
+        }
+    }
+    fn chunks(chunks: &[&[u8]]) -> Feed {
+        let feed = Feed::default();
+        for c in chunks {
+            feed.push(c);
+        }
+        feed.end();
+        feed
+    }
+}
+
+impl futures::AsyncRead for Feed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut s = self.0.borrow_mut();
+        s.reads += 1;
+        match s.chunks.pop_front() {
+            Some(mut chunk) => {
+                let n = chunk.len().min(out.len());
+                out[..n].copy_from_slice(&chunk[..n]);
+                if n < chunk.len() {
+                    s.chunks.push_front(chunk.split_off(n));
+                }
+                Poll::Ready(Ok(n))
+            }
+            None if s.ended => Poll::Ready(Ok(0)),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    eddy_core::run(f)
+}
+
+#[test]
+fn separator_split_across_reads() {
+    run(async {
+        let feed = Feed::chunks(&[b"ab\r", b"\n", b"x\r\n\r", b"\nrest"]);
+        let mut r = StreamReader::new(feed);
+        assert_eq!(r.read_until(b"\r\n").await.unwrap(), b"ab\r\n");
+        assert_eq!(r.read_until(b"\r\n\r\n").await.unwrap(), b"x\r\n\r\n");
+        assert_eq!(r.read_to_end().await.unwrap(), b"rest");
+        assert!(r.at_eof());
+    });
+}
+
+#[test]
+fn one_byte_chunks_find_every_separator() {
+    run(async {
+        let data = b"alpha--beta--gamma";
+        let chunks: Vec<&[u8]> = data.chunks(1).collect();
+        let mut r = StreamReader::new(Feed::chunks(&chunks));
+        assert_eq!(r.read_until(b"--").await.unwrap(), b"alpha--");
+        assert_eq!(r.read_until(b"--").await.unwrap(), b"beta--");
+        match r.read_until(b"--").await {
+            Err(ReadError::IncompleteRead { partial, expected }) => {
+                assert_eq!(partial, b"gamma");
+                assert_eq!(expected, None);
+            }
+            other => panic!("expected IncompleteRead, got {other:?}"),
+        }
+        assert!(r.at_eof());
+    });
+}
+
+#[test]
+fn read_until_any_takes_the_earliest_separator() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"k1=v1&k", b"2=v2;end"]));
+        assert_eq!(r.read_until_any(&[b";", b"&"]).await.unwrap(), b"k1=v1&");
+        assert_eq!(r.read_until_any(&[b";", b"&"]).await.unwrap(), b"k2=v2;");
+    });
+}
+
+#[test]
+fn limit_overrun_without_separator_keeps_data() {
+    run(async {
+        let mut r =
+            StreamReader::with_limit(Feed::chunks(&[b"ab", b"cd", b"ef", b"gh\nnext\n"]), 4);
+        match r.read_line().await {
+            Err(ReadError::LimitOverrun { consumed, limit }) => {
+                assert_eq!(limit, 4);
+                assert!(consumed > 4, "consumed {consumed}");
+                assert_eq!(consumed, r.buffer().len());
+            }
+            other => panic!("expected LimitOverrun, got {other:?}"),
+        }
+        assert!(r.buffer().starts_with(b"abcd"));
+        // Nothing was lost: with a larger limit the whole line comes back.
+        r.set_limit(100);
+        assert_eq!(r.read_line().await.unwrap(), b"abcdefgh\n");
+        assert_eq!(r.read_line().await.unwrap(), b"next\n");
+    });
+}
+
+#[test]
+fn separator_beyond_the_limit_is_an_overrun() {
+    run(async {
+        let mut r = StreamReader::with_limit(Feed::chunks(&[b"abcd\nz\n"]), 3);
+        match r.read_until(b"\n").await {
+            Err(ReadError::LimitOverrun { consumed, .. }) => assert_eq!(consumed, 5),
+            other => panic!("expected LimitOverrun, got {other:?}"),
+        }
+        assert_eq!(r.discard(5), 5);
+        assert_eq!(r.read_until(b"\n").await.unwrap(), b"z\n");
+    });
+}
+
+#[test]
+fn line_exactly_at_the_limit_is_accepted() {
+    run(async {
+        let mut r = StreamReader::with_limit(Feed::chunks(&[b"abc", b"\n"]), 4);
+        assert_eq!(r.read_line().await.unwrap(), b"abc\n");
+    });
+}
+
+#[test]
+fn read_line_at_eof_returns_partial_then_empty() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"one\ntw", b"o"]));
+        assert_eq!(r.read_line().await.unwrap(), b"one\n");
+        assert_eq!(r.read_line().await.unwrap(), b"two");
+        assert_eq!(r.read_line().await.unwrap(), b"");
+        assert!(r.at_eof());
+    });
+}
+
+#[test]
+fn read_exactly_across_chunks_and_incomplete() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"12", b"345", b"67"]));
+        assert_eq!(r.read_exactly(4).await.unwrap(), b"1234");
+        assert_eq!(r.read_exactly(0).await.unwrap(), b"");
+        match r.read_exactly(5).await {
+            Err(ReadError::IncompleteRead { partial, expected }) => {
+                assert_eq!(partial, b"567");
+                assert_eq!(expected, Some(5));
+            }
+            other => panic!("expected IncompleteRead, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn read_returns_what_is_available() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"abc", b"defg"]));
+        assert_eq!(r.read(100).await.unwrap(), b"abc");
+        assert_eq!(r.read(2).await.unwrap(), b"de");
+        assert_eq!(r.read(100).await.unwrap(), b"fg");
+        assert_eq!(r.read(100).await.unwrap(), b"");
+        assert_eq!(r.read(0).await.unwrap(), b"");
+    });
+}
+
+#[test]
+fn cancelled_read_line_keeps_partial_data() {
+    run(async {
+        let feed = Feed::default();
+        let mut r = StreamReader::new(feed.clone());
+        feed.push(b"par");
+        // One poll reads "par" into the buffer, then waits for more.
+        assert!(r.read_line().now_or_never().is_none());
+        assert_eq!(r.buffer(), b"par");
+        feed.push(b"tial\nnext");
+        assert_eq!(r.read_line().await.unwrap(), b"partial\n");
+        // A cancelled read_exactly consumes nothing either.
+        assert!(r.read_exactly(10).now_or_never().is_none());
+        feed.push(b"123456");
+        feed.end();
+        assert_eq!(r.read_exactly(10).await.unwrap(), b"next123456");
+    });
+}
+
+#[test]
+fn lines_stream_strips_terminators() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"a\r\nb", b"\n\nlast"]));
+        let lines: Vec<Vec<u8>> = r.lines().map(|l| l.unwrap()).collect().await;
+        assert_eq!(
+            lines,
+            vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"last".to_vec()]
+        );
+    });
+}
+
+#[test]
+fn lines_stream_reports_overrun() {
+    run(async {
+        let mut r = StreamReader::with_limit(Feed::chunks(&[b"way too long\n"]), 4);
+        let first = r.lines().next().await.unwrap();
+        assert!(matches!(first, Err(ReadError::LimitOverrun { .. })));
+        assert_eq!(r.buffer(), b"way too long\n");
+    });
+}
+
+#[test]
+fn futures_io_traits_work() {
+    run(async {
+        let mut r = StreamReader::new(Feed::chunks(&[b"hdr\n", b"body bytes"]));
+        let mut line = String::new();
+        futures::AsyncBufReadExt::read_line(&mut r, &mut line)
+            .await
+            .unwrap();
+        assert_eq!(line, "hdr\n");
+        let mut rest = Vec::new();
+        AsyncReadExt::read_to_end(&mut r, &mut rest).await.unwrap();
+        assert_eq!(rest, b"body bytes");
+    });
+}
+
+#[test]
+fn large_read_to_end_is_intact() {
+    run(async {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let chunks: Vec<&[u8]> = data.chunks(7919).collect();
+        let mut r = StreamReader::new(Feed::chunks(&chunks));
+        assert_eq!(r.read_to_end().await.unwrap(), data);
+    });
+}
+
+/// A writer whose capacity the test controls: it accepts up to `room`
+/// bytes, then returns `Pending` until the test adds room.
+#[derive(Clone, Default)]
+struct Sink(Rc<RefCell<SinkState>>);
+
+#[derive(Default)]
+struct SinkState {
+    got: Vec<u8>,
+    room: usize,
+    waker: Option<Waker>,
+    closed: bool,
+    fail: bool,
+    writes: usize,
+}
+
+impl Sink {
+    fn with_room(room: usize) -> Sink {
+        let s = Sink::default();
+        s.0.borrow_mut().room = room;
+        s
+    }
+    fn add_room(&self, n: usize) {
+        let mut s = self.0.borrow_mut();
+        s.room += n;
+        if let Some(w) = s.waker.take() {
+            w.wake();
+        }
+    }
+    fn got(&self) -> Vec<u8> {
+        self.0.borrow().got.clone()
+    }
+}
+
+impl futures::AsyncWrite for Sink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut s = self.0.borrow_mut();
+        if s.fail {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        if s.room == 0 {
+            s.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let n = data.len().min(s.room);
+        s.room -= n;
+        s.got.extend_from_slice(&data[..n]);
+        s.writes += 1;
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.borrow_mut().closed = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn settle() {
+    for _ in 0..10 {
+        eddy_core::yield_now().await;
+    }
+}
+
+#[test]
+fn writes_go_out_without_drain_in_one_batch() {
+    run(async {
+        let sink = Sink::with_room(usize::MAX);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"a").unwrap();
+        w.write(b"b").unwrap();
+        w.write(b"c").unwrap();
+        assert_eq!(w.buffered_len(), 3);
+        settle().await;
+        assert_eq!(sink.got(), b"abc");
+        assert_eq!(
+            sink.0.borrow().writes,
+            1,
+            "three writes made in one go leave together"
+        );
+        assert_eq!(w.buffered_len(), 0);
+    });
+}
+
+#[test]
+fn drain_applies_back_pressure_until_low_water() {
+    run(async {
+        // A peer that does not read: the sink takes nothing.
+        let sink = Sink::with_room(0);
+        let mut w = StreamWriter::new(sink.clone());
+        w.set_write_buffer_limits(1000, Some(100)).unwrap();
+        w.write(&[7; 900]).unwrap();
+        // At most the high-water mark buffered: drain does not wait.
+        assert!(w.drain().now_or_never().is_some());
+        w.write(&[7; 200]).unwrap();
+        // Above it: drain waits, and waiting changes nothing.
+        {
+            let mut drain = std::pin::pin!(w.drain());
+            assert!(futures::poll!(drain.as_mut()).is_pending());
+            settle().await;
+            assert!(futures::poll!(drain.as_mut()).is_pending());
+            // The peer reads a little: 200 bytes are left, under the high
+            // mark but above the low one, so the same drain keeps waiting.
+            sink.add_room(900);
+            settle().await;
+            assert!(futures::poll!(drain.as_mut()).is_pending());
+            // Enough: the drain completes once at most 100 bytes are left.
+            sink.add_room(150);
+            drain.await.unwrap();
+        }
+        assert_eq!(w.buffered_len(), 50);
+        sink.add_room(usize::MAX / 2);
+        w.flush().await.unwrap();
+        assert_eq!(sink.got().len(), 1100);
+    });
+}
+
+#[test]
+fn cancelled_drain_loses_nothing() {
+    run(async {
+        let sink = Sink::with_room(0);
+        let mut w = StreamWriter::new(sink.clone());
+        w.set_write_buffer_limits(10, None).unwrap();
+        w.write(b"0123456789abcdef").unwrap();
+        assert!(w.drain().now_or_never().is_none());
+        sink.add_room(1 << 20);
+        settle().await;
+        assert_eq!(sink.got(), b"0123456789abcdef");
+    });
+}
+
+#[test]
+fn close_sends_buffer_then_shuts_down() {
+    run(async {
+        let sink = Sink::with_room(3);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"goodbye").unwrap();
+        w.close();
+        assert!(w.is_closing());
+        assert!(matches!(w.write(b"more"), Err(WriteError::Closing)));
+        let waiter = eddy_core::spawn({
+            let sink = sink.clone();
+            async move {
+                settle().await;
+                assert!(
+                    !sink.0.borrow().closed,
+                    "must not shut down before the buffer is sent"
+                );
+                sink.add_room(100);
+            }
+        });
+        w.wait_closed().await;
+        waiter.await.unwrap();
+        assert_eq!(sink.got(), b"goodbye");
+        assert!(sink.0.borrow().closed);
+    });
+}
+
+#[test]
+fn dropped_writer_still_delivers() {
+    run(async {
+        let sink = Sink::with_room(usize::MAX);
+        {
+            let mut w = StreamWriter::new(sink.clone());
+            w.write(b"last words").unwrap();
+        }
+        settle().await;
+        assert_eq!(sink.got(), b"last words");
+        assert!(sink.0.borrow().closed);
+    });
+}
+
+#[test]
+fn write_error_is_sticky_and_reported() {
+    run(async {
+        let sink = Sink::with_room(usize::MAX);
+        sink.0.borrow_mut().fail = true;
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"x").unwrap();
+        let err = w.flush().await.unwrap_err();
+        assert!(matches!(&err, WriteError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset));
+        assert!(err.to_string().contains("reconnect"));
+        assert!(matches!(w.write(b"y"), Err(WriteError::Io(_))));
+        assert!(w.is_closing());
+        w.wait_closed().await;
+    });
+}
+
+#[test]
+fn write_eof_shuts_down_after_the_buffer() {
+    run(async {
+        let sink = Sink::with_room(usize::MAX);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"req").unwrap();
+        w.write_eof();
+        assert!(w.write(b"more").is_err());
+        settle().await;
+        assert_eq!(sink.got(), b"req");
+        assert!(sink.0.borrow().closed);
+    });
+}
+
+#[test]
+fn async_write_trait_works() {
+    run(async {
+        let sink = Sink::with_room(usize::MAX);
+        let mut w = StreamWriter::new(sink.clone());
+        AsyncWriteExt::write_all(&mut w, b"via trait")
+            .await
+            .unwrap();
+        AsyncWriteExt::flush(&mut w).await.unwrap();
+        assert_eq!(sink.got(), b"via trait");
+        AsyncWriteExt::close(&mut w).await.unwrap();
+        assert!(sink.0.borrow().closed);
+    });
+}
+
+#[test]
+fn error_messages_say_what_to_do() {
+    let e = ReadError::LimitOverrun {
+        consumed: 10,
+        limit: 4,
+    };
+    assert!(e.to_string().contains("set_limit"));
+    let e = ReadError::IncompleteRead {
+        partial: vec![1],
+        expected: Some(3),
+    };
+    assert!(e.to_string().contains("1 of 3"));
+    assert!(WriteError::Closing.to_string().contains("new connection"));
+    let io: io::Error = ReadError::IncompleteRead {
+        partial: vec![],
+        expected: None,
+    }
+    .into();
+    assert_eq!(io.kind(), io::ErrorKind::UnexpectedEof);
+}
