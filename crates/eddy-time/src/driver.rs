@@ -21,7 +21,7 @@ use eddy_core::park::{Park, Unpark};
 use crate::callback::CallbackState;
 use crate::clock::{Clock, Tick, NEVER};
 use crate::handle::Handle;
-use crate::loom::Mutex;
+use crate::loom::{AtomicUsize, Mutex, Ordering};
 use crate::wheel::Wheel;
 
 pub(crate) const SHUT_DOWN: &str = "the eddy runtime this timer belongs to has shut down: \
@@ -42,6 +42,10 @@ pub(crate) struct TimeShared {
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<DriverState>,
     pub(crate) unparker: Arc<dyn Unpark>,
+    /// Work outside the loop that a paused clock must wait for (blocking
+    /// jobs in flight): while non-zero, an idle loop blocks instead of
+    /// jumping to the next deadline. See `Handle::inhibit_auto_advance`.
+    pub(crate) inhibitors: AtomicUsize,
 }
 
 pub(crate) struct DriverState {
@@ -139,6 +143,7 @@ impl DriverBuilder {
                 shut_down: false,
             }),
             unparker: inner.unparker(),
+            inhibitors: AtomicUsize::new(0),
         });
         TimeDriver {
             inner,
@@ -256,7 +261,7 @@ impl<P: Park> TimeDriver<P> {
             Some(t) if t <= now_tick => return Some(Duration::ZERO),
             Some(t) => {
                 if clock.is_paused() {
-                    if requested.is_none() {
+                    if requested.is_none() && self.shared.inhibitors.load(Ordering::Acquire) == 0 {
                         // Nothing is ready: time jumps to the next deadline.
                         drop(st);
                         clock.advance_to(clock.tick_instant(t));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::callback::{self, TimerHandle};
 use crate::driver::TimeShared;
 use crate::instant::Instant;
-use crate::loom::handle_thread_local;
+use crate::loom::{handle_thread_local, Ordering};
 
 /// The panic message for a timer used with no runtime on the thread.
 pub(crate) const NO_RUNTIME: &str =
@@ -272,6 +272,32 @@ impl Handle {
         self.shared.clock.is_paused()
     }
 
+    /// Holds the paused clock back from jumping ahead while the returned
+    /// guard lives: for work that finishes outside the loop, such as a
+    /// blocking job on a thread pool, which the loop cannot see. Without it,
+    /// a paused clock whose loop is idle jumps to the next deadline, so a
+    /// `timeout` around a 10 ms blocking job would expire at once. The
+    /// facade's `spawn_blocking` holds one per job in flight (tokio does the
+    /// same for its blocking pool). Guards nest; the clock may jump again
+    /// once the last one is dropped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let driver = eddy_time::DriverBuilder::new()
+    ///     .start_paused(true)
+    ///     .build(eddy_core::park::ThreadPark::new());
+    /// let guard = driver.handle().inhibit_auto_advance();
+    /// // ... a job on another thread runs; the loop waits for it in real time
+    /// drop(guard);
+    /// ```
+    pub fn inhibit_auto_advance(&self) -> AutoAdvanceInhibitor {
+        self.shared.inhibitors.fetch_add(1, Ordering::AcqRel);
+        AutoAdvanceInhibitor {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Timers held by the driver (pending, or fired and not yet collected by
     /// their `Sleep`). For tests and diagnostics.
     ///
@@ -283,6 +309,38 @@ impl Handle {
     /// ```
     pub fn timer_count(&self) -> usize {
         self.shared.state.lock().wheel.len()
+    }
+}
+
+/// Keeps a paused clock from jumping to the next deadline while it lives;
+/// see [`Handle::inhibit_auto_advance`]. `Send`, so it can travel with the
+/// work it stands for.
+///
+/// # Example
+///
+/// ```
+/// let driver = eddy_time::TimeDriver::new(eddy_core::park::ThreadPark::new());
+/// let guard: eddy_time::AutoAdvanceInhibitor = driver.handle().inhibit_auto_advance();
+/// drop(guard);
+/// ```
+#[must_use = "the clock is only held back while the guard lives"]
+pub struct AutoAdvanceInhibitor {
+    shared: Arc<TimeShared>,
+}
+
+impl Drop for AutoAdvanceInhibitor {
+    fn drop(&mut self) {
+        if self.shared.inhibitors.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // A loop blocked because of us must re-plan: it may jump now.
+            self.shared.unparker.unpark();
+        }
+    }
+}
+
+impl fmt::Debug for AutoAdvanceInhibitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutoAdvanceInhibitor")
+            .finish_non_exhaustive()
     }
 }
 

@@ -56,7 +56,7 @@ use std::future::Future;
 
 pub use callback::{call_at, call_later, TimerHandle};
 pub use driver::{DriverBuilder, TimeDriver};
-pub use handle::{EnterGuard, Handle};
+pub use handle::{AutoAdvanceInhibitor, EnterGuard, Handle};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use scope::{deadline, deadline_at, Deadline, DeadlineHandle};
