@@ -324,6 +324,39 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         Lines { reader: self }
     }
 
+    /// Reads from the stream once more, appending to the buffer, and
+    /// returns how many bytes arrived (0 at end of file). With
+    /// [`buffer`](Self::buffer) and [`discard`](Self::discard) this is the
+    /// building block for protocol parsers that need "more bytes" even
+    /// when some are buffered. Not bounded by the limit: the parser decides
+    /// how much it accepts.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: bytes are only ever added to the buffer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut reader = eddy_io::io::StreamReader::new(&b"*1\r\n"[..]);
+    ///     assert_eq!(reader.fill().await.unwrap(), 4);
+    ///     assert_eq!(reader.buffer(), b"*1\r\n");
+    ///     assert_eq!(reader.fill().await.unwrap(), 0);
+    /// });
+    /// ```
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        poll_fn(|cx| {
+            if self.eof {
+                return Poll::Ready(Ok(0));
+            }
+            let before = self.end;
+            ready!(self.poll_fill(cx))?;
+            Poll::Ready(Ok(self.end - before))
+        })
+        .await
+    }
+
     /// True when the stream reached end of file and nothing is buffered.
     ///
     /// # Example
