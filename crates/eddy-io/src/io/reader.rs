@@ -46,6 +46,7 @@ const MIN_READ: usize = 8 * 1024;
 ///     let mut reader = StreamReader::new(&b"HELLO\r\nbody"[..]);
 ///     assert_eq!(reader.read_line().await.unwrap(), b"HELLO\r\n");
 ///     assert_eq!(reader.read_exactly(4).await.unwrap(), b"body");
+///     assert!(reader.read(100).await.unwrap().is_empty()); // end of file
 ///     assert!(reader.at_eof());
 /// });
 /// ```

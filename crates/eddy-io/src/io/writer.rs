@@ -563,6 +563,25 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         kick(&self.shared);
     }
 
+    /// Closes at once, dropping whatever is buffered (asyncio's
+    /// `transport.abort()`): use it for a peer that stopped reading.
+    /// Further writes fail with [`WriteError::Closing`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
+    ///     writer.write(b"never sent").unwrap();
+    ///     writer.abort();
+    ///     assert_eq!(writer.buffered_len(), 0);
+    ///     writer.wait_closed().await;
+    /// });
+    /// ```
+    pub fn abort(&mut self) {
+        self.abort_handle().abort();
+    }
+
     /// True after [`close`](Self::close), or once the stream failed or was
     /// closed by its server.
     ///
@@ -617,7 +636,6 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     }
 
     /// A handle that can abort the writer from elsewhere.
-    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn abort_handle(&self) -> AbortHandle<W> {
         AbortHandle(Rc::downgrade(&self.shared))
     }
@@ -625,11 +643,9 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
 
 /// Aborts a writer: buffered data is dropped and the stream closed at once
 /// (asyncio's `transport.abort()`).
-#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub(crate) struct AbortHandle<W>(Weak<RefCell<Shared<W>>>);
 
 impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
-    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn abort(&self) {
         let Some(shared) = self.0.upgrade() else {
             return;
