@@ -16,25 +16,105 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{Arc, Mutex};
+use crate::loom::{Arc, AtomicUsize, Ordering, UnsafeCell};
 
-/// Both halves share this; one small lock guards it (each side locks it a
-/// couple of times in a channel's whole life).
+// The channel's state word. Each flag says who may touch which cell.
+
+/// `rx_waker` holds the receiver's waker. While set, the receiver does not
+/// write the cell and the sender may read it (to wake). The receiver clears
+/// it before replacing the waker, which fails once `TX_DONE` is set.
+const RX_WAKER: usize = 1;
+/// `tx_waker` holds the sender's waker (`closed()`), with the same rules
+/// as `RX_WAKER`, against `RX_CLOSED`.
+const TX_WAKER: usize = 1 << 1;
+/// `value` holds the sent value. Set with `TX_DONE` by one compare-exchange
+/// that fails if `RX_CLOSED` is set, so a value is only published to an
+/// open receiver; from then on only the receiver touches the cell.
+const VALUE_SENT: usize = 1 << 2;
+/// The sender sent or was dropped: no value comes after this. The sender
+/// never writes a cell again.
+const TX_DONE: usize = 1 << 3;
+/// The receiver closed or was dropped: `send` fails from now on.
+const RX_CLOSED: usize = 1 << 4;
+
+/// The one allocation both halves share: a state word and three cells
+/// whose ownership the state word decides (see the flags above).
 struct Inner<T> {
-    state: Mutex<State<T>>,
+    state: AtomicUsize,
+    /// Written by the sender before `VALUE_SENT` is published, then only
+    /// by the receiver.
+    value: UnsafeCell<Option<T>>,
+    rx_waker: UnsafeCell<Option<Waker>>,
+    tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-struct State<T> {
-    /// The sent value, until received.
-    value: Option<T>,
-    /// The receiver waiting for the value.
-    rx_waker: Option<Waker>,
-    /// The sender waiting in `closed()`.
-    tx_waker: Option<Waker>,
-    /// The sender was used or dropped: no value will come after `value`.
-    tx_done: bool,
-    /// The receiver was dropped or closed: sending fails.
-    rx_closed: bool,
+// SAFETY: the cells are only accessed under the state-word protocol above,
+// which gives each one a single writer at a time (and readers only while no
+// one writes); the value crosses threads, hence `T: Send`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send`: `&Inner` only reaches the cells under the protocol.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    /// Stores `waker` in `cell` (guarded by `flag`) unless `done` is set;
+    /// returns `false` if `done` was set before or while storing (the
+    /// caller's event happened: it must not wait).
+    fn register(
+        &self,
+        cell: &UnsafeCell<Option<Waker>>,
+        flag: usize,
+        done: usize,
+        waker: &Waker,
+    ) -> bool {
+        let mut state = self.state.load(Ordering::Acquire);
+        if state & done != 0 {
+            return false;
+        }
+        if state & flag != 0 {
+            // SAFETY: while `flag` is set nobody writes the cell (the other
+            // side only reads it to wake), so this shared read is sound.
+            let same = cell.with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return true;
+            }
+            // Take the flag back to own the cell; fails once `done` is set.
+            loop {
+                if state & done != 0 {
+                    return false;
+                }
+                match self.state.compare_exchange_weak(
+                    state,
+                    state & !flag,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(actual) => state = actual,
+                }
+            }
+        }
+        // SAFETY: `flag` is clear and only this side sets it, so the other
+        // side does not read the cell now: this side has it exclusively.
+        cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        let prev = self.state.fetch_or(flag, Ordering::AcqRel);
+        prev & done == 0
+    }
+
+    /// Wakes the waker in `cell` if `prev` (the state before this side's
+    /// final transition) says one is stored.
+    fn wake(&self, cell: &UnsafeCell<Option<Waker>>, prev: usize, flag: usize) {
+        if prev & flag != 0 {
+            cell.with(|w| {
+                // SAFETY: `flag` was set when this side's final flag went
+                // up, so the other side will not write the cell again;
+                // reads are all that can happen concurrently.
+                let waker = unsafe { &*w };
+                if let Some(w) = waker {
+                    w.wake_by_ref();
+                }
+            });
+        }
+    }
 }
 
 /// Creates a one-value channel.
@@ -47,13 +127,10 @@ struct State<T> {
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: Mutex::new(State {
-            value: None,
-            rx_waker: None,
-            tx_waker: None,
-            tx_done: false,
-            rx_closed: false,
-        }),
+        state: AtomicUsize::new(0),
+        value: UnsafeCell::new(None),
+        rx_waker: UnsafeCell::new(None),
+        tx_waker: UnsafeCell::new(None),
     });
     (
         Sender {
@@ -145,19 +222,35 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let inner = self.inner.take().expect("oneshot sender already used");
-        let waker = {
-            let mut st = inner.state.lock();
-            st.tx_done = true;
-            if st.rx_closed {
-                return Err(value);
-            }
-            st.value = Some(value);
-            st.rx_waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let mut state = inner.state.load(Ordering::Acquire);
+        if state & RX_CLOSED != 0 {
+            inner.state.fetch_or(TX_DONE, Ordering::AcqRel);
+            return Err(value);
         }
-        Ok(())
+        // SAFETY: `VALUE_SENT` is not set, so the receiver does not read the
+        // cell; the sender is its only writer.
+        inner.value.with_mut(|v| unsafe { *v = Some(value) });
+        loop {
+            if state & RX_CLOSED != 0 {
+                // Closed meanwhile: the value was never published, take it back.
+                // SAFETY: as above; `VALUE_SENT` was never set.
+                let value = inner.value.with_mut(|v| unsafe { (*v).take() });
+                inner.state.fetch_or(TX_DONE, Ordering::AcqRel);
+                return Err(value.expect("the value was stored above"));
+            }
+            match inner.state.compare_exchange_weak(
+                state,
+                state | VALUE_SENT | TX_DONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(prev) => {
+                    inner.wake(&inner.rx_waker, prev, RX_WAKER);
+                    return Ok(());
+                }
+                Err(actual) => state = actual,
+            }
+        }
     }
 
     /// `true` once the receiver is dropped or closed.
@@ -172,7 +265,7 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         self.inner
             .as_ref()
-            .is_none_or(|inner| inner.state.lock().rx_closed)
+            .is_none_or(|inner| inner.state.load(Ordering::Acquire) & RX_CLOSED != 0)
     }
 
     /// Polls for the receiver going away (see [`closed`](Self::closed)).
@@ -191,12 +284,10 @@ impl<T> Sender<T> {
         let Some(inner) = &self.inner else {
             return Poll::Ready(());
         };
-        let mut st = inner.state.lock();
-        if st.rx_closed {
-            Poll::Ready(())
-        } else {
-            st.tx_waker = Some(cx.waker().clone());
+        if inner.register(&inner.tx_waker, TX_WAKER, RX_CLOSED, cx.waker()) {
             Poll::Pending
+        } else {
+            Poll::Ready(())
         }
     }
 
@@ -224,14 +315,8 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            let waker = {
-                let mut st = inner.state.lock();
-                st.tx_done = true;
-                st.rx_waker.take()
-            };
-            if let Some(w) = waker {
-                w.wake();
-            }
+            let prev = inner.state.fetch_or(TX_DONE, Ordering::AcqRel);
+            inner.wake(&inner.rx_waker, prev, RX_WAKER);
         }
     }
 }
@@ -278,12 +363,22 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut st = self.inner.state.lock();
-        match st.value.take() {
-            Some(v) => Ok(v),
-            None if st.tx_done => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+        let state = self.inner.state.load(Ordering::Acquire);
+        if state & VALUE_SENT != 0 {
+            return self.take_value().ok_or(TryRecvError::Closed);
         }
+        if state & TX_DONE != 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Takes the published value (`None` if already taken).
+    fn take_value(&mut self) -> Option<T> {
+        // SAFETY: `VALUE_SENT` was seen (Acquire), so the sender is done
+        // with the cell, and `&mut self` makes this receiver its only user.
+        self.inner.value.with_mut(|v| unsafe { (*v).take() })
     }
 
     /// Refuses the value: a later `send` fails, and `Sender::closed`
@@ -297,13 +392,9 @@ impl<T> Receiver<T> {
     /// assert_eq!(tx.send(1), Err(1));
     /// ```
     pub fn close(&mut self) {
-        let waker = {
-            let mut st = self.inner.state.lock();
-            st.rx_closed = true;
-            st.tx_waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let prev = self.inner.state.fetch_or(RX_CLOSED, Ordering::AcqRel);
+        if prev & (RX_CLOSED | TX_DONE) == 0 {
+            self.inner.wake(&self.inner.tx_waker, prev, TX_WAKER);
         }
     }
 }
@@ -312,32 +403,28 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut st = self.inner.state.lock();
-        if let Some(v) = st.value.take() {
-            return Poll::Ready(Ok(v));
+        let this = self.get_mut();
+        let inner = &*this.inner;
+        if inner.state.load(Ordering::Acquire) & TX_DONE == 0
+            && inner.register(&inner.rx_waker, RX_WAKER, TX_DONE, cx.waker())
+        {
+            return Poll::Pending;
         }
-        if st.tx_done {
-            return Poll::Ready(Err(RecvError));
+        // The sender is done: the value is there, or none will come.
+        let state = inner.state.load(Ordering::Acquire);
+        if state & VALUE_SENT != 0 {
+            if let Some(v) = this.take_value() {
+                return Poll::Ready(Ok(v));
+            }
         }
-        match &st.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.rx_waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        Poll::Ready(Err(RecvError))
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (waker, value) = {
-            let mut st = self.inner.state.lock();
-            st.rx_closed = true;
-            (st.tx_waker.take(), st.value.take())
-        };
-        drop(value);
-        if let Some(w) = waker {
-            w.wake();
-        }
+        // A value sent but never received is dropped with the allocation.
+        self.close();
     }
 }
 

@@ -140,3 +140,44 @@ fn queue_putter_cancel_races_get() {
         assert!(q.len() <= 1);
     });
 }
+
+#[test]
+fn oneshot_send_races_close_and_closed_wait() {
+    // send vs close: either the value is received, or send hands it back.
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        let t = thread::spawn(move || tx.send(7));
+        rx.close();
+        let sent = t.join().unwrap();
+        match rx.try_recv() {
+            Ok(v) => assert_eq!((v, sent), (7, Ok(()))),
+            Err(_) => assert_eq!(sent, Err(7)),
+        }
+    });
+    // closed() waiting vs the receiver dropping: the sender is woken.
+    loom::model(|| {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let t = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_receiver_moves_between_wakers() {
+    // The receiver is polled with one waker, then awaited with another
+    // while the value arrives: the second waker is not lost.
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        let t = thread::spawn(move || tx.send(3).unwrap());
+        let noop = std::task::Waker::noop();
+        let first = std::pin::Pin::new(&mut rx).poll(&mut Context::from_waker(noop));
+        let got = match first {
+            Poll::Ready(v) => v,
+            Poll::Pending => block_on(&mut rx),
+        };
+        assert_eq!(got, Ok(3));
+        t.join().unwrap();
+    });
+}
