@@ -508,3 +508,30 @@ fn error_messages_say_what_to_do() {
     .into();
     assert_eq!(io.kind(), io::ErrorKind::UnexpectedEof);
 }
+
+#[test]
+fn abort_while_the_peer_is_stuck_ends_the_flusher() {
+    run(async {
+        let tasks_before = eddy_core::task::all().len();
+        let sink = Sink::with_room(0);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"stuck").unwrap();
+        settle().await;
+        assert_eq!(
+            eddy_core::task::all().len(),
+            tasks_before + 1,
+            "the flusher waits on the stream"
+        );
+        w.abort();
+        assert_eq!(w.buffered_len(), 0);
+        assert!(matches!(w.write(b"x"), Err(WriteError::Closing)));
+        w.wait_closed().await;
+        settle().await;
+        assert_eq!(
+            eddy_core::task::all().len(),
+            tasks_before,
+            "the flusher exited"
+        );
+        assert!(sink.got().is_empty());
+    });
+}

@@ -153,7 +153,12 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
 
     /// One poll of the flusher task.
     fn poll_flusher(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.flusher_waker = None;
+        // Kept while the flusher waits on the stream too, so `finish` (an
+        // abort or a failure seen by `drain`) can wake it to exit.
+        match &self.flusher_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => self.flusher_waker = Some(cx.waker().clone()),
+        }
         if self.abort || self.done() {
             self.flusher = Flusher::Exited;
             self.finish();
@@ -193,7 +198,6 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
             return Poll::Ready(());
         }
         self.flusher = Flusher::Idle;
-        self.flusher_waker = Some(cx.waker().clone());
         Poll::Pending
     }
 }
