@@ -10,6 +10,12 @@ use std::cell::Cell;
 use std::task::{Context, Poll};
 
 /// Units granted to a task for one poll.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(eddy_core::coop::BUDGET, 128);
+/// ```
 pub const BUDGET: u8 = 128;
 
 thread_local! {
@@ -20,6 +26,17 @@ thread_local! {
 /// Proof that one unit of budget was taken. Dropping it without calling
 /// [`RestoreOnPending::made_progress`] gives the unit back, so a resource that
 /// returns `Pending` anyway does not charge the task.
+///
+/// # Example
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// let mut cx = Context::from_waker(Waker::noop());
+/// // Outside an eddy task the budget is unconstrained: always Ready.
+/// if let Poll::Ready(unit) = eddy_core::coop::poll_proceed(&mut cx) {
+///     unit.made_progress(); // the operation did its work: keep the unit spent
+/// }
+/// ```
 #[must_use = "drop it after the operation: it restores the unit unless made_progress() was called"]
 #[derive(Debug)]
 pub struct RestoreOnPending(Cell<Option<u8>>);

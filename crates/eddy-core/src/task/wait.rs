@@ -177,6 +177,18 @@ impl fmt::Display for EmptyWait {
 impl std::error::Error for EmptyWait {}
 
 /// What [`wait`] returns: `(done, pending)`, each in input order.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen, WaitResult};
+/// eddy_core::run(async {
+///     let result: WaitResult<Result<u8, ()>> =
+///         wait(vec![eddy_core::spawn(async { Ok(1) })], ReturnWhen::AllCompleted).await;
+///     let (done, pending) = result.unwrap();
+///     assert_eq!((done.len(), pending.len()), (1, 0));
+/// });
+/// ```
 pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
 
 /// Waits on `handles` until `when` says to return (asyncio's

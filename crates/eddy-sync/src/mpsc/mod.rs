@@ -110,6 +110,15 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
 
 /// The receiving half of an unbounded channel: the same type as the bounded
 /// [`Receiver`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx): (_, eddy_sync::mpsc::UnboundedReceiver<u8>) =
+///     eddy_sync::mpsc::unbounded_channel();
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
 pub type UnboundedReceiver<T> = Receiver<T>;
 
 pub use error::{SendError, TryRecvError, TrySendError};
