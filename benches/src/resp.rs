@@ -67,7 +67,11 @@ fn build_servers() -> Option<(PathBuf, PathBuf)> {
     }
     // compare lives in target/<profile>; the servers were built in
     // target/release (the example under examples/).
-    let dir = std::env::current_exe().ok()?.parent()?.parent()?.join("release");
+    let dir = std::env::current_exe()
+        .ok()?
+        .parent()?
+        .parent()?
+        .join("release");
     let eddy = dir.join("examples").join("mini_redis");
     let tokio = dir.join("tokio_redis");
     if eddy.exists() && tokio.exists() {
@@ -172,7 +176,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn resp_cpu(quick: bool) -> Option<(f64, f64)> {
     if !have("redis-benchmark") {
-        println!("note: resp_cpu skipped: redis-benchmark not installed (apt-get install redis-tools)");
+        println!(
+            "note: resp_cpu skipped: redis-benchmark not installed (apt-get install redis-tools)"
+        );
         return None;
     }
     let (eddy, tokio) = build_servers()?;
@@ -210,7 +216,10 @@ fn syscalls(bin: &Path, requests: u32) -> Option<f64> {
         return None;
     }
     // The summary's last line: "100.00  secs  usecs/call  calls  [errors] total".
-    let total = text.lines().rev().find(|l| l.trim_end().ends_with("total"))?;
+    let total = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_end().ends_with("total"))?;
     let calls: f64 = total.split_whitespace().nth(3)?.parse().ok()?;
     let per_request = calls / (3.0 * requests as f64);
     println!(

@@ -78,7 +78,10 @@ pub fn process(db: &mut Db, input: &[u8], out: &mut Vec<u8>) -> Result<usize, Pr
 
 /// Finds `\r\n` (or a bare `\n` for inline requests) from `from`.
 fn line_end(buf: &[u8], from: usize) -> Option<usize> {
-    buf[from..].iter().position(|&b| b == b'\n').map(|i| from + i)
+    buf[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| from + i)
 }
 
 fn parse_int(digits: &[u8]) -> Option<i64> {
@@ -153,7 +156,11 @@ fn parse_inline(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Option<usize
             Ok(None)
         };
     };
-    let line_len = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+    let line_len = if nl > 0 && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    };
     let mut i = 0;
     while i < line_len {
         if buf[i].is_ascii_whitespace() {
@@ -284,14 +291,20 @@ pub fn execute(db: &mut Db, argv: &[&[u8]], out: &mut Vec<u8>) {
     } else if is("CONFIG") {
         match args {
             [sub, _, ..] if sub.eq_ignore_ascii_case(b"GET") => out.extend_from_slice(b"*0\r\n"),
-            _ => error(out, "only CONFIG GET is supported (it returns no parameters)"),
+            _ => error(
+                out,
+                "only CONFIG GET is supported (it returns no parameters)",
+            ),
         }
     } else {
         error(
             out,
             &format!(
                 "unknown command '{}'",
-                String::from_utf8_lossy(cmd).chars().take(64).collect::<String>()
+                String::from_utf8_lossy(cmd)
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
             ),
         );
     }

@@ -45,7 +45,11 @@ fn svg(rows: &[Row]) -> String {
     const BAR: f64 = 18.0;
     const GAP: f64 = 6.0;
     const TOP: f64 = 40.0;
-    let max = rows.iter().map(|r| r.ratio).fold(1.25_f64, f64::max).min(4.0);
+    let max = rows
+        .iter()
+        .map(|r| r.ratio)
+        .fold(1.25_f64, f64::max)
+        .min(4.0);
     let x = |ratio: f64| LABEL + PLOT * ratio.min(max) / max;
     let height = TOP + rows.len() as f64 * (BAR + GAP) + 30.0;
     let width = LABEL + PLOT + 70.0;
@@ -60,7 +64,11 @@ fn svg(rows: &[Row]) -> String {
     );
     for (i, row) in rows.iter().enumerate() {
         let y = TOP + i as f64 * (BAR + GAP);
-        let color = if row.ratio <= 1.0 { "#2b8a3e" } else { "#c92a2a" };
+        let color = if row.ratio <= 1.0 {
+            "#2b8a3e"
+        } else {
+            "#c92a2a"
+        };
         let _ = writeln!(
             out,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,

@@ -127,7 +127,9 @@ pub enum TryGetError {
 impl fmt::Display for TryGetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryGetError::QueueEmpty => f.write_str("queue is empty (QueueEmpty): await get() to wait"),
+            TryGetError::QueueEmpty => {
+                f.write_str("queue is empty (QueueEmpty): await get() to wait")
+            }
             TryGetError::QueueShutDown => {
                 f.write_str("queue is shut down and drained (QueueShutDown): no item will come")
             }
