@@ -1,0 +1,148 @@
+//! The thread's current pool: [`Pool::enter`], [`Pool::current`], and the
+//! free functions [`spawn_blocking`] and [`to_thread`] built on it.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use crate::{worker, BlockingHandle, Pool};
+
+thread_local! {
+    static CURRENT: RefCell<Option<Pool>> = const { RefCell::new(None) };
+}
+
+const NO_POOL: &str = "no eddy blocking pool on this thread: call inside an eddy runtime \
+                       or enter a Pool with Pool::enter";
+
+/// Makes a pool the thread's current one until dropped; made by
+/// [`Pool::enter`]. Guards nest: dropping one restores the pool that was
+/// current before it. It is `!Send`: drop it on the thread that made it.
+///
+/// ```
+/// use eddy_blocking::Pool;
+/// let pool = Pool::new();
+/// let guard = pool.enter();
+/// assert!(Pool::try_current().is_some());
+/// drop(guard);
+/// assert!(Pool::try_current().is_none());
+/// ```
+#[must_use = "the pool is only current while the guard lives"]
+pub struct EnterGuard {
+    previous: Option<Pool>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // The replaced pool is dropped outside the borrow.
+        let _entered = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+    }
+}
+
+impl Pool {
+    /// Makes this pool the thread's current one (what [`Pool::current`],
+    /// [`spawn_blocking`], [`to_thread`] and the `fs` functions use) until
+    /// the guard is dropped. A runtime enters its pool on its loop thread.
+    ///
+    /// ```
+    /// use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let _guard = pool.enter();
+    /// let n = futures::executor::block_on(eddy_blocking::spawn_blocking(|| 3)).unwrap();
+    /// assert_eq!(n, 3);
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
+        EnterGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The thread's current pool: the one entered with [`Pool::enter`], or,
+    /// on a pool thread, the pool the thread belongs to.
+    ///
+    /// # Panics
+    ///
+    /// If there is none, with "no eddy blocking pool on this thread: call
+    /// inside an eddy runtime or enter a Pool with Pool::enter". Use
+    /// [`Pool::try_current`] to check instead.
+    ///
+    /// ```
+    /// use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let _guard = pool.enter();
+    /// let same = Pool::current();
+    /// # drop(same);
+    /// ```
+    #[track_caller]
+    pub fn current() -> Pool {
+        match Pool::try_current() {
+            Some(pool) => pool,
+            None => panic!("{NO_POOL}"),
+        }
+    }
+
+    /// Like [`Pool::current`], but `None` when there is no current pool.
+    ///
+    /// ```
+    /// assert!(eddy_blocking::Pool::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Pool> {
+        CURRENT
+            .with(|c| c.borrow().clone())
+            .or_else(|| worker::current_pool().map(Pool::from_handle))
+    }
+}
+
+/// Runs `f` on the current pool ([`Pool::current`]); the handle resolves to
+/// its result. See [`Pool::spawn`].
+///
+/// # Panics
+///
+/// If no pool is current on this thread.
+///
+/// ```
+/// use eddy_blocking::Pool;
+/// let pool = Pool::new();
+/// let _guard = pool.enter();
+/// let h = eddy_blocking::spawn_blocking(|| "done");
+/// assert_eq!(futures::executor::block_on(h).unwrap(), "done");
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> BlockingHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Pool::current().spawn(f)
+}
+
+/// asyncio's name for [`spawn_blocking`]: runs `f` on the current pool.
+///
+/// # Panics
+///
+/// If no pool is current on this thread.
+///
+/// ```
+/// use eddy_blocking::Pool;
+/// let pool = Pool::new();
+/// let _guard = pool.enter();
+/// let h = eddy_blocking::to_thread(|| std::thread::current().name().map(str::to_owned));
+/// let name = futures::executor::block_on(h).unwrap().unwrap();
+/// assert!(name.starts_with("eddy-blocking-"));
+/// ```
+#[track_caller]
+pub fn to_thread<F, T>(f: F) -> BlockingHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_blocking(f)
+}

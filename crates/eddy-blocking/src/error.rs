@@ -1,0 +1,212 @@
+//! The crate's error types: [`JoinError`], [`SpawnError`], [`BuildError`].
+
+use std::any::Any;
+use std::fmt;
+
+/// Why a [`BlockingHandle`](crate::BlockingHandle) has no value.
+///
+/// Either the job panicked (the payload is kept, see
+/// [`into_panic`](JoinError::into_panic)) or it never ran because its pool
+/// was shut down first.
+///
+/// ```
+/// use eddy_blocking::Pool;
+///
+/// let pool = Pool::new();
+/// let err = futures::executor::block_on(pool.spawn(|| panic!("boom"))).unwrap_err();
+/// assert!(err.is_panic());
+/// assert!(err.to_string().contains("boom"));
+/// ```
+pub struct JoinError {
+    repr: Repr,
+}
+
+enum Repr {
+    Panic(Box<dyn Any + Send + 'static>),
+    Shutdown,
+}
+
+impl JoinError {
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+        JoinError {
+            repr: Repr::Panic(payload),
+        }
+    }
+
+    pub(crate) fn shutdown() -> Self {
+        JoinError {
+            repr: Repr::Shutdown,
+        }
+    }
+
+    /// `true` if the job ran and panicked.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let err = futures::executor::block_on(pool.spawn(|| panic!("x"))).unwrap_err();
+    /// assert!(err.is_panic() && !err.is_shutdown());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// `true` if the job never ran because its pool was shut down (before it
+    /// was submitted, or while it was still queued).
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// # use std::time::Duration;
+    /// let pool = Pool::new();
+    /// pool.shutdown_timeout(Duration::from_secs(1));
+    /// let err = futures::executor::block_on(pool.spawn(|| 1)).unwrap_err();
+    /// assert!(err.is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self.repr, Repr::Shutdown)
+    }
+
+    /// The panic payload; panics (with this error's message) if the job did
+    /// not panic. Pass it to [`std::panic::resume_unwind`] to re-raise.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let err = futures::executor::block_on(pool.spawn(|| panic!("boom"))).unwrap_err();
+    /// let payload = err.into_panic();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        match self.try_into_panic() {
+            Ok(p) => p,
+            Err(e) => panic!("JoinError::into_panic on an error that is not a panic: {e}"),
+        }
+    }
+
+    /// The panic payload, or the error itself if the job did not panic.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let err = futures::executor::block_on(pool.spawn(|| panic!("boom"))).unwrap_err();
+    /// assert!(err.try_into_panic().is_ok());
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(p) => Ok(p),
+            repr => Err(JoinError { repr }),
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Panic(p) => match panic_message(p.as_ref()) {
+                Some(msg) => write!(
+                    f,
+                    "blocking job panicked: {msg} (JoinError::into_panic gives the payload to re-raise)"
+                ),
+                None => f.write_str(
+                    "blocking job panicked (JoinError::into_panic gives the payload to re-raise)",
+                ),
+            },
+            Repr::Shutdown => f.write_str(
+                "blocking job did not run: its pool was shut down; submit jobs before calling \
+                 Pool::shutdown_timeout, or use a pool that is still running",
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Panic(p) => f
+                .debug_tuple("JoinError::Panic")
+                .field(&panic_message(p.as_ref()).unwrap_or("..."))
+                .finish(),
+            Repr::Shutdown => f.write_str("JoinError::Shutdown"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// [`Pool::try_spawn`](crate::Pool::try_spawn) refused a job because the pool
+/// was shut down.
+///
+/// ```
+/// # use eddy_blocking::Pool;
+/// # use std::time::Duration;
+/// let pool = Pool::new();
+/// pool.shutdown_timeout(Duration::from_secs(1));
+/// let err = pool.try_spawn(|| 1).unwrap_err();
+/// assert!(err.to_string().contains("shut down"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnError {
+    _private: (),
+}
+
+impl SpawnError {
+    pub(crate) fn shutdown() -> Self {
+        SpawnError { _private: () }
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "cannot submit a blocking job: the pool was shut down; submit jobs before calling \
+             Pool::shutdown_timeout, or build a new Pool",
+        )
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
+/// [`Builder::build`](crate::Builder::build) refused the configuration.
+///
+/// ```
+/// # use eddy_blocking::Pool;
+/// let err = Pool::builder().max_threads(0).build().unwrap_err();
+/// assert!(err.to_string().contains("max_threads"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    kind: BuildErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BuildErrorKind {
+    ZeroThreads,
+}
+
+impl BuildError {
+    pub(crate) fn zero_threads() -> Self {
+        BuildError {
+            kind: BuildErrorKind::ZeroThreads,
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            BuildErrorKind::ZeroThreads => f.write_str(
+                "invalid blocking pool: max_threads(0) leaves no thread to run jobs; \
+                 pass at least 1 (the default is 512)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}

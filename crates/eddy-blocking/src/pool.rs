@@ -1,0 +1,459 @@
+//! [`Pool`], its [`Builder`], and the state the pool threads share.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+use parking_lot::RwLock;
+
+use crate::job::{new_job, Job};
+use crate::sleep::{Sleep, Submit};
+use crate::{worker, BlockingHandle, BuildError, SpawnError};
+
+const DEFAULT_MAX_THREADS: usize = 512;
+const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+const DEFAULT_NAME: &str = "eddy-blocking";
+
+/// State shared by the pool's handles and threads.
+pub(crate) struct Shared {
+    pub(crate) injector: Injector<Job>,
+    /// `(thread id, stealer)` of every live thread.
+    stealers: RwLock<Vec<(usize, Stealer<Job>)>>,
+    next_stealer: AtomicUsize,
+    pub(crate) sleep: Sleep,
+    shutdown: AtomicBool,
+    /// Jobs running right now.
+    running: AtomicUsize,
+    pub(crate) keep_alive: Duration,
+    max_threads: usize,
+    name: String,
+    stack_size: Option<usize>,
+}
+
+impl Shared {
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn run_job(&self, job: &Job) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+        job.run();
+        self.running.fetch_sub(1, Ordering::Release);
+    }
+
+    pub(crate) fn register(&self, stealer: Stealer<Job>) -> usize {
+        let id = self.next_stealer.fetch_add(1, Ordering::Relaxed);
+        self.stealers.write().push((id, stealer));
+        id
+    }
+
+    pub(crate) fn unregister(&self, id: usize) {
+        self.stealers.write().retain(|(i, _)| *i != id);
+    }
+
+    pub(crate) fn steal_from_others(&self) -> Option<Job> {
+        let stealers = self.stealers.read();
+        for (_, s) in stealers.iter() {
+            loop {
+                match s.steal() {
+                    Steal::Success(job) => return Some(job),
+                    Steal::Empty => break,
+                    Steal::Retry => {}
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.read().iter().any(|(_, s)| !s.is_empty())
+    }
+
+    /// Cancels every queued job (their handles get the shutdown error).
+    fn cancel_queued(&self) -> usize {
+        let mut n = 0;
+        loop {
+            match self.injector.steal() {
+                Steal::Success(job) => {
+                    job.cancel_shutdown();
+                    n += 1;
+                }
+                Steal::Retry => {}
+                Steal::Empty => break,
+            }
+        }
+        while let Some(job) = self.steal_from_others() {
+            job.cancel_shutdown();
+            n += 1;
+        }
+        n
+    }
+
+    fn submit(self: &Arc<Self>, pool: &Arc<PoolHandle>, job: Job) {
+        if let Err(job) = worker::push_local(self, job) {
+            self.injector.push(job);
+        }
+        match self.sleep.after_push(self.max_threads) {
+            Submit::Woke | Submit::Queued => {}
+            Submit::Shutdown => {
+                self.cancel_queued();
+            }
+            Submit::Spawn(id) => self.spawn_thread(pool, id),
+        }
+    }
+
+    fn spawn_thread(self: &Arc<Self>, pool: &Arc<PoolHandle>, id: usize) {
+        let mut b = std::thread::Builder::new().name(format!("{}-{id}", self.name));
+        if let Some(size) = self.stack_size {
+            b = b.stack_size(size);
+        }
+        let shared = self.clone();
+        let weak = Arc::downgrade(pool);
+        if let Err(err) = b.spawn(move || worker::run(shared, weak)) {
+            let left = self.sleep.spawn_failed();
+            tracing::warn!(
+                error = %err,
+                live_threads = left,
+                "eddy-blocking: could not start a pool thread; the job stays queued until a \
+                 thread is free (or the next submission retries the spawn)"
+            );
+        }
+    }
+}
+
+/// The owner side of a pool: when the last one goes, idle threads exit.
+pub(crate) struct PoolHandle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for PoolHandle {
+    fn drop(&mut self) {
+        if self.shared.sleep.close() == 0 {
+            // No thread will ever run what is queued.
+            self.shared.cancel_queued();
+        }
+    }
+}
+
+/// A work-stealing thread pool for blocking work.
+///
+/// Threads start on demand up to [`Builder::max_threads`] and exit after
+/// [`Builder::keep_alive`] without work. `Pool` is a cheap handle: clones
+/// share the same threads. When the last clone is dropped, queued jobs
+/// still run and then the threads exit; [`shutdown_timeout`](Pool::shutdown_timeout)
+/// stops it at once instead.
+///
+/// ```
+/// use eddy_blocking::Pool;
+///
+/// let pool = Pool::new();
+/// let sum = futures::executor::block_on(pool.spawn(|| (1..=10).sum::<u32>())).unwrap();
+/// assert_eq!(sum, 55);
+/// ```
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<PoolHandle>,
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("name", &self.inner.shared.name)
+            .field("max_threads", &self.inner.shared.max_threads)
+            .field("threads", &self.thread_count())
+            .finish()
+    }
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::new()
+    }
+}
+
+/// What [`Pool::shutdown_timeout`] found when it returned.
+///
+/// ```
+/// # use eddy_blocking::Pool;
+/// # use std::time::Duration;
+/// let report = Pool::new().shutdown_timeout(Duration::from_secs(1));
+/// assert_eq!(report.still_running, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownReport {
+    /// Jobs still running when the timeout passed (they keep running on
+    /// their threads; they cannot be interrupted).
+    pub still_running: usize,
+    /// Queued jobs that never started; their handles got the shutdown error.
+    pub cancelled: usize,
+    /// Threads still alive when the call returned.
+    pub threads_left: usize,
+}
+
+impl Pool {
+    /// A pool with the defaults: up to 512 threads, 10 s keep-alive, threads
+    /// named `eddy-blocking-N`.
+    ///
+    /// ```
+    /// let pool = eddy_blocking::Pool::new();
+    /// assert_eq!(pool.thread_count(), 0); // threads start on demand
+    /// ```
+    pub fn new() -> Pool {
+        Builder::default()
+            .build()
+            .expect("the default configuration is valid")
+    }
+
+    /// A [`Builder`] to configure a pool.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let pool = eddy_blocking::Pool::builder()
+    ///     .max_threads(4)
+    ///     .keep_alive(Duration::from_secs(1))
+    ///     .thread_name("my-io")
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(pool);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `f` on a pool thread; the handle resolves to its result.
+    ///
+    /// After [`shutdown_timeout`](Pool::shutdown_timeout) the job is not run
+    /// and the handle resolves to a [`JoinError`](crate::JoinError) for which
+    /// `is_shutdown()` is true; use [`try_spawn`](Pool::try_spawn) to be told
+    /// at once. Called from one of this pool's threads, the job goes to that
+    /// thread's own deque (idle threads steal it).
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let h = pool.spawn(|| std::fs::metadata(".").is_ok());
+    /// assert!(futures::executor::block_on(h).unwrap());
+    /// ```
+    pub fn spawn<F, T>(&self, f: F) -> BlockingHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (job, handle) = new_job(f);
+        if self.inner.shared.is_shutdown() {
+            job.cancel_shutdown();
+        } else {
+            self.inner.shared.submit(&self.inner, job);
+        }
+        handle
+    }
+
+    /// Like [`spawn`](Pool::spawn), but fails at once if the pool was shut
+    /// down.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// let h = pool.try_spawn(|| 1).unwrap();
+    /// assert_eq!(futures::executor::block_on(h).unwrap(), 1);
+    /// ```
+    pub fn try_spawn<F, T>(&self, f: F) -> Result<BlockingHandle<T>, SpawnError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.inner.shared.is_shutdown() {
+            return Err(SpawnError::shutdown());
+        }
+        Ok(self.spawn(f))
+    }
+
+    /// Shuts the pool down: stops taking jobs, cancels the queued ones that
+    /// have not started (their handles resolve to the shutdown error) and
+    /// waits up to `timeout` for the running ones. Running jobs cannot be
+    /// interrupted; the ones still running at the deadline are counted in
+    /// the report and finish on their own. Calling it again is harmless.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// # use std::time::Duration;
+    /// let pool = Pool::new();
+    /// let h = pool.spawn(|| 1);
+    /// futures::executor::block_on(h).unwrap();
+    /// let report = pool.shutdown_timeout(Duration::from_secs(5));
+    /// assert_eq!(report.still_running, 0);
+    /// assert_eq!(pool.thread_count(), 0);
+    /// ```
+    pub fn shutdown_timeout(&self, timeout: Duration) -> ShutdownReport {
+        let shared = &self.inner.shared;
+        shared.shutdown.store(true, Ordering::Release);
+        shared.sleep.shutdown();
+        let cancelled = shared.cancel_queued();
+        let deadline = Instant::now().checked_add(timeout);
+        let threads_left = shared.sleep.wait_exited(deadline);
+        ShutdownReport {
+            still_running: shared.running.load(Ordering::Acquire),
+            cancelled,
+            threads_left,
+        }
+    }
+
+    /// `true` once [`shutdown_timeout`](Pool::shutdown_timeout) was called.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// assert!(!pool.is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        self.inner.shared.is_shutdown()
+    }
+
+    /// Live pool threads (including ones being started).
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// futures::executor::block_on(pool.spawn(|| ())).unwrap();
+    /// assert!(pool.thread_count() >= 1);
+    /// ```
+    pub fn thread_count(&self) -> usize {
+        self.inner.shared.sleep.threads()
+    }
+
+    /// Parked pool threads that are free to take a job.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::new();
+    /// assert_eq!(pool.idle_count(), 0);
+    /// ```
+    pub fn idle_count(&self) -> usize {
+        self.inner.shared.sleep.idle()
+    }
+
+    /// Jobs running right now.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// assert_eq!(Pool::new().running_count(), 0);
+    /// ```
+    pub fn running_count(&self) -> usize {
+        self.inner.shared.running.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn from_handle(inner: Arc<PoolHandle>) -> Pool {
+        Pool { inner }
+    }
+}
+
+/// Configures a [`Pool`]; made by [`Pool::builder`].
+///
+/// ```
+/// let pool = eddy_blocking::Pool::builder().max_threads(8).build().unwrap();
+/// # drop(pool);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    max_threads: usize,
+    keep_alive: Duration,
+    name: String,
+    stack_size: Option<usize>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            max_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            name: DEFAULT_NAME.to_owned(),
+            stack_size: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Most threads the pool runs at once (default 512). Jobs beyond that
+    /// wait in the queue. `0` is refused by [`build`](Builder::build).
+    ///
+    /// ```
+    /// let pool = eddy_blocking::Pool::builder().max_threads(2).build().unwrap();
+    /// # drop(pool);
+    /// ```
+    pub fn max_threads(mut self, n: usize) -> Self {
+        self.max_threads = n;
+        self
+    }
+
+    /// How long a thread waits for work before it exits (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let pool = eddy_blocking::Pool::builder().keep_alive(Duration::from_millis(500)).build().unwrap();
+    /// # drop(pool);
+    /// ```
+    pub fn keep_alive(mut self, d: Duration) -> Self {
+        self.keep_alive = d;
+        self
+    }
+
+    /// Name prefix of the threads: they are called `PREFIX-N`
+    /// (default `eddy-blocking`).
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// let pool = Pool::builder().thread_name("disk").build().unwrap();
+    /// let name = futures::executor::block_on(pool.spawn(|| {
+    ///     std::thread::current().name().unwrap().to_owned()
+    /// })).unwrap();
+    /// assert!(name.starts_with("disk-"));
+    /// ```
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Self {
+        self.name = prefix.into();
+        self
+    }
+
+    /// Stack size of each thread in bytes (default: the std default).
+    ///
+    /// ```
+    /// let pool = eddy_blocking::Pool::builder().stack_size(256 * 1024).build().unwrap();
+    /// # drop(pool);
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Builds the pool. No thread starts until the first job.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] if `max_threads` is 0.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// assert!(Pool::builder().max_threads(0).build().is_err());
+    /// ```
+    pub fn build(self) -> Result<Pool, BuildError> {
+        if self.max_threads == 0 {
+            return Err(BuildError::zero_threads());
+        }
+        let shared = Arc::new(Shared {
+            injector: Injector::new(),
+            stealers: RwLock::new(Vec::new()),
+            next_stealer: AtomicUsize::new(0),
+            sleep: Sleep::new(),
+            shutdown: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
+            keep_alive: self.keep_alive,
+            max_threads: self.max_threads,
+            name: self.name,
+            stack_size: self.stack_size,
+        });
+        Ok(Pool {
+            inner: Arc::new(PoolHandle { shared }),
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! A pool thread: its own deque (in a thread-local, so a job it runs can push
+//! nested jobs onto it), the find-work order and the park/exit loop.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
+
+use crossbeam_deque::{Steal, Worker};
+
+use crate::job::Job;
+use crate::pool::{PoolHandle, Shared};
+use crate::sleep::Park;
+
+/// What a pool thread keeps in its thread-local.
+struct Local {
+    /// Address of the pool's `Shared`, to tell our pool from another.
+    shared: usize,
+    deque: Worker<Job>,
+    pool: Weak<PoolHandle>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+fn addr(shared: &Arc<Shared>) -> usize {
+    Arc::as_ptr(shared) as usize
+}
+
+/// Pushes `job` onto this thread's deque if this is a thread of `shared`'s
+/// pool; otherwise hands the job back.
+pub(crate) fn push_local(shared: &Arc<Shared>, job: Job) -> Result<(), Job> {
+    let me = addr(shared);
+    LOCAL.with(|l| match &*l.borrow() {
+        Some(local) if local.shared == me => {
+            local.deque.push(job);
+            Ok(())
+        }
+        _ => Err(job),
+    })
+}
+
+/// The pool this thread belongs to, if it is a pool thread whose pool still
+/// has a handle.
+pub(crate) fn current_pool() -> Option<Arc<PoolHandle>> {
+    LOCAL.with(|l| l.borrow().as_ref().and_then(|local| local.pool.upgrade()))
+}
+
+fn pop_local() -> Option<Job> {
+    LOCAL.with(|l| l.borrow().as_ref().and_then(|local| local.deque.pop()))
+}
+
+/// Local deque first, then the injector, then the other threads' deques.
+fn find_job(shared: &Shared) -> Option<Job> {
+    if let Some(job) = pop_local() {
+        return Some(job);
+    }
+    loop {
+        match shared.injector.steal() {
+            Steal::Success(job) => return Some(job),
+            Steal::Empty => break,
+            Steal::Retry => {}
+        }
+    }
+    shared.steal_from_others()
+}
+
+/// The body of a pool thread.
+pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
+    let deque = Worker::new_fifo();
+    let id = shared.register(deque.stealer());
+    LOCAL.with(|l| {
+        *l.borrow_mut() = Some(Local {
+            shared: addr(&shared),
+            deque,
+            pool,
+        })
+    });
+
+    let exited_by_park = loop {
+        while let Some(job) = find_job(&shared) {
+            if shared.is_shutdown() {
+                job.cancel_shutdown();
+                continue;
+            }
+            shared.run_job(&job);
+        }
+        if shared.is_shutdown() {
+            break false;
+        }
+        match shared
+            .sleep
+            .park(shared.keep_alive, || shared.has_queued_work())
+        {
+            Park::Work => continue,
+            Park::Exit => break true,
+        }
+    };
+
+    // Cancel whatever is still queued locally (only possible at shutdown).
+    let local = LOCAL.with(|l| l.borrow_mut().take());
+    if let Some(local) = local {
+        while let Some(job) = local.deque.pop() {
+            job.cancel_shutdown();
+        }
+    }
+    shared.unregister(id);
+    if !exited_by_park {
+        shared.sleep.leave();
+    }
+}

@@ -1,0 +1,287 @@
+//! The pool: results, nesting, panics, cancellation, keep-alive, shutdown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use eddy_blocking::{BlockingHandle, Pool};
+use futures::executor::block_on;
+
+/// Polls `cond` every few ms, up to a generous bound (no timing asserts).
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..2_000 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn thousand_jobs_complete_with_correct_results() {
+    let pool = Pool::new();
+    let handles: Vec<BlockingHandle<u64>> =
+        (0..1_000u64).map(|i| pool.spawn(move || i * i)).collect();
+    let results: Vec<u64> = block_on(async {
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    });
+    assert_eq!(results, (0..1_000u64).map(|i| i * i).collect::<Vec<_>>());
+    assert!(pool.thread_count() <= 512);
+}
+
+#[test]
+fn thousand_jobs_on_few_threads() {
+    let pool = Pool::builder().max_threads(3).build().unwrap();
+    let handles: Vec<_> = (0..1_000usize).map(|i| pool.spawn(move || i + 1)).collect();
+    let sum: usize = block_on(async {
+        let mut s = 0;
+        for h in handles {
+            s += h.await.unwrap();
+        }
+        s
+    });
+    assert_eq!(sum, (1..=1_000).sum::<usize>());
+    assert!(pool.thread_count() <= 3);
+}
+
+#[test]
+fn nested_submission_from_a_pool_thread() {
+    let pool = Pool::builder().max_threads(4).build().unwrap();
+    let inner = pool.clone();
+    let h = pool.spawn(move || {
+        // Pool::current() on a pool thread is the pool itself.
+        assert!(Pool::try_current().is_some());
+        let handles: Vec<_> = (0..10).map(|i| inner.spawn(move || i * 2)).collect();
+        let nested = eddy_blocking::spawn_blocking(|| 100);
+        let mut sum: i32 = handles.into_iter().map(|h| block_on(h).unwrap()).sum();
+        sum += block_on(nested).unwrap();
+        sum
+    });
+    assert_eq!(block_on(h).unwrap(), 90 + 100);
+}
+
+#[test]
+fn nested_submission_with_one_thread_runs_from_the_local_deque() {
+    // With a single thread the nested job can only run after its parent, on
+    // the same thread, taken from that thread's own deque.
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let inner = pool.clone();
+    let h = pool.spawn(move || {
+        let me = std::thread::current().id();
+        inner.spawn(move || std::thread::current().id() == me)
+    });
+    let nested = block_on(h).unwrap();
+    assert!(block_on(nested).unwrap());
+}
+
+#[test]
+fn panics_come_back_as_join_error() {
+    let pool = Pool::new();
+    let err = block_on(pool.spawn(|| -> u8 { panic!("kaboom") })).unwrap_err();
+    assert!(err.is_panic());
+    assert!(!err.is_shutdown());
+    assert!(err.to_string().contains("kaboom"), "{err}");
+    let payload = err.into_panic();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"kaboom"));
+    // The pool still works afterwards.
+    assert_eq!(block_on(pool.spawn(|| 5)).unwrap(), 5);
+}
+
+#[test]
+fn dropping_the_handle_before_start_never_runs_the_job() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let blocker = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap(); // the only thread is busy now
+
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..10 {
+        let ran = ran.clone();
+        drop(pool.spawn(move || {
+            ran.fetch_add(1, Ordering::SeqCst);
+        }));
+    }
+    let ran2 = ran.clone();
+    let kept = pool.spawn(move || ran2.fetch_add(100, Ordering::SeqCst));
+
+    release_tx.send(()).unwrap();
+    block_on(blocker).unwrap();
+    block_on(kept).unwrap();
+    // The pool is FIFO on one thread, so every dropped job was seen before.
+    assert_eq!(ran.load(Ordering::SeqCst), 100);
+}
+
+#[test]
+fn a_started_job_runs_to_completion_after_its_handle_is_dropped() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let done = Arc::new(AtomicUsize::new(0));
+    let d = done.clone();
+    let h = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        d.fetch_add(1, Ordering::SeqCst);
+    });
+    started_rx.recv().unwrap();
+    drop(h);
+    release_tx.send(()).unwrap();
+    assert!(eventually(|| done.load(Ordering::SeqCst) == 1));
+}
+
+#[test]
+fn keep_alive_expiry_shrinks_the_pool() {
+    let pool = Pool::builder()
+        .keep_alive(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<()>();
+    let rx = Arc::new(parking_lot::Mutex::new(rx));
+    // Four jobs that all wait, so four threads must exist at once.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let rx = rx.clone();
+            pool.spawn(move || {
+                let _ = rx.lock().recv();
+            })
+        })
+        .collect();
+    assert!(eventually(|| pool.running_count() >= 1));
+    for _ in 0..4 {
+        tx.send(()).unwrap();
+    }
+    for h in handles {
+        block_on(h).unwrap();
+    }
+    assert!(pool.thread_count() >= 1);
+    assert!(
+        eventually(|| pool.thread_count() == 0),
+        "threads left: {}",
+        pool.thread_count()
+    );
+    // And the pool grows again on demand.
+    assert_eq!(block_on(pool.spawn(|| 1)).unwrap(), 1);
+}
+
+#[test]
+fn threads_are_named_and_idle_threads_are_counted() {
+    let pool = Pool::builder().thread_name("blk").build().unwrap();
+    let name = block_on(pool.spawn(|| std::thread::current().name().unwrap().to_owned())).unwrap();
+    assert!(name.starts_with("blk-"), "{name}");
+    assert!(eventually(|| pool.idle_count() == 1));
+    assert_eq!(pool.thread_count(), 1);
+}
+
+#[test]
+fn shutdown_reports_a_running_job_and_cancels_queued_ones() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let running = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        7
+    });
+    started_rx.recv().unwrap();
+    let queued = pool.spawn(|| 8);
+
+    let report = pool.shutdown_timeout(Duration::from_millis(20));
+    assert_eq!(report.still_running, 1);
+    assert_eq!(report.cancelled, 1);
+    assert_eq!(report.threads_left, 1);
+    let err = block_on(queued).unwrap_err();
+    assert!(err.is_shutdown(), "{err}");
+
+    // The running job was not interrupted.
+    release_tx.send(()).unwrap();
+    assert_eq!(block_on(running).unwrap(), 7);
+    assert!(eventually(|| pool.thread_count() == 0));
+}
+
+#[test]
+fn submit_after_shutdown_errors() {
+    let pool = Pool::new();
+    block_on(pool.spawn(|| ())).unwrap();
+    let report = pool.shutdown_timeout(Duration::from_secs(10));
+    assert_eq!(report.still_running, 0);
+    assert_eq!(report.threads_left, 0);
+    assert!(pool.is_shutdown());
+
+    let err = block_on(pool.spawn(|| 1)).unwrap_err();
+    assert!(err.is_shutdown());
+    assert!(err.to_string().contains("shut down"), "{err}");
+
+    let err = pool.try_spawn(|| 1).unwrap_err();
+    assert!(err.to_string().contains("shut down"), "{err}");
+    let _: &dyn std::error::Error = &err;
+}
+
+#[test]
+fn max_threads_zero_is_refused() {
+    let err = Pool::builder().max_threads(0).build().unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("max_threads(0)"), "{msg}");
+    assert!(msg.contains("at least 1"), "{msg}");
+}
+
+#[test]
+fn dropping_the_last_pool_lets_threads_exit() {
+    let pool = Pool::new();
+    let h = pool.spawn(|| 3);
+    let weak_probe = pool.spawn(|| ());
+    drop(pool);
+    assert_eq!(block_on(h).unwrap(), 3);
+    block_on(weak_probe).unwrap();
+}
+
+#[test]
+fn current_pool_and_free_functions() {
+    assert!(Pool::try_current().is_none());
+    let pool = Pool::new();
+    {
+        let _g = pool.enter();
+        assert_eq!(block_on(eddy_blocking::to_thread(|| 1)).unwrap(), 1);
+        assert_eq!(block_on(eddy_blocking::spawn_blocking(|| 2)).unwrap(), 2);
+        let other = Pool::new();
+        {
+            let _g2 = other.enter();
+            assert!(Pool::try_current().is_some());
+        }
+        assert!(Pool::try_current().is_some());
+    }
+    assert!(Pool::try_current().is_none());
+}
+
+#[test]
+fn no_current_pool_panics_with_a_clear_message() {
+    let err = std::panic::catch_unwind(|| {
+        let _ = eddy_blocking::spawn_blocking(|| ());
+    })
+    .unwrap_err();
+    let msg = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap();
+    assert!(
+        msg.contains("no eddy blocking pool on this thread: call inside an eddy runtime or enter a Pool with Pool::enter"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn pool_is_send_sync_clone_and_handles_are_send() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<Pool>();
+    assert_send::<BlockingHandle<String>>();
+}
