@@ -264,7 +264,7 @@ fn current_pool_and_free_functions() {
 #[test]
 fn no_current_pool_panics_with_a_clear_message() {
     let err = std::panic::catch_unwind(|| {
-        let _ = eddy_blocking::spawn_blocking(|| ());
+        drop(eddy_blocking::spawn_blocking(|| ()));
     })
     .unwrap_err();
     let msg = err
