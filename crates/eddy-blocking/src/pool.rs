@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -56,7 +56,7 @@ impl Shared {
     pub(crate) fn steal_from_others(&self) -> Option<Job> {
         let stealers = self.stealers.read();
         for (_, s) in stealers.iter() {
-            loop {
+            while !s.is_empty() {
                 match s.steal() {
                     Steal::Success(job) => return Some(job),
                     Steal::Empty => break,
@@ -95,22 +95,37 @@ impl Shared {
         if let Err(job) = worker::push_local(self, job) {
             self.injector.push(job);
         }
-        match self.sleep.after_push(self.max_threads) {
-            Submit::Woke | Submit::Queued => {}
+        let action = self.sleep.after_push(self.max_threads);
+        if self.shutdown.load(Ordering::SeqCst) {
+            // Raced with shutdown_timeout: make sure nothing stays queued.
+            self.cancel_queued();
+            return;
+        }
+        self.act(action, || Arc::downgrade(pool));
+    }
+
+    /// Wakes or starts one more thread (a worker handing on the search).
+    pub(crate) fn wake_one(self: &Arc<Self>, pool: &Weak<PoolHandle>) {
+        let action = self.sleep.wake_one(self.max_threads);
+        self.act(action, || pool.clone());
+    }
+
+    fn act(self: &Arc<Self>, action: Submit, pool: impl FnOnce() -> Weak<PoolHandle>) {
+        match action {
+            Submit::Covered | Submit::Woke | Submit::Queued => {}
             Submit::Shutdown => {
                 self.cancel_queued();
             }
-            Submit::Spawn(id) => self.spawn_thread(pool, id),
+            Submit::Spawn(id) => self.spawn_thread(pool(), id),
         }
     }
 
-    fn spawn_thread(self: &Arc<Self>, pool: &Arc<PoolHandle>, id: usize) {
+    fn spawn_thread(self: &Arc<Self>, weak: Weak<PoolHandle>, id: usize) {
         let mut b = std::thread::Builder::new().name(format!("{}-{id}", self.name));
         if let Some(size) = self.stack_size {
             b = b.stack_size(size);
         }
         let shared = self.clone();
-        let weak = Arc::downgrade(pool);
         if let Err(err) = b.spawn(move || worker::run(shared, weak)) {
             let left = self.sleep.spawn_failed();
             tracing::warn!(
@@ -288,7 +303,7 @@ impl Pool {
     /// ```
     pub fn shutdown_timeout(&self, timeout: Duration) -> ShutdownReport {
         let shared = &self.inner.shared;
-        shared.shutdown.store(true, Ordering::Release);
+        shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.shutdown();
         let cancelled = shared.cancel_queued();
         let deadline = Instant::now().checked_add(timeout);

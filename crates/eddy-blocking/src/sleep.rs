@@ -1,14 +1,24 @@
 //! The idle/notify bookkeeping of the pool: how many threads exist, how many
 //! are parked, how many wake-ups are in flight, and the condvar they park on.
 //!
-//! Lost wake-ups are ruled out by one rule: a submitter pushes its job
-//! *before* taking the lock, and a worker re-checks the queues *under* the
-//! lock before it counts itself idle. So either the worker sees the job, or
-//! the submitter sees the idle worker and notifies it.
+//! A thread is *searching* while it is awake without a job: just started,
+//! just woken, or just done with a job. A submitter skips the wake-up when a
+//! thread is searching (that thread will find the job), which saves a futex
+//! wake per job when the pool is busy. Two rules keep wake-ups from being
+//! lost:
+//!
+//! - A submitter pushes its job, then (after a SeqCst fence) reads the
+//!   searching count; a thread that stops searching decrements the count,
+//!   then (after a fence) re-checks the queues — under the lock, before it
+//!   counts itself idle. So either the thread sees the job or the submitter
+//!   sees no searcher and wakes (or spawns) one.
+//! - The last searcher to take a job wakes another thread if work is still
+//!   queued, so queued jobs never wait behind a running one while threads
+//!   are free (a chain of wake-ups instead of one per job).
 
 use std::time::{Duration, Instant};
 
-use crate::loom::{Condvar, Mutex};
+use crate::loom::{fence, AtomicUsize, Condvar, Mutex, Ordering};
 
 #[derive(Debug, Default)]
 struct State {
@@ -29,6 +39,8 @@ struct State {
 /// What a submitter must do after pushing a job.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Submit {
+    /// A thread is searching and will find the job.
+    Covered,
     /// An idle thread was notified.
     Woke,
     /// Start a new thread with this id (the count already includes it).
@@ -42,7 +54,7 @@ pub(crate) enum Submit {
 /// What a worker does after [`Sleep::park`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Park {
-    /// Look for work again.
+    /// Look for work again; the thread is counted as searching.
     Work,
     /// Exit the thread (already removed from the count).
     Exit,
@@ -52,6 +64,8 @@ pub(crate) enum Park {
 #[derive(Debug, Default)]
 pub(crate) struct Sleep {
     state: Mutex<State>,
+    /// Threads awake without a job (see the module docs).
+    searching: AtomicUsize,
     /// Idle workers park here.
     wake: Condvar,
     /// `shutdown_timeout` waits here for the last thread to exit.
@@ -62,26 +76,40 @@ impl Sleep {
     pub(crate) fn new() -> Self {
         Sleep {
             state: Mutex::new(State::default()),
+            searching: AtomicUsize::new(0),
             wake: Condvar::new(),
             exited: Condvar::new(),
         }
     }
 
-    /// Called after a job was pushed: wake an idle thread, or ask for a new
-    /// one if fewer than `max` exist.
+    /// Called after a job was pushed: nothing if a thread is searching,
+    /// else wake an idle thread, or ask for a new one if fewer than `max`
+    /// exist.
     pub(crate) fn after_push(&self, max: usize) -> Submit {
+        fence(Ordering::SeqCst);
+        if self.searching.load(Ordering::SeqCst) > 0 {
+            return Submit::Covered;
+        }
+        self.wake_one(max)
+    }
+
+    /// Wakes an idle thread, or asks for a new one if fewer than `max`
+    /// exist; the woken or new thread counts as searching.
+    pub(crate) fn wake_one(&self, max: usize) -> Submit {
         let mut s = self.state.lock();
         if s.shutdown {
             return Submit::Shutdown;
         }
         if s.idle > s.notified {
             s.notified += 1;
+            self.searching.fetch_add(1, Ordering::SeqCst);
             drop(s);
             self.wake.notify_one();
             return Submit::Woke;
         }
         if s.threads < max {
             s.threads += 1;
+            self.searching.fetch_add(1, Ordering::SeqCst);
             let id = s.next_id;
             s.next_id += 1;
             return Submit::Spawn(id);
@@ -93,6 +121,7 @@ impl Sleep {
     /// Returns the number of live threads left.
     pub(crate) fn spawn_failed(&self) -> usize {
         let mut s = self.state.lock();
+        self.searching.fetch_sub(1, Ordering::SeqCst);
         s.threads -= 1;
         let left = s.threads;
         if left == 0 {
@@ -101,12 +130,27 @@ impl Sleep {
         left
     }
 
-    /// Parks an idle worker until it is notified, the pool shuts down or
-    /// `keep_alive` passes with nothing to do. `has_work` is checked under
-    /// the lock first; see the module docs.
+    /// The thread is now searching (it finished a job).
+    pub(crate) fn start_searching(&self) {
+        self.searching.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The thread stopped searching (it found a job, or it will park).
+    /// Returns `true` if it was the last searcher; the caller then re-checks
+    /// the queues (the fence is included).
+    pub(crate) fn stop_searching(&self) -> bool {
+        let last = self.searching.fetch_sub(1, Ordering::SeqCst) == 1;
+        fence(Ordering::SeqCst);
+        last
+    }
+
+    /// Parks an idle worker (one that has stopped searching) until it is
+    /// notified, the pool shuts down or `keep_alive` passes with nothing to
+    /// do. `has_work` is checked under the lock first; see the module docs.
     pub(crate) fn park(&self, keep_alive: Duration, has_work: impl Fn() -> bool) -> Park {
         let mut s = self.state.lock();
-        if has_work() {
+        if has_work() && !s.shutdown {
+            self.searching.fetch_add(1, Ordering::SeqCst);
             return Park::Work;
         }
         if s.shutdown || s.closed {
@@ -133,6 +177,7 @@ impl Sleep {
                 s.idle -= 1;
                 if has_work() && !s.shutdown {
                     // A job raced in that nobody was notified for.
+                    self.searching.fetch_add(1, Ordering::SeqCst);
                     return Park::Work;
                 }
                 return self.exit(s);

@@ -50,11 +50,13 @@ fn pop_local() -> Option<Job> {
 }
 
 /// Local deque first, then the injector, then the other threads' deques.
+/// Emptiness is checked before each steal: a steal pins crossbeam's epoch,
+/// an emptiness check does not.
 fn find_job(shared: &Shared) -> Option<Job> {
     if let Some(job) = pop_local() {
         return Some(job);
     }
-    loop {
+    while !shared.injector.is_empty() {
         match shared.injector.steal() {
             Steal::Success(job) => return Some(job),
             Steal::Empty => break,
@@ -64,7 +66,8 @@ fn find_job(shared: &Shared) -> Option<Job> {
     shared.steal_from_others()
 }
 
-/// The body of a pool thread.
+/// The body of a pool thread. It starts out searching (its spawner counted
+/// it); see `sleep.rs` for the searching protocol.
 pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
     let deque = Worker::new_fifo();
     let id = shared.register(deque.stealer());
@@ -72,18 +75,27 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
         *l.borrow_mut() = Some(Local {
             shared: addr(&shared),
             deque,
-            pool,
+            pool: pool.clone(),
         })
     });
 
+    // At the top of the loop the thread is always counted as searching.
     let exited_by_park = loop {
-        while let Some(job) = find_job(&shared) {
+        if let Some(job) = find_job(&shared) {
+            if shared.sleep.stop_searching() && shared.has_queued_work() {
+                // We were the last searcher and more is queued: hand the
+                // search on so that job does not wait behind ours.
+                shared.wake_one(&pool);
+            }
             if shared.is_shutdown() {
                 job.cancel_shutdown();
-                continue;
+            } else {
+                shared.run_job(&job);
             }
-            shared.run_job(&job);
+            shared.sleep.start_searching();
+            continue;
         }
+        shared.sleep.stop_searching();
         if shared.is_shutdown() {
             break false;
         }
@@ -91,7 +103,7 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
             .sleep
             .park(shared.keep_alive, || shared.has_queued_work())
         {
-            Park::Work => continue,
+            Park::Work => {}
             Park::Exit => break true,
         }
     };
