@@ -22,14 +22,15 @@ pub struct JoinError {
 }
 
 enum Repr {
-    Panic(Box<dyn Any + Send + 'static>),
+    /// In a mutex only so that `JoinError` is `Sync` (the payload is not).
+    Panic(parking_lot::Mutex<Box<dyn Any + Send + 'static>>),
     Shutdown,
 }
 
 impl JoinError {
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(parking_lot::Mutex::new(payload)),
         }
     }
 
@@ -93,7 +94,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p) => Ok(p.into_inner()),
             repr => Err(JoinError { repr }),
         }
     }
@@ -109,7 +110,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match panic_message(p.lock().as_ref()) {
                 Some(msg) => write!(
                     f,
                     "blocking job panicked: {msg} (JoinError::into_panic gives the payload to re-raise)"
@@ -131,7 +132,7 @@ impl fmt::Debug for JoinError {
         match &self.repr {
             Repr::Panic(p) => f
                 .debug_tuple("JoinError::Panic")
-                .field(&panic_message(p.as_ref()).unwrap_or("..."))
+                .field(&panic_message(p.lock().as_ref()).unwrap_or("..."))
                 .finish(),
             Repr::Shutdown => f.write_str("JoinError::Shutdown"),
         }

@@ -38,6 +38,9 @@ mod pool;
 mod sleep;
 mod worker;
 
+#[cfg(feature = "fs")]
+pub mod fs;
+
 pub use context::{spawn_blocking, to_thread, EnterGuard};
 pub use error::{BuildError, JoinError, SpawnError};
 pub use job::BlockingHandle;

@@ -1,0 +1,233 @@
+//! Async file-system functions (feature `fs`, on by default): each call runs
+//! the matching `std::fs` call on the current pool ([`Pool::current`]).
+//!
+//! A panic inside the std call is re-raised in the awaiting task; a pool
+//! that was shut down gives an [`io::Error`] of kind `Other` that says so.
+//!
+//! # Panics
+//!
+//! Every function panics when awaited on a thread with no current pool
+//! ("no eddy blocking pool on this thread: ...").
+//!
+//! # Cancel safety
+//!
+//! The same for every function here: dropping the future before the pool
+//! thread picked the call up means the call never happens; once it started,
+//! the std call runs to completion (it cannot be interrupted) and its result
+//! is lost. So a dropped `write` or `rename` may or may not have happened.
+//!
+//! ```
+//! use eddy_blocking::{fs, Pool};
+//!
+//! let pool = Pool::new();
+//! let _guard = pool.enter();
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("hello.txt");
+//! futures::executor::block_on(async {
+//!     fs::write(&path, "hi").await.unwrap();
+//!     assert_eq!(fs::read_to_string(&path).await.unwrap(), "hi");
+//! });
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::{JoinError, Pool};
+
+mod file;
+mod read_dir;
+
+pub use file::{File, OpenOptions};
+pub use read_dir::{read_dir, DirEntry, ReadDir};
+
+/// Turns a job's `JoinError` into the caller's error: panics are re-raised,
+/// a shut-down pool becomes an `io::Error`.
+pub(crate) fn join_to_io(err: JoinError) -> io::Error {
+    match err.try_into_panic() {
+        Ok(payload) => std::panic::resume_unwind(payload),
+        Err(err) => io::Error::other(err),
+    }
+}
+
+/// Runs `f` on `pool` and awaits it.
+pub(crate) async fn run_on<T, F>(pool: &Pool, f: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    pool.spawn(f).await.map_err(join_to_io)?
+}
+
+/// Runs `f` on the current pool and awaits it.
+async fn asyncify<T, F>(f: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run_on(&Pool::current(), f).await
+}
+
+/// Reads a whole file into bytes ([`std::fs::read`] on the pool).
+///
+/// # Cancel safety
+///
+/// Dropping the future may leave the read done or not; nothing is lost but
+/// the bytes. See the [module docs](self).
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, b"abc").unwrap();
+/// let bytes = futures::executor::block_on(fs::read(&p)).unwrap();
+/// assert_eq!(bytes, b"abc");
+/// ```
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::read(path)).await
+}
+
+/// Reads a whole UTF-8 file into a `String` ([`std::fs::read_to_string`]).
+///
+/// # Cancel safety
+///
+/// Dropping the future may leave the read done or not. See the
+/// [module docs](self).
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, "text").unwrap();
+/// let s = futures::executor::block_on(fs::read_to_string(&p)).unwrap();
+/// assert_eq!(s, "text");
+/// ```
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::read_to_string(path)).await
+}
+
+/// Writes `contents` as the whole file, creating or truncating it
+/// ([`std::fs::write`]).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: dropping the future after the pool picked the call up
+/// leaves the write done (or half done, if it fails) without telling you.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// futures::executor::block_on(fs::write(&p, b"data")).unwrap();
+/// assert_eq!(std::fs::read(&p).unwrap(), b"data");
+/// ```
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    let contents = contents.as_ref().to_owned();
+    asyncify(move || std::fs::write(path, contents)).await
+}
+
+/// Copies a file's contents and permissions; returns the bytes copied
+/// ([`std::fs::copy`]).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the copy completes even if the future is
+/// dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+/// # std::fs::write(&a, b"12345").unwrap();
+/// let n = futures::executor::block_on(fs::copy(&a, &b)).unwrap();
+/// assert_eq!(n, 5);
+/// ```
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::copy(from, to)).await
+}
+
+/// Renames a file or directory, replacing `to` if it exists
+/// ([`std::fs::rename`]).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the rename happens even if the future is
+/// dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+/// # std::fs::write(&a, b"x").unwrap();
+/// futures::executor::block_on(fs::rename(&a, &b)).unwrap();
+/// assert!(!a.exists() && b.exists());
+/// ```
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let (from, to): (PathBuf, PathBuf) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::rename(from, to)).await
+}
+
+/// Removes a file ([`std::fs::remove_file`]).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the removal happens even if the future is
+/// dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, b"x").unwrap();
+/// futures::executor::block_on(fs::remove_file(&p)).unwrap();
+/// assert!(!p.exists());
+/// ```
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::remove_file(path)).await
+}
+
+/// Creates a directory and all missing parents ([`std::fs::create_dir_all`]).
+///
+/// # Cancel safety
+///
+/// Once started, the directories are created even if the future is dropped;
+/// calling it again is harmless.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a/b/c");
+/// futures::executor::block_on(fs::create_dir_all(&p)).unwrap();
+/// assert!(p.is_dir());
+/// ```
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::create_dir_all(path)).await
+}
+
+/// A file's or directory's metadata, following symlinks
+/// ([`std::fs::metadata`]).
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only reads.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, b"four").unwrap();
+/// let meta = futures::executor::block_on(fs::metadata(&p)).unwrap();
+/// assert_eq!(meta.len(), 4);
+/// ```
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::metadata(path)).await
+}

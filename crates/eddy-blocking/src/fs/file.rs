@@ -1,0 +1,581 @@
+//! An async [`File`]: `AsyncRead`/`AsyncWrite`/`AsyncSeek` with each
+//! operation on the pool, and [`OpenOptions`] to open one.
+//!
+//! Like tokio's `fs::File`, a `File` keeps at most one operation in flight
+//! with one buffer: a read fetches up to 64 KiB into the buffer and hands it
+//! out; a write copies into the buffer, returns at once and writes on the
+//! pool (an error shows up on the next write, flush or seek).
+
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
+
+use super::{join_to_io, run_on};
+use crate::{BlockingHandle, Pool};
+
+/// Largest buffer one operation moves.
+const MAX_BUF: usize = 64 * 1024;
+
+/// What the in-flight operation did.
+enum Op {
+    Read(io::Result<()>),
+    Write(io::Result<()>),
+    Seek(io::Result<u64>),
+}
+
+/// Bytes read ahead (`data[pos..]` not yet handed out) or waiting to be
+/// written (all of `data`).
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl Buf {
+    fn unread(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.pos = 0;
+    }
+
+    fn read_into(&mut self, dst: &mut [u8]) -> usize {
+        let n = self.unread().min(dst.len());
+        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        if self.pos == self.data.len() {
+            self.clear();
+        }
+        n
+    }
+
+    fn fill_from(&mut self, file: &std::fs::File, max: usize) -> io::Result<()> {
+        self.clear();
+        self.data.resize(max, 0);
+        let res = loop {
+            match (&*file).read(&mut self.data) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                res => break res,
+            }
+        };
+        self.data.truncate(*res.as_ref().unwrap_or(&0));
+        res.map(drop)
+    }
+}
+
+enum State {
+    Idle(Option<Buf>),
+    Busy(BlockingHandle<(Op, Buf)>),
+}
+
+/// An open file whose reads, writes and seeks run on the pool; implements
+/// `futures_io` [`AsyncRead`], [`AsyncWrite`] and [`AsyncSeek`] (use the
+/// extension traits of `futures` for `read_to_end`, `write_all`, ...).
+///
+/// Writes are buffered one at a time: `poll_write` returns once the bytes are
+/// copied and the write finishes on the pool. Call `flush` (or `close`)
+/// before dropping the file to learn about write errors; a dropped `File`
+/// still finishes its last write.
+///
+/// # Cancel safety
+///
+/// Every `poll_*` method is cancel safe in the `futures_io` sense: an
+/// operation in flight is kept and finished by the next call, so stopping
+/// between polls loses no data (a `read` result stays buffered for the next
+/// read).
+///
+/// ```
+/// use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+/// use std::io::SeekFrom;
+/// # use eddy_blocking::{fs::File, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// futures::executor::block_on(async {
+///     let mut f = File::options().read(true).write(true).create(true).open(&p).await.unwrap();
+///     f.write_all(b"hello world").await.unwrap();
+///     f.seek(SeekFrom::Start(6)).await.unwrap();
+///     let mut s = String::new();
+///     f.read_to_string(&mut s).await.unwrap();
+///     assert_eq!(s, "world");
+/// });
+/// ```
+pub struct File {
+    std: Arc<std::fs::File>,
+    pool: Pool,
+    state: State,
+    /// A write error nobody has seen yet.
+    write_err: Option<io::Error>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File").field("std", &self.std).finish()
+    }
+}
+
+impl File {
+    /// Opens a file read-only.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe; if the open completes after the future is dropped the
+    /// file is closed again.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// # std::fs::write(&p, b"").unwrap();
+    /// let f = futures::executor::block_on(File::open(&p)).unwrap();
+    /// # drop(f);
+    /// ```
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path).await
+    }
+
+    /// Opens a file write-only, creating or truncating it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped after the call started, the
+    /// file may have been created or truncated.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// let f = futures::executor::block_on(File::create(&p)).unwrap();
+    /// assert!(p.exists());
+    /// # drop(f);
+    /// ```
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+    }
+
+    /// An [`OpenOptions`] to choose how to open a file.
+    ///
+    /// ```
+    /// # use eddy_blocking::fs::File;
+    /// let opts = File::options().append(true).create(true);
+    /// # drop(opts);
+    /// ```
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
+    }
+
+    /// Wraps an open std file; its operations run on the current pool.
+    ///
+    /// # Panics
+    ///
+    /// If no pool is current on this thread.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// let std_file = tempfile::tempfile().unwrap();
+    /// let f = File::from_std(std_file);
+    /// # drop(f);
+    /// ```
+    #[track_caller]
+    pub fn from_std(std: std::fs::File) -> File {
+        File::with_pool(std, Pool::current())
+    }
+
+    fn with_pool(std: std::fs::File, pool: Pool) -> File {
+        File {
+            std: Arc::new(std),
+            pool,
+            state: State::Idle(Some(Buf::default())),
+            write_err: None,
+        }
+    }
+
+    /// Waits for the operation in flight, keeping a read-ahead buffer.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let State::Busy(handle) = &mut self.state {
+            let res = ready!(Pin::new(handle).poll(cx));
+            let (op, buf) = match res {
+                Ok(v) => v,
+                Err(e) => {
+                    self.state = State::Idle(Some(Buf::default()));
+                    return Poll::Ready(Err(join_to_io(e)));
+                }
+            };
+            self.state = State::Idle(Some(buf));
+            if let Op::Write(Err(e)) = op {
+                self.write_err = Some(e);
+            }
+        }
+        Poll::Ready(match self.write_err.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        })
+    }
+
+    /// Finishes pending work, drops read-ahead (seeking back over it) and
+    /// runs `f` with the std file on the pool.
+    async fn run_settled<T, F>(&mut self, f: F) -> io::Result<T>
+    where
+        F: FnOnce(&std::fs::File) -> io::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
+        let unread = match &mut self.state {
+            State::Idle(Some(buf)) => {
+                let n = buf.unread() as i64;
+                buf.clear();
+                n
+            }
+            _ => 0,
+        };
+        let std = self.std.clone();
+        run_on(&self.pool, move || {
+            if unread > 0 {
+                (&*std).seek(SeekFrom::Current(-unread))?;
+            }
+            f(&std)
+        })
+        .await
+    }
+
+    /// Flushes pending writes and syncs data and metadata to disk
+    /// ([`std::fs::File::sync_all`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call may or may not have synced.
+    ///
+    /// ```
+    /// use futures::AsyncWriteExt;
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::create(&p).await.unwrap();
+    ///     f.write_all(b"durable").await.unwrap();
+    ///     f.sync_all().await.unwrap();
+    /// });
+    /// ```
+    pub async fn sync_all(&mut self) -> io::Result<()> {
+        self.run_settled(|f| f.sync_all()).await
+    }
+
+    /// Truncates or extends the file to `size` bytes
+    /// ([`std::fs::File::set_len`]); pending writes land first.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a dropped call may have changed the length.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::create(&p).await.unwrap();
+    ///     f.set_len(10).await.unwrap();
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 10);
+    /// });
+    /// ```
+    pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
+        self.run_settled(move |f| f.set_len(size)).await
+    }
+
+    /// The file's metadata; pending writes land first.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// # std::fs::write(&p, b"abc").unwrap();
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::open(&p).await.unwrap();
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 3);
+    /// });
+    /// ```
+    pub async fn metadata(&mut self) -> io::Result<std::fs::Metadata> {
+        self.run_settled(|f| f.metadata()).await
+    }
+}
+
+impl AsyncRead for File {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if dst.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            match &mut this.state {
+                State::Idle(slot) => {
+                    let mut buf = slot.take().expect("File state is never left empty");
+                    if buf.unread() > 0 {
+                        let n = buf.read_into(dst);
+                        this.state = State::Idle(Some(buf));
+                        return Poll::Ready(Ok(n));
+                    }
+                    let std = this.std.clone();
+                    let max = dst.len().min(MAX_BUF);
+                    this.state = State::Busy(this.pool.spawn(move || {
+                        let res = buf.fill_from(&std, max);
+                        (Op::Read(res), buf)
+                    }));
+                }
+                State::Busy(handle) => {
+                    let res = ready!(Pin::new(handle).poll(cx));
+                    let (op, mut buf) = match res {
+                        Ok(v) => v,
+                        Err(e) => {
+                            this.state = State::Idle(Some(Buf::default()));
+                            return Poll::Ready(Err(join_to_io(e)));
+                        }
+                    };
+                    match op {
+                        Op::Read(Ok(())) => {
+                            let n = buf.read_into(dst);
+                            this.state = State::Idle(Some(buf));
+                            return Poll::Ready(Ok(n));
+                        }
+                        Op::Read(Err(e)) => {
+                            this.state = State::Idle(Some(buf));
+                            return Poll::Ready(Err(e));
+                        }
+                        Op::Write(Err(e)) => this.write_err = Some(e),
+                        Op::Write(Ok(())) | Op::Seek(_) => {}
+                    }
+                    this.state = State::Idle(Some(buf));
+                }
+            }
+        }
+    }
+}
+
+impl AsyncWrite for File {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        ready!(this.poll_idle(cx))?;
+        let State::Idle(slot) = &mut this.state else {
+            unreachable!("poll_idle leaves the file idle")
+        };
+        let mut buf = slot.take().expect("File state is never left empty");
+        // Drop read-ahead: the write goes where the reader had got to.
+        let seek_back = buf.unread() as i64;
+        buf.clear();
+        let n = src.len().min(MAX_BUF);
+        buf.data.extend_from_slice(&src[..n]);
+        let std = this.std.clone();
+        this.state = State::Busy(this.pool.spawn(move || {
+            let res = (|| {
+                if seek_back > 0 {
+                    (&*std).seek(SeekFrom::Current(-seek_back))?;
+                }
+                (&*std).write_all(&buf.data)
+            })();
+            buf.clear();
+            (Op::Write(res), buf)
+        }));
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_idle(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl AsyncSeek for File {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Idle(slot) => {
+                    if let Some(e) = this.write_err.take() {
+                        return Poll::Ready(Err(e));
+                    }
+                    let mut buf = slot.take().expect("File state is never left empty");
+                    let mut pos = pos;
+                    if let SeekFrom::Current(off) = &mut pos {
+                        // The OS position is past the read-ahead.
+                        *off -= buf.unread() as i64;
+                    }
+                    buf.clear();
+                    let std = this.std.clone();
+                    this.state =
+                        State::Busy(this.pool.spawn(move || (Op::Seek((&*std).seek(pos)), buf)));
+                }
+                State::Busy(handle) => {
+                    let res = ready!(Pin::new(handle).poll(cx));
+                    let (op, buf) = match res {
+                        Ok(v) => v,
+                        Err(e) => {
+                            this.state = State::Idle(Some(Buf::default()));
+                            return Poll::Ready(Err(join_to_io(e)));
+                        }
+                    };
+                    this.state = State::Idle(Some(buf));
+                    match op {
+                        Op::Seek(res) => return Poll::Ready(res),
+                        Op::Write(Err(e)) => this.write_err = Some(e),
+                        Op::Write(Ok(())) | Op::Read(_) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How to open a [`File`]: the same switches as [`std::fs::OpenOptions`].
+///
+/// ```
+/// use eddy_blocking::fs::OpenOptions;
+/// # use eddy_blocking::Pool;
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("log");
+/// let f = futures::executor::block_on(
+///     OpenOptions::new().append(true).create(true).open(&p),
+/// ).unwrap();
+/// # drop(f);
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions(std::fs::OpenOptions);
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions::new()
+    }
+}
+
+macro_rules! switch {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub fn $name(mut self, on: bool) -> Self {
+            self.0.$name(on);
+            self
+        }
+    };
+}
+
+impl OpenOptions {
+    /// All switches off (set at least one of read/write/append).
+    ///
+    /// ```
+    /// let opts = eddy_blocking::fs::OpenOptions::new().read(true);
+    /// # drop(opts);
+    /// ```
+    pub fn new() -> OpenOptions {
+        OpenOptions(std::fs::OpenOptions::new())
+    }
+
+    switch!(
+        /// Open for reading.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().read(true);
+        /// # drop(o);
+        /// ```
+        read
+    );
+    switch!(
+        /// Open for writing.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().write(true);
+        /// # drop(o);
+        /// ```
+        write
+    );
+    switch!(
+        /// Every write goes to the end of the file.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().append(true);
+        /// # drop(o);
+        /// ```
+        append
+    );
+    switch!(
+        /// Truncate an existing file to length 0.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).truncate(true);
+        /// # drop(o);
+        /// ```
+        truncate
+    );
+    switch!(
+        /// Create the file if it does not exist.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create(true);
+        /// # drop(o);
+        /// ```
+        create
+    );
+    switch!(
+        /// Create the file, failing if it exists.
+        ///
+        /// ```
+        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create_new(true);
+        /// # drop(o);
+        /// ```
+        create_new
+    );
+
+    /// Opens `path` on the current pool.
+    ///
+    /// # Panics
+    ///
+    /// When awaited on a thread with no current pool.
+    ///
+    /// # Cancel safety
+    ///
+    /// Opening is cancel safe (a file opened after the future was dropped
+    /// is closed again), but creation or truncation may have happened.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::OpenOptions, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// let f = futures::executor::block_on(
+    ///     OpenOptions::new().write(true).create_new(true).open(&p),
+    /// ).unwrap();
+    /// # drop(f);
+    /// ```
+    pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        let path = path.as_ref().to_owned();
+        let opts = self.0.clone();
+        let pool = Pool::current();
+        let std = run_on(&pool, move || opts.open(path)).await?;
+        Ok(File::with_pool(std, pool))
+    }
+}

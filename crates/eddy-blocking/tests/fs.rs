@@ -1,0 +1,153 @@
+//! fs round trip in a temp dir, on a pool entered on the test thread.
+#![cfg(feature = "fs")]
+
+use std::io::SeekFrom;
+
+use eddy_blocking::fs::{self, File, OpenOptions};
+use eddy_blocking::Pool;
+use futures::executor::block_on;
+use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, StreamExt};
+
+#[test]
+fn fs_round_trip() {
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    block_on(async move {
+        let sub = root.join("a/b");
+        fs::create_dir_all(&sub).await.unwrap();
+        let one = sub.join("one.txt");
+        fs::write(&one, "first file").await.unwrap();
+        assert_eq!(fs::read(&one).await.unwrap(), b"first file");
+        assert_eq!(fs::read_to_string(&one).await.unwrap(), "first file");
+
+        let two = sub.join("two.txt");
+        assert_eq!(fs::copy(&one, &two).await.unwrap(), 10);
+        let three = sub.join("three.txt");
+        fs::rename(&two, &three).await.unwrap();
+        assert!(fs::metadata(&two).await.is_err());
+        let meta = fs::metadata(&three).await.unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.len(), 10);
+
+        let mut names: Vec<String> = fs::read_dir(&sub)
+            .await
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+            .await;
+        names.sort();
+        assert_eq!(names, ["one.txt", "three.txt"]);
+
+        fs::remove_file(&one).await.unwrap();
+        fs::remove_file(&three).await.unwrap();
+        assert_eq!(fs::read_dir(&sub).await.unwrap().count().await, 0);
+        let err = fs::read(&one).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    });
+}
+
+#[test]
+fn read_dir_streams_many_entries_in_batches() {
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..100 {
+        std::fs::write(dir.path().join(format!("f{i:03}")), b"").unwrap();
+    }
+    let mut names: Vec<_> = block_on(async {
+        let entries = fs::read_dir(dir.path()).await.unwrap();
+        let mut names = Vec::new();
+        futures::pin_mut!(entries);
+        while let Some(e) = entries.next().await {
+            let e = e.unwrap();
+            assert!(e.file_type().unwrap().is_file());
+            assert_eq!(e.metadata().await.unwrap().len(), 0);
+            assert_eq!(e.path(), dir.path().join(e.file_name()));
+            names.push(e.file_name());
+        }
+        names
+    });
+    names.sort();
+    assert_eq!(names.len(), 100);
+    assert_eq!(names[0], "f000");
+    assert_eq!(names[99], "f099");
+}
+
+#[test]
+fn file_write_seek_read() {
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.bin");
+    block_on(async {
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .open(&path)
+            .await
+            .unwrap();
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        f.write_all(&big).await.unwrap();
+        f.flush().await.unwrap();
+        assert_eq!(f.metadata().await.unwrap().len(), big.len() as u64);
+
+        assert_eq!(f.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+        let mut back = Vec::new();
+        f.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, big);
+
+        // Read a little (the file reads ahead), then seek relative to the
+        // logical position, not the OS one.
+        f.seek(SeekFrom::Start(10)).await.unwrap();
+        let mut four = [0u8; 4];
+        f.read_exact(&mut four).await.unwrap();
+        assert_eq!(four, [10, 11, 12, 13]);
+        assert_eq!(f.seek(SeekFrom::Current(2)).await.unwrap(), 16);
+        f.read_exact(&mut four).await.unwrap();
+        assert_eq!(four, [16, 17, 18, 19]);
+
+        // A write after a read lands at the logical position.
+        f.write_all(b"XY").await.unwrap();
+        f.seek(SeekFrom::Start(18)).await.unwrap();
+        f.read_exact(&mut four).await.unwrap();
+        assert_eq!(&four, &[18, 19, b'X', b'Y']);
+
+        f.set_len(5).await.unwrap();
+        f.sync_all().await.unwrap();
+        f.close().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), [0, 1, 2, 3, 4]);
+
+    // Append mode and from_std.
+    block_on(async {
+        let mut f = OpenOptions::new().append(true).open(&path).await.unwrap();
+        f.write_all(b"!").await.unwrap();
+        f.flush().await.unwrap();
+        let mut f = File::from_std(std::fs::File::open(&path).unwrap());
+        let mut all = Vec::new();
+        f.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all, [0, 1, 2, 3, 4, b'!']);
+    });
+}
+
+#[test]
+fn fs_without_a_pool_panics_with_the_message() {
+    let err = std::panic::catch_unwind(|| block_on(fs::read("/nonexistent"))).unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("no eddy blocking pool on this thread"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn fs_on_a_shut_down_pool_is_an_io_error_naming_the_shutdown() {
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    pool.shutdown_timeout(std::time::Duration::from_secs(1));
+    let err = block_on(fs::read("/etc/hostname")).unwrap_err();
+    assert!(err.to_string().contains("shut down"), "{err}");
+}
