@@ -23,10 +23,10 @@ const COMPLETE: usize = 2;
 const CANCELLED: usize = 3;
 
 /// A queue entry: something a worker can run or cancel.
-pub(crate) type Job = Arc<dyn Run>;
+pub type Job = Arc<dyn Run>;
 
 /// The worker's side of a job.
-pub(crate) trait Run: Send + Sync {
+pub trait Run: Send + Sync {
     /// Runs the closure unless the job was cancelled first. Returns `true`
     /// if it ran.
     fn run(&self) -> bool;
@@ -122,7 +122,7 @@ where
 }
 
 /// Creates a job and its handle (one allocation).
-pub(crate) fn new_job<F, T>(func: F) -> (Job, BlockingHandle<T>)
+pub fn new_job<F, T>(func: F) -> (Job, BlockingHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,

@@ -38,7 +38,7 @@ struct State {
 
 /// What a submitter must do after pushing a job.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Submit {
+pub enum Submit {
     /// A thread is searching and will find the job.
     Covered,
     /// An idle thread was notified.
@@ -53,7 +53,7 @@ pub(crate) enum Submit {
 
 /// What a worker does after [`Sleep::park`].
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Park {
+pub enum Park {
     /// Look for work again; the thread is counted as searching.
     Work,
     /// Exit the thread (already removed from the count).
@@ -62,7 +62,7 @@ pub(crate) enum Park {
 
 /// See the module docs.
 #[derive(Debug, Default)]
-pub(crate) struct Sleep {
+pub struct Sleep {
     state: Mutex<State>,
     /// Threads awake without a job (see the module docs).
     searching: AtomicUsize,
@@ -73,7 +73,8 @@ pub(crate) struct Sleep {
 }
 
 impl Sleep {
-    pub(crate) fn new() -> Self {
+    /// No threads, nobody searching.
+    pub fn new() -> Self {
         Sleep {
             state: Mutex::new(State::default()),
             searching: AtomicUsize::new(0),
@@ -85,7 +86,7 @@ impl Sleep {
     /// Called after a job was pushed: nothing if a thread is searching,
     /// else wake an idle thread, or ask for a new one if fewer than `max`
     /// exist.
-    pub(crate) fn after_push(&self, max: usize) -> Submit {
+    pub fn after_push(&self, max: usize) -> Submit {
         fence(Ordering::SeqCst);
         if self.searching.load(Ordering::SeqCst) > 0 {
             return Submit::Covered;
@@ -95,7 +96,7 @@ impl Sleep {
 
     /// Wakes an idle thread, or asks for a new one if fewer than `max`
     /// exist; the woken or new thread counts as searching.
-    pub(crate) fn wake_one(&self, max: usize) -> Submit {
+    pub fn wake_one(&self, max: usize) -> Submit {
         let mut s = self.state.lock();
         if s.shutdown {
             return Submit::Shutdown;
@@ -119,7 +120,7 @@ impl Sleep {
 
     /// A thread promised by [`Submit::Spawn`] could not be started.
     /// Returns the number of live threads left.
-    pub(crate) fn spawn_failed(&self) -> usize {
+    pub fn spawn_failed(&self) -> usize {
         let mut s = self.state.lock();
         self.searching.fetch_sub(1, Ordering::SeqCst);
         s.threads -= 1;
@@ -131,14 +132,14 @@ impl Sleep {
     }
 
     /// The thread is now searching (it finished a job).
-    pub(crate) fn start_searching(&self) {
+    pub fn start_searching(&self) {
         self.searching.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The thread stopped searching (it found a job, or it will park).
     /// Returns `true` if it was the last searcher; the caller then re-checks
     /// the queues (the fence is included).
-    pub(crate) fn stop_searching(&self) -> bool {
+    pub fn stop_searching(&self) -> bool {
         let last = self.searching.fetch_sub(1, Ordering::SeqCst) == 1;
         fence(Ordering::SeqCst);
         last
@@ -147,7 +148,7 @@ impl Sleep {
     /// Parks an idle worker (one that has stopped searching) until it is
     /// notified, the pool shuts down or `keep_alive` passes with nothing to
     /// do. `has_work` is checked under the lock first; see the module docs.
-    pub(crate) fn park(&self, keep_alive: Duration, has_work: impl Fn() -> bool) -> Park {
+    pub fn park(&self, keep_alive: Duration, has_work: impl Fn() -> bool) -> Park {
         let mut s = self.state.lock();
         if has_work() && !s.shutdown {
             self.searching.fetch_add(1, Ordering::SeqCst);
@@ -194,19 +195,19 @@ impl Sleep {
     }
 
     /// A worker leaves without parking (shutdown seen between jobs).
-    pub(crate) fn leave(&self) {
+    pub fn leave(&self) {
         let s = self.state.lock();
         self.exit(s);
     }
 
     /// Stops taking jobs and wakes every parked thread so it exits.
-    pub(crate) fn shutdown(&self) {
+    pub fn shutdown(&self) {
         self.state.lock().shutdown = true;
         self.wake.notify_all();
     }
 
     /// The last `Pool` is gone: idle threads exit. Returns the live count.
-    pub(crate) fn close(&self) -> usize {
+    pub fn close(&self) -> usize {
         let mut s = self.state.lock();
         s.closed = true;
         let threads = s.threads;
@@ -217,7 +218,7 @@ impl Sleep {
 
     /// Waits until no thread is left or `deadline` passes; returns the
     /// number of threads still alive.
-    pub(crate) fn wait_exited(&self, deadline: Option<Instant>) -> usize {
+    pub fn wait_exited(&self, deadline: Option<Instant>) -> usize {
         let mut s = self.state.lock();
         while s.threads > 0 {
             match deadline {
@@ -235,12 +236,12 @@ impl Sleep {
     }
 
     /// Live threads (including ones being started).
-    pub(crate) fn threads(&self) -> usize {
+    pub fn threads(&self) -> usize {
         self.state.lock().threads
     }
 
     /// Parked threads that no wake-up is on its way to.
-    pub(crate) fn idle(&self) -> usize {
+    pub fn idle(&self) -> usize {
         let s = self.state.lock();
         s.idle - s.notified
     }

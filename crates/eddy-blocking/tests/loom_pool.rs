@@ -1,0 +1,96 @@
+//! Loom models of the two racy paths of the pool: a job's state word
+//! (cancel vs start) and the searching/idle/notify path (no lost wake-up).
+//!
+//! RUSTFLAGS="--cfg loom" cargo test -p eddy-blocking --test loom_pool --release
+#![cfg(loom)]
+
+use std::time::Duration;
+
+use eddy_blocking::loom_internals::{new_job, Park, Sleep, Submit};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// Keep-alive for the models: loom never times out a wait anyway.
+const FOREVER: Duration = Duration::from_secs(3600);
+
+#[test]
+fn dropping_the_handle_races_the_worker_start() {
+    loom::model(|| {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let (job, handle) = new_job(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let worker = thread::spawn(move || job.run());
+        drop(handle);
+        let did_run = worker.join().unwrap();
+        // At most once, and exactly when the worker says it ran it.
+        assert_eq!(ran.load(Ordering::SeqCst), usize::from(did_run));
+    });
+}
+
+#[test]
+fn shutdown_cancel_races_the_worker_and_the_handle_sees_one_outcome() {
+    loom::model(|| {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let (job, handle) = new_job(move || r.fetch_add(1, Ordering::SeqCst) + 7);
+        let job2 = job.clone();
+        let worker = thread::spawn(move || {
+            job.run();
+        });
+        let canceller = thread::spawn(move || job2.cancel_shutdown());
+        // Completion wakes the awaiting thread: a lost wake-up deadlocks here.
+        let out = loom::future::block_on(handle);
+        worker.join().unwrap();
+        canceller.join().unwrap();
+        match out {
+            Ok(v) => {
+                assert_eq!(v, 7);
+                assert_eq!(ran.load(Ordering::SeqCst), 1);
+            }
+            Err(e) => {
+                assert!(e.is_shutdown());
+                assert_eq!(ran.load(Ordering::SeqCst), 0);
+            }
+        }
+    });
+}
+
+/// Takes one job from the pretend queue.
+fn take(queue: &AtomicUsize) -> bool {
+    queue
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+#[test]
+fn a_job_pushed_while_the_only_worker_goes_idle_is_not_lost() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let queue = Arc::new(AtomicUsize::new(0));
+        // One thread exists and is searching, like a freshly spawned one.
+        assert_eq!(sleep.wake_one(1), Submit::Spawn(0));
+
+        let (s, q) = (sleep.clone(), queue.clone());
+        let worker = thread::spawn(move || loop {
+            if take(&q) {
+                return; // ran the job
+            }
+            s.stop_searching();
+            match s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) {
+                Park::Work => {}
+                Park::Exit => panic!("the worker exited with a job queued"),
+            }
+        });
+
+        queue.fetch_add(1, Ordering::SeqCst); // push
+        let action = sleep.after_push(1);
+        assert_ne!(action, Submit::Shutdown);
+        // If the wake-up were lost, the worker would park forever and loom
+        // would report a deadlock at this join.
+        worker.join().unwrap();
+        assert_eq!(queue.load(Ordering::SeqCst), 0);
+    });
+}
