@@ -12,6 +12,7 @@
 
 pub mod driver;
 pub mod io;
+mod loom;
 #[cfg(feature = "net")]
 pub mod net;
 #[cfg(feature = "process")]

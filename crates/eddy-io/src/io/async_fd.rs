@@ -1,1 +1,353 @@
-//! (being built)
+//! [`AsyncFd`]: readiness for any file descriptor — asyncio's
+//! `add_reader`/`add_writer`, as awaitable futures.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::driver::poll_evented::PollEvented;
+use crate::driver::scheduled_io::ReadyEvent;
+use crate::driver::{Interest, Ready};
+
+/// A raw descriptor as a mio source (registration only; it owns nothing).
+struct FdSource(RawFd);
+
+impl mio::event::Source for FdSource {
+    fn register(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0).register(r, t, i)
+    }
+    fn reregister(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0).reregister(r, t, i)
+    }
+    fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0).deregister(r)
+    }
+}
+
+/// A file descriptor owner (a socket, pipe, eventfd, ... in non-blocking
+/// mode) registered with the loop's reactor, so tasks can await its
+/// readiness and then do the I/O themselves.
+///
+/// The descriptor must be non-blocking: readiness is edge-triggered, and a
+/// blocking call would stall the loop. It is deregistered before `inner`
+/// is dropped.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo() -> std::io::Result<()> {
+/// use std::io::Read;
+/// use eddy_io::io::AsyncFd;
+///
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+/// a.set_nonblocking(true)?;
+/// let fd = AsyncFd::new(a)?;
+/// std::io::Write::write_all(&mut b, b"ping")?;
+/// let mut buf = [0u8; 4];
+/// let n = fd.async_io(eddy_io::driver::Interest::READABLE, |s| (&*s).read(&mut buf)).await?;
+/// assert_eq!(&buf[..n], b"ping");
+/// # Ok(()) }
+/// ```
+pub struct AsyncFd<T: AsRawFd> {
+    io: PollEvented<FdSource>,
+    inner: Option<T>,
+}
+
+/// The descriptor was not ready after all: readiness has been cleared;
+/// await [`AsyncFd::readable`]/[`AsyncFd::writable`] again. From
+/// [`ReadyGuard::try_io`].
+///
+/// # Example
+///
+/// ```
+/// let e = eddy_io::io::WouldBlock;
+/// assert!(e.to_string().contains("await"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WouldBlock;
+
+impl fmt::Display for WouldBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the descriptor would block; its readiness was cleared: await readable()/writable() again")
+    }
+}
+
+impl std::error::Error for WouldBlock {}
+
+impl<T: AsRawFd> AsyncFd<T> {
+    /// Registers `inner` for reading and writing.
+    ///
+    /// # Errors
+    ///
+    /// The descriptor cannot be watched by epoll (a regular file), or
+    /// registration failed.
+    ///
+    /// # Panics
+    ///
+    /// Outside an eddy runtime.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo() -> std::io::Result<()> {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let fd = eddy_io::io::AsyncFd::new(a)?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Registers `inner` for `interest` only.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Panics
+    ///
+    /// Outside an eddy runtime.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo() -> std::io::Result<()> {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let fd = eddy_io::io::AsyncFd::with_interest(a, eddy_io::driver::Interest::READABLE)?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        let io = PollEvented::with_interest(FdSource(inner.as_raw_fd()), interest)?;
+        Ok(AsyncFd {
+            io,
+            inner: Some(inner),
+        })
+    }
+
+    /// The wrapped value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(fd: &eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) {
+    /// let stream = fd.get_ref();
+    /// # }
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        self.inner.as_ref().expect("present until into_inner")
+    }
+
+    /// The wrapped value, mutably.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(fd: &mut eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) {
+    /// let stream = fd.get_mut();
+    /// # }
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("present until into_inner")
+    }
+
+    /// Deregisters and returns the wrapped value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) {
+    /// let stream = fd.into_inner();
+    /// # }
+    /// ```
+    pub fn into_inner(mut self) -> T {
+        let inner = self.inner.take().expect("present until into_inner");
+        drop(self);
+        inner
+    }
+
+    /// Waits until the descriptor is readable.
+    ///
+    /// # Errors
+    ///
+    /// The runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// use std::io::Read;
+    /// let mut buf = [0u8; 64];
+    /// loop {
+    ///     let mut guard = fd.readable().await?;
+    ///     match guard.try_io(|fd| (&*fd.get_ref()).read(&mut buf)) {
+    ///         Ok(result) => { let n = result?; break; }
+    ///         Err(_would_block) => continue,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        let event = self.io.ready(Interest::READABLE).await?;
+        Ok(ReadyGuard { fd: self, event })
+    }
+
+    /// Waits until the descriptor is writable.
+    ///
+    /// # Errors
+    ///
+    /// The runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// let guard = fd.writable().await?;
+    /// assert!(guard.ready().is_writable() || guard.ready().is_write_closed() || guard.ready().is_error());
+    /// # Ok(()) }
+    /// ```
+    pub async fn writable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        let event = self.io.ready(Interest::WRITABLE).await?;
+        Ok(ReadyGuard { fd: self, event })
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, awaiting
+    /// `interest` (one direction) in between.
+    ///
+    /// # Errors
+    ///
+    /// What `op` returned, or the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe if `op` is: it completes in one call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// use std::io::Write;
+    /// let n = fd.async_io(eddy_io::driver::Interest::WRITABLE, |s| (&*s).write(b"hi")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let inner = self.get_ref();
+        self.io.async_io(interest, |_| op(inner)).await
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsyncFd").field(&self.inner).finish()
+    }
+}
+
+/// Readiness handed out by [`AsyncFd::readable`]/[`AsyncFd::writable`].
+/// If the I/O you then do returns `WouldBlock`, clear it
+/// ([`clear_ready`](Self::clear_ready), or use [`try_io`](Self::try_io)
+/// which does it for you), or the next wait returns at once.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+/// let mut guard = fd.readable().await?;
+/// println!("{:?}", guard.ready());
+/// guard.clear_ready();
+/// # Ok(()) }
+/// ```
+pub struct ReadyGuard<'a, T: AsRawFd> {
+    fd: &'a AsyncFd<T>,
+    event: ReadyEvent,
+}
+
+impl<T: AsRawFd> ReadyGuard<'_, T> {
+    /// The readiness seen.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// let guard = fd.readable().await?;
+    /// if guard.ready().is_read_closed() { println!("EOF"); }
+    /// # Ok(()) }
+    /// ```
+    pub fn ready(&self) -> Ready {
+        self.event.ready
+    }
+
+    /// Marks the descriptor not ready (unless an event arrived since this
+    /// readiness was seen), so the next wait really waits.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// fd.readable().await?.clear_ready();
+    /// # Ok(()) }
+    /// ```
+    pub fn clear_ready(&mut self) {
+        self.fd.io.clear_readiness(self.event);
+    }
+
+    /// Runs `op`; if it returns `WouldBlock`, clears readiness and returns
+    /// `Err(WouldBlock)` (await readiness again), otherwise `Ok(result)`.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`] when `op` would block.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(fd: eddy_io::io::AsyncFd<std::os::unix::net::UnixStream>) -> std::io::Result<()> {
+    /// use std::io::Read;
+    /// let mut buf = [0u8; 16];
+    /// let mut guard = fd.readable().await?;
+    /// if let Ok(res) = guard.try_io(|fd| (&*fd.get_ref()).read(&mut buf)) {
+    ///     let n = res?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_io<R>(
+        &mut self,
+        op: impl FnOnce(&AsyncFd<T>) -> io::Result<R>,
+    ) -> Result<io::Result<R>, WouldBlock> {
+        match op(self.fd) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_ready();
+                Err(WouldBlock)
+            }
+            res => Ok(res),
+        }
+    }
+}
+
+impl<T: AsRawFd> fmt::Debug for ReadyGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadyGuard")
+            .field("ready", &self.event.ready)
+            .finish()
+    }
+}

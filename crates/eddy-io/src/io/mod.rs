@@ -5,11 +5,16 @@
 
 // The reactor side: AsyncFd (asyncio's add_reader/add_writer).
 mod async_fd;
+pub use async_fd::{AsyncFd, ReadyGuard, WouldBlock};
 
 // asyncio streams: StreamReader, StreamWriter, open_connection, start_server, Server.
 mod reader;
 #[cfg(feature = "net")]
 mod server;
+#[cfg(feature = "net")]
+pub use server::{
+    open_connection, open_unix_connection, start_server, start_unix_server, HandlerOutput, Server,
+};
 mod stream_error;
 mod writer;
 pub use reader::{BoxedReader, Lines, StreamReader, DEFAULT_LIMIT};

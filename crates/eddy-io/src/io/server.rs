@@ -1,1 +1,627 @@
-//! (being built)
+//! asyncio's `open_connection` / `start_server` and [`Server`].
+//!
+//! A server is an accept task plus a table of live connections. Each
+//! accepted socket is split into a [`StreamReader`] and a [`StreamWriter`]
+//! and handed to the user's handler, whose future runs as its own task.
+//! A connection counts as live until its handler task has ended *and* its
+//! writer has sent what was buffered and shut down; `wait_closed` waits for
+//! that.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use slab::Slab;
+
+use super::writer::AbortHandle;
+use super::{BoxedWriter, StreamReader, StreamWriter};
+use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+
+/// First and last pause of the accept loop after a resource error
+/// (`EMFILE`, `ENFILE`, ...): it doubles from the first to the last.
+const BACKOFF_MIN: Duration = Duration::from_millis(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// What a connection handler's future may return: `()` or a `Result` whose
+/// error is logged (at `debug` level) when the handler ends with it.
+///
+/// # Example
+///
+/// ```no_run
+/// use eddy_io::io::{start_server, StreamReader, StreamWriter};
+///
+/// async fn handler(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
+///     let line = r.read_line().await?;
+///     w.write(&line)?;
+///     Ok(())
+/// }
+/// # let _ = handler;
+/// ```
+pub trait HandlerOutput {
+    /// Logs the outcome, if it is worth logging.
+    fn report(self, peer: &str);
+}
+
+impl HandlerOutput for () {
+    fn report(self, _: &str) {}
+}
+
+impl<E: fmt::Display> HandlerOutput for Result<(), E> {
+    fn report(self, peer: &str) {
+        if let Err(e) = self {
+            tracing::debug!(peer, "connection handler ended with an error: {e}");
+        }
+    }
+}
+
+/// Opens a TCP connection (asyncio's `open_connection`) and returns its
+/// reader and writer. `TCP_NODELAY` is set, as asyncio does.
+///
+/// # Errors
+///
+/// Whatever connecting fails with (refused, unreachable, resolution).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it abandons the connection attempt.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let (mut reader, mut writer) = eddy_io::io::open_connection("127.0.0.1:6379").await?;
+/// writer.write(b"PING\r\n")?;
+/// let reply = reader.read_line().await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_connection(addr: &str) -> io::Result<(StreamReader, StreamWriter)> {
+    let stream = TcpStream::connect(addr).await?;
+    Ok(split_tcp(stream))
+}
+
+/// Opens a Unix-socket connection (asyncio's `open_unix_connection`).
+///
+/// # Errors
+///
+/// Whatever connecting fails with (no such socket, refused).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it abandons the connection attempt.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let (reader, writer) = eddy_io::io::open_unix_connection("/tmp/app.sock").await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_unix_connection(
+    path: impl AsRef<Path>,
+) -> io::Result<(StreamReader, StreamWriter)> {
+    let stream = UnixStream::connect(path.as_ref()).await?;
+    Ok(split_unix(stream))
+}
+
+fn split_tcp(stream: TcpStream) -> (StreamReader, StreamWriter) {
+    // Best effort, like asyncio: a socket that refuses is still usable.
+    let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().ok();
+    let (r, w) = stream.into_split();
+    let reader = StreamReader::new(Box::new(r) as super::BoxedReader);
+    let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
+    if let Some(peer) = peer {
+        writer = writer.with_peer_addr(peer);
+    }
+    (reader, writer)
+}
+
+fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
+    let (r, w) = stream.into_split();
+    (
+        StreamReader::new(Box::new(r) as super::BoxedReader),
+        StreamWriter::new(Box::new(w) as BoxedWriter),
+    )
+}
+
+/// Starts a TCP server on `addr` (asyncio's `start_server`): every
+/// accepted connection becomes a task running `handler(reader, writer)`.
+/// It serves at once; [`Server::serve_forever`] only waits.
+///
+/// A handler that panics is logged and its connection closed; the server
+/// goes on. When accepting fails for lack of resources (`EMFILE`,
+/// `ENFILE`, ...), the server logs a warning, pauses (1 ms doubling to
+/// 1 s) and keeps serving once descriptors free up.
+///
+/// # Errors
+///
+/// Binding fails (address in use, permission).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it before it completes binds nothing lasting.
+///
+/// # Example
+///
+/// ```no_run
+/// use eddy_io::io::{start_server, StreamReader, StreamWriter};
+///
+/// async fn echo(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
+///     while let Ok(line) = r.read_line().await {
+///         if line.is_empty() { break; }
+///         w.write(&line)?;
+///         w.drain().await?;
+///     }
+///     Ok(())
+/// }
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let server = start_server("127.0.0.1:8888", echo).await?;
+/// println!("serving on {}", server.local_addr().unwrap());
+/// server.serve_forever().await;
+/// # Ok(()) }
+/// ```
+pub async fn start_server<H, F>(addr: &str, handler: H) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let listener = TcpListener::bind(addr).await?;
+    let local = Local::Tcp(listener.local_addr()?);
+    Ok(Server::start(local, Listener::Tcp(listener), handler))
+}
+
+/// Starts a Unix-socket server at `path` (asyncio's `start_unix_server`).
+/// The socket file is removed when the server closes.
+///
+/// # Errors
+///
+/// Binding fails (path exists, permission).
+///
+/// # Cancel safety
+///
+/// Cancel safe: nothing is awaited after binding.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let server = eddy_io::io::start_unix_server("/tmp/app.sock", |_r, mut w: eddy_io::io::StreamWriter| async move {
+///     let _ = w.write(b"hello\n");
+/// }).await?;
+/// # Ok(()) }
+/// ```
+pub async fn start_unix_server<H, F>(path: impl AsRef<Path>, handler: H) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let path = path.as_ref().to_path_buf();
+    let listener = UnixListener::bind(&path)?;
+    Ok(Server::start(
+        Local::Unix(path),
+        Listener::Unix(listener),
+        handler,
+    ))
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<(StreamReader, StreamWriter, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (stream, peer) = l.accept().await?;
+                let (r, w) = split_tcp(stream);
+                Ok((r, w, peer.to_string()))
+            }
+            Listener::Unix(l) => {
+                let (stream, _) = l.accept().await?;
+                let (r, w) = split_unix(stream);
+                Ok((r, w, "unix peer".to_string()))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Local {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+struct Conn {
+    task: eddy_core::JoinHandle<()>,
+    abort: AbortHandle<BoxedWriter>,
+}
+
+struct State {
+    /// `close` was called: no more accepting.
+    closed: bool,
+    accept_task: Option<eddy_core::JoinHandle<()>>,
+    /// Connections whose handler task has not ended.
+    conns: Slab<Conn>,
+    /// Connections not fully gone (handler running or writer still
+    /// flushing); `wait_closed` waits for zero.
+    live: usize,
+    /// Tasks in `serve_forever` / `wait_closed`.
+    waiters: Vec<Waker>,
+}
+
+struct Shared {
+    local: Local,
+    state: RefCell<State>,
+}
+
+impl Shared {
+    fn wake_all(&self) {
+        let waiters = std::mem::take(&mut self.state.borrow_mut().waiters);
+        for w in waiters {
+            w.wake();
+        }
+    }
+}
+
+/// Dropped when a connection is fully gone: its handler task ended and
+/// its writer finished (both hold an `Rc` of it).
+struct ConnGuard {
+    server: Weak<Shared>,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.upgrade() {
+            let done = {
+                let mut s = server.state.borrow_mut();
+                s.live -= 1;
+                s.live == 0
+            };
+            if done {
+                server.wake_all();
+            }
+        }
+    }
+}
+
+/// A running server (asyncio's `Server`), from [`start_server`] or
+/// [`start_unix_server`].
+///
+/// Dropping it closes it (stops accepting); connections already accepted
+/// live on.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo(handler: fn(eddy_io::io::StreamReader, eddy_io::io::StreamWriter) -> std::future::Ready<()>) -> std::io::Result<()> {
+/// let server = eddy_io::io::start_server("127.0.0.1:0", handler).await?;
+/// let addr = server.local_addr().unwrap();
+/// // ... later:
+/// server.close();
+/// server.wait_closed().await;
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    shared: Rc<Shared>,
+}
+
+impl Server {
+    fn start<H, F>(local: Local, listener: Listener, handler: H) -> Server
+    where
+        H: Fn(StreamReader, StreamWriter) -> F + 'static,
+        F: Future + 'static,
+        F::Output: HandlerOutput,
+    {
+        let shared = Rc::new(Shared {
+            local,
+            state: RefCell::new(State {
+                closed: false,
+                accept_task: None,
+                conns: Slab::new(),
+                live: 0,
+                waiters: Vec::new(),
+            }),
+        });
+        let task = eddy_core::spawn(accept_loop(Rc::downgrade(&shared), listener, handler));
+        shared.state.borrow_mut().accept_task = Some(task);
+        Server { shared }
+    }
+
+    /// The address the TCP server listens on (useful after binding port
+    /// 0); `None` for a Unix server.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// println!("listening on {}", server.local_addr().unwrap());
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.shared.local {
+            Local::Tcp(a) => Some(*a),
+            Local::Unix(_) => None,
+        }
+    }
+
+    /// The socket path of a Unix server; `None` for TCP.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// if let Some(path) = server.local_path() { println!("{}", path.display()); }
+    /// # }
+    /// ```
+    pub fn local_path(&self) -> Option<&Path> {
+        match &self.shared.local {
+            Local::Tcp(_) => None,
+            Local::Unix(p) => Some(p),
+        }
+    }
+
+    /// True until [`close`](Self::close).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.close();
+    /// assert!(!server.is_serving());
+    /// # }
+    /// ```
+    pub fn is_serving(&self) -> bool {
+        !self.shared.state.borrow().closed
+    }
+
+    /// How many connections are live (handler running or its writer still
+    /// flushing).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// println!("{} clients", server.connection_count());
+    /// # }
+    /// ```
+    pub fn connection_count(&self) -> usize {
+        self.shared.state.borrow().live
+    }
+
+    /// Waits until the server is closed (by [`close`](Self::close) from
+    /// another task or a handler). The server already serves before this is
+    /// called; this is asyncio's `serve_forever` minus the implicit start.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it does not close the server (unlike asyncio,
+    /// where cancelling `serve_forever` closes it); call `close` for that.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.serve_forever().await; // returns after server.close()
+    /// # }
+    /// ```
+    pub async fn serve_forever(&self) {
+        poll_fn(|cx| {
+            let mut s = self.shared.state.borrow_mut();
+            if s.closed {
+                return Poll::Ready(());
+            }
+            s.waiters.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Stops accepting (the listening socket is closed at the loop's next
+    /// scheduling point). Connections already accepted go on.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.close();
+    /// server.wait_closed().await;
+    /// # }
+    /// ```
+    pub fn close(&self) {
+        let task = {
+            let mut s = self.shared.state.borrow_mut();
+            if s.closed {
+                return;
+            }
+            s.closed = true;
+            s.accept_task.take()
+        };
+        if let Some(task) = task {
+            task.cancel();
+        }
+        if let Local::Unix(path) = &self.shared.local {
+            let _ = std::fs::remove_file(path);
+        }
+        self.shared.wake_all();
+    }
+
+    /// Closes every connection gracefully: each handler is cancelled (its
+    /// future dropped), and each writer still sends what it had buffered
+    /// before shutting its socket down (asyncio's `close_clients`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.close();
+    /// server.close_clients();
+    /// server.wait_closed().await;
+    /// # }
+    /// ```
+    pub fn close_clients(&self) {
+        let s = self.shared.state.borrow();
+        for (_, conn) in s.conns.iter() {
+            conn.task.cancel();
+        }
+    }
+
+    /// Closes every connection at once, dropping unsent data (asyncio's
+    /// `abort_clients`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.close();
+    /// server.abort_clients();
+    /// server.wait_closed().await;
+    /// # }
+    /// ```
+    pub fn abort_clients(&self) {
+        let s = self.shared.state.borrow();
+        for (_, conn) in s.conns.iter() {
+            conn.abort.abort();
+            conn.task.cancel();
+        }
+    }
+
+    /// Waits until the server is closed *and* every connection is gone
+    /// (handlers ended, writers flushed and shut down).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only observes.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo(server: eddy_io::io::Server) {
+    /// server.close();
+    /// server.wait_closed().await;
+    /// assert_eq!(server.connection_count(), 0);
+    /// # }
+    /// ```
+    pub async fn wait_closed(&self) {
+        poll_fn(|cx| {
+            let mut s = self.shared.state.borrow_mut();
+            if s.closed && s.live == 0 {
+                return Poll::Ready(());
+            }
+            s.waiters.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.shared.state.borrow();
+        f.debug_struct("Server")
+            .field("local", &self.shared.local)
+            .field("closed", &s.closed)
+            .field("live", &s.live)
+            .finish()
+    }
+}
+
+/// Errors that only concern one incoming connection: skip it.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::EPROTO | libc::ECONNRESET | libc::EPERM)
+    ) || e.kind() == io::ErrorKind::Interrupted
+}
+
+async fn accept_loop<H, F>(server: Weak<Shared>, listener: Listener, handler: H)
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let accepted = listener.accept().await;
+        let Some(shared) = server.upgrade() else {
+            return;
+        };
+        match accepted {
+            Ok((reader, mut writer, peer)) => {
+                backoff = BACKOFF_MIN;
+                if shared.state.borrow().closed {
+                    return;
+                }
+                let guard = Rc::new(ConnGuard {
+                    server: Rc::downgrade(&shared),
+                });
+                writer.set_guard(Box::new(guard.clone()));
+                let abort = writer.abort_handle();
+                let mut s = shared.state.borrow_mut();
+                s.live += 1;
+                let entry = s.conns.vacant_entry();
+                let key = entry.key();
+                let fut = handler(reader, writer);
+                let weak = Rc::downgrade(&shared);
+                let task = eddy_core::spawn(async move {
+                    match AssertUnwindSafe(fut).catch_unwind().await {
+                        Ok(out) => out.report(&peer),
+                        Err(panic) => {
+                            let msg = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "(non-string panic)".into());
+                            tracing::error!(
+                                peer,
+                                "connection handler panicked: {msg}; closing that connection, the server goes on"
+                            );
+                        }
+                    }
+                    if let Some(server) = weak.upgrade() {
+                        server.state.borrow_mut().conns.try_remove(key);
+                    }
+                    drop(guard);
+                });
+                entry.insert(Conn { task, abort });
+            }
+            Err(e) if is_connection_error(&e) => {
+                tracing::debug!("accept: skipping a failed incoming connection: {e}");
+            }
+            Err(e) => {
+                let resource = matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                );
+                if resource {
+                    tracing::warn!(
+                        "accept failed: {e}; out of descriptors or memory, pausing {backoff:?} \
+                         before accepting again (raise the open-file limit with ulimit -n)"
+                    );
+                } else {
+                    tracing::error!("accept failed: {e}; pausing {backoff:?} and retrying");
+                }
+                drop(shared);
+                crate::driver::offload::pause(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! [`PollEvented`]: a mio source registered with the current reactor, with
+//! the read/write loops every socket type shares.
+//!
+//! The loops follow one rule: an operation that returns `WouldBlock`
+//! clears the readiness it used (unless newer readiness arrived, see
+//! `ScheduledIo`), and so does a *short* read or write — fewer bytes than
+//! asked for means the kernel buffer is drained (or full), so the next
+//! call would only return `WouldBlock`. That saves one syscall per
+//! request/response exchange.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, Read, Write};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::handle::Handle;
+use super::ready::Interest;
+use super::scheduled_io::{ReadyEvent, ScheduledIo};
+
+/// A mio source plus its registration. Deregisters on drop, before the
+/// source (and its descriptor) is closed.
+pub(crate) struct PollEvented<E: mio::event::Source> {
+    io: Option<E>,
+    handle: Handle,
+    token: mio::Token,
+    sched: Arc<ScheduledIo>,
+}
+
+impl<E: mio::event::Source> PollEvented<E> {
+    /// Registers `io` with the current reactor for reading and writing.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime (see [`Handle::current`]).
+    #[track_caller]
+    pub(crate) fn new(io: E) -> io::Result<Self> {
+        Self::with_interest(io, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    #[track_caller]
+    pub(crate) fn with_interest(mut io: E, interest: Interest) -> io::Result<Self> {
+        let handle = Handle::current();
+        let (token, sched) = handle.register(&mut io, interest)?;
+        Ok(PollEvented {
+            io: Some(io),
+            handle,
+            token,
+            sched,
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("source present until drop")
+    }
+
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.sched.poll_ready(cx, interest)
+    }
+
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.sched.clear_readiness(event);
+    }
+
+    /// Waits until `interest` (one direction) is ready.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        poll_fn(|cx| self.poll_ready(cx, interest)).await
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for
+    /// `interest` in between. Takes one unit of the task's cooperative
+    /// budget per completed operation.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let coop = ready!(eddy_core::coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, interest))?;
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                res => {
+                    coop.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// Async form of [`poll_io`](Self::poll_io).
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, interest, &mut op)).await
+    }
+
+    /// Runs `op` once if `interest` is ready now; `WouldBlock` otherwise
+    /// (clearing readiness when `op` itself would block).
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let event = match self.sched.poll_ready(&mut cx, interest) {
+            Poll::Ready(ev) => ev?,
+            Poll::Pending => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        let res = op(self.get_ref());
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.clear_readiness(event);
+        }
+        res
+    }
+}
+
+impl<E: mio::event::Source> PollEvented<E>
+where
+    for<'a> &'a E: Read + Write,
+{
+    /// Reads into `buf`; a short read clears read readiness.
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let coop = ready!(eddy_core::coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::READABLE))?;
+            match self.get_ref().read(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.clear_readiness(event);
+                    }
+                    coop.made_progress();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Writes from `buf`; a short write clears write readiness.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let coop = ready!(eddy_core::coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::WRITABLE))?;
+            match self.get_ref().write(buf) {
+                Ok(n) => {
+                    if n < buf.len() {
+                        self.clear_readiness(event);
+                    }
+                    coop.made_progress();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Vectored write; a short write clears write readiness.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let coop = ready!(eddy_core::coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::WRITABLE))?;
+            match self.get_ref().write_vectored(bufs) {
+                Ok(n) => {
+                    if n < total {
+                        self.clear_readiness(event);
+                    }
+                    coop.made_progress();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl<E: mio::event::Source> Drop for PollEvented<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            self.handle.deregister(&mut io, self.token);
+        }
+    }
+}
+
+impl<E: mio::event::Source + fmt::Debug> fmt::Debug for PollEvented<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PollEvented").field(&self.io).finish()
+    }
+}

@@ -1,0 +1,143 @@
+//! [`ToSocketAddrs`]: what `connect` and `bind` accept, resolved without
+//! blocking the loop.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use crate::driver::offload::run_blocking;
+use crate::driver::Handle;
+
+mod sealed {
+    /// Either addresses ready now, or a host name to look up.
+    pub enum Addrs {
+        Ready(Vec<std::net::SocketAddr>),
+        Lookup(String),
+    }
+
+    pub trait Sealed {
+        fn into_addrs(self) -> Addrs;
+    }
+}
+
+use sealed::Addrs;
+
+/// Addresses `connect`/`bind` accept: a `SocketAddr`, `(ip, port)`,
+/// `"host:port"` strings and `(host, port)` pairs. Numeric addresses are
+/// used as they are; host names are resolved on the blocking pool (or a
+/// helper thread) so the loop never blocks on DNS.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo() -> std::io::Result<()> {
+/// use eddy_io::net::TcpStream;
+/// let a = TcpStream::connect("127.0.0.1:8080").await?;
+/// let b = TcpStream::connect(("localhost", 8080)).await?;
+/// let c = TcpStream::connect(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))).await?;
+/// # Ok(()) }
+/// ```
+pub trait ToSocketAddrs: sealed::Sealed {}
+
+impl<T: sealed::Sealed> ToSocketAddrs for T {}
+
+macro_rules! ready_addr {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {
+            fn into_addrs(self) -> Addrs {
+                Addrs::Ready(vec![SocketAddr::from(self)])
+            }
+        }
+    )*};
+}
+
+ready_addr!(
+    SocketAddr,
+    SocketAddrV4,
+    SocketAddrV6,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (Ipv6Addr, u16),
+    ([u8; 4], u16)
+);
+
+impl sealed::Sealed for &[SocketAddr] {
+    fn into_addrs(self) -> Addrs {
+        Addrs::Ready(self.to_vec())
+    }
+}
+
+impl sealed::Sealed for &str {
+    fn into_addrs(self) -> Addrs {
+        match self.parse::<SocketAddr>() {
+            Ok(a) => Addrs::Ready(vec![a]),
+            Err(_) => Addrs::Lookup(self.to_string()),
+        }
+    }
+}
+
+impl sealed::Sealed for String {
+    fn into_addrs(self) -> Addrs {
+        self.as_str().into_addrs()
+    }
+}
+
+impl sealed::Sealed for &String {
+    fn into_addrs(self) -> Addrs {
+        self.as_str().into_addrs()
+    }
+}
+
+impl sealed::Sealed for (&str, u16) {
+    fn into_addrs(self) -> Addrs {
+        match self.0.parse::<IpAddr>() {
+            Ok(ip) => Addrs::Ready(vec![SocketAddr::new(ip, self.1)]),
+            Err(_) => Addrs::Lookup(format!("{}:{}", self.0, self.1)),
+        }
+    }
+}
+
+impl sealed::Sealed for (String, u16) {
+    fn into_addrs(self) -> Addrs {
+        (self.0.as_str(), self.1).into_addrs()
+    }
+}
+
+/// Resolves `addr` to its socket addresses, looking host names up off the
+/// loop.
+pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    let addrs = match addr.into_addrs() {
+        Addrs::Ready(v) => v,
+        Addrs::Lookup(host) => {
+            let handle = Handle::current();
+            let name = host.clone();
+            run_blocking(&handle, move || {
+                std::net::ToSocketAddrs::to_socket_addrs(&name).map(|it| it.collect::<Vec<_>>())
+            })?
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("could not resolve {host:?}: {e}")))?
+        }
+    };
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no socket address to use: the name resolved to nothing",
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Tries `op` on every address in turn; the last error if all fail.
+pub(crate) async fn try_each<T, F, Fut>(addr: impl ToSocketAddrs, mut op: F) -> io::Result<T>
+where
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for a in resolve(addr).await? {
+        match op(a).await {
+            Ok(v) => return Ok(v),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("resolve returns at least one address"))
+}

@@ -1,0 +1,400 @@
+//! Read and write halves of a stream socket ([`TcpStream`](super::TcpStream),
+//! [`UnixStream`](super::UnixStream)): borrowed halves from `split()`,
+//! owned halves (movable into different tasks) from `into_split()`.
+//!
+//! Both halves use the one registration of the socket: the reactor keeps
+//! a reader and a writer waker per socket, so a task reading and another
+//! writing never steal each other's wake-ups.
+
+use std::fmt;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+pub(crate) mod sealed {
+    use std::io::{self, IoSlice};
+    use std::task::{Context, Poll};
+
+    /// The operations the halves need from their socket.
+    pub trait Sealed {
+        fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8])
+            -> Poll<io::Result<usize>>;
+        fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+        fn poll_write_vectored_shared(
+            &self,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>>;
+        fn shutdown_write(&self) -> io::Result<()>;
+    }
+}
+
+/// A stream socket that can be split: [`TcpStream`](super::TcpStream) and
+/// [`UnixStream`](super::UnixStream). Sealed.
+///
+/// # Example
+///
+/// ```
+/// fn takes_splittable<S: eddy_io::net::SplitStream>(_: &S) {}
+/// ```
+pub trait SplitStream: sealed::Sealed + Send + Sync + 'static {}
+
+/// The read half borrowed from a stream by `split()`.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo(mut stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+/// use futures::io::AsyncReadExt;
+/// let (mut r, _w) = stream.split();
+/// let mut buf = [0u8; 16];
+/// let n = r.read(&mut buf).await?;
+/// # Ok(()) }
+/// ```
+pub struct ReadHalf<'a, S>(pub(crate) &'a S);
+
+/// The write half borrowed from a stream by `split()`.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo(mut stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+/// use futures::io::AsyncWriteExt;
+/// let (_r, mut w) = stream.split();
+/// w.write_all(b"hello").await?;
+/// # Ok(()) }
+/// ```
+pub struct WriteHalf<'a, S>(pub(crate) &'a S);
+
+/// The read half owned after `into_split()`; can move to another task.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+/// use futures::io::AsyncReadExt;
+/// let (mut r, _w) = stream.into_split();
+/// let reader = eddy_core::spawn(async move {
+///     let mut all = Vec::new();
+///     r.read_to_end(&mut all).await.map(|_| all)
+/// });
+/// # Ok(()) }
+/// ```
+pub struct OwnedReadHalf<S> {
+    stream: Arc<S>,
+}
+
+/// The write half owned after `into_split()`. Closing it (`close()` from
+/// `AsyncWriteExt`, or dropping it) shuts the write side down, so the peer
+/// reads EOF while this side can still read.
+///
+/// # Example
+///
+/// ```
+/// # async fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+/// use futures::io::AsyncWriteExt;
+/// let (_r, mut w) = stream.into_split();
+/// w.write_all(b"bye").await?;
+/// w.close().await?; // the peer now reads EOF
+/// # Ok(()) }
+/// ```
+pub struct OwnedWriteHalf<S: SplitStream> {
+    stream: Arc<S>,
+    shut_down: bool,
+}
+
+pub(crate) fn split_owned<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+    let stream = Arc::new(stream);
+    (
+        OwnedReadHalf {
+            stream: stream.clone(),
+        },
+        OwnedWriteHalf {
+            stream,
+            shut_down: false,
+        },
+    )
+}
+
+impl<S> OwnedReadHalf<S> {
+    /// The stream both halves share.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// let (r, _w) = stream.into_split();
+    /// let peer = r.as_ref().peer_addr()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn as_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S: SplitStream> OwnedWriteHalf<S> {
+    /// The stream both halves share.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// let (_r, w) = stream.into_split();
+    /// let local = w.as_ref().local_addr()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn as_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S: SplitStream> AsyncRead for ReadHalf<'_, S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_read_shared(cx, buf)
+    }
+}
+
+impl<S: SplitStream> AsyncRead for OwnedReadHalf<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read_shared(cx, buf)
+    }
+}
+
+impl<S: SplitStream> AsyncWrite for WriteHalf<'_, S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_write_shared(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_write_vectored_shared(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.0.shutdown_write())
+    }
+}
+
+impl<S: SplitStream> AsyncWrite for OwnedWriteHalf<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_shared(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_vectored_shared(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.shut_down {
+            return Poll::Ready(Ok(()));
+        }
+        self.shut_down = true;
+        Poll::Ready(match self.stream.shutdown_write() {
+            // The peer already went away: the write side is shut either way.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            res => res,
+        })
+    }
+}
+
+impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
+    fn drop(&mut self) {
+        if !self.shut_down {
+            let _ = self.stream.shutdown_write();
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for ReadHalf<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReadHalf").field(self.0).finish()
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for WriteHalf<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WriteHalf").field(self.0).finish()
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for OwnedReadHalf<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedReadHalf").field(&self.stream).finish()
+    }
+}
+
+impl<S: SplitStream + fmt::Debug> fmt::Debug for OwnedWriteHalf<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedWriteHalf").field(&self.stream).finish()
+    }
+}
+
+/// Implements the shared read/write plumbing, `AsyncRead`/`AsyncWrite`
+/// (for the stream and for `&stream`) and `split`/`into_split` for a
+/// stream socket type whose field `io` is a `PollEvented`.
+macro_rules! stream_socket {
+    ($ty:ident) => {
+        impl $crate::net::split::sealed::Sealed for $ty {
+            fn poll_read_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+            fn poll_write_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+            fn poll_write_vectored_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write_vectored(cx, bufs)
+            }
+            fn shutdown_write(&self) -> std::io::Result<()> {
+                self.io.get_ref().shutdown(std::net::Shutdown::Write)
+            }
+        }
+
+        impl $crate::net::SplitStream for $ty {}
+
+        impl $ty {
+            /// Borrowed read and write halves, usable at once (e.g. in
+            /// `join!`) but not moved into other tasks.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(mut s: eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// let (mut reader, mut writer) = s.split();
+            /// futures::io::copy(&mut reader, &mut writer).await?; // echo
+            /// # Ok(()) }
+            /// ```
+            pub fn split(&mut self) -> ($crate::net::ReadHalf<'_, $ty>, $crate::net::WriteHalf<'_, $ty>) {
+                ($crate::net::ReadHalf(self), $crate::net::WriteHalf(self))
+            }
+
+            /// Owned read and write halves that can move to different
+            /// tasks. Dropping or closing the write half shuts down the
+            /// write side (the peer reads EOF).
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// let (reader, writer) = s.into_split();
+            /// # let _ = (reader, writer);
+            /// # Ok(()) }
+            /// ```
+            pub fn into_split(self) -> ($crate::net::OwnedReadHalf<$ty>, $crate::net::OwnedWriteHalf<$ty>) {
+                $crate::net::split::split_owned(self)
+            }
+        }
+
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncRead for &$ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write_vectored(cx, bufs)
+            }
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready($crate::net::split::sealed::Sealed::shutdown_write(&*self))
+            }
+        }
+
+        impl futures_io::AsyncWrite for &$ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready($crate::net::split::sealed::Sealed::shutdown_write(*self))
+            }
+        }
+    };
+}
+
+pub(crate) use stream_socket;

@@ -1,0 +1,315 @@
+//! [`TcpStream`]: a TCP connection.
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+
+use super::addr::{try_each, ToSocketAddrs};
+use super::split::stream_socket;
+use crate::driver::poll_evented::PollEvented;
+use crate::driver::Interest;
+
+/// A TCP connection registered with the loop's reactor.
+///
+/// It implements futures' `AsyncRead`/`AsyncWrite` (also through `&TcpStream`),
+/// so `futures::io` combinators work on it; `split()` and `into_split()`
+/// give halves for reading and writing at once. For asyncio's line- and
+/// limit-based reading, use [`open_connection`](crate::io::open_connection).
+///
+/// # Example
+///
+/// ```
+/// # async fn demo() -> std::io::Result<()> {
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// let mut stream = eddy_io::net::TcpStream::connect("127.0.0.1:6379").await?;
+/// stream.write_all(b"PING\r\n").await?;
+/// let mut reply = [0u8; 7];
+/// stream.read_exact(&mut reply).await?;
+/// # Ok(()) }
+/// ```
+pub struct TcpStream {
+    pub(crate) io: PollEvented<mio::net::TcpStream>,
+}
+
+stream_socket!(TcpStream);
+
+impl TcpStream {
+    /// Connects to `addr`, trying every address it resolves to in turn
+    /// (host names are looked up off the loop).
+    ///
+    /// # Errors
+    ///
+    /// The last address's error (refused, unreachable, ...) when none
+    /// accepts, or the resolution error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it closes the half-open socket.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let stream = eddy_io::net::TcpStream::connect(("localhost", 8080)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        try_each(addr, TcpStream::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream {
+            io: PollEvented::new(mio::net::TcpStream::connect(addr)?)?,
+        };
+        // A non-blocking connect completes when the socket turns writable;
+        // the outcome is in SO_ERROR.
+        stream.io.ready(Interest::WRITABLE).await?;
+        if let Some(e) = stream.io.get_ref().take_error()? {
+            return Err(e);
+        }
+        match stream.io.get_ref().peer_addr() {
+            Ok(_) => Ok(stream),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("connecting to {addr} failed"),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollEvented::new(stream)?,
+        })
+    }
+
+    /// Wraps a connected std stream (switching it to non-blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// Registering with the reactor failed.
+    ///
+    /// # Panics
+    ///
+    /// Outside an eddy runtime.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(std_stream: std::net::TcpStream) -> std::io::Result<()> {
+    /// let stream = eddy_io::net::TcpStream::from_std(std_stream)?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// The local address of this end.
+    ///
+    /// # Errors
+    ///
+    /// The OS could not report it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// println!("local: {}", s.local_addr()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// Not connected (any more).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// println!("peer: {}", s.peer_addr()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm; small writes go out
+    /// at once).
+    ///
+    /// # Errors
+    ///
+    /// The OS refused the option.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// s.set_nodelay(true)?;
+    /// assert!(s.nodelay()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(on)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS could not report it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// let on = s.nodelay()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Shuts down the read side, the write side (half-close: the peer
+    /// reads EOF, this side can still read) or both.
+    ///
+    /// # Errors
+    ///
+    /// Not connected.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// s.shutdown(std::net::Shutdown::Write)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the socket is readable (data, EOF or an error).
+    ///
+    /// # Errors
+    ///
+    /// The runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// s.readable().await?;
+    /// let mut buf = [0u8; 1024];
+    /// match s.try_read(&mut buf) {
+    ///     Ok(n) => println!("{n} bytes"),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until the socket is writable.
+    ///
+    /// # Errors
+    ///
+    /// The runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// s.writable().await?;
+    /// let n = s.try_write(b"hello")?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Reads what is available now, without waiting; `WouldBlock` when
+    /// nothing is.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the read's error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) {
+    /// let mut buf = [0u8; 64];
+    /// let _ = s.try_read(&mut buf);
+    /// # }
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        self.io.try_io(Interest::READABLE, |s| (&*s).read(buf))
+    }
+
+    /// Writes what fits now, without waiting; `WouldBlock` when nothing
+    /// does.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the write's error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::TcpStream) {
+    /// let _ = s.try_write(b"ping");
+    /// # }
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        self.io.try_io(Interest::WRITABLE, |s| (&*s).write(buf))
+    }
+
+    /// Reads without consuming: the same bytes are read again next time.
+    ///
+    /// # Errors
+    ///
+    /// The read's error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+    /// let mut buf = [0u8; 4];
+    /// let n = s.peek(&mut buf).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}

@@ -1,0 +1,385 @@
+//! start_server / open_connection / Server on loopback: echo, close and
+//! wait_closed ordering, close_clients / abort_clients, a panicking
+//! handler, and the accept loop surviving EMFILE in a child process with a
+//! low RLIMIT_NOFILE.
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::rc::Rc;
+
+use eddy_io::io::{open_connection, open_unix_connection, start_server, start_unix_server};
+use eddy_io::io::{StreamReader, StreamWriter};
+
+async fn echo_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
+    loop {
+        let line = r.read_line().await?;
+        if line.is_empty() {
+            return Ok(());
+        }
+        w.write(&line)?;
+        w.drain().await?;
+    }
+}
+
+async fn settle() {
+    for _ in 0..20 {
+        eddy_core::yield_now().await;
+    }
+}
+
+#[test]
+fn echo_round_trip_and_peer_addr() {
+    common::run(async {
+        let server = start_server("127.0.0.1:0", echo_lines).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let (mut r, mut w) = open_connection(&addr.to_string()).await.unwrap();
+        assert_eq!(w.peer_addr(), Some(addr));
+        for i in 0..100 {
+            let msg = format!("line {i}\n");
+            w.write(msg.as_bytes()).unwrap();
+            assert_eq!(r.read_line().await.unwrap(), msg.as_bytes());
+        }
+        // Half-close: the server sees EOF, its handler returns, and its
+        // writer shuts down, so we read EOF too.
+        w.write_eof();
+        assert_eq!(r.read_line().await.unwrap(), b"");
+        server.close();
+        server.wait_closed().await;
+        assert_eq!(server.connection_count(), 0);
+    });
+}
+
+#[test]
+fn large_transfer_through_streams_is_intact() {
+    common::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                loop {
+                    let chunk = r.read(64 * 1024).await?;
+                    if chunk.is_empty() {
+                        return Ok::<_, std::io::Error>(());
+                    }
+                    w.write(&chunk)?;
+                    w.drain().await?;
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r, mut w) = open_connection(&addr).await.unwrap();
+        let data: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let expected = data.clone();
+        let sender = eddy_core::spawn(async move {
+            for chunk in data.chunks(100_000) {
+                w.write(chunk).unwrap();
+                w.drain().await.unwrap();
+            }
+            w.write_eof();
+            w
+        });
+        let got = r.read_to_end().await.unwrap();
+        assert!(
+            got == expected,
+            "16 MiB echoed intact ({} bytes back)",
+            got.len()
+        );
+        drop(sender.await.unwrap());
+        server.close();
+        server.wait_closed().await;
+    });
+}
+
+#[test]
+fn wait_closed_waits_for_close_and_for_every_connection() {
+    common::run(async {
+        let server = Rc::new(start_server("127.0.0.1:0", echo_lines).await.unwrap());
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r, mut w) = open_connection(&addr).await.unwrap();
+        w.write(b"hi\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"hi\n");
+
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let waiter = {
+            let (server, log) = (server.clone(), log.clone());
+            eddy_core::spawn(async move {
+                server.wait_closed().await;
+                log.borrow_mut().push("wait_closed returned");
+            })
+        };
+        settle().await;
+        assert!(
+            log.borrow().is_empty(),
+            "not closed yet: wait_closed must wait"
+        );
+
+        server.close();
+        assert!(!server.is_serving());
+        server.serve_forever().await; // returns at once once closed
+        settle().await;
+        assert!(log.borrow().is_empty(), "a connection is still live");
+        assert_eq!(server.connection_count(), 1);
+
+        // The live connection still works after close().
+        w.write(b"still here\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"still here\n");
+        // New connections are refused once the listener is gone.
+        assert!(open_connection(&addr).await.is_err());
+
+        log.borrow_mut().push("client closing");
+        w.close();
+        drop(r);
+        waiter.await.unwrap();
+        assert_eq!(*log.borrow(), ["client closing", "wait_closed returned"]);
+        assert_eq!(server.connection_count(), 0);
+    });
+}
+
+#[test]
+fn close_clients_delivers_buffered_data_then_closes() {
+    common::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                w.write(b"welcome\n").unwrap();
+                // Waits for a line that never comes.
+                let _ = r.read_line().await;
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r, _w) = open_connection(&addr).await.unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"welcome\n");
+        server.close();
+        server.close_clients();
+        assert_eq!(
+            r.read_line().await.unwrap(),
+            b"",
+            "the server closed our connection"
+        );
+        server.wait_closed().await;
+    });
+}
+
+#[test]
+fn abort_clients_drops_the_connections() {
+    common::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, _w: StreamWriter| async move {
+                let _ = r.read_line().await;
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let mut clients = Vec::new();
+        for _ in 0..5 {
+            clients.push(open_connection(&addr).await.unwrap());
+        }
+        while server.connection_count() < 5 {
+            settle().await;
+        }
+        server.close();
+        server.abort_clients();
+        server.wait_closed().await;
+        for (mut r, _w) in clients {
+            // EOF or a reset: either way not a hang.
+            let got = r.read(10).await;
+            assert!(got.map(|b| b.is_empty()).unwrap_or(true));
+        }
+    });
+}
+
+#[test]
+fn panicking_handler_leaves_the_server_serving() {
+    common::run(async {
+        let calls = Rc::new(Cell::new(0));
+        let server = {
+            let calls = calls.clone();
+            start_server("127.0.0.1:0", move |r, w| {
+                calls.set(calls.get() + 1);
+                let first = calls.get() == 1;
+                async move {
+                    if first {
+                        panic!("handler bug on the first connection");
+                    }
+                    echo_lines(r, w).await
+                }
+            })
+            .await
+            .unwrap()
+        };
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r1, _w1) = open_connection(&addr).await.unwrap();
+        // The panicking handler's connection is closed.
+        assert_eq!(r1.read_line().await.unwrap(), b"");
+        let (mut r2, mut w2) = open_connection(&addr).await.unwrap();
+        w2.write(b"after the panic\n").unwrap();
+        assert_eq!(r2.read_line().await.unwrap(), b"after the panic\n");
+        assert_eq!(calls.get(), 2);
+        drop((r2, w2));
+        server.close();
+        server.wait_closed().await;
+    });
+}
+
+#[test]
+fn unix_server_round_trip_and_cleanup() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("echo.sock");
+        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        assert_eq!(server.local_path(), Some(path.as_path()));
+        let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+        w.write(b"over unix\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"over unix\n");
+        drop((r, w));
+        server.close();
+        server.wait_closed().await;
+        assert!(!path.exists(), "the socket file is removed on close");
+    });
+}
+
+const CHILD_ENV: &str = "EDDY_STREAMS_EMFILE_CHILD";
+/// Connections the parent opens at once; far more than fit in the child.
+const CLIENTS: usize = 24;
+/// Descriptors the child may open beyond those it has when it starts.
+const HEADROOM: u64 = 6;
+
+/// The server side of `accept_survives_emfile`, run in a child process with
+/// a low RLIMIT_NOFILE.
+#[test]
+#[ignore = "run by accept_survives_emfile in a child process"]
+fn emfile_child() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    common::run(async move {
+        // Bind first (the listener and the reactor's descriptors exist
+        // before the limit drops).
+        let served = Rc::new(Cell::new(0usize));
+        let live = Rc::new(Cell::new(0usize));
+        let max_live = Rc::new(Cell::new(0usize));
+        let (done_tx, mut done_rx) = futures::channel::mpsc::unbounded::<()>();
+        let server = {
+            let (served, live, max_live) = (served.clone(), live.clone(), max_live.clone());
+            start_server(
+                "127.0.0.1:0",
+                move |mut r: StreamReader, mut w: StreamWriter| {
+                    let (served, live, max_live) = (served.clone(), live.clone(), max_live.clone());
+                    let done_tx = done_tx.clone();
+                    live.set(live.get() + 1);
+                    max_live.set(max_live.get().max(live.get()));
+                    async move {
+                        let _ = r.read_line().await;
+                        let _ = w.write(b"pong\n");
+                        let _ = w.flush().await;
+                        // Hold the descriptor until the client hangs up.
+                        let _ = r.read_to_end().await;
+                        live.set(live.get() - 1);
+                        served.set(served.get() + 1);
+                        let _ = done_tx.unbounded_send(());
+                    }
+                },
+            )
+            .await
+            .unwrap()
+        };
+        // New descriptors take the lowest free numbers and must be below
+        // the limit, so the limit sits just above the HEADROOM-th free
+        // number (inherited high descriptors do not count).
+        let open: std::collections::HashSet<u64> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .collect::<Vec<_>>()
+            .into_iter()
+            // The listing's own descriptor is closed again by now.
+            // SAFETY: F_GETFD only queries the descriptor table.
+            .filter(|&fd| unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } != -1)
+            .collect();
+        let limit = (0u64..)
+            .filter(|fd| !open.contains(fd))
+            .nth(HEADROOM as usize - 1)
+            .unwrap()
+            + 1;
+        let rl = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
+        // SAFETY: setrlimit with a valid, initialised struct.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) }, 0);
+        println!("PORT={}", server.local_addr().unwrap().port());
+        for _ in 0..CLIENTS {
+            futures::StreamExt::next(&mut done_rx).await.unwrap();
+        }
+        println!("SERVED={} MAX_LIVE={}", served.get(), max_live.get());
+        server.close();
+        server.wait_closed().await;
+    });
+}
+
+#[test]
+fn accept_survives_emfile() {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "emfile_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut port = None;
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        // The harness prints "test emfile_child ... " before the line.
+        if let Some((_, p)) = line.trim().split_once("PORT=") {
+            port = Some(p.parse::<u16>().unwrap());
+            break;
+        }
+        line.clear();
+    }
+    let port = port.expect("the child printed its port");
+    // All clients connect at once (the kernel queues them), so the server
+    // must accept more than its descriptor limit allows.
+    let mut clients: Vec<std::net::TcpStream> = (0..CLIENTS)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"ping\n").unwrap();
+            s
+        })
+        .collect();
+    // Each client gets its reply, then hangs up, which frees a descriptor
+    // in the server for the next queued connection.
+    for (i, client) in clients.drain(..).enumerate() {
+        let mut reply = [0u8; 5];
+        let mut client = client;
+        client
+            .read_exact(&mut reply)
+            .unwrap_or_else(|e| panic!("client {i}: {e}"));
+        assert_eq!(&reply, b"pong\n", "client {i}");
+    }
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "child failed:\n{rest}");
+    let stats = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("SERVED="))
+        .expect("child printed its stats");
+    let (served, max_live) = stats.split_once(" MAX_LIVE=").unwrap();
+    assert_eq!(served.parse::<usize>().unwrap(), CLIENTS);
+    let max_live: u64 = max_live.parse().unwrap();
+    assert!(
+        max_live <= HEADROOM,
+        "the descriptor limit capped concurrent connections ({max_live})"
+    );
+}
