@@ -285,3 +285,69 @@ fn pool_is_send_sync_clone_and_handles_are_send() {
     assert_send_sync::<Pool>();
     assert_send::<BlockingHandle<String>>();
 }
+
+#[test]
+fn thread_spawn_failure_degrades_to_queueing() {
+    // A stack no system can map: every spawn fails.
+    let pool = Pool::builder().stack_size(1 << 62).build().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let h = pool.spawn(move || r.fetch_add(1, Ordering::SeqCst));
+    let h2 = pool.spawn(|| 2); // the next submission retries, and fails again
+    assert_eq!(pool.thread_count(), 0);
+    let report = pool.shutdown_timeout(Duration::from_secs(1));
+    assert_eq!(report.cancelled, 2);
+    assert!(block_on(h).unwrap_err().is_shutdown());
+    assert!(block_on(h2).unwrap_err().is_shutdown());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn queued_jobs_do_not_wait_behind_running_ones_while_threads_are_free() {
+    // Each job waits for all the others: they must run at the same time,
+    // so the pool has to wake or start a thread for every one of them.
+    for round in 0..20 {
+        let pool = Pool::builder().max_threads(8).build().unwrap();
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let b = barrier.clone();
+                pool.spawn(move || {
+                    b.wait();
+                    i
+                })
+            })
+            .collect();
+        let sum: usize = handles.into_iter().map(|h| block_on(h).unwrap()).sum();
+        assert_eq!(sum, 28, "round {round}");
+    }
+}
+
+#[test]
+fn many_submitting_threads_on_a_small_pool() {
+    let pool = Pool::builder().max_threads(2).build().unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let submitters: Vec<_> = (0..4)
+        .map(|_| {
+            let pool = pool.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let handles: Vec<_> = (0..500)
+                    .map(|_| {
+                        let done = done.clone();
+                        pool.spawn(move || {
+                            done.fetch_add(1, Ordering::SeqCst);
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    block_on(h).unwrap();
+                }
+            })
+        })
+        .collect();
+    for s in submitters {
+        s.join().unwrap();
+    }
+    assert_eq!(done.load(Ordering::SeqCst), 2_000);
+}
