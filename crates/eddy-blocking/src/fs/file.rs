@@ -1,5 +1,5 @@
 //! An async [`File`]: `AsyncRead`/`AsyncWrite`/`AsyncSeek` with each
-//! operation on the pool, and [`OpenOptions`] to open one.
+//! operation on the pool.
 //!
 //! Like tokio's `fs::File`, a `File` keeps at most one operation in flight
 //! with one buffer: a read fetches up to 64 KiB into the buffer and hands it
@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
-use super::{join_to_io, run_on};
+use super::{join_to_io, run_on, OpenOptions};
 use crate::{BlockingHandle, Pool};
 
 /// Largest buffer one operation moves.
@@ -193,7 +193,7 @@ impl File {
         File::with_pool(std, Pool::current())
     }
 
-    fn with_pool(std: std::fs::File, pool: Pool) -> File {
+    pub(crate) fn with_pool(std: std::fs::File, pool: Pool) -> File {
         File {
             std: Arc::new(std),
             pool,
@@ -451,131 +451,5 @@ impl AsyncSeek for File {
                 }
             }
         }
-    }
-}
-
-/// How to open a [`File`]: the same switches as [`std::fs::OpenOptions`].
-///
-/// ```
-/// use eddy_blocking::fs::OpenOptions;
-/// # use eddy_blocking::Pool;
-/// # let pool = Pool::new(); let _g = pool.enter();
-/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("log");
-/// let f = futures::executor::block_on(
-///     OpenOptions::new().append(true).create(true).open(&p),
-/// ).unwrap();
-/// # drop(f);
-/// ```
-#[derive(Debug, Clone)]
-pub struct OpenOptions(std::fs::OpenOptions);
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions::new()
-    }
-}
-
-macro_rules! switch {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        pub fn $name(mut self, on: bool) -> Self {
-            self.0.$name(on);
-            self
-        }
-    };
-}
-
-impl OpenOptions {
-    /// All switches off (set at least one of read/write/append).
-    ///
-    /// ```
-    /// let opts = eddy_blocking::fs::OpenOptions::new().read(true);
-    /// # drop(opts);
-    /// ```
-    pub fn new() -> OpenOptions {
-        OpenOptions(std::fs::OpenOptions::new())
-    }
-
-    switch!(
-        /// Open for reading.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().read(true);
-        /// # drop(o);
-        /// ```
-        read
-    );
-    switch!(
-        /// Open for writing.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true);
-        /// # drop(o);
-        /// ```
-        write
-    );
-    switch!(
-        /// Every write goes to the end of the file.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().append(true);
-        /// # drop(o);
-        /// ```
-        append
-    );
-    switch!(
-        /// Truncate an existing file to length 0.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).truncate(true);
-        /// # drop(o);
-        /// ```
-        truncate
-    );
-    switch!(
-        /// Create the file if it does not exist.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create(true);
-        /// # drop(o);
-        /// ```
-        create
-    );
-    switch!(
-        /// Create the file, failing if it exists.
-        ///
-        /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create_new(true);
-        /// # drop(o);
-        /// ```
-        create_new
-    );
-
-    /// Opens `path` on the current pool.
-    ///
-    /// # Panics
-    ///
-    /// When awaited on a thread with no current pool.
-    ///
-    /// # Cancel safety
-    ///
-    /// Opening is cancel safe (a file opened after the future was dropped
-    /// is closed again), but creation or truncation may have happened.
-    ///
-    /// ```
-    /// # use eddy_blocking::{fs::OpenOptions, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// let f = futures::executor::block_on(
-    ///     OpenOptions::new().write(true).create_new(true).open(&p),
-    /// ).unwrap();
-    /// # drop(f);
-    /// ```
-    pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
-        let path = path.as_ref().to_owned();
-        let opts = self.0.clone();
-        let pool = Pool::current();
-        let std = run_on(&pool, move || opts.open(path)).await?;
-        Ok(File::with_pool(std, pool))
     }
 }

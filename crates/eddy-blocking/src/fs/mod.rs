@@ -35,9 +35,11 @@ use std::path::{Path, PathBuf};
 use crate::{JoinError, Pool};
 
 mod file;
+mod open_options;
 mod read_dir;
 
-pub use file::{File, OpenOptions};
+pub use file::File;
+pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 
 /// Turns a job's `JoinError` into the caller's error: panics are re-raised,
