@@ -66,6 +66,21 @@ pub mod time {
     };
 }
 
+/// asyncio streams (`open_connection`, `start_server`, `StreamReader`,
+/// `StreamWriter`, `Server`) and readiness for raw descriptors (`AsyncFd`,
+/// asyncio's `add_reader`/`add_writer`).
+#[cfg(feature = "io")]
+pub mod io {
+    pub use eddy_io::driver::{Interest, Ready};
+    pub use eddy_io::io::*;
+}
+
+/// Sockets: TCP, UDP and Unix-domain (asyncio's transports).
+#[cfg(feature = "net")]
+pub mod net {
+    pub use eddy_io::net::*;
+}
+
 /// Locks, events, conditions, semaphores, barrier, queues and channels
 /// (asyncio's synchronization primitives and queues); runtime-agnostic.
 #[cfg(feature = "sync")]

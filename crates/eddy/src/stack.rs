@@ -23,11 +23,15 @@ pub(crate) struct StackConfig {
 pub(crate) struct Stack {
     #[cfg(feature = "time")]
     pub(crate) time: eddy_time::Handle,
+    #[cfg(feature = "io")]
+    pub(crate) io: eddy_io::driver::Handle,
 }
 
 /// While alive, every driver of a [`Stack`] is current on this thread.
 /// Fields drop in reverse order of entering.
 pub(crate) struct Entered {
+    #[cfg(feature = "io")]
+    _io: eddy_io::driver::EnterGuard,
     #[cfg(feature = "time")]
     _time: eddy_time::EnterGuard,
     _not_send: std::marker::PhantomData<*const ()>,
@@ -37,22 +41,26 @@ impl Stack {
     /// Builds the drivers, innermost first, and returns their handles with
     /// the outermost driver for the core loop to park on.
     pub(crate) fn build(config: &StackConfig) -> std::io::Result<(Stack, Box<dyn Park>)> {
+        let _ = config;
+        #[cfg(feature = "io")]
+        let inner = eddy_io::driver::IoDriver::builder().build()?;
+        #[cfg(feature = "io")]
+        let io = inner.handle();
+        #[cfg(not(feature = "io"))]
         let inner = eddy_core::park::ThreadPark::new();
         #[cfg(feature = "time")]
-        {
-            let driver = eddy_time::DriverBuilder::new()
-                .start_paused(config.start_paused)
-                .build(inner);
-            let stack = Stack {
-                time: driver.handle(),
-            };
-            Ok((stack, Box::new(driver)))
-        }
+        let outer = eddy_time::DriverBuilder::new()
+            .start_paused(config.start_paused)
+            .build(inner);
         #[cfg(not(feature = "time"))]
-        {
-            let _ = config;
-            Ok((Stack {}, Box::new(inner)))
-        }
+        let outer = inner;
+        let stack = Stack {
+            #[cfg(feature = "time")]
+            time: outer.handle(),
+            #[cfg(feature = "io")]
+            io,
+        };
+        Ok((stack, Box::new(outer)))
     }
 
     /// The drivers entered on this thread, if a facade runtime is running
@@ -61,12 +69,16 @@ impl Stack {
         Some(Stack {
             #[cfg(feature = "time")]
             time: eddy_time::Handle::try_current()?,
+            #[cfg(feature = "io")]
+            io: eddy_io::driver::Handle::try_current()?,
         })
     }
 
     /// Makes every driver current on this thread until the guard drops.
     pub(crate) fn enter(&self) -> Entered {
         Entered {
+            #[cfg(feature = "io")]
+            _io: self.io.enter(),
             #[cfg(feature = "time")]
             _time: self.time.enter(),
             _not_send: std::marker::PhantomData,
