@@ -178,6 +178,24 @@ impl<T> std::fmt::Debug for BlockingHandle<T> {
     }
 }
 
+impl<T> BlockingHandle<T> {
+    /// Lets the job run even though nobody will await it (fire and
+    /// forget); its output is dropped when it finishes. Plain dropping, by
+    /// contrast, cancels a job that has not started.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let pool = eddy_blocking::Pool::new();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pool.spawn(move || tx.send(42).unwrap()).detach();
+    /// assert_eq!(rx.recv().unwrap(), 42);
+    /// ```
+    pub fn detach(mut self) {
+        self.cell = None;
+    }
+}
+
 impl<T> Future for BlockingHandle<T> {
     type Output = Result<T, JoinError>;
 

@@ -19,7 +19,11 @@ use crate::Runtime;
 pub struct Builder {
     core: eddy_core::Builder,
     stack: StackConfig,
+    blocking_shutdown: Duration,
 }
+
+/// asyncio's `shutdown_default_executor` waits this long.
+const DEFAULT_BLOCKING_SHUTDOWN: Duration = Duration::from_secs(300);
 
 impl Builder {
     /// Defaults (debug mode from `EDDY_DEBUG`).
@@ -34,6 +38,7 @@ impl Builder {
         Builder {
             core: eddy_core::Builder::new(),
             stack: StackConfig::default(),
+            blocking_shutdown: DEFAULT_BLOCKING_SHUTDOWN,
         }
     }
 
@@ -138,6 +143,55 @@ impl Builder {
         self
     }
 
+    /// The most threads the runtime's blocking pool starts (default 512).
+    /// Zero is refused by [`build`](Self::build).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy::Builder::new().max_blocking_threads(8).build().unwrap();
+    /// ```
+    #[cfg(feature = "blocking")]
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.stack.max_blocking_threads = Some(n);
+        self
+    }
+
+    /// How long an idle blocking thread lives before it exits (default
+    /// 10 s).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy::Builder::new()
+    ///     .blocking_keep_alive(std::time::Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    #[cfg(feature = "blocking")]
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.stack.blocking_keep_alive = Some(keep_alive);
+        self
+    }
+
+    /// How long dropping the runtime (and the end of [`eddy::run`](crate::run))
+    /// waits for blocking jobs still running (default 300 s, as asyncio's
+    /// `shutdown_default_executor`). Jobs still running then are left to
+    /// finish on their own threads, with a warning.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy::Builder::new()
+    ///     .blocking_shutdown_timeout(std::time::Duration::from_secs(5))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn blocking_shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.blocking_shutdown = timeout;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -154,6 +208,6 @@ impl Builder {
     pub fn build(self) -> std::io::Result<Runtime> {
         let (stack, driver) = Stack::build(&self.stack)?;
         let core = self.core.build_with_driver(driver)?;
-        Ok(Runtime::from_parts(core, stack))
+        Ok(Runtime::from_parts(core, stack, self.blocking_shutdown))
     }
 }

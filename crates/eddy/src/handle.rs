@@ -26,7 +26,7 @@ pub struct Handle {
     core: eddy_core::Handle,
     /// Read by the per-feature `impl` blocks below (unused when every
     /// driver feature is off).
-    #[cfg_attr(not(feature = "time"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "time", feature = "blocking")), allow(dead_code))]
     stack: Stack,
 }
 
@@ -194,5 +194,51 @@ impl Handle {
     /// ```
     pub fn now(&self) -> crate::time::Instant {
         self.stack.time.now()
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl Handle {
+    /// Runs `f` on this runtime's blocking pool, from any thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let job = std::thread::spawn(move || handle.spawn_blocking(|| 2 + 2)).join().unwrap();
+    /// assert_eq!(rt.block_on(job).unwrap(), 4);
+    /// ```
+    pub fn spawn_blocking<F, T>(&self, f: F) -> crate::blocking::BlockingTask<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::blocking_task::spawn_on(&self.stack.blocking, Some(&self.stack), f)
+    }
+
+    /// Runs `f` on `pool`, a pool of your own (asyncio's
+    /// `loop.run_in_executor(executor, f)`), holding this runtime's paused
+    /// test clock while it runs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let db_pool = eddy::blocking::Pool::builder().max_threads(4).build().unwrap();
+    /// let rows = eddy::Handle::current().run_in_executor(&db_pool, || vec![1, 2, 3]).await.unwrap();
+    /// assert_eq!(rows.len(), 3);
+    /// # });
+    /// ```
+    pub fn run_in_executor<F, T>(
+        &self,
+        pool: &crate::blocking::Pool,
+        f: F,
+    ) -> crate::blocking::BlockingTask<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::blocking_task::spawn_on(pool, Some(&self.stack), f)
     }
 }

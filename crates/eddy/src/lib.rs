@@ -23,6 +23,8 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "blocking")]
+mod blocking_task;
 mod builder;
 mod handle;
 mod runtime;
@@ -30,6 +32,8 @@ mod stack;
 #[cfg(feature = "time")]
 mod wait;
 
+#[cfg(feature = "blocking")]
+pub use blocking_task::{spawn_blocking, to_thread};
 pub use builder::Builder;
 pub use eddy_core::task::{
     as_completed, gather_all, shield, try_gather_all, ErrorGroup, ReturnWhen, TaskGroup,
@@ -79,6 +83,25 @@ pub mod io {
 #[cfg(feature = "net")]
 pub mod net {
     pub use eddy_io::net::*;
+}
+
+/// The blocking pool (asyncio's default executor): [`Pool`](blocking::Pool)
+/// for pools of your own, [`BlockingTask`](blocking::BlockingTask) for
+/// results of [`spawn_blocking`]/[`to_thread`].
+#[cfg(feature = "blocking")]
+pub mod blocking {
+    pub use crate::blocking_task::BlockingTask;
+    pub use eddy_blocking::{
+        BlockingHandle, BuildError, Builder, EnterGuard, JoinError, Pool, ShutdownReport,
+        SpawnError,
+    };
+}
+
+/// Async file-system functions and [`File`](fs::File), run on the
+/// runtime's blocking pool.
+#[cfg(feature = "fs")]
+pub mod fs {
+    pub use eddy_blocking::fs::*;
 }
 
 /// Locks, events, conditions, semaphores, barrier, queues and channels

@@ -2,6 +2,7 @@
 //! stack entered around everything it runs.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::stack::Stack;
 use crate::{Builder, Handle};
@@ -25,13 +26,20 @@ pub struct Runtime {
     /// deregister sockets.
     core: Option<eddy_core::Runtime>,
     stack: Stack,
+    /// How long dropping waits for running blocking jobs.
+    blocking_shutdown: Duration,
 }
 
 impl Runtime {
-    pub(crate) fn from_parts(core: eddy_core::Runtime, stack: Stack) -> Runtime {
+    pub(crate) fn from_parts(
+        core: eddy_core::Runtime,
+        stack: Stack,
+        blocking_shutdown: Duration,
+    ) -> Runtime {
         Runtime {
             core: Some(core),
             stack,
+            blocking_shutdown,
         }
     }
 
@@ -101,8 +109,25 @@ impl Runtime {
         Handle::from_parts(self.core().handle(), self.stack.clone())
     }
 
-    /// Cancels every live task (their destructors run) and stops the
-    /// drivers; dropping the runtime does the same.
+    /// Like [`shutdown`](Self::shutdown), but waits at most `timeout` for
+    /// blocking jobs that are still running (they cannot be interrupted;
+    /// they finish on their own threads).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new().unwrap();
+    /// rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.blocking_shutdown = timeout;
+        drop(self);
+    }
+
+    /// Cancels every live task (their destructors run), stops the drivers,
+    /// then stops the blocking pool: queued jobs are cancelled and running
+    /// ones get the builder's `blocking_shutdown_timeout` (default 300 s,
+    /// asyncio's) to finish. Dropping the runtime does the same.
     ///
     /// # Example
     ///
@@ -121,6 +146,7 @@ impl Drop for Runtime {
             let _entered = self.stack.enter();
             core.shutdown();
         }
+        self.stack.shutdown_blocking(self.blocking_shutdown);
     }
 }
 

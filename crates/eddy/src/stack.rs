@@ -15,6 +15,12 @@ pub(crate) struct StackConfig {
     /// Start the test clock paused (`Builder::start_paused`).
     #[cfg(feature = "time")]
     pub(crate) start_paused: bool,
+    /// `Builder::max_blocking_threads`; `None` keeps the pool's default.
+    #[cfg(feature = "blocking")]
+    pub(crate) max_blocking_threads: Option<usize>,
+    /// `Builder::blocking_keep_alive`; `None` keeps the pool's default.
+    #[cfg(feature = "blocking")]
+    pub(crate) blocking_keep_alive: Option<std::time::Duration>,
 }
 
 /// Handles to the drivers of one runtime, kept so the loop thread can
@@ -25,11 +31,15 @@ pub(crate) struct Stack {
     pub(crate) time: eddy_time::Handle,
     #[cfg(feature = "io")]
     pub(crate) io: eddy_io::driver::Handle,
+    #[cfg(feature = "blocking")]
+    pub(crate) blocking: eddy_blocking::Pool,
 }
 
 /// While alive, every driver of a [`Stack`] is current on this thread.
 /// Fields drop in reverse order of entering.
 pub(crate) struct Entered {
+    #[cfg(feature = "blocking")]
+    _blocking: eddy_blocking::EnterGuard,
     #[cfg(feature = "io")]
     _io: eddy_io::driver::EnterGuard,
     #[cfg(feature = "time")]
@@ -42,8 +52,29 @@ impl Stack {
     /// the outermost driver for the core loop to park on.
     pub(crate) fn build(config: &StackConfig) -> std::io::Result<(Stack, Box<dyn Park>)> {
         let _ = config;
+        #[cfg(feature = "blocking")]
+        let blocking = {
+            let mut b = eddy_blocking::Pool::builder();
+            if let Some(n) = config.max_blocking_threads {
+                b = b.max_threads(n);
+            }
+            if let Some(d) = config.blocking_keep_alive {
+                b = b.keep_alive(d);
+            }
+            b.build()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
+        };
         #[cfg(feature = "io")]
-        let inner = eddy_io::driver::IoDriver::builder().build()?;
+        let io_builder = eddy_io::driver::IoDriver::builder();
+        // Name resolution and other blocking helpers of the reactor run on
+        // the runtime's pool rather than on a thread each.
+        #[cfg(all(feature = "io", feature = "blocking"))]
+        let io_builder = {
+            let pool = blocking.clone();
+            io_builder.offload(move |job| pool.spawn(job).detach())
+        };
+        #[cfg(feature = "io")]
+        let inner = io_builder.build()?;
         #[cfg(feature = "io")]
         let io = inner.handle();
         #[cfg(not(feature = "io"))]
@@ -59,6 +90,8 @@ impl Stack {
             time: outer.handle(),
             #[cfg(feature = "io")]
             io,
+            #[cfg(feature = "blocking")]
+            blocking,
         };
         Ok((stack, Box::new(outer)))
     }
@@ -71,17 +104,59 @@ impl Stack {
             time: eddy_time::Handle::try_current()?,
             #[cfg(feature = "io")]
             io: eddy_io::driver::Handle::try_current()?,
+            #[cfg(feature = "blocking")]
+            blocking: eddy_blocking::Pool::try_current()?,
         })
     }
 
     /// Makes every driver current on this thread until the guard drops.
     pub(crate) fn enter(&self) -> Entered {
         Entered {
+            #[cfg(feature = "blocking")]
+            _blocking: self.blocking.enter(),
             #[cfg(feature = "io")]
             _io: self.io.enter(),
             #[cfg(feature = "time")]
             _time: self.time.enter(),
             _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Holds a paused test clock back while a blocking job runs: the clock
+/// must not jump to the next deadline while the loop waits for work on
+/// another thread. Travels with the job's output and is dropped on the
+/// loop thread after the result is seen.
+#[derive(Debug)]
+pub(crate) struct ClockHold {
+    #[cfg(feature = "time")]
+    _inhibitor: Option<eddy_time::AutoAdvanceInhibitor>,
+}
+
+impl Stack {
+    /// A [`ClockHold`] for a job that is about to start.
+    pub(crate) fn hold_clock(this: Option<&Stack>) -> ClockHold {
+        let _ = this;
+        ClockHold {
+            #[cfg(feature = "time")]
+            _inhibitor: this.map(|s| s.time.inhibit_auto_advance()),
+        }
+    }
+
+    /// Stops the blocking pool (asyncio's `shutdown_default_executor`):
+    /// queued jobs are cancelled, running ones get `timeout` to finish.
+    pub(crate) fn shutdown_blocking(&self, timeout: std::time::Duration) {
+        let _ = timeout;
+        #[cfg(feature = "blocking")]
+        {
+            let report = self.blocking.shutdown_timeout(timeout);
+            if report.still_running > 0 {
+                tracing::warn!(
+                    "eddy: {} blocking job(s) still running {timeout:?} after the runtime \
+                     ended; they were left to finish on their own",
+                    report.still_running
+                );
+            }
         }
     }
 }

@@ -1,0 +1,142 @@
+//! Blocking offload on the runtime's pool: [`spawn_blocking`],
+//! [`to_thread`] (asyncio's name) and [`BlockingTask`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use eddy_blocking::{BlockingHandle, JoinError, Pool};
+
+use crate::stack::{ClockHold, Stack};
+
+/// The result of a blocking job, awaitable from a task (from
+/// [`spawn_blocking`], [`to_thread`] or
+/// [`Handle::run_in_executor`](crate::Handle::run_in_executor)).
+///
+/// Dropping it before the job starts cancels the job; a job that started
+/// runs to completion (threads cannot be interrupted) and its result is
+/// dropped. [`detach`](Self::detach) lets a queued job run anyway.
+///
+/// While the job is in flight a paused test clock does not jump ahead: the
+/// loop is waiting for real work, not for a timer.
+///
+/// # Cancel safety
+///
+/// Dropping it loses only the job's result.
+///
+/// # Example
+///
+/// ```
+/// # eddy::run(async {
+/// let task: eddy::blocking::BlockingTask<u64> = eddy::to_thread(|| (1..=10).product());
+/// assert_eq!(task.await.unwrap(), 3_628_800);
+/// # });
+/// ```
+#[must_use = "a BlockingTask does nothing unless awaited; dropping it before the job starts cancels the job"]
+pub struct BlockingTask<T> {
+    inner: BlockingHandle<(T, ClockHold)>,
+}
+
+impl<T> BlockingTask<T> {
+    /// Lets the job run even though nobody awaits it (fire and forget).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// eddy::spawn_blocking(|| println!("logged from a pool thread")).detach();
+    /// # });
+    /// ```
+    pub fn detach(self) {
+        self.inner.detach();
+    }
+}
+
+impl<T> Future for BlockingTask<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(Pin::new(&mut self.inner).poll(cx));
+        // The clock hold is dropped here, on the loop thread, after the
+        // result was seen.
+        Poll::Ready(out.map(|(value, _hold)| value))
+    }
+}
+
+impl<T> fmt::Debug for BlockingTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BlockingTask").field(&self.inner).finish()
+    }
+}
+
+pub(crate) fn spawn_on<F, T>(pool: &Pool, stack: Option<&Stack>, f: F) -> BlockingTask<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let hold = Stack::hold_clock(stack);
+    BlockingTask {
+        inner: pool.spawn(move || (f(), hold)),
+    }
+}
+
+/// Runs `f` on the runtime's blocking pool and returns its result as a
+/// future (tokio's name; asyncio calls it [`to_thread`]). Use it for
+/// anything that blocks a thread: file I/O, a synchronous client library,
+/// heavy computation.
+///
+/// A panic in `f` comes back as a [`JoinError`].
+///
+/// # Panics
+///
+/// Outside an eddy runtime (or a thread that entered a blocking `Pool`).
+///
+/// # Example
+///
+/// ```
+/// # eddy::run(async {
+/// let text = eddy::spawn_blocking(|| std::fs::read_to_string("Cargo.toml"))
+///     .await
+///     .unwrap();
+/// # let _ = text;
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> BlockingTask<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = Pool::try_current().unwrap_or_else(|| {
+        panic!(
+            "no eddy runtime on this thread: call spawn_blocking/to_thread inside eddy::run, \
+             Runtime::block_on or #[eddy::main], or enter a blocking Pool with Pool::enter"
+        )
+    });
+    let stack = Stack::try_current();
+    spawn_on(&pool, stack.as_ref(), f)
+}
+
+/// asyncio's `to_thread`: the same as [`spawn_blocking`].
+///
+/// # Panics
+///
+/// Outside an eddy runtime.
+///
+/// # Example
+///
+/// ```
+/// # eddy::run(async {
+/// // Five 20 ms blocking calls finish together, not one after another.
+/// let calls = (0..5).map(|_| eddy::to_thread(|| std::thread::sleep(std::time::Duration::from_millis(20))));
+/// eddy::gather_all(calls).await;
+/// # });
+/// ```
+#[track_caller]
+pub fn to_thread<F, T>(f: F) -> BlockingTask<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_blocking(f)
+}

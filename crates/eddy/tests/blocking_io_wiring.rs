@@ -1,0 +1,151 @@
+//! The facade wires the blocking pool and the reactor into every runtime:
+//! to_thread/spawn_blocking, the pool's shutdown at the end of eddy::run,
+//! the paused clock waiting for blocking jobs, fs, and sockets.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+
+#[test]
+fn to_thread_runs_off_the_loop_and_returns_the_result() {
+    let loop_thread = std::thread::current().id();
+    let (value, job_thread) = eddy::run(async {
+        eddy::to_thread(|| (6 * 7, std::thread::current().id()))
+            .await
+            .unwrap()
+    });
+    assert_eq!(value, 42);
+    assert_ne!(job_thread, loop_thread);
+}
+
+#[test]
+fn a_panicking_job_is_a_join_error_and_the_loop_goes_on() {
+    let err = eddy::run(async { eddy::spawn_blocking(|| panic!("boom")).await.unwrap_err() });
+    assert!(err.is_panic());
+}
+
+#[test]
+fn run_shuts_the_pool_down_after_the_main_future() {
+    let pool = eddy::run(async { eddy::blocking::Pool::current() });
+    assert!(pool.is_shutdown());
+}
+
+#[test]
+fn zero_blocking_threads_is_refused_at_build() {
+    let err = eddy::Builder::new()
+        .max_blocking_threads(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn paused_clock_waits_for_a_blocking_job_instead_of_jumping() {
+    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    let res = rt.block_on(async {
+        // Without the hold, the idle paused clock would jump an hour and
+        // the timeout would fire before the 30 ms of real work is done.
+        eddy::wait_for(
+            eddy::to_thread(|| std::thread::sleep(Duration::from_millis(30))),
+            Duration::from_secs(3600),
+        )
+        .await
+    });
+    assert!(res.is_ok(), "the timeout fired while the job ran");
+}
+
+#[test]
+fn run_in_executor_uses_the_given_pool() {
+    let pool = eddy::blocking::Pool::builder()
+        .thread_name("custom-pool")
+        .build()
+        .unwrap();
+    let name = eddy::run(async move {
+        eddy::Handle::current()
+            .run_in_executor(&pool, || std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap()
+    });
+    assert!(name.unwrap().starts_with("custom-pool"));
+}
+
+#[test]
+fn dropped_before_start_never_runs() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran2 = ran.clone();
+    let rt = eddy::Builder::new()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let busy = eddy::spawn_blocking(move || rx.recv().ok());
+        let queued = eddy::spawn_blocking(move || ran2.fetch_add(1, Ordering::SeqCst));
+        drop(queued);
+        tx.send(()).unwrap();
+        busy.await.unwrap();
+    });
+    drop(rt);
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn fs_round_trip_through_the_facade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.txt");
+    let text = eddy::run(async move {
+        eddy::fs::write(&path, b"hello from the pool")
+            .await
+            .unwrap();
+        eddy::fs::read_to_string(&path).await.unwrap()
+    });
+    assert_eq!(text, "hello from the pool");
+}
+
+#[test]
+fn tcp_echo_through_the_facade() {
+    eddy::run(async {
+        let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = eddy::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 5];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(&buf).await.unwrap();
+        });
+        // A host name goes through the resolver on the blocking pool.
+        let mut c = eddy::net::TcpStream::connect(("localhost", addr.port()))
+            .await
+            .unwrap();
+        c.write_all(b"hello").await.unwrap();
+        let mut back = [0u8; 5];
+        c.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"hello");
+        server.await.unwrap();
+    });
+}
+
+#[test]
+fn streams_server_through_the_facade() {
+    eddy::run(async {
+        let server = eddy::io::start_server(
+            "127.0.0.1:0",
+            |mut r: eddy::io::StreamReader, mut w: eddy::io::StreamWriter| async move {
+                let line = r.read_line().await.map_err(std::io::Error::other)?;
+                w.write(&line)?;
+                w.drain().await
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r, mut w) = eddy::io::open_connection(&addr).await.unwrap();
+        w.write(b"ping\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"ping\n");
+        server.close();
+        drop((r, w));
+        server.wait_closed().await;
+    });
+}
