@@ -1,0 +1,246 @@
+//! The child's standard streams as async pipes: the parent's ends, set
+//! non-blocking and registered with the loop's reactor.
+
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+use mio::unix::pipe::{Receiver, Sender};
+
+use crate::driver::poll_evented::PollEvented;
+use crate::driver::Interest;
+use crate::io::{StreamReader, StreamWriter};
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was closed")
+}
+
+/// The write end of the child's stdin. Implements [`AsyncWrite`];
+/// closing it (`close()` or dropping it) sends EOF to the child.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use futures::io::AsyncWriteExt;
+/// use eddy_io::process::{Command, Stdio};
+///
+/// let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+/// let mut stdin = child.stdin.take().unwrap();
+/// stdin.write_all(b"hello\n").await?;
+/// stdin.close().await?; // EOF for cat
+/// child.wait().await?;
+/// # Ok(()) }
+/// ```
+pub struct ChildStdin {
+    io: Option<PollEvented<Sender>>,
+}
+
+/// The read end of the child's stdout. Implements [`AsyncRead`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use futures::io::AsyncReadExt;
+/// use eddy_io::process::{Command, Stdio};
+///
+/// let mut child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+/// let mut out = String::new();
+/// child.stdout.take().unwrap().read_to_string(&mut out).await?;
+/// assert_eq!(out, "hi\n");
+/// # Ok(()) }
+/// ```
+pub struct ChildStdout {
+    io: PollEvented<Receiver>,
+}
+
+/// The read end of the child's stderr. Implements [`AsyncRead`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use futures::io::AsyncReadExt;
+/// use eddy_io::process::{Command, Stdio};
+///
+/// let mut child = Command::shell("echo oops >&2").stderr(Stdio::piped()).spawn()?;
+/// let mut err = String::new();
+/// child.stderr.take().unwrap().read_to_string(&mut err).await?;
+/// assert_eq!(err, "oops\n");
+/// # Ok(()) }
+/// ```
+pub struct ChildStderr {
+    io: PollEvented<Receiver>,
+}
+
+impl ChildStdin {
+    pub(crate) fn from_std(s: std::process::ChildStdin) -> io::Result<ChildStdin> {
+        let s = Sender::from(s);
+        s.set_nonblocking(true)?;
+        Ok(ChildStdin {
+            io: Some(PollEvented::with_interest(s, Interest::WRITABLE)?),
+        })
+    }
+
+    /// Wraps the pipe in asyncio's [`StreamWriter`] (buffered writes,
+    /// `drain`, `close`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use eddy_io::process::{Command, Stdio};
+    /// let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+    /// let mut w = child.stdin.take().unwrap().into_stream_writer();
+    /// w.write(b"line\n").unwrap();
+    /// w.close();
+    /// w.wait_closed().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream_writer(self) -> StreamWriter<ChildStdin> {
+        StreamWriter::new(self)
+    }
+
+    fn io(&self) -> io::Result<&PollEvented<Sender>> {
+        self.io.as_ref().ok_or_else(closed)
+    }
+}
+
+macro_rules! reader_impl {
+    ($name:ident, $std:ty) => {
+        impl $name {
+            pub(crate) fn from_std(s: $std) -> io::Result<$name> {
+                let r = Receiver::from(s);
+                r.set_nonblocking(true)?;
+                Ok($name {
+                    io: PollEvented::with_interest(r, Interest::READABLE)?,
+                })
+            }
+
+            /// Wraps the pipe in asyncio's [`StreamReader`] (`read_line`,
+            /// `lines`, `read_until`, ...).
+            ///
+            /// # Example
+            ///
+            /// ```no_run
+            #[doc = concat!("# async fn demo(pipe: eddy_io::process::", stringify!($name), ") {")]
+            /// let mut reader = pipe.into_stream_reader();
+            /// while let Ok(line) = reader.read_line().await {
+            ///     if line.is_empty() { break; }
+            /// }
+            /// # }
+            /// ```
+            pub fn into_stream_reader(self) -> StreamReader<$name> {
+                StreamReader::new(self)
+            }
+        }
+
+        impl AsyncRead for $name {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                self.io.poll_io(cx, Interest::READABLE, |mut r| loop {
+                    match r.read(buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        res => return res,
+                    }
+                })
+            }
+        }
+
+        impl AsRawFd for $name {
+            fn as_raw_fd(&self) -> RawFd {
+                self.io.get_ref().as_raw_fd()
+            }
+        }
+
+        impl AsFd for $name {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.io.get_ref().as_fd()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("fd", &self.as_raw_fd())
+                    .finish()
+            }
+        }
+    };
+}
+
+reader_impl!(ChildStdout, std::process::ChildStdout);
+reader_impl!(ChildStderr, std::process::ChildStderr);
+
+impl AsyncWrite for ChildStdin {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let io = match self.io() {
+            Ok(io) => io,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        io.poll_io(cx, Interest::WRITABLE, |mut w| loop {
+            match w.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => return res,
+            }
+        })
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let io = match self.io() {
+            Ok(io) => io,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        io.poll_io(cx, Interest::WRITABLE, |mut w| loop {
+            match w.write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => return res,
+            }
+        })
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io = None;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsRawFd for ChildStdin {
+    /// The descriptor, or -1 once closed.
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_ref().map_or(-1, |io| io.get_ref().as_raw_fd())
+    }
+}
+
+impl fmt::Debug for ChildStdin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildStdin")
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
