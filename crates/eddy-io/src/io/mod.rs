@@ -23,3 +23,4 @@ pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 
 // Async stdin/stdout/stderr (issue 8).
 mod stdio;
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
