@@ -26,3 +26,30 @@ pub use udp::UdpSocket;
 pub use unix_datagram::UnixDatagram;
 pub use unix_listener::{UnixIncoming, UnixListener};
 pub use unix_stream::UnixStream;
+
+/// `AsRawFd`/`AsFd` for the socket types, so socket options that eddy does
+/// not wrap can be set through `socket2::SockRef` or libc.
+macro_rules! as_fd {
+    ($($ty:ty),*) => {$(
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.io.get_ref().as_raw_fd()
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.io.get_ref().as_fd()
+            }
+        }
+    )*};
+}
+
+as_fd!(
+    TcpStream,
+    TcpListener,
+    UdpSocket,
+    UnixStream,
+    UnixListener,
+    UnixDatagram
+);

@@ -31,7 +31,7 @@ use crate::driver::Interest;
 /// # }
 /// ```
 pub struct TcpListener {
-    io: PollEvented<mio::net::TcpListener>,
+    pub(super) io: PollEvented<mio::net::TcpListener>,
 }
 
 impl TcpListener {

@@ -24,7 +24,7 @@ use crate::driver::Interest;
 /// # Ok(()) }
 /// ```
 pub struct UdpSocket {
-    io: PollEvented<mio::net::UdpSocket>,
+    pub(super) io: PollEvented<mio::net::UdpSocket>,
 }
 
 impl UdpSocket {

@@ -22,7 +22,7 @@ use crate::driver::Interest;
 /// # Ok(()) }
 /// ```
 pub struct UnixDatagram {
-    io: PollEvented<mio::net::UnixDatagram>,
+    pub(super) io: PollEvented<mio::net::UnixDatagram>,
 }
 
 impl UnixDatagram {

@@ -27,7 +27,7 @@ use crate::driver::Interest;
 /// # Ok(()) }
 /// ```
 pub struct UnixListener {
-    io: PollEvented<mio::net::UnixListener>,
+    pub(super) io: PollEvented<mio::net::UnixListener>,
 }
 
 impl UnixListener {
