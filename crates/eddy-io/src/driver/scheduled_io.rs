@@ -183,3 +183,69 @@ impl ScheduledIo {
         }
     }
 }
+
+/// Loom models of the readiness word: run with
+/// `RUSTFLAGS="--cfg loom" cargo test -p eddy-io --lib loom_`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    use super::*;
+
+    struct Flag(loom::sync::atomic::AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A waiter racing the reactor either sees the readiness or is woken.
+    #[test]
+    fn loom_readiness_is_seen_or_the_waiter_is_woken() {
+        loom::model(|| {
+            let io = loom::sync::Arc::new(ScheduledIo::new());
+            let reactor = {
+                let io = io.clone();
+                loom::thread::spawn(move || io.set_readiness(Ready::READABLE, 1, |w| w.wake()))
+            };
+            let flag = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let waker = Waker::from(flag.clone());
+            let mut cx = Context::from_waker(&waker);
+            let ready = io.poll_ready(&mut cx, Interest::READABLE).is_ready();
+            reactor.join().unwrap();
+            assert!(
+                ready || flag.0.load(Ordering::SeqCst),
+                "a readiness event was lost"
+            );
+        });
+    }
+
+    /// Clearing with a stale tick never erases readiness that arrived after
+    /// the waiter looked.
+    #[test]
+    fn loom_clear_with_a_stale_tick_keeps_new_readiness() {
+        loom::model(|| {
+            let io = loom::sync::Arc::new(ScheduledIo::new());
+            io.set_readiness(Ready::READABLE, 1, drop);
+            let waker = futures_util::task::noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            let seen = match io.poll_ready(&mut cx, Interest::READABLE) {
+                Poll::Ready(Ok(ev)) => ev,
+                _ => panic!("readiness was set"),
+            };
+            let reactor = {
+                let io = io.clone();
+                loom::thread::spawn(move || io.set_readiness(Ready::READABLE, 2, drop))
+            };
+            // The waiter got WouldBlock for the tick-1 event and clears it.
+            io.clear_readiness(seen);
+            reactor.join().unwrap();
+            assert!(
+                io.poll_ready(&mut cx, Interest::READABLE).is_ready(),
+                "the tick-2 event was erased by a clear for tick 1"
+            );
+        });
+    }
+}
