@@ -85,6 +85,20 @@ pub mod net {
     pub use eddy_io::net::*;
 }
 
+/// Subprocesses (asyncio's `create_subprocess_exec`/`_shell`): `Command`
+/// → `Child` with async pipes, `wait`, `communicate`, `kill`.
+#[cfg(feature = "process")]
+pub mod process {
+    pub use eddy_io::process::*;
+}
+
+/// Unix signals (asyncio's `add_signal_handler`): `ctrl_c()` and signal
+/// streams.
+#[cfg(feature = "signal")]
+pub mod signal {
+    pub use eddy_io::signal::*;
+}
+
 /// The blocking pool (asyncio's default executor): [`Pool`](blocking::Pool)
 /// for pools of your own, [`BlockingTask`](blocking::BlockingTask) for
 /// results of [`spawn_blocking`]/[`to_thread`].
