@@ -1,5 +1,7 @@
 //! A tour of asyncio's concepts in eddy, in the order a course teaches them.
-//! Each stop prints what it shows; the whole run takes a few seconds.
+//! Each stop prints what it shows (coroutines, tasks, gather, TaskGroup,
+//! timeouts, queues, streams over loopback, a subprocess, to_thread); the
+//! whole run takes under a second.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -118,6 +120,83 @@ async fn queues() {
     );
 }
 
+async fn streams() {
+    stop(7, "streams: a line-echo server and a client over loopback");
+    let server = eddy::io::start_server(
+        "127.0.0.1:0",
+        |mut r: eddy::io::StreamReader, mut w: eddy::io::StreamWriter| async move {
+            while let Ok(line) = r.read_line().await {
+                if line.is_empty() {
+                    break; // the client closed its side
+                }
+                let _ = w.write(&line.to_ascii_uppercase());
+                let _ = w.drain().await;
+            }
+        },
+    )
+    .await
+    .expect("bind a loopback port");
+    let addr = server.local_addr().unwrap();
+    let (mut r, mut w) = eddy::io::open_connection(&addr.to_string()).await.unwrap();
+    for word in ["ping\n", "asyncio\n"] {
+        w.write(word.as_bytes()).unwrap();
+        let reply = r.read_line().await.unwrap();
+        println!(
+            "sent {:?}, the server answered {:?}",
+            word.trim(),
+            String::from_utf8_lossy(&reply).trim()
+        );
+    }
+    w.write_eof();
+    server.close();
+    server.wait_closed().await;
+    println!("server closed after its last connection ended");
+}
+
+async fn subprocess() {
+    stop(
+        8,
+        "subprocess: run a child, feed its stdin, collect its output",
+    );
+    let mut child = eddy::process::Command::new("sort")
+        .stdin(eddy::process::Stdio::piped())
+        .stdout(eddy::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sort");
+    let (out, _err) = child
+        .communicate(Some(b"pear\napple\nfig\n".to_vec()))
+        .await
+        .unwrap();
+    let status = child.wait().await.unwrap();
+    println!(
+        "sort printed {:?} and exited with {status}",
+        String::from_utf8_lossy(&out).lines().collect::<Vec<_>>()
+    );
+}
+
+async fn to_thread() {
+    stop(
+        9,
+        "to_thread: blocking calls on the pool, the loop stays free",
+    );
+    let start = Instant::now();
+    let calls = (0..4).map(|i| {
+        eddy::to_thread(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            i
+        })
+    });
+    let done: Vec<u32> = eddy::gather_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    println!(
+        "four 100 ms blocking calls {done:?} finished together in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
 #[eddy::main]
 async fn main() {
     let start = Instant::now();
@@ -127,5 +206,8 @@ async fn main() {
     task_group().await;
     timeouts().await;
     queues().await;
+    streams().await;
+    subprocess().await;
+    to_thread().await;
     println!("\ntour finished in {:.2?}", start.elapsed());
 }
