@@ -328,3 +328,51 @@ fn dropped_outside_a_loop_is_swept_later() {
         assert!(left.is_empty(), "zombies left: {left:?}");
     });
 }
+
+const SIGCHLD_CHILD_ENV: &str = "EDDY_PROCESS_SIGCHLD_CHILD";
+
+/// Child: the main scenarios again with the SIGCHLD exit watch (as on
+/// kernels without pidfd_open), in a process of its own.
+#[test]
+#[ignore = "run by sigchld_exit_watch as a child process"]
+fn sigchld_child() {
+    if std::env::var_os(SIGCHLD_CHILD_ENV).is_none() {
+        return;
+    }
+    eddy_io::process::__use_sigchld_exit_watch();
+    echo_through_cat();
+    exit_codes();
+    kill_and_terminate();
+    wait_is_cancel_safe();
+    two_hundred_concurrent_children();
+    dropped_children_leave_no_zombies();
+    // Several loops on several threads share the SIGCHLD listeners.
+    let threads: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(two_hundred_concurrent_children))
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    println!("sigchld-child-ok");
+}
+
+#[test]
+fn sigchld_exit_watch() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sigchld_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SIGCHLD_CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("sigchld-child-ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -45,6 +45,20 @@ pub use std::process::{ExitStatus, Output, Stdio};
 
 use reap::Reaper;
 
+/// Makes every exit watch from now on use SIGCHLD instead of a pidfd, as
+/// on kernels without `pidfd_open`. For testing that path; process-wide
+/// and irreversible.
+///
+/// # Example
+///
+/// ```
+/// eddy_io::process::__use_sigchld_exit_watch();
+/// ```
+#[doc(hidden)]
+pub fn __use_sigchld_exit_watch() {
+    reap::disable_pidfd();
+}
+
 /// A process builder: `std::process::Command` plus [`kill_on_drop`]
 /// (Command::kill_on_drop) and [`shell`](Command::shell), spawning a
 /// [`Child`] with async pipes.

@@ -40,6 +40,10 @@ pub(crate) struct Reaper {
 /// Set once `pidfd_open` reported `ENOSYS`/`EPERM`-like failure.
 static NO_PIDFD: AtomicBool = AtomicBool::new(false);
 
+pub(crate) fn disable_pidfd() {
+    NO_PIDFD.store(true, Ordering::Relaxed);
+}
+
 fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     if NO_PIDFD.load(Ordering::Relaxed) {
         return None;
