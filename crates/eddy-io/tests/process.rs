@@ -376,3 +376,46 @@ fn sigchld_exit_watch() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn child_dropped_at_runtime_shutdown() {
+    // The child is owned by a task that never finishes: it is dropped when
+    // the runtime shuts down (killed, then reaped by a later spawn).
+    let pid = common::run(async {
+        let child = Command::new("sleep")
+            .arg("1000")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        drop(eddy_core::spawn(async move {
+            let _child = child;
+            std::future::pending::<()>().await
+        }));
+        eddy_core::yield_now().await;
+        pid
+    });
+    common::run(async {
+        let mut left = vec![pid];
+        for _ in 0..2000 {
+            left.retain(|&p| is_our_zombie(p) || is_running(p));
+            if left.is_empty() {
+                break;
+            }
+            Command::new("true").status().await.unwrap();
+        }
+        assert!(left.is_empty(), "child {pid} still there");
+    });
+}
+
+/// Whether `pid` is a live (non-zombie) child of this process.
+fn is_running(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next().unwrap();
+    let ppid: u32 = fields.next().unwrap().parse().unwrap();
+    state != "Z" && ppid == std::process::id()
+}
