@@ -115,9 +115,16 @@ impl Reaper {
         if let Some(s) = self.status {
             return Poll::Ready(Ok(s));
         }
-        // Register first, then check: an exit between the two is then
-        // reported by the registration.
-        self.watch()?;
+        if self.watch.is_none() {
+            // Already exited? Then no pidfd or listener is needed at all
+            // (the common case when waiting on short-lived children).
+            if let Some(s) = self.try_wait()? {
+                return Poll::Ready(Ok(s));
+            }
+            // Register, then check again (in the poll below): an exit
+            // between the two is reported by the registration.
+            self.watch()?;
+        }
         let Reaper {
             child,
             status,
