@@ -59,8 +59,8 @@ pub fn __use_sigchld_exit_watch() {
     reap::disable_pidfd();
 }
 
-/// A process builder: `std::process::Command` plus [`kill_on_drop`]
-/// (Command::kill_on_drop) and [`shell`](Command::shell), spawning a
+/// A process builder: `std::process::Command` plus [`kill_on_drop`](Command::kill_on_drop)
+/// and [`shell`](Command::shell), spawning a
 /// [`Child`] with async pipes.
 ///
 /// Unset standard streams are inherited by [`spawn`](Self::spawn) and
