@@ -22,7 +22,33 @@ const MAX_LINE: usize = 64 * 1024;
 /// thread.
 #[derive(Default)]
 pub struct Db {
-    map: HashMap<Vec<u8>, Vec<u8>>,
+    map: HashMap<Vec<u8>, Vec<u8>, BuildFnv>,
+}
+
+/// FNV-1a: keys are short and not attacker-chosen in a benchmark server,
+/// so a cheap hash beats SipHash here (a real server would keep SipHash).
+#[derive(Default, Clone, Copy)]
+pub struct BuildFnv;
+
+/// The FNV-1a state.
+pub struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A request that cannot be parsed; the server replies with it as a RESP
@@ -50,16 +76,15 @@ fn perr(msg: &str) -> ProtocolError {
 /// returned: the caller sends `out` and closes the connection.
 pub fn process(db: &mut Db, input: &[u8], out: &mut Vec<u8>) -> Result<usize, ProtocolError> {
     let mut args: Vec<Range<usize>> = Vec::new();
+    let mut argv: Vec<&[u8]> = Vec::new();
     let mut consumed = 0;
     loop {
         args.clear();
         match parse(&input[consumed..], &mut args) {
             Ok(Some(n)) => {
                 let base = consumed;
-                let argv: Vec<&[u8]> = args
-                    .iter()
-                    .map(|r| &input[base + r.start..base + r.end])
-                    .collect();
+                argv.clear();
+                argv.extend(args.iter().map(|r| &input[base + r.start..base + r.end]));
                 if !argv.is_empty() {
                     execute(db, &argv, out);
                 }
@@ -85,7 +110,37 @@ fn line_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 fn parse_int(digits: &[u8]) -> Option<i64> {
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    let (neg, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Parses one request; pushes argument ranges (relative to `buf`) and
@@ -190,7 +245,10 @@ fn error(out: &mut Vec<u8>, s: &str) {
 
 fn integer(out: &mut Vec<u8>, n: i64) {
     out.push(b':');
-    out.extend_from_slice(n.to_string().as_bytes());
+    if n < 0 {
+        out.push(b'-');
+    }
+    push_decimal(out, n.unsigned_abs());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -199,7 +257,7 @@ fn bulk(out: &mut Vec<u8>, data: Option<&[u8]>) {
         None => out.extend_from_slice(b"$-1\r\n"),
         Some(d) => {
             out.push(b'$');
-            out.extend_from_slice(d.len().to_string().as_bytes());
+            push_decimal(out, d.len() as u64);
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(d);
             out.extend_from_slice(b"\r\n");
@@ -331,6 +389,15 @@ mod tests {
         );
         // The trailing incomplete request is not consumed.
         assert_eq!(r.unwrap(), input.len() - b"*2\r\n$4\r\nECHO".len());
+    }
+
+    #[test]
+    fn integers_and_lengths_are_formatted_by_hand_correctly() {
+        let (_, out) = run(b"SET n -5\r\nINCR n\r\nSET m 9223372036854775807\r\nINCR m\r\nSET x abc\r\nINCR x\r\nECHO 0123456789ab\r\n");
+        assert_eq!(
+            out,
+            "+OK\r\n:-4\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$12\r\n0123456789ab\r\n"
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ fn sixteen_mib_arrive_intact_both_ways() {
         let server = eddy_core::spawn(async move {
             // Echo everything back, through split halves in one task.
             let (mut s, _) = listener.accept().await.unwrap();
-            let (mut r, mut w) = s.split();
+            // Spelled out: futures' AsyncReadExt::split (by value) would
+            // win method resolution over the inherent borrowed split.
+            let (mut r, mut w) = TcpStream::split(&mut s);
             futures::io::copy(&mut r, &mut w).await.unwrap();
             w.close().await.unwrap();
         });
@@ -301,7 +303,7 @@ fn async_fd_waits_for_readability_of_a_raw_descriptor() {
         let mut buf = [0u8; 8];
         let n = loop {
             let mut guard = fd.readable().await.unwrap();
-            match guard.try_io(|fd| (&*fd.get_ref()).read(&mut buf)) {
+            match guard.try_io(|fd| fd.get_ref().read(&mut buf)) {
                 Ok(res) => break res.unwrap(),
                 Err(_would_block) => continue,
             }

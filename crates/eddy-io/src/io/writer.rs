@@ -315,8 +315,10 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         self.peer
     }
 
-    /// Appends `data` to the write buffer; never waits. The flusher sends it
-    /// at the loop's next scheduling point.
+    /// Appends `data` to the write buffer; never waits. When nothing was
+    /// queued, the stream is tried at once (as asyncio's transports do) and
+    /// only what it does not take is left to the flusher, which sends it as
+    /// the stream becomes writable.
     ///
     /// # Errors
     ///
@@ -334,8 +336,9 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// ```
     /// eddy_core::run(async {
     ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
-    ///     writer.write(b"queued").unwrap();
-    ///     assert_eq!(writer.buffered_len(), 6);
+    ///     // The sink takes everything, so nothing stays queued.
+    ///     writer.write(b"sent").unwrap();
+    ///     assert_eq!(writer.buffered_len(), 0);
     /// });
     /// ```
     pub fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
@@ -350,7 +353,20 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             if data.is_empty() {
                 return Ok(());
             }
+            let was_empty = s.buffered() == 0;
             s.buf.extend_from_slice(data);
+            // Like asyncio's transports: with nothing queued and no flusher
+            // at work, try the stream right away. Most writes of a
+            // request/response exchange finish here, without a flusher
+            // task poll; only what does not fit is left to the flusher.
+            if was_empty && matches!(s.flusher, Flusher::Idle | Flusher::NotSpawned) {
+                let waker = futures_util::task::noop_waker();
+                if s.poll_write_buf(&mut Context::from_waker(&waker))
+                    .is_ready()
+                {
+                    return Ok(());
+                }
+            }
         }
         kick(&self.shared);
         Ok(())
@@ -368,7 +384,8 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// eddy_core::run(async {
     ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
     ///     writer.write_all_parts(&[b"a", b"bc"]).unwrap();
-    ///     assert_eq!(writer.buffered_len(), 3);
+    ///     writer.flush().await.unwrap();
+    ///     assert_eq!(writer.buffered_len(), 0);
     /// });
     /// ```
     pub fn write_all_parts(&mut self, parts: &[&[u8]]) -> Result<(), WriteError> {
@@ -671,8 +688,26 @@ impl<W: AsyncWrite + Unpin + 'static> Drop for StreamWriter<W> {
         };
         s.closing = true;
         match s.flusher {
-            // Never wrote: nothing to send; the stream drops with `shared`.
-            Flusher::NotSpawned => {}
+            // No flusher (nothing ever waited): everything written went out
+            // directly. Shut the stream down now; only a stream that
+            // cannot close at once needs the flusher for it.
+            Flusher::NotSpawned => {
+                if s.shut_down || s.done() {
+                    return;
+                }
+                let waker = futures_util::task::noop_waker();
+                let io = s.io.as_mut().expect("checked above");
+                match Pin::new(io).poll_close(&mut Context::from_waker(&waker)) {
+                    Poll::Ready(_) => {
+                        s.shut_down = true;
+                        s.finish();
+                    }
+                    Poll::Pending => {
+                        drop(s);
+                        kick(&self.shared);
+                    }
+                }
+            }
             Flusher::Idle => {
                 s.flusher = Flusher::Running;
                 if let Some(w) = s.flusher_waker.take() {

@@ -119,34 +119,22 @@ pub(crate) fn split_owned<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, Owned
     )
 }
 
-impl<S> OwnedReadHalf<S> {
-    /// The stream both halves share.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
-    /// let (r, _w) = stream.into_split();
-    /// let peer = r.as_ref().peer_addr()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn as_ref(&self) -> &S {
+/// The stream both halves share, e.g. for its addresses.
+///
+/// ```
+/// # fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
+/// let (r, _w) = stream.into_split();
+/// let peer = r.as_ref().peer_addr()?;
+/// # Ok(()) }
+/// ```
+impl<S> AsRef<S> for OwnedReadHalf<S> {
+    fn as_ref(&self) -> &S {
         &self.stream
     }
 }
 
-impl<S: SplitStream> OwnedWriteHalf<S> {
-    /// The stream both halves share.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # fn demo(stream: eddy_io::net::TcpStream) -> std::io::Result<()> {
-    /// let (_r, w) = stream.into_split();
-    /// let local = w.as_ref().local_addr()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn as_ref(&self) -> &S {
+impl<S: SplitStream> AsRef<S> for OwnedWriteHalf<S> {
+    fn as_ref(&self) -> &S {
         &self.stream
     }
 }
@@ -293,7 +281,10 @@ macro_rules! stream_socket {
 
         impl $ty {
             /// Borrowed read and write halves, usable at once (e.g. in
-            /// `join!`) but not moved into other tasks.
+            /// `join!`) but not moved into other tasks. With
+            /// `futures::AsyncReadExt` in scope, `s.split()` picks that
+            /// trait's by-value `split` instead; write
+            #[doc = concat!("`", stringify!($ty), "::split(&mut s)` to get these halves.")]
             ///
             /// # Example
             ///
