@@ -127,6 +127,7 @@ impl Stack {
 /// must not jump to the next deadline while the loop waits for work on
 /// another thread. Travels with the job's output and is dropped on the
 /// loop thread after the result is seen.
+#[cfg(feature = "blocking")]
 #[derive(Debug)]
 pub(crate) struct ClockHold {
     #[cfg(feature = "time")]
@@ -135,6 +136,7 @@ pub(crate) struct ClockHold {
 
 impl Stack {
     /// A [`ClockHold`] for a job that is about to start.
+    #[cfg(feature = "blocking")]
     pub(crate) fn hold_clock(this: Option<&Stack>) -> ClockHold {
         let _ = this;
         ClockHold {

@@ -6,7 +6,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -68,7 +67,8 @@ where
 /// A pause of `d` that needs no timer driver: a blocking job sleeps and
 /// then wakes the task. Only for rare paths (the accept loop's back-off
 /// after `EMFILE`), where a thread parked for ≤ 1 s costs nothing.
-pub(crate) async fn pause(d: Duration) {
+#[cfg(feature = "net")]
+pub(crate) async fn pause(d: std::time::Duration) {
     let handle = Handle::current();
     match run_blocking(&handle, move || std::thread::sleep(d)) {
         Ok(done) => done.await,

@@ -34,6 +34,7 @@ impl<E: mio::event::Source> PollEvented<E> {
     ///
     /// Outside a runtime (see [`Handle::current`]).
     #[track_caller]
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn new(io: E) -> io::Result<Self> {
         Self::with_interest(io, Interest::READABLE | Interest::WRITABLE)
     }
@@ -104,6 +105,7 @@ impl<E: mio::event::Source> PollEvented<E> {
 
     /// Runs `op` once if `interest` is ready now; `WouldBlock` otherwise
     /// (clearing readiness when `op` itself would block).
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn try_io<R>(
         &self,
         interest: Interest,
