@@ -90,6 +90,24 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// The server and the load generator each get a CPU of their own (when
+/// `taskset` exists and the machine has two), so the scheduler does not
+/// move them around between runs: CPU time per request depends on how
+/// requests batch up, and that depends on who shares a core with whom.
+const SERVER_CPU: usize = 0;
+const CLIENT_CPU: usize = 1;
+
+fn pinned(bin: &Path, cpu: usize) -> Command {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus >= 2 && have("taskset") {
+        let mut c = Command::new("taskset");
+        c.args(["-c", &cpu.to_string()]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -98,7 +116,7 @@ struct Server {
 impl Server {
     fn start(bin: &Path) -> Option<Server> {
         let port = free_port();
-        let child = Command::new(bin)
+        let child = pinned(bin, SERVER_CPU)
             .arg(port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -136,7 +154,7 @@ impl Drop for Server {
 
 /// Runs redis-benchmark against `port`; true if it exited cleanly.
 fn benchmark(port: u16, tests: &str, requests: u32, pipeline: u32) -> bool {
-    Command::new("redis-benchmark")
+    pinned(Path::new("redis-benchmark"), CLIENT_CPU)
         .args([
             "-p",
             &port.to_string(),
