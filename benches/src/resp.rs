@@ -60,6 +60,9 @@ fn build_servers() -> Option<(PathBuf, PathBuf)> {
             "--bin",
             "tokio_redis",
         ])
+        // The workspace this binary was built from, whatever the caller's
+        // working directory.
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .status()
         .ok()?;
     if !status.success() {
