@@ -180,9 +180,12 @@ fn kill_and_terminate() {
         child.terminate().unwrap();
         assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGTERM));
 
+        // Not SIGINT: a test run started in the background (`cmd &`) ignores
+        // SIGINT and SIGQUIT, and the child inherits that, so it would
+        // never exit. SIGUSR1's default action is to terminate.
         let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
-        child.send_signal(libc::SIGINT).unwrap();
-        assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGINT));
+        child.send_signal(libc::SIGUSR1).unwrap();
+        assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGUSR1));
     });
 }
 
