@@ -1,0 +1,373 @@
+//! [`Command`]: the process builder.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use super::reap;
+use super::{Child, ExitStatus, Output, Stdio};
+
+/// A process builder: `std::process::Command` plus [`kill_on_drop`](Command::kill_on_drop)
+/// and [`shell`](Command::shell), spawning a
+/// [`Child`] with async pipes.
+///
+/// Unset standard streams are inherited by [`spawn`](Self::spawn) and
+/// [`status`](Self::status); [`output`](Self::output) pipes stdout and
+/// stderr and gives the child a null stdin unless they were set.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use eddy_io::process::{Command, Stdio};
+///
+/// let status = Command::new("ls")
+///     .arg("-l")
+///     .current_dir("/tmp")
+///     .env("LC_ALL", "C")
+///     .stdout(Stdio::null())
+///     .status()
+///     .await?;
+/// assert!(status.success());
+/// # Ok(()) }
+/// ```
+pub struct Command {
+    std: std::process::Command,
+    kill_on_drop: bool,
+    stdin_set: bool,
+    stdout_set: bool,
+    stderr_set: bool,
+}
+
+impl Command {
+    /// A command running `program` (looked up in `PATH` if it has no `/`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let cmd = eddy_io::process::Command::new("true");
+    /// ```
+    pub fn new<S: AsRef<OsStr>>(program: S) -> Command {
+        Command::from(std::process::Command::new(program))
+    }
+
+    /// A command running `cmd` through the shell: `/bin/sh -c cmd`
+    /// (asyncio's `create_subprocess_shell`). Quote untrusted input yourself.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let out = eddy_io::process::Command::shell("echo $((1 + 2))").output().await?;
+    /// assert_eq!(out.stdout, b"3\n");
+    /// # Ok(()) }
+    /// ```
+    pub fn shell<S: AsRef<OsStr>>(cmd: S) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.arg("-c").arg(cmd);
+        c
+    }
+
+    /// Adds one argument.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("echo");
+    /// cmd.arg("hello");
+    /// ```
+    pub fn arg<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        self.std.arg(arg);
+        self
+    }
+
+    /// Adds several arguments.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("echo");
+    /// cmd.args(["a", "b"]);
+    /// ```
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.std.args(args);
+        self
+    }
+
+    /// Sets an environment variable for the child.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("env");
+    /// cmd.env("KEY", "value");
+    /// ```
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, key: K, val: V) -> &mut Command {
+        self.std.env(key, val);
+        self
+    }
+
+    /// Sets several environment variables.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("env");
+    /// cmd.envs([("A", "1"), ("B", "2")]);
+    /// ```
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.std.envs(vars);
+        self
+    }
+
+    /// Removes one variable from the child's environment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("env");
+    /// cmd.env_remove("HOME");
+    /// ```
+    pub fn env_remove<K: AsRef<OsStr>>(&mut self, key: K) -> &mut Command {
+        self.std.env_remove(key);
+        self
+    }
+
+    /// Starts the child with an empty environment (plus what `env` adds).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("env");
+    /// cmd.env_clear().env("PATH", "/bin");
+    /// ```
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.std.env_clear();
+        self
+    }
+
+    /// The child's working directory.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("pwd");
+    /// cmd.current_dir("/tmp");
+    /// ```
+    pub fn current_dir<P: AsRef<Path>>(&mut self, dir: P) -> &mut Command {
+        self.std.current_dir(dir);
+        self
+    }
+
+    /// The child's stdin: `Stdio::piped()` (then [`Child::stdin`] is
+    /// set), `Stdio::null()` or `Stdio::inherit()`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_io::process::{Command, Stdio};
+    /// let mut cmd = Command::new("cat");
+    /// cmd.stdin(Stdio::piped());
+    /// ```
+    pub fn stdin<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stdin(cfg);
+        self.stdin_set = true;
+        self
+    }
+
+    /// The child's stdout (see [`stdin`](Self::stdin)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_io::process::{Command, Stdio};
+    /// let mut cmd = Command::new("echo");
+    /// cmd.stdout(Stdio::piped());
+    /// ```
+    pub fn stdout<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stdout(cfg);
+        self.stdout_set = true;
+        self
+    }
+
+    /// The child's stderr (see [`stdin`](Self::stdin)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_io::process::{Command, Stdio};
+    /// let mut cmd = Command::new("echo");
+    /// cmd.stderr(Stdio::null());
+    /// ```
+    pub fn stderr<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stderr(cfg);
+        self.stderr_set = true;
+        self
+    }
+
+    /// Whether dropping the [`Child`] before its exit kills it (SIGKILL).
+    /// Off by default: a dropped child runs on (and is reaped in the
+    /// background when it exits).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut cmd = eddy_io::process::Command::new("sleep");
+    /// cmd.arg("100").kill_on_drop(true);
+    /// ```
+    pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
+        self.kill_on_drop = kill_on_drop;
+        self
+    }
+
+    /// The underlying std builder, for what this type does not mirror
+    /// (`std::os::unix::process::CommandExt`: `uid`, `process_group`, ...).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::os::unix::process::CommandExt;
+    /// let mut cmd = eddy_io::process::Command::new("true");
+    /// cmd.as_std_mut().process_group(0);
+    /// ```
+    pub fn as_std_mut(&mut self) -> &mut std::process::Command {
+        &mut self.std
+    }
+
+    /// The underlying std builder.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let cmd = eddy_io::process::Command::new("true");
+    /// assert_eq!(cmd.as_std().get_program(), "true");
+    /// ```
+    pub fn as_std(&self) -> &std::process::Command {
+        &self.std
+    }
+
+    /// Starts the process.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from spawning, with the program in the message (for
+    /// example `NotFound` for a missing program).
+    ///
+    /// # Panics
+    ///
+    /// Outside an eddy runtime when a stream is piped (pipes register
+    /// with the loop's reactor).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let mut child = eddy_io::process::Command::new("sleep").arg("1").spawn()?;
+    /// println!("pid {}", child.id());
+    /// child.wait().await?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn spawn(&mut self) -> io::Result<Child> {
+        reap::reap_orphans();
+        let child = self.std.spawn().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("failed to spawn {:?}: {e}", self.std.get_program()),
+            )
+        })?;
+        Child::from_std(child, self.kill_on_drop)
+    }
+
+    /// Runs the process to completion, collecting stdout and stderr
+    /// (piped unless set; stdin is null unless set). Like std, this sets
+    /// those defaults on the builder itself.
+    ///
+    /// # Errors
+    ///
+    /// Spawning failed, or reading the pipes or waiting failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: output read so far is lost. The child is then
+    /// dropped (killed if [`kill_on_drop`](Self::kill_on_drop), reaped in
+    /// the background either way).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let out = eddy_io::process::Command::shell("echo out; echo err >&2").output().await?;
+    /// assert_eq!(out.stdout, b"out\n");
+    /// assert_eq!(out.stderr, b"err\n");
+    /// # Ok(()) }
+    /// ```
+    pub async fn output(&mut self) -> io::Result<Output> {
+        if !self.stdin_set {
+            self.std.stdin(Stdio::null());
+        }
+        if !self.stdout_set {
+            self.std.stdout(Stdio::piped());
+        }
+        if !self.stderr_set {
+            self.std.stderr(Stdio::piped());
+        }
+        self.spawn()?.output().await
+    }
+
+    /// Runs the process to completion and returns its exit status
+    /// (streams inherited unless set).
+    ///
+    /// # Errors
+    ///
+    /// Spawning or waiting failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in the sense that nothing is lost: the child is dropped
+    /// (killed if [`kill_on_drop`](Self::kill_on_drop)) and reaped in the
+    /// background.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let status = eddy_io::process::Command::new("false").status().await?;
+    /// assert_eq!(status.code(), Some(1));
+    /// # Ok(()) }
+    /// ```
+    pub async fn status(&mut self) -> io::Result<ExitStatus> {
+        let mut child = self.spawn()?;
+        // Nobody will write to it: EOF for the child.
+        child.stdin = None;
+        child.wait().await
+    }
+}
+
+impl From<std::process::Command> for Command {
+    fn from(std: std::process::Command) -> Command {
+        Command {
+            std,
+            kill_on_drop: false,
+            stdin_set: false,
+            stdout_set: false,
+            stderr_set: false,
+        }
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.std, f)
+    }
+}
