@@ -1,0 +1,225 @@
+//! The state a [`StreamWriter`](super::StreamWriter) shares with its
+//! flusher task, the flusher's poll loop, and the abort handle a server
+//! keeps for each connection.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures_io::AsyncWrite;
+
+use crate::io::WriteError;
+
+/// Where the flusher task is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Flusher {
+    /// No flusher yet (nothing was ever written).
+    NotSpawned,
+    /// Parked on `flusher_waker` with an empty buffer; not polling the
+    /// stream, so the writer may write directly.
+    Idle,
+    /// Woken or waiting on the stream's write readiness: only it touches
+    /// the stream.
+    Running,
+    /// Finished (stream shut down, aborted or failed).
+    Exited,
+}
+
+pub(crate) struct Shared<W> {
+    /// The stream; `None` once closed, aborted or failed.
+    pub(super) io: Option<W>,
+    /// `buf[start..]` is waiting to be written.
+    pub(super) buf: Vec<u8>,
+    pub(super) start: usize,
+    pub(super) high: usize,
+    pub(super) low: usize,
+    pub(super) flusher: Flusher,
+    pub(super) flusher_waker: Option<Waker>,
+    /// The writer's task waiting in `drain`/`flush`.
+    pub(super) waiter: Option<Waker>,
+    /// Tasks in `wait_closed`.
+    pub(super) closed_waiters: Vec<Waker>,
+    /// First write error (kind and text; `io::Error` is not `Clone`).
+    pub(super) error: Option<(io::ErrorKind, String)>,
+    /// `close` was called or the writer was dropped: shut down and drop the
+    /// stream once the buffer is sent.
+    pub(super) closing: bool,
+    /// `write_eof` was called: shut down the write side once the buffer is
+    /// sent.
+    pub(super) eof: bool,
+    /// The stream's `poll_close` completed.
+    pub(super) shut_down: bool,
+    /// Drop everything now (server `abort_clients`).
+    pub(super) abort: bool,
+    /// Dropped with the shared state: lets a server count live connections.
+    pub(super) _guard: Option<Box<dyn Any>>,
+}
+
+impl<W: AsyncWrite + Unpin> Shared<W> {
+    pub(super) fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    pub(super) fn done(&self) -> bool {
+        self.io.is_none()
+    }
+
+    pub(super) fn fail(&mut self, e: io::Error) {
+        if self.error.is_none() {
+            self.error = Some((e.kind(), e.to_string()));
+        }
+        self.finish();
+    }
+
+    /// Drops the stream and wakes everyone.
+    pub(super) fn finish(&mut self) {
+        self.io = None;
+        self.buf = Vec::new();
+        self.start = 0;
+        if let Some(w) = self.waiter.take() {
+            w.wake();
+        }
+        // An idle flusher must exit too, or it would keep `Shared` alive.
+        if let Some(w) = self.flusher_waker.take() {
+            w.wake();
+        }
+        for w in self.closed_waiters.drain(..) {
+            w.wake();
+        }
+    }
+
+    pub(super) fn error(&self) -> Option<WriteError> {
+        self.error
+            .as_ref()
+            .map(|(kind, msg)| WriteError::Io(io::Error::new(*kind, msg.clone())))
+    }
+
+    /// Writes until the buffer is empty or the stream is not ready.
+    /// Returns `Pending` when the stream is not ready (its waker is `cx`).
+    pub(super) fn poll_write_buf(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.buffered() > 0 {
+            let Some(io) = self.io.as_mut() else {
+                return Poll::Ready(());
+            };
+            match Pin::new(io).poll_write(cx, &self.buf[self.start..]) {
+                Poll::Ready(Ok(0)) => {
+                    self.fail(io::ErrorKind::WriteZero.into());
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.start += n;
+                    if self.buffered() <= self.low {
+                        if let Some(w) = self.waiter.take() {
+                            w.wake();
+                        }
+                    }
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.buf.clear();
+        self.start = 0;
+        Poll::Ready(())
+    }
+
+    /// One poll of the flusher task.
+    pub(super) fn poll_flusher(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // Kept while the flusher waits on the stream too, so `finish` (an
+        // abort or a failure seen by `drain`) can wake it to exit.
+        match &self.flusher_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => self.flusher_waker = Some(cx.waker().clone()),
+        }
+        if self.abort || self.done() {
+            self.flusher = Flusher::Exited;
+            self.finish();
+            return Poll::Ready(());
+        }
+        self.flusher = Flusher::Running;
+        if self.poll_write_buf(cx).is_pending() {
+            return Poll::Pending;
+        }
+        if self.done() {
+            self.flusher = Flusher::Exited;
+            return Poll::Ready(());
+        }
+        if let Some(w) = self.waiter.take() {
+            w.wake();
+        }
+        if (self.closing || self.eof) && !self.shut_down {
+            let io = self.io.as_mut().expect("checked above");
+            match Pin::new(io).poll_close(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) if self.closing => {
+                    // The peer may already be gone; closing anyway.
+                    tracing::debug!("stream shutdown on close failed: {e}");
+                }
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    self.flusher = Flusher::Exited;
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            self.shut_down = true;
+        }
+        if self.closing {
+            self.flusher = Flusher::Exited;
+            self.finish();
+            return Poll::Ready(());
+        }
+        self.flusher = Flusher::Idle;
+        Poll::Pending
+    }
+}
+
+/// Makes sure the flusher will run: spawns it or wakes it.
+pub(super) fn kick<W: AsyncWrite + Unpin + 'static>(shared: &Rc<RefCell<Shared<W>>>) {
+    let mut s = shared.borrow_mut();
+    match s.flusher {
+        Flusher::NotSpawned => {
+            s.flusher = Flusher::Running;
+            drop(s);
+            let shared = shared.clone();
+            // Detached: it ends when the stream is closed or fails.
+            drop(eddy_core::spawn(poll_fn(move |cx| {
+                shared.borrow_mut().poll_flusher(cx)
+            })));
+        }
+        Flusher::Idle => {
+            s.flusher = Flusher::Running;
+            if let Some(w) = s.flusher_waker.take() {
+                w.wake();
+            }
+        }
+        Flusher::Running | Flusher::Exited => {}
+    }
+}
+
+/// Aborts a writer: buffered data is dropped and the stream closed at once
+/// (asyncio's `transport.abort()`).
+pub(crate) struct AbortHandle<W>(pub(super) Weak<RefCell<Shared<W>>>);
+
+impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
+    pub(crate) fn abort(&self) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        let mut s = shared.borrow_mut();
+        s.abort = true;
+        s.closing = true;
+        s.finish();
+        if let Some(w) = s.flusher_waker.take() {
+            w.wake();
+        }
+    }
+}
