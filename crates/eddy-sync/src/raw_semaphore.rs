@@ -16,13 +16,28 @@
 //!
 //! Uncontended `acquire` and `release` are one compare-and-swap each and
 //! never touch the lock.
+//!
+//! # Tickets
+//!
+//! Each queued acquirer draws a ticket (counting up, in queueing order).
+//! Waiters are served strictly from the front, so tickets are served in
+//! increasing order; `served` holds the last ticket served in full. A
+//! served waiter's node is removed from the list by the releaser that
+//! served it, and the waiter learns of it from `served >= ticket` — one
+//! atomic load, without the lock. Only a waiter still queued takes the lock
+//! when polled (to refresh its waker) or dropped (to leave the list).
+//! Dropping a served waiter that never ran gives its permits back through
+//! [`RawSemaphore::release_locked`], to the next in line. Tickets wrap
+//! around; they are compared by wrapping distance, which is safe because
+//! no queued ticket is ever more than the number of waiters away from
+//! `served`.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::waitlist::{WaitList, WakeBatch, NIL};
 
 const WAITERS: usize = 1;
 const SHIFT: usize = 1;
@@ -37,12 +52,24 @@ pub(crate) struct Want {
     requested: usize,
     /// Permits still missing (`requested - remaining` were already granted).
     remaining: usize,
+    /// Place in line (see "Tickets" above).
+    ticket: usize,
+}
+
+/// The queue of acquirers, behind the semaphore's lock.
+#[derive(Debug)]
+pub(crate) struct Waiters {
+    list: WaitList<Want>,
+    /// The ticket the next queued acquirer gets.
+    next_ticket: usize,
 }
 
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
     state: AtomicUsize,
-    waiters: Mutex<WaitList<Want>>,
+    /// The last ticket served in full. Written only with `waiters` locked.
+    served: AtomicUsize,
+    waiters: Mutex<Waiters>,
 }
 
 impl RawSemaphore {
@@ -53,8 +80,19 @@ impl RawSemaphore {
         );
         RawSemaphore {
             state: AtomicUsize::new(permits << SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+            served: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters {
+                list: WaitList::new(),
+                next_ticket: 1,
+            }),
         }
+    }
+
+    /// Whether the waiter holding `ticket` has been served in full.
+    #[inline]
+    fn is_served(&self, ticket: usize) -> bool {
+        // Wrapping distance: see "Tickets" in the module docs.
+        (self.served.load(Ordering::Acquire).wrapping_sub(ticket) as isize) >= 0
     }
 
     /// Free permits right now.
@@ -107,8 +145,8 @@ impl RawSemaphore {
     fn release_slow(&self, n: usize) {
         let mut wakers = WakeBatch::new();
         {
-            let mut list = self.waiters.lock();
-            self.release_locked(&mut list, n, &mut wakers);
+            let mut waiters = self.waiters.lock();
+            self.release_locked(&mut waiters.list, n, &mut wakers);
         }
         wakers.wake_all();
     }
@@ -129,7 +167,11 @@ impl RawSemaphore {
             front.remaining -= give;
             n -= give;
             if front.remaining == 0 {
-                wakers.push_opt(list.wake_front(|_| {}));
+                let (want, waker) = list.pop_front().expect("front exists");
+                // Release: the waiter's `is_served` load sees everything the
+                // releasers did before handing over the permits.
+                self.served.store(want.ticket, Ordering::Release);
+                wakers.push_opt(waker);
             } else {
                 break;
             }
@@ -155,27 +197,65 @@ impl RawSemaphore {
         }
     }
 
-    /// Polls an acquisition of `n` permits held in `reg`.
+    /// Polls an acquisition of `n` permits; `key` and `ticket` are the
+    /// acquirer's place in line (`key == NIL` before it queued).
     #[inline]
     pub(crate) fn poll_acquire(
         &self,
-        reg: &mut Registration,
+        key: &mut usize,
+        ticket: &mut usize,
         n: usize,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if !reg.is_registered() {
+        if *key == NIL {
             if n == 0 || self.try_acquire(n) {
                 return Poll::Ready(());
             }
-            return self.register_slow(reg, n, cx);
+            return self.register_slow(key, ticket, n, cx);
         }
-        let mut list = self.waiters.lock();
-        reg.poll_woken(&mut list, cx.waker()).map(|_| ())
+        if self.is_served(*ticket) {
+            *key = NIL;
+            return Poll::Ready(());
+        }
+        let mut waiters = self.waiters.lock();
+        // `served` only moves under the lock: this answer is final.
+        if self.is_served(*ticket) {
+            *key = NIL;
+            return Poll::Ready(());
+        }
+        waiters.list.refresh_waker(*key, cx.waker());
+        Poll::Pending
+    }
+
+    /// Leaves the line: a served acquirer gives all `n` permits back, a
+    /// queued one whatever part it was granted; either way to the waiters
+    /// behind it first.
+    fn cancel(&self, key: usize, ticket: usize, n: usize) {
+        let mut wakers = WakeBatch::new();
+        {
+            let mut waiters = self.waiters.lock();
+            let give_back = if self.is_served(ticket) {
+                n
+            } else {
+                let (want, _) = waiters.list.remove(key);
+                want.requested - want.remaining
+            };
+            // Always run: removing the last queued waiter must clear the
+            // WAITERS flag even when it held nothing.
+            self.release_locked(&mut waiters.list, give_back, &mut wakers);
+        }
+        wakers.wake_all();
     }
 
     #[cold]
-    fn register_slow(&self, reg: &mut Registration, n: usize, cx: &mut Context<'_>) -> Poll<()> {
-        let mut list = self.waiters.lock();
+    fn register_slow(
+        &self,
+        key: &mut usize,
+        ticket: &mut usize,
+        n: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        let mut waiters = self.waiters.lock();
         // Take every free permit (all of them go to us: we are last in line
         // only if the list is empty, otherwise there are none).
         let mut cur = self.state.load(Ordering::Acquire);
@@ -209,11 +289,13 @@ impl RawSemaphore {
                 Err(actual) => cur = actual,
             }
         };
-        reg.register(
-            &mut list,
+        *ticket = waiters.next_ticket;
+        waiters.next_ticket = waiters.next_ticket.wrapping_add(1);
+        *key = waiters.list.push_back(
             Want {
                 requested: n,
                 remaining: n - taken,
+                ticket: *ticket,
             },
             cx.waker(),
         );
@@ -226,35 +308,9 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             n,
-            reg: Registration::new(),
+            key: NIL,
+            ticket: 0,
         }
-    }
-}
-
-impl Handoff for RawSemaphore {
-    type Data = Want;
-    type State = WaitList<Want>;
-
-    fn lock_state(&self) -> MutexGuard<'_, WaitList<Want>> {
-        self.waiters.lock()
-    }
-
-    fn list(state: &mut WaitList<Want>) -> &mut WaitList<Want> {
-        state
-    }
-
-    fn pass_on(
-        &self,
-        list: &mut WaitList<Want>,
-        want: Want,
-        _woken: bool,
-        wakers: &mut WakeBatch,
-    ) -> Option<Want> {
-        // Whatever was granted (all of it if woken, part of it if queued)
-        // goes to the next in line. Always run: removing the last queued
-        // waiter must clear the WAITERS flag even when it held nothing.
-        self.release_locked(list, want.requested - want.remaining, wakers);
-        None
     }
 }
 
@@ -265,7 +321,10 @@ impl Handoff for RawSemaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     n: usize,
-    reg: Registration,
+    /// Our node in the waiter list, or `NIL` before we queued / once served.
+    key: usize,
+    /// Our ticket, valid while `key != NIL`.
+    ticket: usize,
 }
 
 impl Future for Acquire<'_> {
@@ -274,12 +333,69 @@ impl Future for Acquire<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.sem.poll_acquire(&mut this.reg, this.n, cx)
+        this.sem
+            .poll_acquire(&mut this.key, &mut this.ticket, this.n, cx)
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        self.reg.cancel(self.sem);
+        if self.key != NIL {
+            self.sem.cancel(self.key, self.ticket, self.n);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker;
+    use std::pin::pin;
+
+    #[test]
+    fn tickets_keep_fifo_order_across_wrap_around() {
+        let sem = RawSemaphore::new(0);
+        sem.served.store(usize::MAX - 2, Ordering::Relaxed);
+        sem.waiters.lock().next_ticket = usize::MAX - 1;
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // Tickets MAX-1, MAX, 0, 1: the queue straddles the wrap.
+        let mut a = pin!(sem.acquire(1));
+        let mut b = pin!(sem.acquire(1));
+        let mut c = pin!(sem.acquire(1));
+        let mut d = pin!(sem.acquire(1));
+        for f in [a.as_mut(), b.as_mut(), c.as_mut(), d.as_mut()] {
+            assert!(f.poll(&mut cx).is_pending());
+        }
+        sem.release(2);
+        assert!(a.as_mut().poll(&mut cx).is_ready());
+        assert!(b.as_mut().poll(&mut cx).is_ready());
+        assert!(
+            c.as_mut().poll(&mut cx).is_pending(),
+            "ticket 0 is not served yet"
+        );
+        sem.release(1);
+        assert!(c.as_mut().poll(&mut cx).is_ready());
+        assert!(d.as_mut().poll(&mut cx).is_pending());
+        sem.release(1);
+        assert!(d.as_mut().poll(&mut cx).is_ready());
+        sem.release(1);
+        assert_eq!(sem.available(), 1);
+    }
+
+    #[test]
+    fn a_served_waiter_dropped_before_it_ran_passes_its_permits_on() {
+        let sem = RawSemaphore::new(0);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut next = pin!(sem.acquire(2));
+        {
+            let mut first = pin!(sem.acquire(2));
+            assert!(first.as_mut().poll(&mut cx).is_pending());
+            assert!(next.as_mut().poll(&mut cx).is_pending());
+            sem.release(2); // serves `first`, which never runs
+        }
+        assert!(next.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(sem.available(), 0);
     }
 }

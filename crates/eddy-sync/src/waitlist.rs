@@ -20,8 +20,15 @@
 //! case: it was handed a lock, a permit, a notification or an item that it
 //! never used. [`Registration::cancel`] gives the node's data back to the
 //! primitive through [`Handoff::pass_on`], which hands it to the next
-//! waiter. Every primitive uses this one path, so "a cancelled waiter passes
-//! the baton" is written once.
+//! waiter. Every primitive but one uses this path, so "a cancelled waiter
+//! passes the baton" is written once.
+//!
+//! The exception is the semaphore under `Mutex`, `RwLock` and the
+//! semaphores (`raw_semaphore.rs`), the hottest hand-off in the crate: its
+//! releaser removes a served node at once ([`WaitList::pop_front`]) and
+//! the waiter learns it was served from a ticket compared with one atomic
+//! counter, without taking the lock again. Its cancel path follows the
+//! same rule: what a dropped waiter was granted goes to the next in line.
 
 use std::task::{Poll, Waker};
 
@@ -129,6 +136,30 @@ impl<D> WaitList<D> {
         node.waker.take()
     }
 
+    /// Removes the first queued waiter outright (for a primitive whose
+    /// waiters learn that they were served some other way, see
+    /// `raw_semaphore.rs`); returns its data and waker.
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<(D, Option<Waker>)> {
+        let key = self.head;
+        if key == NIL {
+            return None;
+        }
+        self.unlink(key);
+        let node = self.nodes.remove(key);
+        Some((node.data, node.waker))
+    }
+
+    /// Stores `waker` in queued node `key` unless it would wake the same
+    /// task already.
+    #[inline]
+    pub(crate) fn refresh_waker(&mut self, key: usize, waker: &Waker) {
+        match &mut self.nodes[key].waker {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
     /// Wakes every queued waiter in FIFO order, serving each with `serve`.
     pub(crate) fn wake_all(&mut self, wakers: &mut WakeBatch, mut serve: impl FnMut(&mut D)) {
         while let Some(w) = self.wake_front(&mut serve) {
@@ -140,12 +171,8 @@ impl<D> WaitList<D> {
     /// otherwise refreshes its waker and returns `Pending`.
     #[inline]
     pub(crate) fn poll_woken(&mut self, key: usize, waker: &Waker) -> Poll<D> {
-        let node = &mut self.nodes[key];
-        if node.queued {
-            match &mut node.waker {
-                Some(w) if w.will_wake(waker) => {}
-                slot => *slot = Some(waker.clone()),
-            }
+        if self.nodes[key].queued {
+            self.refresh_waker(key, waker);
             Poll::Pending
         } else {
             Poll::Ready(self.nodes.remove(key).data)

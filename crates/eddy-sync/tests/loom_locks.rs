@@ -110,3 +110,26 @@ fn mutex_three_parties_with_a_cancelled_waiter() {
         assert_eq!(*m.try_lock().expect("lock must end up free"), 1);
     });
 }
+
+#[test]
+fn mutex_handoff_publishes_the_holders_writes() {
+    // The waiter learns it was handed the lock from an atomic ticket check,
+    // without the waiter list's lock: loom's cell checks that the previous
+    // holder's write still happens-before the new holder's read.
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(loom::cell::UnsafeCell::new(0)));
+        let g = m.clone().try_lock_owned().unwrap();
+        let m1 = m.clone();
+        let waiter = thread::spawn(move || {
+            block_on(async {
+                let g = m1.lock().await;
+                // SAFETY: the guard gives exclusive access to the cell.
+                g.with(|p| unsafe { *p })
+            })
+        });
+        // SAFETY: we hold the lock.
+        g.with_mut(|p| unsafe { *p = 7 });
+        drop(g);
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+}
