@@ -129,54 +129,33 @@ impl<E: mio::event::Source> PollEvented<E>
 where
     for<'a> &'a E: Read + Write,
 {
-    /// Reads into `buf`; a short read clears read readiness.
+    /// Reads into `buf`; a short read clears read readiness (end of stream
+    /// does not: it stays readable).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let coop = ready!(eddy_core::coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.poll_ready(cx, Interest::READABLE))?;
-            match self.get_ref().read(buf) {
-                Ok(n) => {
-                    if n > 0 && n < buf.len() {
-                        self.clear_readiness(event);
-                    }
-                    coop.made_progress();
-                    return Poll::Ready(Ok(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        let len = buf.len();
+        self.poll_transfer(
+            cx,
+            Interest::READABLE,
+            len,
+            |n| n > 0 && n < len,
+            |mut s| s.read(buf),
+        )
     }
 
     /// Writes from `buf`; a short write clears write readiness.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let coop = ready!(eddy_core::coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.poll_ready(cx, Interest::WRITABLE))?;
-            match self.get_ref().write(buf) {
-                Ok(n) => {
-                    if n < buf.len() {
-                        self.clear_readiness(event);
-                    }
-                    coop.made_progress();
-                    return Poll::Ready(Ok(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        let len = buf.len();
+        self.poll_transfer(
+            cx,
+            Interest::WRITABLE,
+            len,
+            |n| n < len,
+            |mut s| s.write(buf),
+        )
     }
 
     /// Vectored write; a short write clears write readiness.
@@ -185,16 +164,39 @@ where
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        if total == 0 {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        self.poll_transfer(
+            cx,
+            Interest::WRITABLE,
+            len,
+            |n| n < len,
+            |mut s| s.write_vectored(bufs),
+        )
+    }
+
+    /// The loop behind the three above: waits for `interest`, runs `op`
+    /// (moving up to `len` bytes), and clears readiness when `drained(n)`
+    /// says the kernel had no more, so the next call waits for a new event
+    /// instead of making a system call that would return `EAGAIN`. Takes
+    /// one unit of the task's cooperative budget.
+    #[inline]
+    fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        len: usize,
+        drained: impl Fn(usize) -> bool,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if len == 0 {
             return Poll::Ready(Ok(0));
         }
         let coop = ready!(eddy_core::coop::poll_proceed(cx));
         loop {
-            let event = ready!(self.poll_ready(cx, Interest::WRITABLE))?;
-            match self.get_ref().write_vectored(bufs) {
+            let event = ready!(self.poll_ready(cx, interest))?;
+            match op(self.get_ref()) {
                 Ok(n) => {
-                    if n < total {
+                    if drained(n) {
                         self.clear_readiness(event);
                     }
                     coop.made_progress();
