@@ -197,47 +197,40 @@ impl RawSemaphore {
         }
     }
 
-    /// Polls an acquisition of `n` permits; `key` and `ticket` are the
-    /// acquirer's place in line (`key == NIL` before it queued).
+    /// Polls an acquisition of `n` permits from `place` in line.
     #[inline]
-    pub(crate) fn poll_acquire(
-        &self,
-        key: &mut usize,
-        ticket: &mut usize,
-        n: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        if *key == NIL {
+    fn poll_acquire(&self, place: &mut Place, n: usize, cx: &mut Context<'_>) -> Poll<()> {
+        if place.key == NIL {
             if n == 0 || self.try_acquire(n) {
                 return Poll::Ready(());
             }
-            return self.register_slow(key, ticket, n, cx);
+            return self.register_slow(place, n, cx);
         }
-        if self.is_served(*ticket) {
-            *key = NIL;
+        if self.is_served(place.ticket) {
+            place.key = NIL;
             return Poll::Ready(());
         }
         let mut waiters = self.waiters.lock();
         // `served` only moves under the lock: this answer is final.
-        if self.is_served(*ticket) {
-            *key = NIL;
+        if self.is_served(place.ticket) {
+            place.key = NIL;
             return Poll::Ready(());
         }
-        waiters.list.refresh_waker(*key, cx.waker());
+        waiters.list.refresh_waker(place.key, cx.waker());
         Poll::Pending
     }
 
     /// Leaves the line: a served acquirer gives all `n` permits back, a
     /// queued one whatever part it was granted; either way to the waiters
     /// behind it first.
-    fn cancel(&self, key: usize, ticket: usize, n: usize) {
+    fn cancel(&self, place: &Place, n: usize) {
         let mut wakers = WakeBatch::new();
         {
             let mut waiters = self.waiters.lock();
-            let give_back = if self.is_served(ticket) {
+            let give_back = if self.is_served(place.ticket) {
                 n
             } else {
-                let (want, _) = waiters.list.remove(key);
+                let (want, _) = waiters.list.remove(place.key);
                 want.requested - want.remaining
             };
             // Always run: removing the last queued waiter must clear the
@@ -248,13 +241,7 @@ impl RawSemaphore {
     }
 
     #[cold]
-    fn register_slow(
-        &self,
-        key: &mut usize,
-        ticket: &mut usize,
-        n: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
+    fn register_slow(&self, place: &mut Place, n: usize, cx: &mut Context<'_>) -> Poll<()> {
         let mut waiters = self.waiters.lock();
         // Take every free permit (all of them go to us: we are last in line
         // only if the list is empty, otherwise there are none).
@@ -289,13 +276,13 @@ impl RawSemaphore {
                 Err(actual) => cur = actual,
             }
         };
-        *ticket = waiters.next_ticket;
+        place.ticket = waiters.next_ticket;
         waiters.next_ticket = waiters.next_ticket.wrapping_add(1);
-        *key = waiters.list.push_back(
+        place.key = waiters.list.push_back(
             Want {
                 requested: n,
                 remaining: n - taken,
-                ticket: *ticket,
+                ticket: place.ticket,
             },
             cx.waker(),
         );
@@ -308,8 +295,10 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             n,
-            key: NIL,
-            ticket: 0,
+            place: Place {
+                key: NIL,
+                ticket: 0,
+            },
         }
     }
 }
@@ -321,9 +310,15 @@ impl RawSemaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     n: usize,
-    /// Our node in the waiter list, or `NIL` before we queued / once served.
+    place: Place,
+}
+
+/// An acquirer's place in line.
+#[derive(Debug)]
+struct Place {
+    /// Its node in the waiter list, or `NIL` before it queued / once served.
     key: usize,
-    /// Our ticket, valid while `key != NIL`.
+    /// Its ticket, valid while `key != NIL`.
     ticket: usize,
 }
 
@@ -333,15 +328,14 @@ impl Future for Acquire<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.sem
-            .poll_acquire(&mut this.key, &mut this.ticket, this.n, cx)
+        this.sem.poll_acquire(&mut this.place, this.n, cx)
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        if self.key != NIL {
-            self.sem.cancel(self.key, self.ticket, self.n);
+        if self.place.key != NIL {
+            self.sem.cancel(&self.place, self.n);
         }
     }
 }
