@@ -130,14 +130,38 @@ fn queue_putter_cancel_races_get() {
         q.try_put(1).unwrap();
         let q2 = q.clone();
         let t = thread::spawn(move || assert_eq!(q2.try_get(), Ok(1)));
-        {
+        let completed = {
             let mut fut = pin!(q.put(2));
-            let _ = poll_once(fut.as_mut());
-        } // dropped: either its item was already moved in, or it is gone
+            poll_once(fut.as_mut()).is_ready()
+        }; // dropped: a put that did not complete was not made
         t.join().unwrap();
-        // Every accepted item is either stored or was taken (the 1).
+        // The 2 is stored exactly when its put completed; the slot the get
+        // freed (and maybe reserved for the dropped putter) is free again.
+        assert_eq!(q.len(), usize::from(completed));
         assert_eq!(q.unfinished_tasks(), q.len() + 1);
-        assert!(q.len() <= 1);
+        assert_eq!(q.try_put(3).is_ok(), !completed);
+    });
+}
+
+#[test]
+fn queue_reserved_slot_of_a_dropped_putter_goes_to_the_next() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.try_put(1).unwrap();
+        let mut first = Box::pin(q.put(2));
+        let mut second = Box::pin(q.put(3));
+        assert!(poll_once(first.as_mut()).is_pending());
+        assert!(poll_once(second.as_mut()).is_pending());
+        let q2 = q.clone();
+        // The get frees the slot and reserves it for `first`, racing the
+        // drop of `first` on this thread.
+        let t = thread::spawn(move || assert_eq!(q2.try_get(), Ok(1)));
+        drop(first);
+        t.join().unwrap();
+        // Either way the slot ends with `second`, and 2 was never put.
+        assert_eq!(poll_once(second.as_mut()), Poll::Ready(Ok(())));
+        assert_eq!(q.try_get(), Ok(3));
+        assert!(q.is_empty());
     });
 }
 

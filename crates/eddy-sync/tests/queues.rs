@@ -176,3 +176,39 @@ fn dropped_blocked_putter_does_not_put() {
     assert_eq!(q.try_get(), Err(TryGetError::QueueEmpty));
     assert_eq!(q.unfinished_tasks(), 1);
 }
+
+#[test]
+fn a_put_dropped_after_its_slot_was_reserved_was_never_made() {
+    let q = Queue::new(1);
+    q.try_put(1).unwrap();
+    let mut first = Manual::new(q.put(2));
+    let mut second = Manual::new(q.put(3));
+    first.pending();
+    second.pending();
+    // The get frees the slot and reserves it for `first`, which is woken...
+    assert_eq!(q.try_get(), Ok(1));
+    assert!(first.woken());
+    // ...but the slot is not anybody's room meanwhile.
+    assert!(q.is_full());
+    assert_eq!(q.try_put(9), Err(TryPutError::QueueFull(9)));
+    // `first` gives up before running: 2 was not put, and the slot moves
+    // on to `second`.
+    drop(first);
+    assert!(second.woken());
+    assert!(q.is_empty());
+    assert_eq!(second.ready(), Ok(()));
+    assert_eq!(q.try_get(), Ok(3));
+    assert_eq!(q.unfinished_tasks(), 2, "1 and 3 were put, 2 was not");
+}
+
+#[test]
+fn a_putter_holding_a_reserved_slot_fails_after_shutdown() {
+    let q = Queue::new(1);
+    q.try_put(1).unwrap();
+    let mut p = Manual::new(q.put(2));
+    p.pending();
+    assert_eq!(q.try_get(), Ok(1));
+    q.shutdown(false);
+    assert_eq!(p.ready().map_err(|e| e.0), Err(2));
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
+}

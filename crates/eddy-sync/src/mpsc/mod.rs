@@ -148,9 +148,10 @@ impl<T> Sender<T> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future before it completes drops the value (it was not
-    /// sent); no capacity is lost, and a value already accepted stays in
-    /// the channel.
+    /// Dropping the future before it completes means the value was not
+    /// sent: it is dropped with the future, never delivered. A slot the
+    /// receiver had freed and reserved for this sender passes to the next
+    /// waiting sender, so no capacity is lost.
     ///
     /// # Examples
     ///

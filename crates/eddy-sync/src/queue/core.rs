@@ -1,16 +1,21 @@
 //! The shared engine of [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue),
 //! [`PriorityQueue`](crate::PriorityQueue) and the [`mpsc`](crate::mpsc) channels.
 //!
-//! One mutex guards the stored items and three waiter lists. Items move by
-//! **hand-off**: a put with a getter waiting writes the item straight into
-//! that getter's node; a get that frees a slot while putters wait moves the
-//! first putter's item into the store and completes that put. So order is
-//! FIFO among getters and among putters, a woken task never has to race a
-//! newcomer, and each put or get takes the lock once.
+//! One mutex guards the stored items and the waiter lists. A put with a
+//! getter waiting writes the item straight into that getter's node. A get
+//! that frees a slot while putters wait **reserves** the slot for the first
+//! putter and wakes it; the putter moves its item in when it runs. The item
+//! stays in the put future until then, so a put that is dropped before it
+//! completes never delivered its item (asyncio's and tokio's rule: a
+//! cancelled put or send did not happen), and a dropped putter's
+//! reservation passes to the next putter. Order is FIFO among getters and
+//! among putters, and a woken task never races a newcomer: reserved slots
+//! count as taken for everyone else.
 //!
 //! Invariants (under the lock):
 //! - getters are queued only while the store is empty;
-//! - putters are queued only while the store is full;
+//! - putters are queued only while `items + reserved` is at capacity;
+//! - `reserved` counts putters woken with a slot that have not run yet;
 //! - `unfinished` counts accepted items not yet `task_done`.
 
 use std::cmp::Reverse;
@@ -125,16 +130,28 @@ pub(crate) struct State<T, S> {
     /// Waiting getters; a served getter's slot holds its item (`None`: the
     /// queue was shut down).
     getters: WaitList<Option<T>>,
-    /// Waiting putters, each holding its item until it is moved into the
-    /// store (`None` after that). A putter woken still holding its item was
-    /// refused by a shutdown.
-    putters: WaitList<Option<T>>,
+    /// Waiting putters (their items stay in their futures) and what they
+    /// were woken with.
+    putters: WaitList<PutTurn>,
+    /// Slots held for woken putters that have not moved their items in yet.
+    reserved: usize,
     /// Tasks in `join`.
     joiners: WaitList<()>,
     /// Tasks waiting for `shutdown` (a channel sender's `closed()`).
     closers: WaitList<()>,
     unfinished: usize,
     shut_down: bool,
+}
+
+/// What a queued putter was woken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PutTurn {
+    /// Still queued.
+    Waiting,
+    /// A slot is reserved for it (counted in `reserved`).
+    Slot,
+    /// The queue was shut down: the put fails.
+    Refused,
 }
 
 /// Why `try_put` refused an item (the item is handed back).
@@ -162,6 +179,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 maxsize: if maxsize == 0 { usize::MAX } else { maxsize },
                 getters: WaitList::new(),
                 putters: WaitList::new(),
+                reserved: 0,
                 joiners: WaitList::new(),
                 closers: WaitList::new(),
                 unfinished: 0,
@@ -185,7 +203,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
 
     pub(crate) fn is_full(&self) -> bool {
         let st = self.state.lock();
-        st.items.len() >= st.maxsize
+        st.items.len() + st.reserved >= st.maxsize
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -197,39 +215,44 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     /// Accepts `item` if there is room (or a getter waiting), with the lock
-    /// held; hands it back when full.
+    /// held; hands it back when full. Reserved slots are not room.
     #[inline]
     fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), T> {
-        if !st.getters.is_empty() {
-            wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
-        } else if st.items.len() < st.maxsize {
-            st.items.push(item);
-        } else {
+        if st.getters.is_empty() && st.items.len() + st.reserved >= st.maxsize {
             return Err(item);
         }
-        st.unfinished += 1;
+        Self::accept(st, item, wakers);
         Ok(())
     }
 
-    /// Takes the next item with the lock held, moving the first waiting
-    /// putter's item into the freed slot.
+    /// Accepts `item` whatever the room: to the first getter, else into the
+    /// store.
+    #[inline]
+    fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) {
+        if st.getters.is_empty() {
+            st.items.push(item);
+        } else {
+            wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
+        }
+        st.unfinished += 1;
+    }
+
+    /// Reserves a freed slot for the first waiting putter, if any.
+    #[inline]
+    fn grant_slot(st: &mut State<T, S>, wakers: &mut WakeBatch) {
+        if st.putters.is_empty() {
+            return;
+        }
+        st.reserved += 1;
+        wakers.push_opt(st.putters.wake_front(|turn| *turn = PutTurn::Slot));
+    }
+
+    /// Takes the next item with the lock held; the freed slot goes to the
+    /// first waiting putter.
     #[inline]
     fn take(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Option<T> {
         let item = st.items.pop()?;
-        if !st.putters.is_empty() {
-            let State {
-                items,
-                putters,
-                unfinished,
-                ..
-            } = st;
-            wakers.push_opt(putters.wake_front(|slot| {
-                if let Some(v) = slot.take() {
-                    items.push(v);
-                    *unfinished += 1;
-                }
-            }));
-        }
+        Self::grant_slot(st, wakers);
         Some(item)
     }
 
@@ -265,8 +288,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         r
     }
 
-    /// Polls a put whose item is in `item` until it is registered (then in
-    /// the putter node). `Err` hands the item back after a shutdown.
+    /// Polls a put of `item` (which stays in the future until accepted).
+    /// `Err` hands the item back after a shutdown.
     pub(crate) fn poll_put(
         &self,
         reg: &mut Registration,
@@ -276,23 +299,37 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
-            if reg.is_registered() {
+            let v = item.take().expect("put polled after completion");
+            let turn = if reg.is_registered() {
                 match reg.poll_woken(&mut st.putters, cx.waker()) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(None) => Ok(()),
-                    Poll::Ready(Some(refused)) => Err(refused),
+                    Poll::Pending => {
+                        *item = Some(v);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(turn) => turn,
                 }
             } else {
-                let v = item.take().expect("put polled after completion");
-                if st.shut_down {
-                    Err(v)
-                } else {
-                    match Self::offer(&mut st, v, &mut wakers) {
-                        Ok(()) => Ok(()),
-                        Err(v) => {
-                            reg.register(&mut st.putters, Some(v), cx.waker());
-                            return Poll::Pending;
-                        }
+                PutTurn::Waiting
+            };
+            if turn == PutTurn::Slot {
+                // Our reserved slot becomes ordinary room for `offer`.
+                st.reserved -= 1;
+            }
+            if st.shut_down {
+                Err(v)
+            } else if turn == PutTurn::Slot {
+                // The slot was promised: keep the promise even if getters
+                // that were handed items and then dropped refilled the store
+                // meanwhile (see `Getters`); the overshoot is theirs.
+                Self::accept(&mut st, v, &mut wakers);
+                Ok(())
+            } else {
+                match Self::offer(&mut st, v, &mut wakers) {
+                    Ok(()) => Ok(()),
+                    Err(v) => {
+                        *item = Some(v);
+                        reg.register(&mut st.putters, PutTurn::Waiting, cx.waker());
+                        return Poll::Pending;
                     }
                 }
             }
@@ -435,8 +472,10 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if st.unfinished == 0 {
                 st.joiners.wake_all(&mut wakers, |_| {});
             }
-            // Putters keep their items: that marks them refused.
-            st.putters.wake_all(&mut wakers, |_| {});
+            // Queued putters fail; putters holding a reserved slot see the
+            // shutdown when they run and fail too.
+            st.putters
+                .wake_all(&mut wakers, |turn| *turn = PutTurn::Refused);
             // Getters only wait on an empty store: nothing more will come.
             st.getters.wake_all(&mut wakers, |_| {});
             st.closers.wake_all(&mut wakers, |_| {});
@@ -502,8 +541,9 @@ side!(
     Getters, getters, Option<T>
 );
 side!(
-    /// Putters: a dropped queued putter takes its item with it.
-    Putters, putters, Option<T>
+    /// Putters: a dropped putter's item dies with its future (it was never
+    /// accepted); a reserved slot it held goes to the next putter.
+    Putters, putters, PutTurn
 );
 side!(
     /// Tasks in `join`: nothing to pass on (all are woken together).
@@ -534,14 +574,16 @@ impl<T, S: Store<T>> Getters<'_, T, S> {
 
 impl<T, S: Store<T>> Putters<'_, T, S> {
     fn give_back(
-        _: &mut State<T, S>,
-        slot: Option<T>,
+        st: &mut State<T, S>,
+        turn: PutTurn,
         _woken: bool,
-        _: &mut WakeBatch,
-    ) -> Option<Option<T>> {
-        // Queued: the put is abandoned with its item. Woken: the item was
-        // taken (None) or refused by a shutdown. Dropped after unlocking.
-        Some(slot)
+        wakers: &mut WakeBatch,
+    ) -> Option<PutTurn> {
+        if turn == PutTurn::Slot {
+            st.reserved -= 1;
+            QueueCore::<T, S>::grant_slot(st, wakers);
+        }
+        None
     }
 }
 

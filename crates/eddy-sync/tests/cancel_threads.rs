@@ -1,0 +1,201 @@
+//! Cancellation racing hand-offs across OS threads: 4 threads, each under
+//! `futures::executor::block_on`, give up on waits at random moments — while
+//! still queued, or just after another thread served them. Whatever a
+//! dropped waiter was handed (permits, the lock, an item, a message) must
+//! reach someone else: the counts at the end say nothing was lost, and a
+//! lost wake-up would hang the test.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
+
+use eddy_sync::{mpsc, Mutex, Queue, Semaphore};
+use futures::executor::block_on;
+use futures::future::{select, Either};
+
+const THREADS: usize = 4;
+
+/// A small xorshift generator, seeded per thread, so runs differ by thread
+/// but each is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: usize) -> Self {
+        Rng(0x9E37_79B9_7F4A_7C15 ^ (seed as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9))
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Ready after being polled `n + 1` times (it wakes itself in between):
+/// the "give up" side of a race with a wait.
+struct YieldTimes(u64);
+
+impl Future for YieldTimes {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Runs `wait` until it finishes or `patience` polls of the other side
+/// pass, whichever is first; `None` when it was given up (dropped).
+async fn within<F: Future + Unpin>(wait: F, patience: u64) -> Option<F::Output> {
+    match select(wait, YieldTimes(patience)).await {
+        Either::Left((out, _)) => Some(out),
+        Either::Right(((), wait)) => {
+            drop(wait);
+            None
+        }
+    }
+}
+
+fn on_threads(f: impl Fn(usize) + Send + Sync + 'static) {
+    let f = Arc::new(f);
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let f = f.clone();
+            thread::spawn(move || f(i))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn semaphore_acquire_many_given_up_at_random_loses_no_permit() {
+    const PERMITS: usize = 5;
+    let sem = Arc::new(Semaphore::new(PERMITS));
+    let held = Arc::new(AtomicUsize::new(0));
+    let (s, h) = (sem.clone(), held.clone());
+    on_threads(move |t| {
+        let mut rng = Rng::new(t);
+        block_on(async {
+            for _ in 0..3_000 {
+                let n = 1 + rng.below(3) as usize;
+                let patience = rng.below(4);
+                if let Some(permit) = within(Box::pin(s.acquire_many(n)), patience).await {
+                    let now = h.fetch_add(n, Ordering::SeqCst) + n;
+                    assert!(now <= PERMITS, "{now} permits held out of {PERMITS}");
+                    YieldTimes(rng.below(2)).await;
+                    h.fetch_sub(n, Ordering::SeqCst);
+                    drop(permit);
+                }
+            }
+        })
+    });
+    assert_eq!(sem.available_permits(), PERMITS);
+    // Still FIFO and whole: all five can be taken at once.
+    assert!(sem.try_acquire_many(PERMITS).is_ok());
+}
+
+#[test]
+fn mutex_lock_given_up_at_random_loses_no_hand_off() {
+    let m = Arc::new(Mutex::new(0usize));
+    let done = Arc::new(AtomicUsize::new(0));
+    let (m2, d2) = (m.clone(), done.clone());
+    on_threads(move |t| {
+        let mut rng = Rng::new(t + 100);
+        block_on(async {
+            for _ in 0..3_000 {
+                let patience = rng.below(3);
+                if let Some(mut g) = within(Box::pin(m2.lock()), patience).await {
+                    *g += 1;
+                    d2.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    });
+    // The lock is free (a lost hand-off would leave it held by nobody) and
+    // every completed lock counted exactly once.
+    let g = m.try_lock().expect("the lock ends up free");
+    assert_eq!(*g, done.load(Ordering::SeqCst));
+}
+
+#[test]
+fn queue_get_given_up_at_random_loses_no_item() {
+    const ITEMS: usize = 4_000;
+    let q = Arc::new(Queue::new(8));
+    let got = Arc::new(AtomicUsize::new(0));
+    let sum = Arc::new(AtomicUsize::new(0));
+    let (q2, g2, s2) = (q.clone(), got.clone(), sum.clone());
+    on_threads(move |t| {
+        let mut rng = Rng::new(t + 200);
+        block_on(async {
+            if t == 0 {
+                // The producer: every put waits for room, never gives up.
+                for i in 1..=ITEMS {
+                    q2.put(i).await.unwrap();
+                }
+                q2.shutdown(false);
+            } else {
+                // Consumers give up on half their gets at random moments.
+                loop {
+                    let patience = rng.below(4);
+                    match within(Box::pin(q2.get()), patience).await {
+                        Some(Ok(item)) => {
+                            g2.fetch_add(1, Ordering::SeqCst);
+                            s2.fetch_add(item, Ordering::SeqCst);
+                        }
+                        Some(Err(_)) => return, // shut down and drained
+                        None => {}
+                    }
+                }
+            }
+        })
+    });
+    assert_eq!(got.load(Ordering::SeqCst), ITEMS, "items lost or doubled");
+    assert_eq!(sum.load(Ordering::SeqCst), ITEMS * (ITEMS + 1) / 2);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn bounded_mpsc_send_given_up_at_random_delivers_exactly_what_it_says() {
+    let (tx, mut rx) = mpsc::channel::<usize>(4);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s2 = sent.clone();
+    let producers: Vec<_> = (0..THREADS - 1)
+        .map(|t| {
+            let tx = tx.clone();
+            let sent = s2.clone();
+            thread::spawn(move || {
+                let mut rng = Rng::new(t + 300);
+                block_on(async {
+                    for i in 0..2_000 {
+                        let patience = rng.below(3);
+                        // A send that is given up did not deliver its value.
+                        if let Some(r) = within(Box::pin(tx.send(i)), patience).await {
+                            r.unwrap();
+                            sent.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    let received = block_on(async {
+        let mut n = 0;
+        while rx.recv().await.is_some() {
+            n += 1;
+        }
+        n
+    });
+    for p in producers {
+        p.join().unwrap();
+    }
+    assert_eq!(received, sent.load(Ordering::SeqCst));
+}
