@@ -409,3 +409,97 @@ fn many_tasks_complete() {
     });
     assert_eq!(sum, (0..n).sum::<usize>());
 }
+
+#[test]
+fn remote_spawns_racing_shutdown_run_or_drop_every_future_exactly_once() {
+    for round in 0..scaled(20) {
+        let rt = Runtime::new().unwrap();
+        let created = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let spawners: Vec<_> = (0..3)
+            .map(|_| {
+                let h = rt.handle();
+                let (created, dropped, ran) = (created.clone(), dropped.clone(), ran.clone());
+                std::thread::spawn(move || {
+                    let mut joins = Vec::new();
+                    for _ in 0..scaled(2_000) {
+                        created.fetch_add(1, Ordering::SeqCst);
+                        let guard = DropCounter(dropped.clone());
+                        let ran = ran.clone();
+                        let task = async move {
+                            let _guard = guard;
+                            yield_now().await;
+                            ran.fetch_add(1, Ordering::SeqCst);
+                        };
+                        // A refused spawn drops its future (and guard) here.
+                        match h.spawn(task) {
+                            Ok(join) => joins.push(join),
+                            Err(_) => break,
+                        }
+                    }
+                    joins
+                })
+            })
+            .collect();
+        // Run a little, then shut down while the spawners are still going.
+        rt.block_on(async {
+            for _ in 0..round {
+                yield_now().await;
+            }
+        });
+        drop(rt);
+        let joins: Vec<_> = spawners
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect();
+        // Every future ever made was dropped exactly once: run to the end,
+        // cancelled by the shutdown, or refused at spawn.
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            created.load(Ordering::SeqCst),
+            "round {round}"
+        );
+        // Each accepted task's handle says which of the first two it was.
+        let finished = joins
+            .into_iter()
+            .map(futures::executor::block_on)
+            .filter(|r| {
+                assert!(r.is_ok() || r.as_ref().unwrap_err().is_cancelled());
+                r.is_ok()
+            })
+            .count();
+        assert_eq!(finished, ran.load(Ordering::SeqCst), "round {round}");
+    }
+}
+
+#[test]
+fn cancel_from_another_thread_racing_completion_is_one_or_the_other() {
+    let rt = Runtime::new().unwrap();
+    for _ in 0..scaled(500) {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let guard = DropCounter(dropped.clone());
+        let task = rt
+            .handle()
+            .spawn(async move {
+                let _guard = guard;
+                yield_now().await;
+                7u8
+            })
+            .unwrap();
+        let task = Arc::new(task);
+        let t2 = task.clone();
+        let canceller = std::thread::spawn(move || t2.cancel());
+        rt.block_on(async {
+            yield_now().await;
+            yield_now().await;
+        });
+        canceller.join().unwrap();
+        let task = Arc::try_unwrap(task).ok().unwrap();
+        match rt.block_on(task) {
+            Ok(v) => assert_eq!(v, 7),
+            Err(e) => assert!(e.is_cancelled()),
+        }
+        assert_eq!(dropped.load(Ordering::SeqCst), 1, "the future dropped once");
+    }
+}
