@@ -351,3 +351,76 @@ fn many_submitting_threads_on_a_small_pool() {
     }
     assert_eq!(done.load(Ordering::SeqCst), 2_000);
 }
+
+/// Counts drops of whatever a job captured.
+struct Captured(Arc<AtomicUsize>);
+impl Drop for Captured {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn handles_dropped_at_random_and_a_racing_shutdown_run_each_job_at_most_once() {
+    let pool = Pool::builder().max_threads(2).build().unwrap();
+    let made = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..6_000).map(|_| AtomicUsize::new(0)).collect());
+    let submitters: Vec<_> = (0..3u64)
+        .map(|t| {
+            let pool = pool.clone();
+            let (made, dropped, ran) = (made.clone(), dropped.clone(), ran.clone());
+            let runs = runs.clone();
+            std::thread::spawn(move || {
+                let mut kept = Vec::new();
+                for i in 0..2_000u64 {
+                    made.fetch_add(1, Ordering::SeqCst);
+                    let captured = Captured(dropped.clone());
+                    let (ran, runs) = (ran.clone(), runs.clone());
+                    let id = (t * 2_000 + i) as usize;
+                    let handle = pool.spawn(move || {
+                        let _captured = captured;
+                        runs[id].fetch_add(1, Ordering::SeqCst);
+                        ran.fetch_add(1, Ordering::SeqCst)
+                    });
+                    // Drop about a third of the handles at once (cancelling
+                    // the job unless it already started).
+                    if (i * 7 + t) % 3 != 0 {
+                        kept.push(handle);
+                    }
+                }
+                kept
+            })
+        })
+        .collect();
+    // Shut down while the submitters are still at it.
+    std::thread::sleep(Duration::from_millis(1));
+    let report = pool.shutdown_timeout(Duration::from_secs(60));
+    assert_eq!(report.still_running, 0);
+    let kept: Vec<_> = submitters
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
+    let mut completed = 0;
+    for h in kept {
+        match block_on(h) {
+            Ok(_) => completed += 1,
+            Err(e) => assert!(e.is_shutdown(), "{e}"),
+        }
+    }
+    // Every job's captures are dropped exactly once, whether it ran, was
+    // cancelled with its handle, cancelled by shutdown or refused.
+    assert!(eventually(
+        || dropped.load(Ordering::SeqCst) == made.load(Ordering::SeqCst)
+    ));
+    // No job ran twice, and every kept handle that says Ok really ran.
+    assert!(runs.iter().all(|r| r.load(Ordering::SeqCst) <= 1));
+    assert!(completed <= ran.load(Ordering::SeqCst));
+    eprintln!(
+        "{} jobs made, {} ran, {completed} kept handles completed ({:?})",
+        made.load(Ordering::SeqCst),
+        ran.load(Ordering::SeqCst),
+        report
+    );
+}
