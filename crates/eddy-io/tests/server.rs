@@ -383,3 +383,35 @@ fn accept_survives_emfile() {
         "the descriptor limit capped concurrent connections ({max_live})"
     );
 }
+
+#[test]
+fn waiting_on_a_server_again_and_again_keeps_one_waker_per_task() {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    common::run(async {
+        let server = start_server("127.0.0.1:0", echo_lines).await.unwrap();
+        let token = Arc::new(Noop);
+        let waker = Waker::from(token.clone());
+        let mut cx = Context::from_waker(&waker);
+        // What a `select!` loop does: a fresh future each turn, polled once.
+        for _ in 0..1_000 {
+            assert!(std::pin::pin!(server.serve_forever())
+                .poll(&mut cx)
+                .is_pending());
+            assert!(std::pin::pin!(server.wait_closed())
+                .poll(&mut cx)
+                .is_pending());
+        }
+        // The token, the `waker` above, and one clone kept by the server.
+        assert_eq!(Arc::strong_count(&token), 3, "wakers piled up");
+        server.close();
+        server.wait_closed().await;
+    });
+}

@@ -24,3 +24,12 @@ pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 // Async stdin/stdout/stderr (issue 8).
 mod stdio;
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
+
+/// Adds `waker` to a list of tasks waiting for a state change, unless one
+/// that wakes the same task is there already: a future polled again and
+/// again (in a `select!` loop, say) keeps one entry, not one per poll.
+pub(crate) fn wait_on(waiters: &mut Vec<std::task::Waker>, waker: &std::task::Waker) {
+    if !waiters.iter().any(|w| w.will_wake(waker)) {
+        waiters.push(waker.clone());
+    }
+}

@@ -422,7 +422,7 @@ impl Server {
             if s.closed {
                 return Poll::Ready(());
             }
-            s.waiters.push(cx.waker().clone());
+            super::wait_on(&mut s.waiters, cx.waker());
             Poll::Pending
         })
         .await
@@ -519,7 +519,7 @@ impl Server {
             if s.closed && s.live == 0 {
                 return Poll::Ready(());
             }
-            s.waiters.push(cx.waker().clone());
+            super::wait_on(&mut s.waiters, cx.waker());
             Poll::Pending
         })
         .await

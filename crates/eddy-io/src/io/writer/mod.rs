@@ -455,9 +455,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             if s.done() {
                 return Poll::Ready(());
             }
-            if !s.closed_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                s.closed_waiters.push(cx.waker().clone());
-            }
+            crate::io::wait_on(&mut s.closed_waiters, cx.waker());
             Poll::Pending
         })
         .await
@@ -561,9 +559,7 @@ impl<W: AsyncWrite + Unpin + 'static> AsyncWrite for StreamWriter<W> {
                 None => Ok(()),
             });
         }
-        if !s.closed_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            s.closed_waiters.push(cx.waker().clone());
-        }
+        crate::io::wait_on(&mut s.closed_waiters, cx.waker());
         Poll::Pending
     }
 }
