@@ -67,7 +67,9 @@ macro_rules! queue_type {
                 self.len() == 0
             }
 
-            #[doc = concat!("`true` when `maxsize` items are stored (never for an unbounded queue).\n\n",
+            #[doc = concat!("`true` when `try_put` would refuse for lack of room: `maxsize` items are ",
+                "stored, or some are and the free slots are held for waiting putters that were ",
+                "woken but have not run yet (never for an unbounded queue).\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(1);\n",
                 "q.try_put(1).unwrap();\nassert!(q.is_full());\n```")]
