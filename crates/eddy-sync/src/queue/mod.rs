@@ -6,6 +6,7 @@
 
 pub(crate) mod core;
 mod error;
+mod store;
 
 pub use error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 
