@@ -113,7 +113,7 @@ impl<T> Sender<T> {
         self.chan.core.is_shut_down()
     }
 
-    /// The capacity given to [`channel`].
+    /// The capacity given to [`channel`](super::channel).
     ///
     /// # Examples
     ///
