@@ -1,0 +1,158 @@
+//! wait / wait_with (ReturnWhen) and as_completed (+ timeout).
+
+mod structured_support;
+
+use eddy_core::task::{
+    as_completed, as_completed_with_timeout, gather_all, wait, wait_with, ReturnWhen, TimedOut,
+};
+use eddy_core::{run, spawn};
+use futures::StreamExt;
+
+use structured_support::*;
+
+#[test]
+fn wait_first_completed() {
+    run_task(async {
+        let tasks = vec![after(10, 'a'), after(2, 'b'), after(6, 'c')];
+        let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted).await.unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].index, 1);
+        assert_eq!(*done[0].result.as_ref().unwrap(), 'b');
+        assert_eq!(pending.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 2]);
+        // Nothing was cancelled.
+        let rest: Vec<char> = gather_all(pending.into_iter().map(|p| p.handle))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rest, ['a', 'c']);
+    });
+}
+
+#[test]
+fn wait_all_completed_keeps_every_output() {
+    run_task(async {
+        let tasks: Vec<_> = (0..30).map(|i| after(30 - i, i)).collect();
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted).await.unwrap();
+        assert!(pending.is_empty());
+        let values: Vec<usize> = done.into_iter().map(|d| d.result.unwrap()).collect();
+        assert_eq!(values, (0..30).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn wait_first_error_counts_err_outputs_panics_and_cancellations() {
+    run_task(async {
+        // An Err output.
+        let tasks = vec![
+            after(8, Ok(1)),
+            after(1, Ok(2)),
+            after(3, Err("bad")),
+            after(20, Ok(4)),
+        ];
+        let (done, pending) = wait(tasks, ReturnWhen::FirstError).await.unwrap();
+        assert_eq!(done.iter().map(|d| d.index).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(done[1].result.as_ref().unwrap(), &Err("bad"));
+        assert_eq!(pending.len(), 2);
+
+        // A cancellation (a JoinError) counts too.
+        let victim = spawn(std::future::pending::<u32>());
+        victim.cancel();
+        let (done, pending) = wait(vec![after(50, 1u32), victim], ReturnWhen::FirstError)
+            .await
+            .unwrap();
+        assert!(done[0].result.as_ref().unwrap_err().is_cancelled());
+        assert_eq!(done[0].index, 1);
+        assert_eq!(pending.len(), 1);
+
+        // No failure at all: returns when all are done.
+        let (done, pending) = wait(vec![after(2, 1u8), after(1, 2)], ReturnWhen::FirstError)
+            .await
+            .unwrap();
+        assert_eq!((done.len(), pending.len()), (2, 0));
+    });
+}
+
+#[test]
+fn wait_with_timeout_neither_errors_nor_cancels() {
+    run_task(async {
+        let tasks = vec![after(2, 1), after(1000, 2)];
+        let (done, pending) = wait_with(tasks, ReturnWhen::AllCompleted, Some(yields(10)))
+            .await
+            .unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].result.as_ref().unwrap(), &1);
+        assert_eq!(pending.len(), 1);
+        let handle = &pending[0].handle;
+        assert!(!handle.is_finished());
+        let p = pending.into_iter().next().unwrap();
+        assert_eq!(
+            p.handle.await.unwrap(),
+            2,
+            "still running after the timeout"
+        );
+    });
+}
+
+#[test]
+fn wait_on_nothing_is_an_error() {
+    run(async {
+        let err = wait(
+            Vec::<eddy_core::JoinHandle<()>>::new(),
+            ReturnWhen::FirstCompleted,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("at least one"));
+    });
+}
+
+#[test]
+fn as_completed_yields_in_completion_order() {
+    run_task(async {
+        let steps = [7usize, 0, 3, 9, 1];
+        let futures = steps.map(|n| async move {
+            yields(n).await;
+            n
+        });
+        let order: Vec<usize> = as_completed(futures).collect().await;
+        assert_eq!(order, [0, 1, 3, 7, 9]);
+    });
+}
+
+#[test]
+fn as_completed_over_task_handles() {
+    run_task(async {
+        let tasks = vec![after(5, "slow"), after(1, "fast")];
+        let mut stream = as_completed(tasks);
+        assert_eq!(stream.next().await.unwrap().unwrap(), "fast");
+        assert_eq!(stream.len(), 1);
+        assert_eq!(stream.next().await.unwrap().unwrap(), "slow");
+        assert!(stream.next().await.is_none());
+    });
+}
+
+#[test]
+fn as_completed_with_timeout_ends_with_timed_out_and_drops_the_rest() {
+    let drops = Drops::default();
+    let d = drops.clone();
+    run_task(async move {
+        let futures: Vec<_> = [1usize, 3, 50, 60]
+            .into_iter()
+            .map(|n| {
+                let g = d.guard();
+                Box::pin(async move {
+                    let _g = g;
+                    yields(n).await;
+                    n
+                })
+            })
+            .collect();
+        let items: Vec<_> = as_completed_with_timeout(futures, yields(10))
+            .collect()
+            .await;
+        assert_eq!(items, [Ok(1), Ok(3), Err(TimedOut::new(2))]);
+        assert_eq!(d.get(), 4);
+        assert!(items[2].unwrap_err().to_string().contains("2 future(s)"));
+    });
+}
