@@ -5,7 +5,7 @@ mod structured_support;
 use eddy_core::task::{
     as_completed, as_completed_with_timeout, gather_all, wait, wait_with, ReturnWhen, TimedOut,
 };
-use eddy_core::{run, spawn};
+use eddy_core::{run, spawn, yield_now};
 use futures::StreamExt;
 
 use structured_support::*;
@@ -155,4 +155,33 @@ fn as_completed_with_timeout_ends_with_timed_out_and_drops_the_rest() {
         assert_eq!(d.get(), 4);
         assert!(items[2].unwrap_err().to_string().contains("2 future(s)"));
     });
+}
+
+#[test]
+fn wait_reports_every_finished_task_as_done_even_past_the_coop_budget() {
+    // A FirstError wait stops at slot 0; its final sweep must still move
+    // every other finished task into `done`. The sweep used to poll the
+    // handles, which charges the task's cooperative budget (128 units):
+    // past it, finished tasks were reported as pending.
+    let n = 3 * eddy_core::coop::BUDGET as usize;
+    let (done, pending) = run_task(async move {
+        let mut handles = vec![spawn(async { Err::<usize, usize>(0) })];
+        handles.extend((1..n).map(|i| spawn(async move { Ok(i) })));
+        yield_now().await;
+        assert!(handles.iter().all(|h| h.is_finished()));
+        wait(handles, ReturnWhen::FirstError).await.unwrap()
+    });
+    assert_eq!((done.len(), pending.len()), (n, 0));
+    for (i, d) in done.iter().enumerate() {
+        assert_eq!(d.index, i);
+        let expected = if i == 0 { Err(0) } else { Ok(i) };
+        assert_eq!(*d.result.as_ref().unwrap(), expected);
+    }
+    // FirstCompleted too: one finished task stops it, all are collected.
+    let (done, pending) = run_task(async move {
+        let handles: Vec<_> = (0..n).map(|i| spawn(async move { i })).collect();
+        yield_now().await;
+        wait(handles, ReturnWhen::FirstCompleted).await.unwrap()
+    });
+    assert_eq!((done.len(), pending.len()), (n, 0));
 }

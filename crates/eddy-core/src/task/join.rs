@@ -5,7 +5,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::raw::{prefix, Header};
 use super::state::Wake;
@@ -107,6 +107,29 @@ impl<T> JoinHandle<T> {
             .state
             .load()
             .is_complete()
+    }
+
+    /// The output of a finished task, taken without charging the
+    /// cooperative budget and without registering a waker; `None` while
+    /// the task runs. For sweeps over many handles (`wait`'s final
+    /// collection), where a budgeted poll would report finished tasks as
+    /// pending once the budget ran out.
+    pub(crate) fn try_take_output(&mut self) -> Option<Result<T, JoinError>> {
+        if !self.is_finished() {
+            return None;
+        }
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: as in `poll`: our join reference keeps the task alive and
+        // `out` has the task's output type. The task is complete, so the
+        // read takes the output and never stores the waker.
+        unsafe {
+            let read = prefix(self.raw).header.vtable.try_read_output;
+            read(self.raw, &mut out as *mut _ as *mut (), Waker::noop());
+        }
+        match out {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
     }
 
     /// The task's id.

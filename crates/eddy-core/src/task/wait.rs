@@ -294,11 +294,10 @@ where
     for index in 0..slots.len() {
         let slot = slots.slot(index).get_mut();
         if let MaybeDone::Future(handle) = slot {
-            if handle.is_finished() {
-                let result = futures_util::FutureExt::now_or_never(&mut *handle);
-                if let Some(result) = result {
-                    *slot = MaybeDone::Done(result);
-                }
+            // Not a budgeted poll: past the task's cooperative budget that
+            // would leave finished tasks in `pending`.
+            if let Some(result) = handle.try_take_output() {
+                *slot = MaybeDone::Done(result);
             }
         }
         match std::mem::replace(slot, MaybeDone::Gone) {
