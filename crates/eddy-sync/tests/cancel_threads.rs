@@ -139,6 +139,9 @@ fn queue_get_given_up_at_random_loses_no_item() {
                 // The producer: every put waits for room, never gives up.
                 for i in 1..=ITEMS {
                     q2.put(i).await.unwrap();
+                    // Items handed to consumers that then gave up come back,
+                    // but never overfill the queue.
+                    assert!(q2.len() <= 8, "{} items in a queue of 8", q2.len());
                 }
                 q2.shutdown(false);
             } else {

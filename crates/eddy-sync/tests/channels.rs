@@ -185,3 +185,21 @@ fn watch_latest_value_and_changed() {
     assert_eq!(*rx.borrow(), 3);
     assert_eq!(block_on(rx.changed()), Err(watch::RecvError));
 }
+
+#[test]
+fn mpsc_a_message_holds_its_slot_until_recv_returns_it() {
+    let (tx, mut rx) = mpsc::channel(1);
+    {
+        let mut recv = Manual::new(rx.recv());
+        recv.pending();
+        tx.try_send(1).unwrap(); // handed to the waiting recv
+        assert_eq!(tx.capacity(), 0, "1 is in flight to the receiver");
+        assert!(matches!(tx.try_send(2), Err(mpsc::TrySendError::Full(2))));
+        // The recv is dropped before it ran: the receiver keeps 1.
+    }
+    assert_eq!(rx.len(), 1);
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(tx.capacity(), 1);
+    tx.try_send(2).unwrap();
+    assert_eq!(block_on(rx.recv()), Some(2));
+}

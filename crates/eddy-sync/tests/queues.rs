@@ -212,3 +212,47 @@ fn a_putter_holding_a_reserved_slot_fails_after_shutdown() {
     assert_eq!(p.ready().map_err(|e| e.0), Err(2));
     assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
 }
+
+#[test]
+fn an_item_handed_to_a_getter_counts_until_the_getter_returns_it() {
+    let q = Queue::new(1);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(1).unwrap(); // handed to `getter`, which has not run yet
+    assert!(getter.woken());
+    // Still in the queue (asyncio's qsize counts it until the getter
+    // resumes), so there is no room for another item.
+    assert_eq!(q.len(), 1);
+    assert!(q.is_full());
+    assert_eq!(q.try_put(2), Err(TryPutError::QueueFull(2)));
+    assert_eq!(
+        q.try_get(),
+        Err(TryGetError::QueueEmpty),
+        "1 is the getter's"
+    );
+    let mut putter = Manual::new(q.put(2));
+    putter.pending();
+    // The getter returns its item: the slot frees and goes to the putter.
+    assert_eq!(getter.ready(), Ok(1));
+    assert!(putter.woken());
+    assert_eq!(putter.ready(), Ok(()));
+    assert_eq!(q.try_get(), Ok(2));
+}
+
+#[test]
+fn a_getter_dropped_with_its_item_never_overfills_the_queue() {
+    let q = Queue::new(1);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(1).unwrap(); // handed to `getter`
+    let mut putter = Manual::new(q.put(2));
+    putter.pending(); // no room: 1 still counts
+    drop(getter); // never ran: 1 goes back into the store
+    assert_eq!(q.len(), 1, "never more than maxsize");
+    assert!(!putter.woken(), "the queue is still full");
+    assert_eq!(q.try_get(), Ok(1));
+    assert!(putter.woken());
+    assert_eq!(putter.ready(), Ok(()));
+    assert_eq!(q.try_get(), Ok(2));
+    assert_eq!(q.unfinished_tasks(), 2);
+}

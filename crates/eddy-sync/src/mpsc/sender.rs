@@ -125,7 +125,9 @@ impl<T> Sender<T> {
         self.chan.core.maxsize()
     }
 
-    /// Free slots right now.
+    /// Free slots right now: what `try_send` could fill without waiting.
+    /// A message counts until the receiver returns it, and a slot held for a
+    /// woken sender that has not run yet is not free.
     ///
     /// # Examples
     ///
@@ -135,7 +137,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.capacity(), 2);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.max_capacity().saturating_sub(self.chan.core.len())
+        self.chan.core.free_slots()
     }
 
     /// `true` if both senders feed the same channel.

@@ -2,7 +2,11 @@
 //! [`PriorityQueue`](crate::PriorityQueue) and the [`mpsc`](crate::mpsc) channels.
 //!
 //! One mutex guards the stored items and the waiter lists. A put with a
-//! getter waiting writes the item straight into that getter's node. A get
+//! getter waiting writes the item straight into that getter's node; the
+//! item still counts toward `len` and `maxsize` until that getter runs and
+//! returns it (asyncio counts it in `qsize()` until the getter resumes), so
+//! a getter that is dropped after it was handed an item can give it back
+//! without the queue ever holding more than `maxsize`. A get
 //! that frees a slot while putters wait **reserves** the slot for the first
 //! putter and wakes it; the putter moves its item in when it runs. The item
 //! stays in the put future until then, so a put that is dropped before it
@@ -14,8 +18,10 @@
 //!
 //! Invariants (under the lock):
 //! - getters are queued only while the store is empty;
-//! - putters are queued only while `items + reserved` is at capacity;
-//! - `reserved` counts putters woken with a slot that have not run yet;
+//! - `items + handed + reserved <= maxsize`: stored items, items handed to
+//!   woken getters that have not run yet, and slots held for woken putters
+//!   that have not run yet, together never exceed the capacity;
+//! - putters are queued only while that sum is at capacity;
 //! - `unfinished` counts accepted items not yet `task_done`.
 
 use std::fmt;
@@ -38,6 +44,9 @@ pub(crate) struct State<T, S> {
     /// Waiting putters (their items stay in their futures) and what they
     /// were woken with.
     putters: WaitList<PutTurn>,
+    /// Items handed to woken getters that have not returned them yet (in
+    /// the getters' nodes, out of the store, still in the queue).
+    handed: usize,
     /// Slots held for woken putters that have not moved their items in yet.
     reserved: usize,
     /// Tasks in `join`.
@@ -84,6 +93,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 maxsize: if maxsize == 0 { usize::MAX } else { maxsize },
                 getters: WaitList::new(),
                 putters: WaitList::new(),
+                handed: 0,
                 reserved: 0,
                 joiners: WaitList::new(),
                 closers: WaitList::new(),
@@ -102,13 +112,29 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         }
     }
 
+    /// Items in the queue: stored, or handed to a getter that has not
+    /// returned them yet.
     pub(crate) fn len(&self) -> usize {
-        self.state.lock().items.len()
+        let st = self.state.lock();
+        st.items.len() + st.handed
+    }
+
+    /// Slots a `try_put` could fill right now (saturating at `usize::MAX`
+    /// for an unbounded queue).
+    pub(crate) fn free_slots(&self) -> usize {
+        let st = self.state.lock();
+        st.maxsize - Self::taken(&st)
     }
 
     pub(crate) fn is_full(&self) -> bool {
         let st = self.state.lock();
-        st.items.len() + st.reserved >= st.maxsize
+        Self::taken(&st) >= st.maxsize
+    }
+
+    /// Slots in use: stored items, handed items and reserved slots.
+    #[inline]
+    fn taken(st: &State<T, S>) -> usize {
+        st.items.len() + st.handed + st.reserved
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -119,24 +145,26 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         self.state.lock().unfinished
     }
 
-    /// Accepts `item` if there is room (or a getter waiting), with the lock
-    /// held; hands it back when full. Reserved slots are not room.
+    /// Accepts `item` if there is room, with the lock held; hands it back
+    /// when full. Handed items and reserved slots are not room, even for a
+    /// waiting getter (asyncio's `put` waits while `full()` too).
     #[inline]
     fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), T> {
-        if st.getters.is_empty() && st.items.len() + st.reserved >= st.maxsize {
+        if Self::taken(st) >= st.maxsize {
             return Err(item);
         }
         Self::accept(st, item, wakers);
         Ok(())
     }
 
-    /// Accepts `item` whatever the room: to the first getter, else into the
-    /// store.
+    /// Accepts `item` into a slot the caller made sure of: to the first
+    /// getter, else into the store.
     #[inline]
     fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) {
         if st.getters.is_empty() {
             st.items.push(item);
         } else {
+            st.handed += 1;
             wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
         }
         st.unfinished += 1;
@@ -150,6 +178,15 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         }
         st.reserved += 1;
         wakers.push_opt(st.putters.wake_front(|turn| *turn = PutTurn::Slot));
+    }
+
+    /// A woken getter returns the item it was handed: its slot frees and
+    /// goes to the first waiting putter.
+    #[inline]
+    fn collect(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> T {
+        st.handed -= 1;
+        Self::grant_slot(st, wakers);
+        item
     }
 
     /// Takes the next item with the lock held; the freed slot goes to the
@@ -223,9 +260,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if st.shut_down {
                 Err(v)
             } else if turn == PutTurn::Slot {
-                // The slot was promised: keep the promise even if getters
-                // that were handed items and then dropped refilled the store
-                // meanwhile (see `Getters`); the overshoot is theirs.
+                // The slot was held for us: nobody else could fill it.
+                debug_assert!(Self::taken(&st) < st.maxsize);
                 Self::accept(&mut st, v, &mut wakers);
                 Ok(())
             } else {
@@ -256,7 +292,9 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if reg.is_registered() {
                 match reg.poll_woken(&mut st.getters, cx.waker()) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(got) => got.ok_or(()),
+                    Poll::Ready(got) => got
+                        .map(|v| Self::collect(&mut st, v, &mut wakers))
+                        .ok_or(()),
                 }
             } else {
                 match Self::take(&mut st, &mut wakers) {
@@ -294,7 +332,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(None) => return Poll::Ready(0),
                     Poll::Ready(Some(v)) => {
-                        buf.push(v);
+                        buf.push(Self::collect(&mut st, v, &mut wakers));
                         n = 1;
                     }
                 }
@@ -442,7 +480,8 @@ macro_rules! side {
 
 side!(
     /// Getters: a getter dropped after it was handed an item passes the item
-    /// to the next getter, or puts it back in front of the store.
+    /// to the next getter, or puts it back in front of the store (the item
+    /// never left the queue's count, so this never overfills it).
     Getters, getters, Option<T>
 );
 side!(
@@ -468,6 +507,7 @@ impl<T, S: Store<T>> Getters<'_, T, S> {
     ) -> Option<Option<T>> {
         if let Some(item) = slot {
             if st.getters.is_empty() {
+                st.handed -= 1;
                 st.items.give_back(item);
             } else {
                 wakers.push_opt(st.getters.wake_front(|s| *s = Some(item)));

@@ -53,7 +53,9 @@ macro_rules! queue_type {
                 self.core.maxsize()
             }
 
-            #[doc = concat!("Number of items stored (asyncio's `qsize()`).\n\n",
+            #[doc = concat!("Number of items in the queue (asyncio's `qsize()`), counting an item ",
+                "handed to a woken getter until that getter returns it; never more than ",
+                "`maxsize`.\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
                 "q.try_put(1).unwrap();\nassert_eq!(q.len(), 1);\n```")]
@@ -68,9 +70,9 @@ macro_rules! queue_type {
                 self.len() == 0
             }
 
-            #[doc = concat!("`true` when `try_put` would refuse for lack of room: `maxsize` items are ",
-                "stored, or some are and the free slots are held for waiting putters that were ",
-                "woken but have not run yet (never for an unbounded queue).\n\n",
+            #[doc = concat!("`true` when `try_put` would refuse for lack of room: [`len`](Self::len) ",
+                "items are in the queue and the rest of `maxsize` is held for waiting putters ",
+                "that were woken but have not run yet (never for an unbounded queue).\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(1);\n",
                 "q.try_put(1).unwrap();\nassert!(q.is_full());\n```")]
@@ -118,7 +120,7 @@ macro_rules! queue_type {
                 "# Errors\n\n[`QueueShutDown`] once the queue is shut down and drained.\n\n",
                 "# Cancel safety\n\nCancel-safe: an item handed to a getter that is dropped ",
                 "before returning it goes to the next getter, or back to the front of the queue ",
-                "(which may leave the queue briefly holding more than `maxsize` items).\n\n",
+                "(it never stopped counting toward `maxsize`, so this cannot overfill it).\n\n",
                 "# Examples\n\n```\n# futures::executor::block_on(async {\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
                 "q.put(", stringify!($a), ").await.unwrap();\n",
