@@ -513,3 +513,105 @@ fn dropping_a_group_while_another_thread_wakes_its_children() {
         assert_eq!(drops.get(), 20);
     }
 }
+
+/// A runtime whose `block_on` panics once a panic nobody joins is reported.
+fn strict_runtime() -> eddy_core::Runtime {
+    eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap()
+}
+
+fn assert_shut_down_by_unjoined_panic(outcome: std::thread::Result<()>) {
+    let payload = outcome.expect_err("block_on should have panicked");
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or(payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap();
+    assert!(message.contains("nobody joined"), "{message}");
+}
+
+async fn panicking_child() -> Result<(), ()> {
+    yields(1).await;
+    std::panic::panic_any("child boom")
+}
+
+#[test]
+fn a_child_panic_the_join_never_resumes_goes_to_the_unhandled_panic_policy() {
+    // Before the fix the payload was dropped with the group: no log, and
+    // UnhandledPanic::ShutdownRuntime never fired.
+    // 1. The group is dropped without ever being joined.
+    let rt = strict_runtime();
+    let drops = Drops::default();
+    let d = drops.clone();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async move {
+            let group = TaskGroup::<()>::new();
+            let child = group.spawn(panicking_child()).unwrap();
+            group.spawn(forever(&d)).unwrap();
+            yields(3).await;
+            assert!(child.is_finished());
+            let err = child.await.unwrap_err();
+            assert!(err.is_group_failure());
+            drop(group);
+            yields(3).await;
+        })
+    }));
+    assert_shut_down_by_unjoined_panic(outcome);
+    assert_eq!(drops.get(), 1);
+    drop(rt);
+
+    // 2. The join future is dropped: its owner task is cancelled by the
+    //    panicking child just before it panics, so the owner is dropped
+    //    (with its join future) before the group's deferred cancel of the
+    //    siblings runs.
+    let rt = strict_runtime();
+    let drops = Drops::default();
+    let d = drops.clone();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async move {
+            let owner_slot = Rc::new(RefCell::new(
+                None::<eddy_core::JoinHandle<Result<(), task::ErrorGroup<()>>>>,
+            ));
+            let slot = owner_slot.clone();
+            let owner = spawn(async move {
+                let group = TaskGroup::<()>::new();
+                group
+                    .spawn(async move {
+                        yields(1).await;
+                        if false {
+                            return Ok(());
+                        }
+                        slot.borrow().as_ref().unwrap().cancel();
+                        std::panic::panic_any("child boom");
+                    })
+                    .unwrap();
+                group.spawn(forever(&d)).unwrap();
+                group.join().await
+            });
+            *owner_slot.borrow_mut() = Some(owner);
+            yields(4).await;
+            let owner = owner_slot.borrow_mut().take().unwrap();
+            assert!(owner.await.unwrap_err().is_cancelled());
+            yields(3).await;
+        })
+    }));
+    assert_shut_down_by_unjoined_panic(outcome);
+    assert_eq!(drops.get(), 1);
+    drop(rt);
+
+    // 3. Control: a panic that join resumes, and the owner's handle then
+    //    reports, is handled: nothing reaches the policy.
+    let rt = strict_runtime();
+    rt.block_on(async {
+        let owner = spawn(async {
+            let group = TaskGroup::<()>::new();
+            group.spawn(panicking_child()).unwrap();
+            group.join().await
+        });
+        let err = owner.await.unwrap_err();
+        assert_eq!(err.panic_message(), Some("child boom"));
+        yields(3).await;
+    });
+}

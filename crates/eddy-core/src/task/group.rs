@@ -24,7 +24,9 @@ use super::abort::AbortRef;
 use super::group_child::{Child, ChildHandle};
 use super::group_error::{ClosedReason, ErrorGroup, GroupClosed};
 use super::raw::TaskMeta;
-use super::{spawn_local_inner, TaskId};
+use super::{spawn_local_inner, TaskId, TaskInfo};
+use crate::loom::Arc as LoomArc;
+use crate::runtime::context;
 
 /// A scope for tasks that cannot outlive it (asyncio's `TaskGroup`, trio's
 /// nursery).
@@ -41,7 +43,10 @@ use super::{spawn_local_inner, TaskId};
 ///   current loop iteration, so siblings that became ready at the same
 ///   moment still take that step (and may fail too: all failures are
 ///   collected). Cancellations are not failures. After a panic, `join`
-///   waits for the siblings to be dropped and then resumes the panic.
+///   waits for the siblings to be dropped and then resumes the panic. A
+///   panic that `join` never resumes (the group or its `join` future was
+///   dropped first) goes to the runtime's unhandled-panic policy, like the
+///   panic of a task nobody joins.
 /// - Once the group has failed, been cancelled, or finished, spawning
 ///   returns [`GroupClosed`] with the future, which is not started.
 /// - Dropping the group (or the `join` future, or the task that owns
@@ -119,10 +124,44 @@ struct Inner<E> {
     /// `Err`s children returned, in the order they happened.
     errors: Vec<E>,
     /// The first child panic; later ones are logged and dropped.
-    panic: Option<Box<dyn Any + Send>>,
+    panic: Option<HeldPanic>,
     /// `join` has been polled: the group closes when the last child ends.
     joining: bool,
     join_waker: Option<Waker>,
+}
+
+/// The first child panic, kept for `join` to resume, with what the
+/// runtime's unhandled-panic policy needs if the group is dropped before
+/// `join` resumes it (never joined, or the join future dropped).
+struct HeldPanic {
+    payload: Box<dyn Any + Send>,
+    /// The child task that panicked (the task being polled when it did).
+    child: Option<TaskInfo>,
+    runtime: Option<LoomArc<crate::runtime::Shared>>,
+}
+
+impl HeldPanic {
+    /// Called in the child's poll, right after the panic was caught.
+    fn new(payload: Box<dyn Any + Send>) -> HeldPanic {
+        HeldPanic {
+            payload,
+            child: super::current(),
+            runtime: context::with_local(|l| l.shared.clone()),
+        }
+    }
+
+    /// Nobody will resume it: it goes where an unjoined task's panic goes.
+    fn report_unhandled(self) {
+        match (self.runtime, self.child) {
+            (Some(runtime), Some(child)) => {
+                runtime.unhandled_panic(child.id(), child.name(), child.spawned_at(), self.payload)
+            }
+            _ => tracing::error!(
+                panic = super::payload_message(&*self.payload).unwrap_or("<non-string payload>"),
+                "a TaskGroup child panicked and the group was dropped before join resumed it"
+            ),
+        }
+    }
 }
 
 /// How a child ended, as the group hears it.
@@ -160,7 +199,7 @@ impl<E> Shared<E> {
             Outcome::Error(e) => inner.errors.push(e),
             Outcome::Panic(p) => {
                 if inner.panic.is_none() {
-                    inner.panic = Some(p);
+                    inner.panic = Some(HeldPanic::new(p));
                 } else {
                     tracing::error!(
                         panic = super::payload_message(&*p).unwrap_or("<non-string payload>"),
@@ -444,6 +483,8 @@ impl<E: 'static> TaskGroup<E> {
     /// child (see [`TaskGroup`] for when they are dropped). Children's
     /// values stay readable through their [`ChildHandle`]s; errors not yet
     /// reported are lost with the group, which is what cancelling it means.
+    /// A child panic not yet resumed goes to the runtime's unhandled-panic
+    /// policy (logged, or the runtime shut down).
     ///
     /// # Example
     ///
@@ -470,15 +511,19 @@ impl<E: 'static> Default for TaskGroup<E> {
 
 impl<E> Drop for TaskGroup<E> {
     fn drop(&mut self) {
-        let children: Vec<AbortRef> = {
+        let (children, panic): (Vec<AbortRef>, _) = {
             let mut inner = self.shared.inner.borrow_mut();
             inner.status = Status::Closed;
-            inner.children.drain().collect()
+            (inner.children.drain().collect(), inner.panic.take())
         };
         // No borrow is held: the children's destructors (which tell this
         // group they are gone) run inside `cancel_now`.
         for child in &children {
             child.cancel_now();
+        }
+        // `join` did not resume it (it takes the panic when it does).
+        if let Some(panic) = panic {
+            panic.report_unhandled();
         }
     }
 }
@@ -513,9 +558,9 @@ impl<E> Future for Join<E> {
             return Poll::Pending;
         }
         inner.status = Status::Closed;
-        if let Some(payload) = inner.panic.take() {
+        if let Some(panic) = inner.panic.take() {
             drop(inner);
-            resume_unwind(payload);
+            resume_unwind(panic.payload);
         }
         let errors = std::mem::take(&mut inner.errors);
         Poll::Ready(if errors.is_empty() {
