@@ -67,14 +67,17 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.sched.clear_readiness(event);
     }
 
-    /// Waits until `interest` (one direction) is ready.
+    /// Waits until `interest` (one direction) is ready. Any number of
+    /// tasks may wait at once (each in its own waiter entry).
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<ReadyEvent> {
-        poll_fn(|cx| self.poll_ready(cx, interest)).await
+        let mut waiter = self.sched.waiter();
+        poll_fn(|cx| waiter.poll_ready(cx, interest)).await
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for
     /// `interest` in between. Takes one unit of the task's cooperative
-    /// budget per completed operation.
+    /// budget per completed operation. Keeps one waker per direction: the
+    /// last task to poll is the one woken.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -94,13 +97,30 @@ impl<E: mio::event::Source> PollEvented<E> {
         }
     }
 
-    /// Async form of [`poll_io`](Self::poll_io).
+    /// Async form of [`poll_io`](Self::poll_io), except that it waits in
+    /// its own waiter entry: any number of tasks may run it at once on one
+    /// socket (e.g. several accepting on one listener), and each is woken
+    /// by the events it waits for. `poll_io` keeps one waker per direction.
     pub(crate) async fn async_io<R>(
         &self,
         interest: Interest,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(cx, interest, &mut op)).await
+        let mut waiter = self.sched.waiter();
+        poll_fn(|cx| {
+            let coop = ready!(eddy_core::coop::poll_proceed(cx));
+            loop {
+                let event = ready!(waiter.poll_ready(cx, interest))?;
+                match op(self.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                    res => {
+                        coop.made_progress();
+                        return Poll::Ready(res);
+                    }
+                }
+            }
+        })
+        .await
     }
 
     /// Runs `op` once if `interest` is ready now; `WouldBlock` otherwise

@@ -20,14 +20,28 @@
 //!
 //! # Wakers
 //!
-//! One waker slot per direction (a reader and a writer may wait at once,
-//! e.g. the two halves of a split stream). A waiter stores its waker under
-//! the lock and then re-reads the state word; the reactor publishes
-//! readiness first and takes the wakers under the same lock after, so one
-//! of the two always sees the other.
+//! Two kinds of waiter, both per direction:
+//!
+//! - the `poll_*` API (`AsyncRead`/`AsyncWrite`, `poll_accept`) has no
+//!   future to remember a place in a list, so it gets one waker slot per
+//!   direction and the last task to poll wins, as with any `poll_*` method
+//!   (a reader and a writer still wait at once, e.g. the two halves of a
+//!   split stream);
+//! - the async fns (`accept`, `recv`, `readable`, ...) wait through a
+//!   [`Waiter`], which holds its own entry in a list, so any number of
+//!   tasks can wait on one socket at once (several tasks accepting on one
+//!   listener, several receiving on one UDP socket). An event wakes every
+//!   waiter it concerns; the ones that find nothing left get `WouldBlock`
+//!   and wait again. A `Waiter` removes its entry when dropped.
+//!
+//! A waiter stores its waker under the lock and then re-reads the state
+//! word; the reactor publishes readiness first and takes the wakers under
+//! the same lock after, so one of the two always sees the other.
 
 use std::io;
 use std::task::{Context, Poll, Waker};
+
+use slab::Slab;
 
 use super::ready::{Interest, Ready};
 use crate::loom::{AtomicUsize, Mutex, Ordering};
@@ -46,8 +60,74 @@ pub(crate) struct ReadyEvent {
 
 #[derive(Default)]
 struct Waiters {
+    /// The `poll_*` API's slots: one task per direction.
     reader: Option<Waker>,
     writer: Option<Waker>,
+    /// [`Waiter`]s' entries: any number per direction.
+    list: Slab<ListEntry>,
+}
+
+/// One [`Waiter`]'s place in [`Waiters::list`].
+struct ListEntry {
+    /// What it waits for; any of these bits wakes it.
+    interest: Interest,
+    /// `None` once woken (the entry stays until its `Waiter` drops).
+    waker: Option<Waker>,
+}
+
+/// A wait for readiness that keeps its own entry in the waiter list, so it
+/// never displaces another task's wait (see the module docs). Removes its
+/// entry on drop, so a cancelled wait leaves nothing behind.
+pub(crate) struct Waiter<'a> {
+    io: &'a ScheduledIo,
+    key: Option<usize>,
+}
+
+impl Waiter<'_> {
+    /// As [`ScheduledIo::poll_ready`], but waiting in this waiter's own
+    /// list entry instead of a direction's single slot; `interest` may
+    /// name both directions.
+    pub(crate) fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ev) = self.io.ready_now(interest)? {
+            return Poll::Ready(Ok(ev));
+        }
+        {
+            let mut waiters = self.io.waiters.lock();
+            match self.key.and_then(|k| waiters.list.get_mut(k)) {
+                Some(entry) => {
+                    entry.interest = interest;
+                    match &entry.waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => entry.waker = Some(cx.waker().clone()),
+                    }
+                }
+                None => {
+                    self.key = Some(waiters.list.insert(ListEntry {
+                        interest,
+                        waker: Some(cx.waker().clone()),
+                    }));
+                }
+            }
+        }
+        // As in `ScheduledIo::poll_ready`: readiness may have arrived
+        // before the waker was stored.
+        match self.io.ready_now(interest)? {
+            Some(ev) => Poll::Ready(Ok(ev)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.io.waiters.lock().list.try_remove(key);
+        }
+    }
 }
 
 /// See the module docs.
@@ -92,9 +172,19 @@ impl ScheduledIo {
         }
     }
 
+    /// A [`Waiter`] on this registration, for the async fns.
+    pub(crate) fn waiter(&self) -> Waiter<'_> {
+        Waiter {
+            io: self,
+            key: None,
+        }
+    }
+
     /// Ready when the descriptor has readiness for `interest` (one
     /// direction: READABLE or WRITABLE); otherwise stores the waker of
-    /// `cx` in that direction's slot and returns `Pending`.
+    /// `cx` in that direction's slot and returns `Pending`. One task per
+    /// direction: a second task polling displaces the first (use a
+    /// [`Waiter`] where several may wait).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
@@ -139,34 +229,35 @@ impl ScheduledIo {
             });
     }
 
-    /// Called by the reactor: adds `ready` at `tick` and wakes the waiters
-    /// it concerns, through `wake` (so the caller can wake outside its own
-    /// locks).
+    /// Called by the reactor: adds `ready` at `tick` and hands the wakers
+    /// of the waiters it concerns to `wake`, so the caller can wake them
+    /// outside its own locks. `wake` runs under this registration's waiter
+    /// lock: it must only collect the wakers, not wake them.
     pub(crate) fn set_readiness(&self, ready: Ready, tick: u16, mut wake: impl FnMut(Waker)) {
         let _ = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
                 Some((state & !TICK_MASK) | ready.bits() | ((tick as usize) << TICK_SHIFT))
             });
-        let (reader, writer) = {
-            let mut waiters = self.waiters.lock();
-            let reader = if !(ready & Interest::READABLE.mask()).is_empty() {
-                waiters.reader.take()
-            } else {
-                None
-            };
-            let writer = if !(ready & Interest::WRITABLE.mask()).is_empty() {
-                waiters.writer.take()
-            } else {
-                None
-            };
-            (reader, writer)
-        };
-        if let Some(w) = reader {
-            wake(w);
+        let for_readers = !(ready & Interest::READABLE.mask()).is_empty();
+        let for_writers = !(ready & Interest::WRITABLE.mask()).is_empty();
+        let mut waiters = self.waiters.lock();
+        if for_readers {
+            if let Some(w) = waiters.reader.take() {
+                wake(w);
+            }
         }
-        if let Some(w) = writer {
-            wake(w);
+        if for_writers {
+            if let Some(w) = waiters.writer.take() {
+                wake(w);
+            }
+        }
+        for (_, entry) in waiters.list.iter_mut() {
+            if !(ready & entry.interest.mask()).is_empty() {
+                if let Some(w) = entry.waker.take() {
+                    wake(w);
+                }
+            }
         }
     }
 
@@ -174,11 +265,16 @@ impl ScheduledIo {
     /// fails with [`shutdown_error`].
     pub(crate) fn shutdown(&self) {
         self.state.fetch_or(SHUTDOWN, Ordering::AcqRel);
-        let (reader, writer) = {
+        let wakers: Vec<Waker> = {
             let mut waiters = self.waiters.lock();
-            (waiters.reader.take(), waiters.writer.take())
+            let mut wakers: Vec<Waker> = [waiters.reader.take(), waiters.writer.take()]
+                .into_iter()
+                .flatten()
+                .collect();
+            wakers.extend(waiters.list.iter_mut().filter_map(|(_, e)| e.waker.take()));
+            wakers
         };
-        for w in [reader, writer].into_iter().flatten() {
+        for w in wakers {
             w.wake();
         }
     }
@@ -208,7 +304,11 @@ mod loom_tests {
             let io = loom::sync::Arc::new(ScheduledIo::new());
             let reactor = {
                 let io = io.clone();
-                loom::thread::spawn(move || io.set_readiness(Ready::READABLE, 1, |w| w.wake()))
+                loom::thread::spawn(move || {
+                    let mut wakers = Vec::new();
+                    io.set_readiness(Ready::READABLE, 1, |w| wakers.push(w));
+                    wakers.into_iter().for_each(Waker::wake);
+                })
             };
             let flag = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
             let waker = Waker::from(flag.clone());
@@ -217,6 +317,45 @@ mod loom_tests {
             reactor.join().unwrap();
             assert!(
                 ready || flag.0.load(Ordering::SeqCst),
+                "a readiness event was lost"
+            );
+        });
+    }
+
+    /// Two tasks waiting on one direction through their own waiters: an
+    /// event racing the second's registration wakes the first, and the
+    /// second either sees it or is woken too.
+    #[test]
+    fn loom_an_event_wakes_every_listed_waiter() {
+        loom::model(|| {
+            let io = loom::sync::Arc::new(ScheduledIo::new());
+            let first = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let first_waker = Waker::from(first.clone());
+            let mut w1 = io.waiter();
+            assert!(w1
+                .poll_ready(&mut Context::from_waker(&first_waker), Interest::READABLE)
+                .is_pending());
+            let reactor = {
+                let io = io.clone();
+                loom::thread::spawn(move || {
+                    let mut wakers = Vec::new();
+                    io.set_readiness(Ready::READABLE, 1, |w| wakers.push(w));
+                    wakers.into_iter().for_each(Waker::wake);
+                })
+            };
+            let second = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let second_waker = Waker::from(second.clone());
+            let mut w2 = io.waiter();
+            let ready = w2
+                .poll_ready(&mut Context::from_waker(&second_waker), Interest::READABLE)
+                .is_ready();
+            reactor.join().unwrap();
+            assert!(
+                first.0.load(Ordering::SeqCst),
+                "the first waiter was displaced"
+            );
+            assert!(
+                ready || second.0.load(Ordering::SeqCst),
                 "a readiness event was lost"
             );
         });

@@ -8,6 +8,13 @@
 //!
 //! Every constructor registers with the reactor of the current runtime
 //! and panics outside one. Host names are resolved off the loop.
+//!
+//! The async methods that take `&self` (`accept`, `recv`, `send_to`,
+//! `readable`, ...) may be awaited by any number of tasks on one socket at
+//! once, and each is woken by the events it waits for. The `poll_*`
+//! methods and the `AsyncRead`/`AsyncWrite` impls keep one waker per
+//! direction: one task reading and one writing (e.g. the two halves of a
+//! split stream), as with any `poll_*` API.
 
 mod addr;
 pub(crate) mod split;

@@ -108,7 +108,9 @@ impl TcpListener {
         })
     }
 
-    /// Waits for the next connection.
+    /// Waits for the next connection. Several tasks may accept on one
+    /// listener at once (sharing it through an `Rc`): each is woken when
+    /// connections arrive.
     ///
     /// # Errors
     ///
@@ -133,7 +135,10 @@ impl TcpListener {
         Ok((TcpStream::from_mio(stream)?, peer))
     }
 
-    /// Poll form of [`accept`](Self::accept).
+    /// Poll form of [`accept`](Self::accept). Like every `poll_*` method it
+    /// keeps one waker: if several tasks poll it, only the last is woken
+    /// (the same holds for [`incoming`](Self::incoming)); tasks that
+    /// accept concurrently should use `accept`.
     ///
     /// # Errors
     ///

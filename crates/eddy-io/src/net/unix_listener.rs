@@ -88,7 +88,9 @@ impl UnixListener {
         })
     }
 
-    /// Waits for the next connection.
+    /// Waits for the next connection. Several tasks may accept on one
+    /// listener at once (sharing it through an `Rc`): each is woken when
+    /// connections arrive.
     ///
     /// # Errors
     ///
@@ -110,7 +112,10 @@ impl UnixListener {
         Ok((UnixStream::from_mio(stream)?, addr))
     }
 
-    /// Poll form of [`accept`](Self::accept).
+    /// Poll form of [`accept`](Self::accept). Like every `poll_*` method it
+    /// keeps one waker: if several tasks poll it, only the last is woken
+    /// (the same holds for [`incoming`](Self::incoming)); tasks that
+    /// accept concurrently should use `accept`.
     ///
     /// # Errors
     ///

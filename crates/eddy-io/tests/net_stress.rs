@@ -1,0 +1,558 @@
+//! Adversarial tests of the reactor and sockets: several tasks waiting on
+//! one socket, registrations dropped while events are in flight, fd reuse,
+//! cancellation at random points. Every test runs under a hang guard.
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::io::Write;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use eddy_io::driver::Handle;
+use eddy_io::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use futures::future::{select, Either};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Yields to the loop `n` times.
+async fn yields(n: u64) {
+    for _ in 0..n {
+        eddy_core::yield_now().await;
+    }
+}
+
+/// Races `fut` against `k` yields: `Some` if `fut` finished first, `None`
+/// if it was dropped (cancelled) at that point.
+async fn race_yields<F: Future>(fut: F, k: u64) -> Option<F::Output> {
+    match select(pin!(fut), pin!(yields(k))).await {
+        Either::Left((out, _)) => Some(out),
+        Either::Right(((), _)) => None,
+    }
+}
+
+/// A connected TCP pair through `listener`.
+async fn tcp_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
+    let connect = TcpStream::connect(listener.local_addr().unwrap());
+    let (c, a) = futures::join!(connect, listener.accept());
+    (c.unwrap(), a.unwrap().0)
+}
+
+/// Runs `f` on its own thread and fails the test if it does not finish
+/// within `secs` (a hang guard, not a timing assertion).
+fn guarded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
+    let (tx, rx) = mpsc::channel();
+    let t = std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(()) => t.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The body panicked: surface its panic.
+            if let Err(p) = t.join() {
+                std::panic::resume_unwind(p)
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung (> {secs} s)"),
+    }
+}
+
+#[test]
+fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
+    guarded(30, || {
+        common::run(async {
+            let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let accepters: Vec<_> = (0..2)
+                .map(|_| {
+                    let l = listener.clone();
+                    eddy_core::spawn(async move {
+                        let (mut s, _) = l.accept().await.unwrap();
+                        let mut b = [0u8; 1];
+                        s.read_exact(&mut b).await.unwrap();
+                        b[0]
+                    })
+                })
+                .collect();
+            // Let both accepters park on the listener.
+            for _ in 0..4 {
+                eddy_core::yield_now().await;
+            }
+            let mut clients = Vec::new();
+            for i in 0..2u8 {
+                let mut c = TcpStream::connect(addr).await.unwrap();
+                c.write_all(&[i]).await.unwrap();
+                clients.push(c);
+            }
+            let mut got = Vec::new();
+            for a in accepters {
+                got.push(a.await.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, vec![0, 1]);
+        })
+    });
+}
+
+#[test]
+fn two_tasks_receiving_on_one_udp_socket_both_get_a_datagram() {
+    guarded(30, || {
+        common::run(async {
+            let sock = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            let addr = sock.local_addr().unwrap();
+            let receivers: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = sock.clone();
+                    eddy_core::spawn(async move {
+                        let mut b = [0u8; 8];
+                        let n = s.recv(&mut b).await.unwrap();
+                        b[..n].to_vec()
+                    })
+                })
+                .collect();
+            for _ in 0..4 {
+                eddy_core::yield_now().await;
+            }
+            let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            tx.send_to(b"a", addr).await.unwrap();
+            // One reactor turn between the two datagrams, so each arrives
+            // as its own edge.
+            for _ in 0..4 {
+                eddy_core::yield_now().await;
+            }
+            tx.send_to(b"b", addr).await.unwrap();
+            let mut got = Vec::new();
+            for r in receivers {
+                got.push(r.await.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec()]);
+        })
+    });
+}
+
+/// Eight tasks accept in loops on one listener while being cancelled at
+/// random points (their `accept` futures dropped mid-wait); 400 clients
+/// each send their id. Every connection is accepted exactly once: none is
+/// lost to a cancelled accept and no accepter is left asleep.
+#[test]
+fn accepts_cancelled_at_random_lose_no_connection() {
+    guarded(60, || {
+        common::run(async {
+            const CLIENTS: u32 = 400;
+            const ACCEPTERS: u64 = 8;
+            let listener = Rc::new(
+                TcpListener::builder("127.0.0.1:0".parse().unwrap())
+                    .backlog(CLIENTS)
+                    .bind()
+                    .unwrap(),
+            );
+            let addr = listener.local_addr().unwrap();
+            let seen = Rc::new(RefCell::new(vec![0u32; CLIENTS as usize]));
+            let accepted = Rc::new(Cell::new(0u32));
+            let cancelled = Rc::new(Cell::new(0u32));
+            let mut accepters = Vec::new();
+            for t in 0..ACCEPTERS {
+                let (l, seen, accepted, cancelled) = (
+                    listener.clone(),
+                    seen.clone(),
+                    accepted.clone(),
+                    cancelled.clone(),
+                );
+                accepters.push(eddy_core::spawn(async move {
+                    let mut rng = Rng::new(t + 1);
+                    let mut readers = Vec::new();
+                    while accepted.get() < CLIENTS {
+                        match race_yields(l.accept(), rng.below(6)).await {
+                            None => cancelled.set(cancelled.get() + 1),
+                            Some(res) => {
+                                let (mut s, _) = res.unwrap();
+                                accepted.set(accepted.get() + 1);
+                                let seen = seen.clone();
+                                readers.push(eddy_core::spawn(async move {
+                                    let mut id = [0u8; 4];
+                                    s.read_exact(&mut id).await.unwrap();
+                                    seen.borrow_mut()[u32::from_le_bytes(id) as usize] += 1;
+                                }));
+                            }
+                        }
+                    }
+                    for r in readers {
+                        r.await.unwrap();
+                    }
+                }));
+            }
+            let mut rng = Rng::new(99);
+            let mut clients = Vec::new();
+            for id in 0..CLIENTS {
+                let mut c = TcpStream::connect(addr).await.unwrap();
+                c.write_all(&id.to_le_bytes()).await.unwrap();
+                clients.push(c);
+                yields(rng.below(3)).await;
+            }
+            // The last accepter to see the count reach CLIENTS ends; the
+            // others are still in accept: wake them with extra clients.
+            let mut extra = Vec::new();
+            for _ in 0..ACCEPTERS {
+                extra.push(TcpStream::connect(addr).await.unwrap());
+            }
+            for a in accepters {
+                a.await.unwrap();
+            }
+            let seen = seen.borrow();
+            assert!(
+                seen.iter().all(|&n| n == 1),
+                "ids not seen exactly once: {:?}",
+                seen.iter()
+                    .enumerate()
+                    .filter(|(_, &n)| n != 1)
+                    .collect::<Vec<_>>()
+            );
+            assert!(cancelled.get() > 0, "no accept was ever cancelled");
+        })
+    });
+}
+
+/// An accept that was woken for a pending connection and then dropped
+/// before it ran leaves the connection for the next accept.
+#[test]
+fn an_accept_dropped_after_its_wake_leaves_the_connection_queued() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            for round in 0..50u8 {
+                // Park an accept on the listener, then let a client in and
+                // give the reactor time to wake it, then drop it unpolled.
+                let got = race_yields(
+                    async {
+                        let client = std::net::TcpStream::connect(addr).unwrap();
+                        (&client).write_all(&[round]).unwrap();
+                        client
+                    },
+                    0,
+                )
+                .await;
+                let client = got.expect("the connect runs in one poll");
+                {
+                    let mut accept = pin!(listener.accept());
+                    // One poll: usually pending, as the reactor has not yet
+                    // reported the connection.
+                    let first = std::future::poll_fn(|cx| match accept.as_mut().poll(cx) {
+                        Poll::Ready(r) => Poll::Ready(Some(r)),
+                        Poll::Pending => Poll::Ready(None),
+                    })
+                    .await;
+                    if let Some(r) = first {
+                        // Accepted at the first poll: that is fine too,
+                        // but then it must be this client.
+                        let (mut s, _) = r.unwrap();
+                        let mut b = [0u8; 1];
+                        s.read_exact(&mut b).await.unwrap();
+                        assert_eq!(b[0], round);
+                        continue;
+                    }
+                    // The reactor turns and wakes it; it is dropped here
+                    // without being polled again.
+                    yields(3).await;
+                }
+                let (mut s, _) = listener.accept().await.unwrap();
+                let mut b = [0u8; 1];
+                s.read_exact(&mut b).await.unwrap();
+                assert_eq!(b[0], round, "round {round} got another connection");
+                drop(client);
+            }
+        })
+    });
+}
+
+/// Full-duplex through owned halves in separate tasks, 16 connections at
+/// once, random chunk sizes: each reader and writer of one socket waits
+/// on its own direction, and both are always woken. 512 KiB each way per
+/// connection (16 MiB in all), compared byte for byte.
+#[test]
+fn split_halves_in_separate_tasks_full_duplex_on_many_sockets() {
+    guarded(60, || {
+        common::run(async {
+            const CONNS: u64 = 16;
+            const BYTES: usize = 512 * 1024;
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            fn data(seed: u64) -> Vec<u8> {
+                let mut rng = Rng::new(seed);
+                (0..BYTES).map(|_| rng.next() as u8).collect()
+            }
+            /// Sends `data(seed)` and receives `data(expect)` on `s`.
+            fn duplex(s: TcpStream, seed: u64, expect: u64) -> eddy_core::JoinHandle<()> {
+                let (mut r, mut w) = s.into_split();
+                let writer = eddy_core::spawn(async move {
+                    let d = data(seed);
+                    let mut rng = Rng::new(seed ^ 0xabc);
+                    let mut at = 0;
+                    while at < d.len() {
+                        let n = (1 + rng.below(70_000) as usize).min(d.len() - at);
+                        w.write_all(&d[at..at + n]).await.unwrap();
+                        at += n;
+                    }
+                    w.close().await.unwrap();
+                });
+                eddy_core::spawn(async move {
+                    let mut got = Vec::with_capacity(BYTES);
+                    let mut rng = Rng::new(seed ^ 0xdef);
+                    let mut buf = vec![0u8; 80_000];
+                    loop {
+                        let want = 1 + rng.below(buf.len() as u64) as usize;
+                        let n = r.read(&mut buf[..want]).await.unwrap();
+                        if n == 0 {
+                            break;
+                        }
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    writer.await.unwrap();
+                    assert_eq!(got.len(), BYTES);
+                    assert!(got == data(expect), "bytes differ");
+                })
+            }
+            let server = eddy_core::spawn(async move {
+                let mut tasks = Vec::new();
+                for _ in 0..CONNS {
+                    let (mut s, _) = listener.accept().await.unwrap();
+                    let mut id = [0u8; 8];
+                    s.read_exact(&mut id).await.unwrap();
+                    let id = u64::from_le_bytes(id);
+                    tasks.push(duplex(s, 1000 + id, id));
+                }
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            });
+            let mut tasks = Vec::new();
+            for id in 0..CONNS {
+                let mut c = TcpStream::connect(addr).await.unwrap();
+                c.write_all(&id.to_le_bytes()).await.unwrap();
+                tasks.push(duplex(c, id, 1000 + id));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            server.await.unwrap();
+        })
+    });
+}
+
+/// A socket that reuses a just-closed socket's descriptor number starts
+/// with no readiness and no wakers of the old one, even when the old one
+/// had readiness pending, and still gets its own events. 2,000 rounds.
+#[test]
+fn a_reused_descriptor_number_inherits_nothing() {
+    guarded(60, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let handle = Handle::current();
+            let base = handle.registration_count();
+            let mut reused = 0;
+            for round in 0..2000u32 {
+                let (a1, mut a2) = tcp_pair(&listener).await;
+                let old_fd = std::os::fd::AsRawFd::as_raw_fd(&a1);
+                a2.write_all(b"old").await.unwrap();
+                if round % 2 == 0 {
+                    // Let the reactor publish a1's readiness first.
+                    a1.readable().await.unwrap();
+                }
+                drop(a1);
+                drop(a2);
+                let (b1, mut b2) = tcp_pair(&listener).await;
+                if std::os::fd::AsRawFd::as_raw_fd(&b1) == old_fd {
+                    reused += 1;
+                }
+                let mut buf = [0u8; 8];
+                let e = b1.try_read(&mut buf).unwrap_err();
+                assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+                // Not readable until b2 writes: a read stays pending.
+                let mut r = &b1;
+                assert!(
+                    race_yields(r.read(&mut buf), 3).await.is_none(),
+                    "round {round}: a read completed with nothing sent"
+                );
+                b2.write_all(b"new").await.unwrap();
+                let n = r.read(&mut buf).await.unwrap();
+                assert_eq!(&buf[..n], b"new");
+            }
+            assert!(reused > 0, "no descriptor number was ever reused");
+            assert_eq!(handle.registration_count(), base);
+        })
+    });
+}
+
+/// 20,000 register/deregister cycles (slab slot reuse, generations
+/// moving on) while one long-lived socket keeps exchanging data: its
+/// registration is never confused with the churn, and the table ends as
+/// it began.
+#[test]
+fn registration_churn_leaves_a_long_lived_socket_working() {
+    guarded(60, || {
+        common::run(async {
+            let handle = Handle::current();
+            let base = handle.registration_count();
+            let (mut x, mut y) = UnixStream::pair().unwrap();
+            let echo = eddy_core::spawn(async move {
+                let mut buf = [0u8; 4];
+                let mut n = 0u32;
+                while y.read_exact(&mut buf).await.is_ok() {
+                    y.write_all(&buf).await.unwrap();
+                    n += 1;
+                }
+                n
+            });
+            let mut rng = Rng::new(7);
+            let mut pool: Vec<UdpSocket> = Vec::new();
+            for i in 0..20_000u32 {
+                if pool.len() < 64 && rng.below(2) == 0 {
+                    pool.push(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+                } else if !pool.is_empty() {
+                    let k = rng.below(pool.len() as u64) as usize;
+                    pool.swap_remove(k);
+                }
+                if i % 100 == 0 {
+                    x.write_all(&i.to_le_bytes()).await.unwrap();
+                    let mut back = [0u8; 4];
+                    x.read_exact(&mut back).await.unwrap();
+                    assert_eq!(u32::from_le_bytes(back), i);
+                }
+            }
+            drop(pool);
+            drop(x);
+            assert_eq!(echo.await.unwrap(), 200);
+            assert_eq!(handle.registration_count(), base);
+        })
+    });
+}
+
+/// Wakes from another thread while the loop is parked in epoll: 20,000
+/// round trips where the only thing that can wake the loop is the other
+/// thread (no socket, no timer). A lost unpark would hang.
+#[test]
+fn cross_thread_wakes_reach_a_loop_parked_in_epoll() {
+    guarded(60, || {
+        const ROUNDS: usize = 20_000;
+        struct Slot {
+            done: AtomicBool,
+            waker: std::sync::Mutex<Option<Waker>>,
+        }
+        let slot = Arc::new(Slot {
+            done: AtomicBool::new(false),
+            waker: std::sync::Mutex::new(None),
+        });
+        let (tx, rx) = mpsc::channel::<()>();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (slot, woken) = (slot.clone(), woken.clone());
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(5);
+                while rx.recv().is_ok() {
+                    // Sometimes wake at once, sometimes after the loop
+                    // has surely gone to sleep in epoll_wait.
+                    if rng.below(4) == 0 {
+                        std::thread::sleep(Duration::from_micros(rng.below(200)));
+                    }
+                    slot.done.store(true, Ordering::SeqCst);
+                    let w = slot.waker.lock().unwrap().take();
+                    if let Some(w) = w {
+                        w.wake();
+                        woken.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        };
+        common::run(async {
+            for _ in 0..ROUNDS {
+                slot.done.store(false, Ordering::SeqCst);
+                tx.send(()).unwrap();
+                std::future::poll_fn(|cx| {
+                    *slot.waker.lock().unwrap() = Some(cx.waker().clone());
+                    if slot.done.load(Ordering::SeqCst) {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+            }
+        });
+        drop(tx);
+        other.join().unwrap();
+        assert!(
+            woken.load(Ordering::SeqCst) > 0,
+            "no cross-thread wake happened"
+        );
+    });
+}
+
+/// Many tasks wait on `readable()` of one socket; one byte arrives: all
+/// are woken (none displaced by another's registration), and waits that
+/// are cancelled leave no entry behind that would keep waking.
+#[test]
+fn every_task_waiting_on_readable_is_woken() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let (a, mut b) = tcp_pair(&listener).await;
+            let a = Rc::new(a);
+            for round in 0..100u32 {
+                let woke = Rc::new(Cell::new(0u32));
+                let waiters: Vec<_> = (0..10)
+                    .map(|_| {
+                        let (a, woke) = (a.clone(), woke.clone());
+                        eddy_core::spawn(async move {
+                            a.readable().await.unwrap();
+                            woke.set(woke.get() + 1);
+                        })
+                    })
+                    .collect();
+                // Some cancelled waits on the same socket, too.
+                for k in 0..5 {
+                    assert!(
+                        race_yields(a.readable(), k).await.is_none(),
+                        "round {round}: readable with nothing sent"
+                    );
+                }
+                yields(2).await;
+                assert_eq!(woke.get(), 0, "round {round}: woken with nothing sent");
+                b.write_all(&[1]).await.unwrap();
+                for w in waiters {
+                    w.await.unwrap();
+                }
+                assert_eq!(woke.get(), 10);
+                // Take the byte and read until WouldBlock, which clears
+                // the readiness for the next round.
+                let mut buf = [0u8; 8];
+                assert_eq!(a.try_read(&mut buf).unwrap(), 1);
+                let e = a.try_read(&mut buf).unwrap_err();
+                assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+            }
+        })
+    });
+}
