@@ -556,3 +556,58 @@ fn every_task_waiting_on_readable_is_woken() {
         })
     });
 }
+
+/// `try_read`/`try_write` that find the socket not ready must not take
+/// the place of a task parked in `AsyncRead`/`AsyncWrite` on it: here a
+/// reader task and a writer task (blocked on a full buffer) wait on one
+/// socket while another task keeps calling `try_read`/`try_write` and
+/// getting `WouldBlock`. Both waiting tasks must still be woken.
+#[test]
+fn try_io_that_would_block_does_not_displace_a_parked_task() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            for round in 0..20u8 {
+                let (a, mut b) = tcp_pair(&listener).await;
+                let a = Rc::new(a);
+                // Fill a's send buffer so a writer will block.
+                let chunk = vec![round; 64 * 1024];
+                let mut queued = 0usize;
+                while let Ok(n) = a.try_write(&chunk) {
+                    queued += n;
+                }
+                let reader = {
+                    let a = a.clone();
+                    eddy_core::spawn(async move {
+                        let mut buf = [0u8; 4];
+                        (&*a).read_exact(&mut buf).await.unwrap();
+                        buf
+                    })
+                };
+                let writer = {
+                    let a = a.clone();
+                    eddy_core::spawn(async move {
+                        (&*a).write_all(b"tail").await.unwrap();
+                    })
+                };
+                yields(3).await; // both park on the socket
+                let mut buf = [0u8; 4];
+                for _ in 0..3 {
+                    let e = a.try_read(&mut buf).unwrap_err();
+                    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+                    let e = a.try_write(b"x").unwrap_err();
+                    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+                    yields(1).await;
+                }
+                // Wake the reader with data, the writer by draining b.
+                b.write_all(b"ping").await.unwrap();
+                assert_eq!(&reader.await.unwrap(), b"ping", "round {round}");
+                let mut drained = vec![0u8; queued + 4];
+                b.read_exact(&mut drained).await.unwrap();
+                assert!(drained[..queued].iter().all(|&x| x == round));
+                assert_eq!(&drained[queued..], b"tail");
+                writer.await.unwrap();
+            }
+        })
+    });
+}

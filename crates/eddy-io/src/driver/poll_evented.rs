@@ -124,18 +124,16 @@ impl<E: mio::event::Source> PollEvented<E> {
     }
 
     /// Runs `op` once if `interest` is ready now; `WouldBlock` otherwise
-    /// (clearing readiness when `op` itself would block).
+    /// (clearing readiness when `op` itself would block). Registers no
+    /// waker: a task parked on the same direction stays the one woken.
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn try_io<R>(
         &self,
         interest: Interest,
         op: impl FnOnce(&E) -> io::Result<R>,
     ) -> io::Result<R> {
-        let waker = futures_util::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        let event = match self.sched.poll_ready(&mut cx, interest) {
-            Poll::Ready(ev) => ev?,
-            Poll::Pending => return Err(io::ErrorKind::WouldBlock.into()),
+        let Some(event) = self.sched.ready_now(interest)? else {
+            return Err(io::ErrorKind::WouldBlock.into());
         };
         let res = op(self.get_ref());
         if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {

@@ -155,8 +155,9 @@ impl ScheduledIo {
         }
     }
 
-    /// Readiness for `interest` if any is set now, without registering.
-    fn ready_now(&self, interest: Interest) -> Result<Option<ReadyEvent>, io::Error> {
+    /// Readiness for `interest` if any is set now, without registering a
+    /// waker (so a non-blocking attempt never displaces a waiting task).
+    pub(crate) fn ready_now(&self, interest: Interest) -> Result<Option<ReadyEvent>, io::Error> {
         let state = self.state.load(Ordering::Acquire);
         if state & SHUTDOWN != 0 {
             return Err(shutdown_error());

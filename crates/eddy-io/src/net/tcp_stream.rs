@@ -244,7 +244,7 @@ impl TcpStream {
     }
 
     /// Reads what is available now, without waiting; `WouldBlock` when
-    /// nothing is.
+    /// nothing is. A task awaiting a read on this socket stays registered.
     ///
     /// # Errors
     ///
@@ -264,7 +264,7 @@ impl TcpStream {
     }
 
     /// Writes what fits now, without waiting; `WouldBlock` when nothing
-    /// does.
+    /// does. A task awaiting a write on this socket stays registered.
     ///
     /// # Errors
     ///
