@@ -615,3 +615,116 @@ fn a_child_panic_the_join_never_resumes_goes_to_the_unhandled_panic_policy() {
         yields(3).await;
     });
 }
+
+/// Records, from its destructor, what spawning into the group gives.
+struct SpawnOnDrop {
+    spawner: task::Spawner<&'static str>,
+    seen: Rc<Cell<Option<Result<(), ClosedReason>>>>,
+}
+
+impl Drop for SpawnOnDrop {
+    fn drop(&mut self) {
+        let r = self.spawner.spawn(async { Ok(()) });
+        self.seen.set(Some(r.map(drop).map_err(|e| e.reason())));
+    }
+}
+
+#[test]
+fn a_cancelled_childs_destructor_sees_its_group_failing_or_cancelled() {
+    // The group used to let a cancelled child go before dropping the child's
+    // future, so the last child's destructors saw a group already "finished"
+    // (its join woken) instead of one that failed or was cancelled.
+    run_task(async {
+        for fail in [true, false] {
+            let group = TaskGroup::<&'static str>::new();
+            let seen = Rc::new(Cell::new(None));
+            let probe = SpawnOnDrop {
+                spawner: group.spawner(),
+                seen: seen.clone(),
+            };
+            group
+                .spawn(async move {
+                    let _probe = probe;
+                    pending::<Result<(), _>>().await
+                })
+                .unwrap();
+            if fail {
+                group
+                    .spawn(async {
+                        yields(1).await;
+                        Err::<(), _>("boom")
+                    })
+                    .unwrap();
+            } else {
+                group.cancel();
+            }
+            let joined = group.join().await;
+            let expected = if fail {
+                assert_eq!(joined.unwrap_err().into_vec(), ["boom"]);
+                ClosedReason::Failed
+            } else {
+                joined.unwrap();
+                ClosedReason::Cancelled
+            };
+            assert_eq!(seen.get(), Some(Err(expected)));
+        }
+    });
+}
+
+#[test]
+fn a_child_whose_destructor_panics_still_leaves_its_group() {
+    struct PanicOnDrop(Drops);
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            let _count = self.0.guard();
+            std::panic::panic_any("destructor boom");
+        }
+    }
+    let drops = Drops::default();
+    let d = drops.clone();
+    run_task(async move {
+        let group = TaskGroup::<()>::new();
+        for _ in 0..3 {
+            let bomb = PanicOnDrop(d.clone());
+            group
+                .spawn(async move {
+                    let _bomb = bomb;
+                    pending::<Result<(), ()>>().await
+                })
+                .unwrap();
+        }
+        // (A bomb held here would go off as the async block returns, inside
+        // the child's poll: a child panic, which join would resume.)
+        group
+            .spawn(async move {
+                yields(1).await;
+                Err::<(), _>(())
+            })
+            .unwrap();
+        // The failure cancels the three; their destructors panic (caught
+        // and logged by the runtime) and join still sees them leave.
+        let join = std::pin::pin!(group.join());
+        let limit = std::pin::pin!(yields(50));
+        let joined = match futures::future::select(join, limit).await {
+            futures::future::Either::Left((joined, _)) => joined,
+            futures::future::Either::Right(_) => panic!("join never saw the children leave"),
+        };
+        assert_eq!(joined.unwrap_err().len(), 1);
+        assert_eq!(d.get(), 3);
+        // Dropped with the group, synchronously, panicking destructors too.
+        let group = TaskGroup::<()>::new();
+        for _ in 0..3 {
+            let bomb = PanicOnDrop(d.clone());
+            group
+                .spawn(async move {
+                    let _bomb = bomb;
+                    pending::<Result<(), ()>>().await
+                })
+                .unwrap();
+        }
+        yield_now().await;
+        drop(group);
+        assert_eq!(d.get(), 6);
+    });
+    assert_eq!(drops.get(), 6);
+}

@@ -49,6 +49,10 @@ use crate::runtime::context;
 ///   panic of a task nobody joins.
 /// - Once the group has failed, been cancelled, or finished, spawning
 ///   returns [`GroupClosed`] with the future, which is not started.
+/// - A cancelled child still counts as a member until its future is
+///   dropped: its destructors see the group as it is (failed, cancelled, or
+///   dropped — [`ClosedReason`] says which), and `join` returns only after
+///   every child's destructors have run.
 /// - Dropping the group (or the `join` future, or the task that owns
 ///   either) cancels every child. Children that are not running are
 ///   **dropped before the drop returns** (their destructors run inside it);

@@ -23,8 +23,10 @@ pub(super) enum ChildOutput<T> {
 pin_project_lite::pin_project! {
     /// The future a child task runs: the user's future plus group reporting.
     pub(super) struct Child<F, E> {
+        // `None` once dropped by `Child`'s destructor, which must drop it
+        // before telling the group the child is gone.
         #[pin]
-        future: F,
+        future: Option<F>,
         group: Rc<Shared<E>>,
         key: usize,
         reported: bool,
@@ -32,18 +34,40 @@ pin_project_lite::pin_project! {
 
     impl<F, E> PinnedDrop for Child<F, E> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.reported {
-                this.group.child_gone(*this.key);
+            let mut this = this.project();
+            if *this.reported {
+                return;
             }
+            // A cancelled child leaves its group only once its future is
+            // dropped: while the user's destructors run, the group still
+            // counts it, so they see why the group is closing (failed,
+            // cancelled) and `join` cannot have been woken yet. `Leave`
+            // runs even if a destructor panics (the runtime catches that).
+            let _leave = Leave {
+                group: &**this.group,
+                key: *this.key,
+            };
+            this.future.set(None);
         }
+    }
+}
+
+/// Tells the group a cancelled child is gone, when dropped.
+struct Leave<'a, E> {
+    group: &'a Shared<E>,
+    key: usize,
+}
+
+impl<E> Drop for Leave<'_, E> {
+    fn drop(&mut self) {
+        self.group.child_gone(self.key);
     }
 }
 
 impl<F, E> Child<F, E> {
     pub(super) fn new(future: F, group: Rc<Shared<E>>, key: usize) -> Child<F, E> {
         Child {
-            future,
+            future: Some(future),
             group,
             key,
             reported: false,
@@ -56,7 +80,9 @@ impl<T, E: 'static, F: Future<Output = Result<T, E>>> Future for Child<F, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutput<T>> {
         let this = self.project();
-        let future = this.future;
+        let future = (this.future)
+            .as_pin_mut()
+            .expect("a child task is not polled after its future was dropped");
         let (outcome, output) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(v))) => (Outcome::Value, ChildOutput::Value(v)),
