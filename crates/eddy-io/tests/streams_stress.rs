@@ -504,3 +504,63 @@ fn close_races_new_connections() {
         })
     });
 }
+
+/// The handler factory (the closure given to `start_server`, called for
+/// each connection before its future runs) may use the server itself,
+/// e.g. to read `connection_count` or to `close` it after N connections;
+/// and if it panics, that connection is dropped and the server goes on.
+#[test]
+fn the_handler_factory_may_use_the_server_or_panic() {
+    guarded(30, || {
+        common::run(async {
+            let slot: Rc<std::cell::RefCell<Option<Rc<eddy_io::io::Server>>>> = Rc::default();
+            let counts = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let (s2, c2) = (slot.clone(), counts.clone());
+            let calls = Rc::new(Cell::new(0u32));
+            let server = Rc::new(
+                start_server(
+                    "127.0.0.1:0",
+                    move |mut r: StreamReader, mut w: StreamWriter| {
+                        calls.set(calls.get() + 1);
+                        if calls.get() == 2 {
+                            panic!("the factory fails for the second connection");
+                        }
+                        let server = s2.borrow().clone().expect("set after start");
+                        c2.borrow_mut().push(server.connection_count());
+                        if calls.get() == 4 {
+                            server.close(); // the last one we take
+                        }
+                        async move {
+                            let line = r.read_line().await.unwrap();
+                            w.write(&line).unwrap();
+                            w.close();
+                            w.wait_closed().await;
+                        }
+                    },
+                )
+                .await
+                .unwrap(),
+            );
+            *slot.borrow_mut() = Some(server.clone());
+            let addr = server.local_addr().unwrap().to_string();
+            for i in 0..4 {
+                let (mut r, mut w) = open_connection(&addr).await.unwrap();
+                w.write(format!("hello {i}\n").as_bytes()).unwrap();
+                let reply = r.read_line().await;
+                if i == 1 {
+                    // Its factory panicked: the connection was closed
+                    // (EOF, or a reset as the request went unread).
+                    assert!(matches!(&reply, Ok(l) if l.is_empty()) || reply.is_err());
+                } else {
+                    assert_eq!(reply.unwrap(), format!("hello {i}\n").into_bytes());
+                }
+                until("the connection is gone", || server.connection_count() == 0).await;
+            }
+            // Each count includes the connection being set up.
+            assert_eq!(*counts.borrow(), vec![1, 1, 1]);
+            server.wait_closed().await;
+            assert!(!server.is_serving());
+            slot.borrow_mut().take(); // break the Rc cycle
+        })
+    });
+}

@@ -136,8 +136,10 @@ fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
 /// accepted connection becomes a task running `handler(reader, writer)`.
 /// It serves at once; [`Server::serve_forever`] only waits.
 ///
-/// A handler that panics is logged and its connection closed; the server
-/// goes on. When accepting fails for lack of resources (`EMFILE`,
+/// A handler that panics (its future, or the call of `handler` that makes
+/// it) is logged and its connection closed; the server goes on. `handler`
+/// may use the [`Server`] itself, e.g. to close it after N connections.
+/// When accepting fails for lack of resources (`EMFILE`,
 /// `ENFILE`, ...), the server logs a warning, pauses (1 ms doubling to
 /// 1 s) and keeps serving once descriptors free up.
 ///
@@ -572,6 +574,15 @@ fn is_connection_error(e: &io::Error) -> bool {
     ) || e.kind() == io::ErrorKind::Interrupted
 }
 
+/// The text of a panic payload, for the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic)".into())
+}
+
 async fn accept_loop<H, F>(server: Weak<Shared>, listener: Listener, handler: H)
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
@@ -590,16 +601,33 @@ where
                 if shared.state.borrow().closed {
                     return;
                 }
+                // Counted live from here; the guard's drop takes it back.
+                shared.state.borrow_mut().live += 1;
                 let guard = Rc::new(ConnGuard {
                     server: Rc::downgrade(&shared),
                 });
                 writer.set_guard(Box::new(guard.clone()));
                 let abort = writer.abort_handle();
+                // The factory runs with no borrow of the state held, so it
+                // may use the server (`connection_count`, `close`); if it
+                // panics, only this connection is lost, as when a handler's
+                // future panics.
+                let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    handler(reader, writer)
+                })) {
+                    Ok(fut) => fut,
+                    Err(panic) => {
+                        let msg = panic_message(&*panic);
+                        tracing::error!(
+                            peer,
+                            "connection handler panicked: {msg}; closing that connection, the server goes on"
+                        );
+                        continue;
+                    }
+                };
                 let mut s = shared.state.borrow_mut();
-                s.live += 1;
                 let entry = s.conns.vacant_entry();
                 let key = entry.key();
-                let fut = handler(reader, writer);
                 let entry_guard = ConnEntry {
                     server: Rc::downgrade(&shared),
                     key,
@@ -609,11 +637,7 @@ where
                     match AssertUnwindSafe(fut).catch_unwind().await {
                         Ok(out) => out.report(&peer),
                         Err(panic) => {
-                            let msg = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "(non-string panic)".into());
+                            let msg = panic_message(&*panic);
                             tracing::error!(
                                 peer,
                                 "connection handler panicked: {msg}; closing that connection, the server goes on"
