@@ -8,13 +8,16 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Poll};
 
-use futures_core::Stream;
-use futures_io::{AsyncBufRead, AsyncRead};
+use futures_io::AsyncRead;
 
 use super::ReadError;
+
+mod adapters;
+mod search;
+
+pub use adapters::Lines;
 
 /// The read half type behind a socket-backed [`StreamReader`] (what
 /// [`open_connection`](super::open_connection) and servers hand out).
@@ -463,107 +466,6 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         let rest = self.buf[self.start..self.end].to_vec();
         (self.io, rest)
     }
-
-    fn buffered(&self) -> usize {
-        self.end - self.start
-    }
-
-    /// Removes and returns the first `n` buffered bytes.
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        let out = self.buf[self.start..self.start + n].to_vec();
-        self.consume_n(n);
-        out
-    }
-
-    fn consume_n(&mut self, n: usize) {
-        self.start += n;
-        self.scanned = 0;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    /// Makes room for at least `extra` more bytes after `end`.
-    fn reserve(&mut self, extra: usize) {
-        if self.buf.len() - self.end >= extra {
-            return;
-        }
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if self.buf.len() - self.end >= extra {
-                return;
-            }
-        }
-        let want = (self.end + extra).max(self.buf.len() * 2);
-        self.buf.resize(want, 0);
-    }
-
-    /// One read from the stream into the buffer. `Ready(Ok(()))` means the
-    /// buffer grew or end of file was reached.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reserve(MIN_READ);
-        let n = ready!(Pin::new(&mut self.io).poll_read(cx, &mut self.buf[self.end..]))?;
-        if n == 0 {
-            self.eof = true;
-        }
-        self.end += n;
-        Poll::Ready(Ok(()))
-    }
-
-    /// Finds the end (exclusive) of the earliest-ending separator in the
-    /// buffer, filling as needed. `Ok(None)` means end of file without one.
-    fn poll_until(
-        &mut self,
-        cx: &mut Context<'_>,
-        separators: &[&[u8]],
-    ) -> Poll<Result<Option<usize>, ReadError>> {
-        let longest = separators.iter().map(|s| s.len()).max().unwrap_or(1);
-        loop {
-            let data = &self.buf[self.start..self.end];
-            // Resume the scan where the last one stopped, stepping back so
-            // a separator split across two reads is still found.
-            let from = self.scanned.saturating_sub(longest - 1);
-            let found = separators
-                .iter()
-                .filter_map(|sep| find(&data[from..], sep).map(|i| from + i + sep.len()))
-                .min();
-            if let Some(end) = found {
-                if end > self.limit {
-                    return Poll::Ready(Err(ReadError::LimitOverrun {
-                        consumed: end,
-                        limit: self.limit,
-                    }));
-                }
-                return Poll::Ready(Ok(Some(end)));
-            }
-            self.scanned = data.len();
-            if data.len() > self.limit {
-                return Poll::Ready(Err(ReadError::LimitOverrun {
-                    consumed: data.len(),
-                    limit: self.limit,
-                }));
-            }
-            if self.eof {
-                return Poll::Ready(Ok(None));
-            }
-            ready!(self.poll_fill(cx))?;
-        }
-    }
-
-    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<u8>, ReadError>> {
-        let end = ready!(self.poll_until(cx, &[b"\n"]))?.unwrap_or(self.buffered());
-        Poll::Ready(Ok(self.take(end)))
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() == 1 {
-        return haystack.iter().position(|&b| b == needle[0]);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 impl<R> std::fmt::Debug for StreamReader<R> {
@@ -573,86 +475,5 @@ impl<R> std::fmt::Debug for StreamReader<R> {
             .field("eof", &self.eof)
             .field("limit", &self.limit)
             .finish()
-    }
-}
-
-/// The [`Stream`] returned by [`StreamReader::lines`].
-///
-/// # Example
-///
-/// ```
-/// use futures::StreamExt;
-///
-/// eddy_core::run(async {
-///     let mut reader = eddy_io::io::StreamReader::new(&b"x\ny\n"[..]);
-///     let mut lines = reader.lines();
-///     assert_eq!(lines.next().await.unwrap().unwrap(), b"x");
-/// });
-/// ```
-#[derive(Debug)]
-pub struct Lines<'a, R> {
-    reader: &'a mut StreamReader<R>,
-}
-
-impl<R: AsyncRead + Unpin> Stream for Lines<'_, R> {
-    type Item = Result<Vec<u8>, ReadError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let reader = &mut *self.get_mut().reader;
-        let mut line = match ready!(reader.poll_line(cx)) {
-            Ok(line) => line,
-            Err(e) => return Poll::Ready(Some(Err(e))),
-        };
-        if line.is_empty() {
-            return Poll::Ready(None);
-        }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-        }
-        Poll::Ready(Some(Ok(line)))
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for StreamReader<R> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.buffered() == 0 && !this.eof {
-            if out.len() >= MIN_READ {
-                // Large reads skip the buffer.
-                let n = ready!(Pin::new(&mut this.io).poll_read(cx, out))?;
-                if n == 0 && !out.is_empty() {
-                    this.eof = true;
-                }
-                return Poll::Ready(Ok(n));
-            }
-            ready!(this.poll_fill(cx))?;
-        }
-        let n = out.len().min(this.buffered());
-        out[..n].copy_from_slice(&this.buf[this.start..this.start + n]);
-        this.consume_n(n);
-        Poll::Ready(Ok(n))
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncBufRead for StreamReader<R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        if this.buffered() == 0 && !this.eof {
-            ready!(this.poll_fill(cx))?;
-        }
-        Poll::Ready(Ok(&this.buf[this.start..this.end]))
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        let this = self.get_mut();
-        let n = amt.min(this.buffered());
-        this.consume_n(n);
     }
 }
