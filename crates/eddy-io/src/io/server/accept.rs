@@ -1,0 +1,168 @@
+//! The accept loop of a [`Server`](super::Server): accepting, turning each
+//! connection into a handler task, and riding out accept errors.
+
+use std::future::Future;
+use std::io;
+use std::panic::AssertUnwindSafe;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use super::{split_tcp, split_unix, Conn, ConnGuard, HandlerOutput, Shared};
+use crate::io::{StreamReader, StreamWriter};
+use crate::net::{TcpListener, UnixListener};
+
+/// First and last pause of the accept loop after a resource error
+/// (`EMFILE`, `ENFILE`, ...): it doubles from the first to the last.
+const BACKOFF_MIN: Duration = Duration::from_millis(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+pub(super) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<(StreamReader, StreamWriter, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (stream, peer) = l.accept().await?;
+                let (r, w) = split_tcp(stream);
+                Ok((r, w, peer.to_string()))
+            }
+            Listener::Unix(l) => {
+                let (stream, _) = l.accept().await?;
+                let (r, w) = split_unix(stream);
+                Ok((r, w, "unix peer".to_string()))
+            }
+        }
+    }
+}
+
+/// A connection's place in [`State::conns`], removed when its handler
+/// task ends however it ends: returned, panicked, or cancelled by
+/// `close_clients`/`abort_clients` (a cancelled task's future is dropped
+/// at an `.await`, so code after it never runs; a destructor does).
+struct ConnEntry {
+    server: Weak<Shared>,
+    key: usize,
+}
+
+impl Drop for ConnEntry {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.upgrade() {
+            // The loop drops task futures outside any borrow of the state;
+            // `try_` only keeps a destructor from ever panicking.
+            if let Ok(mut s) = server.state.try_borrow_mut() {
+                s.conns.try_remove(self.key);
+            }
+        }
+    }
+}
+
+/// Errors that only concern one incoming connection: skip it.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::EPROTO | libc::ECONNRESET | libc::EPERM)
+    ) || e.kind() == io::ErrorKind::Interrupted
+}
+
+/// The text of a panic payload, for the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic)".into())
+}
+
+pub(super) async fn accept_loop<H, F>(server: Weak<Shared>, listener: Listener, handler: H)
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let accepted = listener.accept().await;
+        let Some(shared) = server.upgrade() else {
+            return;
+        };
+        match accepted {
+            Ok((reader, mut writer, peer)) => {
+                backoff = BACKOFF_MIN;
+                if shared.state.borrow().closed {
+                    return;
+                }
+                // Counted live from here; the guard's drop takes it back.
+                shared.state.borrow_mut().live += 1;
+                let guard = Rc::new(ConnGuard {
+                    server: Rc::downgrade(&shared),
+                });
+                writer.set_guard(Box::new(guard.clone()));
+                let abort = writer.abort_handle();
+                // The factory runs with no borrow of the state held, so it
+                // may use the server (`connection_count`, `close`); if it
+                // panics, only this connection is lost, as when a handler's
+                // future panics.
+                let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    handler(reader, writer)
+                })) {
+                    Ok(fut) => fut,
+                    Err(panic) => {
+                        let msg = panic_message(&*panic);
+                        tracing::error!(
+                            peer,
+                            "connection handler panicked: {msg}; closing that connection, the server goes on"
+                        );
+                        continue;
+                    }
+                };
+                let mut s = shared.state.borrow_mut();
+                let entry = s.conns.vacant_entry();
+                let key = entry.key();
+                let entry_guard = ConnEntry {
+                    server: Rc::downgrade(&shared),
+                    key,
+                };
+                let task = eddy_core::spawn(async move {
+                    let _entry = entry_guard;
+                    match AssertUnwindSafe(fut).catch_unwind().await {
+                        Ok(out) => out.report(&peer),
+                        Err(panic) => {
+                            let msg = panic_message(&*panic);
+                            tracing::error!(
+                                peer,
+                                "connection handler panicked: {msg}; closing that connection, the server goes on"
+                            );
+                        }
+                    }
+                    drop(guard);
+                });
+                entry.insert(Conn { task, abort });
+            }
+            Err(e) if is_connection_error(&e) => {
+                tracing::debug!("accept: skipping a failed incoming connection: {e}");
+            }
+            Err(e) => {
+                let resource = matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                );
+                if resource {
+                    tracing::warn!(
+                        "accept failed: {e}; out of descriptors or memory, pausing {backoff:?} \
+                         before accepting again (raise the open-file limit with ulimit -n)"
+                    );
+                } else {
+                    tracing::error!("accept failed: {e}; pausing {backoff:?} and retrying");
+                }
+                drop(shared);
+                crate::driver::offload::pause(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
