@@ -11,7 +11,12 @@
 //!
 //! Listeners work on any loop thread, several runtimes included: the
 //! process-wide state (handler, self-pipe, per-signal generation) is
-//! shared, and each listener is woken through its task's waker.
+//! shared, and each listener is woken through its task's waker. A
+//! [`Signal`](unix::Signal) moved to another loop (or outliving its
+//! runtime) registers with the loop it is polled on.
+//!
+//! A stream sees the deliveries that arrive after it was created; one that
+//! arrived earlier, while nobody listened, is not reported to it.
 //!
 //! Signals that arrive faster than they are read coalesce (two SIGHUPs
 //! between two `recv` calls may be seen as one), but a delivery is never

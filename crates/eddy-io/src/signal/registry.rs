@@ -14,6 +14,13 @@
 //! that arrive faster than they are read coalesce into one generation
 //! step, and none is lost entirely: `pending` is set before the byte is
 //! written, and cleared only after the byte was read.
+//!
+//! A new listener dispatches what the pipe already holds before it reads
+//! its starting generation, so a delivery that arrived while nobody
+//! listened does not complete its first `recv`. A listener polled on
+//! another thread's loop than the one it registered with (it is `Send`)
+//! registers a fresh `dup` there, and so does one whose reactor shut down:
+//! its deliveries never depend on a loop that no longer polls it.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -21,6 +28,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
+use std::thread::{self, ThreadId};
 
 use parking_lot::Mutex;
 use slab::Slab;
@@ -189,28 +197,48 @@ fn dispatch(
     res
 }
 
-/// One subscription to one signal number, on the loop it was created on.
+/// Reads the pipe empty through the global read end (not through any
+/// registration) and dispatches what was pending.
+fn drain(g: &'static Globals) {
+    let _ = dispatch(g, |buf| (&g.receiver).read(buf));
+}
+
+/// A `dup` of the pipe's read end, registered with the current loop's
+/// reactor.
+fn register_pipe(g: &'static Globals) -> io::Result<PollEvented<mio::unix::pipe::Receiver>> {
+    let fd: OwnedFd = g.receiver.try_clone()?.into();
+    PollEvented::with_interest(mio::unix::pipe::Receiver::from(fd), Interest::READABLE)
+}
+
+/// One subscription to one signal number, on the loop it was created on
+/// (or, once polled on another thread's loop, on that one).
 pub(crate) struct Listener {
     g: &'static Globals,
     sig: usize,
     key: usize,
     seen: u64,
-    /// Our `dup` of the pipe's read end, registered with this loop's reactor.
+    /// Our `dup` of the pipe's read end, registered with the reactor of
+    /// the loop on `thread`.
     pipe: PollEvented<mio::unix::pipe::Receiver>,
+    thread: ThreadId,
 }
 
 impl Listener {
     /// Subscribes to `sig`, installing its handler if needed. Deliveries
-    /// from now on are seen by [`poll_recv`](Self::poll_recv).
+    /// from now on are seen by [`poll_recv`](Self::poll_recv); earlier
+    /// ones are not, even those nobody has dispatched yet.
     ///
     /// Panics outside a runtime (the pipe needs the reactor).
     #[track_caller]
     pub(crate) fn new(sig: i32) -> io::Result<Listener> {
         let g = globals()?;
         ensure_registered(g, sig)?;
-        let fd: OwnedFd = g.receiver.try_clone()?.into();
-        let pipe =
-            PollEvented::with_interest(mio::unix::pipe::Receiver::from(fd), Interest::READABLE)?;
+        let pipe = register_pipe(g)?;
+        // Deliveries that arrived while nobody listened are still in the
+        // pipe: dispatch them now, so that they count as seen (the
+        // generation read below includes them) instead of completing this
+        // listener's first `recv`.
+        drain(g);
         let slot = &g.slots[sig as usize];
         let (key, seen) = {
             let mut state = slot.state.lock();
@@ -222,19 +250,53 @@ impl Listener {
             key,
             seen,
             pipe,
+            thread: thread::current().id(),
+        })
+    }
+
+    /// Registers a fresh `dup` with the current loop's reactor (if this
+    /// thread has one) in place of ours, then dispatches what the pipe
+    /// holds: bytes that arrived before the new registration are not
+    /// reported by it.
+    fn reregister(&mut self) {
+        if crate::driver::Handle::try_current().is_none() {
+            return;
+        }
+        if let Ok(pipe) = register_pipe(self.g) {
+            self.pipe = pipe;
+            self.thread = thread::current().id();
+            drain(self.g);
+        }
+    }
+
+    /// Drains the pipe and dispatches if our registration saw a byte;
+    /// Pending once the pipe is empty (readiness cleared, waker stored),
+    /// an error if the reactor is gone.
+    fn poll_pipe(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let g = self.g;
+        self.pipe.poll_io(cx, Interest::READABLE, |r| {
+            let mut r = r;
+            dispatch(g, |buf| r.read(buf))?;
+            Err::<(), _>(io::ErrorKind::WouldBlock.into())
         })
     }
 
     /// Ready once a delivery newer than the last one seen was dispatched.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        // Drain the pipe if our registration saw a byte; `poll_io` returns
-        // Pending once the pipe is empty (readiness cleared, waker stored).
+        // Our registration belongs to the loop we were created (or last
+        // polled) on. Polled on another loop, it would only report the
+        // pipe while that loop turns, and never again once that loop shut
+        // down: move it to this loop.
+        if self.thread != thread::current().id() {
+            self.reregister();
+        }
+        if let Poll::Ready(Err(_)) = self.poll_pipe(cx) {
+            // The reactor we registered with shut down (the listener
+            // outlived its runtime): register with the current one.
+            self.reregister();
+            let _ = self.poll_pipe(cx);
+        }
         let g = self.g;
-        let _ = self.pipe.poll_io(cx, Interest::READABLE, |r| {
-            let mut r = r;
-            dispatch(g, |buf| r.read(buf))?;
-            Err::<(), _>(io::ErrorKind::WouldBlock.into())
-        });
         let mut state = g.slots[self.sig].state.lock();
         if state.generation != self.seen {
             self.seen = state.generation;
