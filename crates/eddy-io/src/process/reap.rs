@@ -5,6 +5,11 @@
 //! descriptor becomes readable when the process exits) registered with the
 //! loop's reactor, or, where `pidfd_open` is missing, through a SIGCHLD
 //! listener that re-checks `waitpid(pid, WNOHANG)` on every delivery.
+//! The watch is made on the first wait that finds the child running, with
+//! the reactor of the loop that polls it; a child waited on another
+//! thread's loop later (a `Child` is `Send`) makes a new one there, and so
+//! does one whose first loop shut down, so a wait never depends on a loop
+//! that no longer turns for it.
 //!
 //! No zombies: a `Child` dropped before its exit was collected hands its
 //! reaper to [`adopt`], which spawns a small task on the current loop that
@@ -18,6 +23,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
+use std::thread::{self, ThreadId};
 
 use parking_lot::Mutex;
 
@@ -27,7 +33,9 @@ use crate::signal::Listener;
 
 /// How a reaper learns of the exit.
 enum Watch {
-    Pidfd(PollEvented<mio::unix::pipe::Receiver>),
+    /// Registered with the reactor of the loop on the given thread.
+    Pidfd(PollEvented<mio::unix::pipe::Receiver>, ThreadId),
+    /// Moves itself to the loop it is polled on (see `Listener`).
     Sigchld(Listener),
 }
 
@@ -99,10 +107,13 @@ impl Reaper {
     fn watch(&mut self) -> io::Result<&mut Watch> {
         if self.watch.is_none() {
             let watch = match pidfd_open(self.child.id()) {
-                Some(fd) => Watch::Pidfd(PollEvented::with_interest(
-                    mio::unix::pipe::Receiver::from(fd),
-                    Interest::READABLE,
-                )?),
+                Some(fd) => Watch::Pidfd(
+                    PollEvented::with_interest(
+                        mio::unix::pipe::Receiver::from(fd),
+                        Interest::READABLE,
+                    )?,
+                    thread::current().id(),
+                ),
                 None => Watch::Sigchld(Listener::new(libc::SIGCHLD)?),
             };
             self.watch = Some(watch);
@@ -115,41 +126,68 @@ impl Reaper {
         if let Some(s) = self.status {
             return Poll::Ready(Ok(s));
         }
-        if self.watch.is_none() {
-            // Already exited? Then no pidfd or listener is needed at all
-            // (the common case when waiting on short-lived children).
-            if let Some(s) = self.try_wait()? {
-                return Poll::Ready(Ok(s));
+        // A pidfd registered by another thread's loop (the child was
+        // waited there before it moved here) is only reported while that
+        // loop turns, and never once it shut down: start over on this loop.
+        if let Some(Watch::Pidfd(_, thread)) = &self.watch {
+            if *thread != thread::current().id() && crate::driver::Handle::try_current().is_some() {
+                self.watch = None;
             }
-            // Register, then check again (in the poll below): an exit
-            // between the two is reported by the registration.
-            self.watch()?;
         }
-        let Reaper {
-            child,
-            status,
-            watch,
-        } = self;
-        let res = match watch.as_mut().expect("watch set above") {
-            Watch::Pidfd(pidfd) => ready!(pidfd.poll_io(cx, Interest::READABLE, |_| {
-                match child.try_wait()? {
-                    Some(s) => Ok(s),
-                    None => Err(io::ErrorKind::WouldBlock.into()),
+        let mut fresh = false;
+        loop {
+            if self.watch.is_none() {
+                // Already exited? Then no pidfd or listener is needed at all
+                // (the common case when waiting on short-lived children).
+                if let Some(s) = self.try_wait()? {
+                    return Poll::Ready(Ok(s));
                 }
-            })),
+                // Register, then check again (in the poll below): an exit
+                // between the two is reported by the registration.
+                self.watch()?;
+                fresh = true;
+            }
+            match ready!(self.poll_watch(cx)) {
+                Ok(res) => {
+                    if let Ok(s) = res {
+                        self.status = Some(s);
+                        self.watch = None;
+                    }
+                    return Poll::Ready(res);
+                }
+                // The reactor the pidfd was registered with shut down (the
+                // child outlived the runtime that first waited for it):
+                // register again, once, with the current one.
+                Err(e) => {
+                    self.watch = None;
+                    if fresh || crate::driver::Handle::try_current().is_none() {
+                        return Poll::Ready(Err(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls the watch: the outer error is the watch's own (its reactor is
+    /// gone), the inner result `waitpid`'s.
+    fn poll_watch(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<io::Result<ExitStatus>>> {
+        let Reaper { child, watch, .. } = self;
+        match watch.as_mut().expect("watch set by the caller") {
+            Watch::Pidfd(pidfd, _) => {
+                pidfd.poll_io(cx, Interest::READABLE, |_| match child.try_wait() {
+                    Ok(Some(s)) => Ok(Ok(s)),
+                    Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+                    Err(e) => Ok(Err(e)),
+                })
+            }
             Watch::Sigchld(listener) => loop {
                 match child.try_wait() {
-                    Ok(Some(s)) => break Ok(s),
+                    Ok(Some(s)) => break Poll::Ready(Ok(Ok(s))),
                     Ok(None) => ready!(listener.poll_recv(cx)),
-                    Err(e) => break Err(e),
+                    Err(e) => break Poll::Ready(Ok(Err(e))),
                 }
             },
-        };
-        if let Ok(s) = res {
-            *status = Some(s);
-            *watch = None;
         }
-        Poll::Ready(res)
     }
 
     pub(crate) fn send_signal(&mut self, sig: i32) -> io::Result<()> {
