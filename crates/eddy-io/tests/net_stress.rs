@@ -611,3 +611,45 @@ fn try_io_that_would_block_does_not_displace_a_parked_task() {
         })
     });
 }
+
+/// An error reported by epoll (here ICMP "port unreachable" on a
+/// connected UDP socket, which sets `SO_ERROR` and `EPOLLERR`) is
+/// consumed by the next operation, which returns it; after that the
+/// socket must wait again like any other, not spin: the next `recv` stays
+/// pending until a datagram really arrives, then returns it.
+#[test]
+fn an_error_once_reported_does_not_make_the_socket_spin() {
+    guarded(30, || {
+        common::run(async {
+            for round in 0..20u8 {
+                let gone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let port_addr = gone.local_addr().unwrap();
+                drop(gone);
+                let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                a.connect(port_addr).await.unwrap();
+                a.send(b"anyone?").await.unwrap();
+                let mut buf = [0u8; 16];
+                let e = a.recv(&mut buf).await.unwrap_err();
+                assert_eq!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused,
+                    "round {round}"
+                );
+                // Nothing is pending now: a recv must wait, not spin.
+                assert!(
+                    race_yields(a.recv(&mut buf), 5).await.is_none(),
+                    "round {round}: recv completed with nothing sent"
+                );
+                // The port comes back and talks to `a`: it is received.
+                let Ok(back) = UdpSocket::bind(port_addr).await else {
+                    continue; // the port was taken meanwhile; try again
+                };
+                back.send_to(&[round], a.local_addr().unwrap())
+                    .await
+                    .unwrap();
+                let n = a.recv(&mut buf).await.unwrap();
+                assert_eq!(&buf[..n], &[round]);
+            }
+        })
+    });
+}

@@ -215,7 +215,7 @@ where
             match op(self.get_ref()) {
                 Ok(n) => {
                     if drained(n) {
-                        self.clear_readiness(event);
+                        self.sched.clear_drained(event);
                     }
                     coop.made_progress();
                     return Poll::Ready(Ok(n));

@@ -16,7 +16,8 @@
 //! (or a short read) clears readiness only if the tick it saw when it
 //! started is still the current one; if an event arrived in between, the
 //! tick moved on and the fresh readiness is kept, so the event is never
-//! lost.
+//! lost. `WouldBlock` clears the error bit too (the error it reported has
+//! been returned by then); the read-closed and write-closed bits are final.
 //!
 //! # Wakers
 //!
@@ -214,11 +215,26 @@ impl ScheduledIo {
         }
     }
 
-    /// Clears the readable/writable bits of `event` unless newer readiness
-    /// arrived since it was observed. Closed and error bits stay: they are
-    /// final.
+    /// After an operation returned `WouldBlock`: clears the readable,
+    /// writable and error bits of `event` unless newer readiness arrived
+    /// since it was observed. The error bit goes too: `EPOLLERR` reports a
+    /// pending `SO_ERROR`, which the next operation returns and consumes,
+    /// so `WouldBlock` proves it is gone (a new error brings a new event);
+    /// kept, it would make every wait return at once and the operation
+    /// loop spin. The closed bits stay: they are final.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & (Ready::READABLE | Ready::WRITABLE);
+        self.clear(event, Ready::READABLE | Ready::WRITABLE | Ready::ERROR);
+    }
+
+    /// After a short read or write (the kernel buffer drained or filled):
+    /// clears only the readable/writable bits of `event`, under the same
+    /// tick rule; a pending error stays, for the next operation to return.
+    pub(crate) fn clear_drained(&self, event: ReadyEvent) {
+        self.clear(event, Ready::READABLE | Ready::WRITABLE);
+    }
+
+    fn clear(&self, event: ReadyEvent, bits: Ready) {
+        let clear = event.ready & bits;
         let _ = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
