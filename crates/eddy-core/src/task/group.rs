@@ -1,14 +1,10 @@
 //! `TaskGroup`: asyncio's TaskGroup (trio's nursery). Children cannot
 //! outlive the group; the first failure cancels the rest.
 //!
-//! Everything here lives on one loop thread (`Rc`/`RefCell`): a group and
-//! its children share a [`Shared`] block. Each child runs as its own task
-//! whose future is a [`Child`] wrapper: it reports the child's value, error
-//! or panic to the group, and its destructor tells the group that a
-//! cancelled child is gone. The group keeps an [`AbortRef`] per live child
-//! to cancel it.
+//! The public face: [`TaskGroup`], [`Spawner`] and the `join` future. The
+//! state a group shares with its children, and how children report to it,
+//! is in `group_shared`; the child wrapper and its handle in `group_child`.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -16,17 +12,14 @@ use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use slab::Slab;
 
 use super::abort::AbortRef;
-use super::group_child::{Child, ChildHandle};
-use super::group_error::{ClosedReason, ErrorGroup, GroupClosed};
-use super::raw::TaskMeta;
-use super::{spawn_local_inner, TaskId, TaskInfo};
-use crate::loom::Arc as LoomArc;
-use crate::runtime::context;
+use super::group_child::ChildHandle;
+use super::group_error::{ErrorGroup, GroupClosed};
+use super::group_shared::{spawn_into, Inner, Shared, Status};
 
 /// A scope for tasks that cannot outlive it (asyncio's `TaskGroup`, trio's
 /// nursery).
@@ -50,9 +43,9 @@ use crate::runtime::context;
 /// - Once the group has failed, been cancelled, or finished, spawning
 ///   returns [`GroupClosed`] with the future, which is not started.
 /// - A cancelled child still counts as a member until its future is
-///   dropped: its destructors see the group as it is (failed, cancelled, or
-///   dropped — [`ClosedReason`] says which), and `join` returns only after
-///   every child's destructors have run.
+///   dropped: its destructors see the group as it is (failed, cancelled,
+///   or dropped — [`ClosedReason`](super::ClosedReason) says which), and
+///   `join` returns only after every child's destructors have run.
 /// - Dropping the group (or the `join` future, or the task that owns
 ///   either) cancels every child. Children that are not running are
 ///   **dropped before the drop returns** (their destructors run inside it);
@@ -101,206 +94,6 @@ pub struct TaskGroup<E> {
 /// ```
 pub struct Spawner<E> {
     shared: Rc<Shared<E>>,
-}
-
-/// Where a group is in its life. Only `Open` accepts children.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Open,
-    /// A child returned `Err` or panicked; the rest were cancelled.
-    Failed,
-    /// `TaskGroup::cancel` was called.
-    Cancelled,
-    /// `join` saw the last child finish, or the group was dropped.
-    Closed,
-}
-
-pub(super) struct Shared<E> {
-    inner: RefCell<Inner<E>>,
-    /// The task that created the group: every child's `parent`.
-    parent: Option<TaskId>,
-}
-
-struct Inner<E> {
-    status: Status,
-    /// One entry per live child (its slab key is fixed at spawn).
-    children: Slab<AbortRef>,
-    /// `Err`s children returned, in the order they happened.
-    errors: Vec<E>,
-    /// The first child panic; later ones are logged and dropped.
-    panic: Option<HeldPanic>,
-    /// `join` has been polled: the group closes when the last child ends.
-    joining: bool,
-    join_waker: Option<Waker>,
-}
-
-/// The first child panic, kept for `join` to resume, with what the
-/// runtime's unhandled-panic policy needs if the group is dropped before
-/// `join` resumes it (never joined, or the join future dropped).
-struct HeldPanic {
-    payload: Box<dyn Any + Send>,
-    /// The child task that panicked (the task being polled when it did).
-    child: Option<TaskInfo>,
-    runtime: Option<LoomArc<crate::runtime::Shared>>,
-}
-
-impl HeldPanic {
-    /// Called in the child's poll, right after the panic was caught.
-    fn new(payload: Box<dyn Any + Send>) -> HeldPanic {
-        HeldPanic {
-            payload,
-            child: super::current(),
-            runtime: context::with_local(|l| l.shared.clone()),
-        }
-    }
-
-    /// Nobody will resume it: it goes where an unjoined task's panic goes.
-    fn report_unhandled(self) {
-        match (self.runtime, self.child) {
-            (Some(runtime), Some(child)) => {
-                runtime.unhandled_panic(child.id(), child.name(), child.spawned_at(), self.payload)
-            }
-            _ => tracing::error!(
-                panic = super::payload_message(&*self.payload).unwrap_or("<non-string payload>"),
-                "a TaskGroup child panicked and the group was dropped before join resumed it"
-            ),
-        }
-    }
-}
-
-/// How a child ended, as the group hears it.
-pub(super) enum Outcome<E> {
-    Value,
-    Error(E),
-    Panic(Box<dyn Any + Send>),
-}
-
-impl<E> Shared<E> {
-    /// A child's future returned or panicked.
-    pub(super) fn child_finished(
-        self: &Rc<Self>,
-        key: usize,
-        outcome: Outcome<E>,
-    ) -> Result<(), Box<dyn Any + Send>>
-    where
-        E: 'static,
-    {
-        let mut inner = self.inner.borrow_mut();
-        let me = inner.children.try_remove(key);
-        let mut orphan_panic = None;
-        let failed = !matches!(outcome, Outcome::Value);
-        match outcome {
-            Outcome::Value => {}
-            _ if inner.status == Status::Closed => {
-                // Nobody will join: this child kept running after its group
-                // was dropped from inside its own poll.
-                if let Outcome::Panic(p) = outcome {
-                    orphan_panic = Some(p);
-                } else {
-                    tracing::warn!("a TaskGroup child failed after its group was dropped");
-                }
-            }
-            Outcome::Error(e) => inner.errors.push(e),
-            Outcome::Panic(p) => {
-                if inner.panic.is_none() {
-                    inner.panic = Some(HeldPanic::new(p));
-                } else {
-                    tracing::error!(
-                        panic = super::payload_message(&*p).unwrap_or("<non-string payload>"),
-                        "a second TaskGroup child panicked; join resumes the first panic only"
-                    );
-                }
-            }
-        }
-        if failed && inner.status == Status::Open {
-            // Refuse new children at once; cancel the others from a
-            // callback queued behind the tasks already scheduled in this
-            // loop iteration (asyncio's done-callback timing), so children
-            // that became ready at the same moment still take their step
-            // and may fail too.
-            inner.status = Status::Failed;
-            let group = self.clone();
-            crate::call_soon(move || group.cancel_children());
-        }
-        let waker = self.after_child_left(&mut inner);
-        drop(inner);
-        drop(me);
-        if let Some(w) = waker {
-            w.wake();
-        }
-        orphan_panic.map_or(Ok(()), Err)
-    }
-
-    /// Cancels every live child at its next scheduling point.
-    fn cancel_children(&self) {
-        for (_, child) in self.inner.borrow().children.iter() {
-            child.cancel();
-        }
-    }
-
-    /// A child was dropped before finishing (cancelled).
-    pub(super) fn child_gone(&self, key: usize) {
-        let mut inner = self.inner.borrow_mut();
-        let me = inner.children.try_remove(key);
-        let waker = self.after_child_left(&mut inner);
-        drop(inner);
-        drop(me);
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-
-    fn after_child_left(&self, inner: &mut Inner<E>) -> Option<Waker> {
-        if inner.children.is_empty() && inner.joining {
-            inner.status = Status::Closed;
-            inner.join_waker.take()
-        } else {
-            None
-        }
-    }
-
-    fn closed_reason(&self) -> Option<ClosedReason> {
-        match self.inner.borrow().status {
-            Status::Open => None,
-            Status::Failed => Some(ClosedReason::Failed),
-            Status::Cancelled => Some(ClosedReason::Cancelled),
-            Status::Closed => Some(ClosedReason::Finished),
-        }
-    }
-}
-
-#[track_caller]
-fn spawn_into<E, T, F>(
-    shared: &Rc<Shared<E>>,
-    future: F,
-    name: Option<Arc<str>>,
-    location: &'static Location<'static>,
-) -> Result<ChildHandle<T>, GroupClosed<F>>
-where
-    F: Future<Output = Result<T, E>> + 'static,
-    T: 'static,
-    E: 'static,
-{
-    if let Some(reason) = shared.closed_reason() {
-        return Err(GroupClosed::new(future, reason));
-    }
-    let key = shared.inner.borrow().children.vacant_key();
-    let meta = (name.is_some() || shared.parent.is_some()).then(|| {
-        Box::new(TaskMeta {
-            name,
-            parent: shared.parent,
-        })
-    });
-    let child = Child::new(future, shared.clone(), key);
-    // Spawning runs no user code, so the slab key is still vacant after it.
-    let handle = spawn_local_inner(child, meta, location);
-    let at = shared
-        .inner
-        .borrow_mut()
-        .children
-        .insert(AbortRef::new(&handle));
-    debug_assert_eq!(at, key);
-    Ok(ChildHandle::new(handle))
 }
 
 impl<E: 'static> TaskGroup<E> {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::error::Failure;
-use super::group::{Outcome, Shared};
+use super::group_shared::{Outcome, Shared};
 use super::{JoinError, JoinHandle, TaskId};
 
 /// What a child task hands its [`ChildHandle`].

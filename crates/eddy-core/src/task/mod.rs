@@ -8,6 +8,7 @@ mod gather;
 mod group;
 mod group_child;
 mod group_error;
+mod group_shared;
 mod id;
 mod join;
 pub(crate) mod raw;
