@@ -185,3 +185,92 @@ fn wait_reports_every_finished_task_as_done_even_past_the_coop_budget() {
     });
     assert_eq!((done.len(), pending.len()), (n, 0));
 }
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn wait_in_a_loop_while_other_threads_wake_the_tasks() {
+    // Tasks finish in whatever order two threads wake them; re-waiting on
+    // `pending` (FirstCompleted, then FirstError) must see every task done
+    // exactly once, with its own value, and never miss a wake.
+    for round in 0..40u64 {
+        run(async move {
+            let n = 32;
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..n)
+                .map(|_| futures::channel::oneshot::channel::<u64>())
+                .unzip();
+            let mut handles: Vec<_> = receivers
+                .into_iter()
+                .map(|rx| spawn(async move { rx.await.map_err(drop) }))
+                .collect();
+            let (evens, odds): (Vec<_>, Vec<_>) = senders
+                .into_iter()
+                .enumerate()
+                .partition(|(i, _)| i % 2 == 0);
+            let threads: Vec<_> = [evens, odds]
+                .into_iter()
+                .map(|half| {
+                    std::thread::spawn(move || {
+                        for (i, tx) in half.into_iter().rev() {
+                            tx.send(i as u64 * 1000 + round).unwrap();
+                            if i % 5 == 0 {
+                                std::thread::yield_now();
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let mut index_of: Vec<usize> = (0..n).collect();
+            let mut seen = vec![false; n];
+            let mut rounds = 0;
+            while !handles.is_empty() {
+                rounds += 1;
+                let when = if rounds % 2 == 0 {
+                    ReturnWhen::FirstError
+                } else {
+                    ReturnWhen::FirstCompleted
+                };
+                let (done, pending) = wait(handles, when).await.unwrap();
+                assert!(!done.is_empty());
+                assert!(pending.iter().all(|p| !p.handle.is_finished()));
+                for d in done {
+                    let original = index_of[d.index];
+                    assert!(!seen[original], "task {original} reported done twice");
+                    seen[original] = true;
+                    assert_eq!(d.result.unwrap(), Ok(original as u64 * 1000 + round));
+                }
+                index_of = pending.iter().map(|p| index_of[p.index]).collect();
+                handles = pending.into_iter().map(|p| p.handle).collect();
+            }
+            assert!(seen.iter().all(|s| *s));
+            for t in threads {
+                t.join().unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn as_completed_over_tasks_woken_from_another_thread() {
+    for _ in 0..40 {
+        run(async {
+            let n = 64u32;
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..n)
+                .map(|_| futures::channel::oneshot::channel::<u32>())
+                .unzip();
+            let handles = receivers
+                .into_iter()
+                .map(|rx| spawn(async move { rx.await.unwrap() }));
+            let stream = as_completed(handles);
+            let thread = std::thread::spawn(move || {
+                for (i, tx) in senders.into_iter().enumerate().rev() {
+                    tx.send(i as u32).unwrap();
+                }
+            });
+            let mut out: Vec<u32> = stream.map(Result::unwrap).collect().await;
+            thread.join().unwrap();
+            out.sort_unstable();
+            assert_eq!(out, (0..n).collect::<Vec<_>>());
+        });
+    }
+}
