@@ -728,3 +728,50 @@ fn a_child_whose_destructor_panics_still_leaves_its_group() {
     });
     assert_eq!(drops.get(), 6);
 }
+
+#[test]
+fn join_wakes_its_owner_once_and_a_dropped_join_not_at_all() {
+    run(async {
+        // Five children finishing at five different steps: the owner is
+        // polled once to start, once when the last child is gone.
+        let owner = spawn(async {
+            let group = TaskGroup::<()>::new();
+            for steps in 1..=5 {
+                group
+                    .spawn(async move {
+                        yields(steps).await;
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+            group.join().await.unwrap();
+            task::current().unwrap().polls()
+        });
+        assert_eq!(owner.await.unwrap(), 2);
+
+        // A join dropped while pending (here by a select that gave up on
+        // it) cancels the children; their leaving must not wake the owner,
+        // which is no longer waiting for the group. It used to be polled
+        // once more for nothing.
+        let owner = spawn(async {
+            let group = TaskGroup::<()>::new();
+            for _ in 0..3 {
+                group.spawn(pending::<Result<(), ()>>()).unwrap();
+            }
+            let join = Box::pin(group.join());
+            let give_up = Box::pin(yields(2));
+            match futures::future::select(join, give_up).await {
+                futures::future::Either::Right(((), join)) => drop(join),
+                futures::future::Either::Left(_) => unreachable!("the children never finish"),
+            }
+            assert_eq!(task::current().unwrap().polls(), 3);
+            pending::<()>().await
+        });
+        let id = owner.id();
+        yields(10).await;
+        let info = task::all().into_iter().find(|t| t.id() == id).unwrap();
+        assert_eq!(info.polls(), 3);
+        owner.cancel();
+        assert!(owner.await.unwrap_err().is_cancelled());
+    });
+}

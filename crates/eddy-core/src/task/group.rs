@@ -308,11 +308,19 @@ impl<E: 'static> Default for TaskGroup<E> {
 
 impl<E> Drop for TaskGroup<E> {
     fn drop(&mut self) {
-        let (children, panic): (Vec<AbortRef>, _) = {
+        let (children, panic, join_waker): (Vec<AbortRef>, _, _) = {
             let mut inner = self.shared.inner.borrow_mut();
             inner.status = Status::Closed;
-            (inner.children.drain().collect(), inner.panic.take())
+            // Nobody joins any more: the children leaving below must not
+            // wake the task that was waiting in `join` (it dropped it).
+            inner.joining = false;
+            (
+                inner.children.drain().collect(),
+                inner.panic.take(),
+                inner.join_waker.take(),
+            )
         };
+        drop(join_waker);
         // No borrow is held: the children's destructors (which tell this
         // group they are gone) run inside `cancel_now`.
         for child in &children {
