@@ -422,3 +422,49 @@ fn is_running(pid: u32) -> bool {
     let ppid: u32 = fields.next().unwrap().parse().unwrap();
     state != "Z" && ppid == std::process::id()
 }
+
+/// A pipe handed to another child (`a | b`) is blocking again for it:
+/// `cat` reading a pipe whose writer is slow must not fail with EAGAIN.
+#[test]
+fn pipeline_between_children() {
+    common::run(async {
+        let mut a = Command::shell("sleep 0.1; echo one; sleep 0.1; echo two")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe = Stdio::try_from(a.stdout.take().unwrap()).unwrap();
+        let out = Command::new("cat").stdin(pipe).output().await.unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "",
+            "cat saw a non-blocking pipe"
+        );
+        assert_eq!(out.stdout, b"one\ntwo\n");
+        assert!(out.status.success());
+        assert!(a.wait().await.unwrap().success());
+
+        // stderr into a child, and a child writing into another's stdin.
+        let mut b = Command::new("wc")
+            .arg("-c")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let into_b = Stdio::try_from(b.stdin.take().unwrap()).unwrap();
+        let mut c = Command::shell("sleep 0.1; echo four >&2")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let from_c = Stdio::try_from(c.stderr.take().unwrap()).unwrap();
+        let status = Command::new("cat")
+            .stdin(from_c)
+            .stdout(into_b)
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success());
+        let out = b.output().await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5");
+        assert!(c.wait().await.unwrap().success());
+    });
+}

@@ -5,7 +5,9 @@
 //! [`Child`] has async pipes ([`ChildStdin`], [`ChildStdout`],
 //! [`ChildStderr`]), [`wait`](Child::wait), [`communicate`](Child::communicate),
 //! [`kill`](Child::kill), [`terminate`](Child::terminate) and
-//! [`send_signal`](Child::send_signal).
+//! [`send_signal`](Child::send_signal). A pipe converts into [`Stdio`]
+//! (`Stdio::try_from(pipe)`) to feed another child, as in a shell
+//! pipeline; it is made blocking again for that child.
 //!
 //! Exits are watched without a thread per child: through a pidfd
 //! registered with the loop's reactor where the kernel has `pidfd_open`

@@ -14,6 +14,8 @@ use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 use crate::io::{StreamReader, StreamWriter};
 
+use super::Stdio;
+
 fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was closed")
 }
@@ -111,7 +113,7 @@ impl ChildStdin {
 }
 
 macro_rules! reader_impl {
-    ($name:ident, $std:ty) => {
+    ($name:ident, $std:ty, $spawn:literal, $field:literal) => {
         impl $name {
             pub(crate) fn from_std(s: $std) -> io::Result<$name> {
                 let r = Receiver::from(s);
@@ -163,6 +165,43 @@ macro_rules! reader_impl {
             }
         }
 
+        /// Hands the pipe to another child as one of its standard streams
+        /// (a shell pipeline: `a | b`). The pipe leaves this loop and is
+        /// made blocking again: a child handed our non-blocking pipe would
+        /// fail its reads with `EAGAIN` ("Resource temporarily
+        /// unavailable") whenever it got ahead of the writer.
+        ///
+        /// # Errors
+        ///
+        /// Clearing `O_NONBLOCK` or duplicating the descriptor failed.
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        /// # async fn demo() -> std::io::Result<()> {
+        /// use eddy_io::process::{Command, Stdio};
+        ///
+        #[doc = concat!("let mut a = ", $spawn)]
+        #[doc = concat!("let pipe = a.", $field, ".take().unwrap();")]
+        /// let out = Command::new("cat").stdin(Stdio::try_from(pipe)?).output().await?;
+        /// assert_eq!(out.stdout, b"hi\n");
+        /// a.wait().await?;
+        /// # Ok(()) }
+        /// ```
+        impl TryFrom<$name> for Stdio {
+            type Error = io::Error;
+
+            fn try_from(pipe: $name) -> io::Result<Stdio> {
+                // O_NONBLOCK belongs to the open file description, which
+                // the duplicate shares. Dropping `pipe` deregisters and
+                // closes the original descriptor.
+                pipe.io.get_ref().set_nonblocking(false)?;
+                let fd = pipe.io.get_ref().as_fd().try_clone_to_owned()?;
+                drop(pipe);
+                Ok(Stdio::from(fd))
+            }
+        }
+
         impl AsFd for $name {
             fn as_fd(&self) -> BorrowedFd<'_> {
                 self.io.get_ref().as_fd()
@@ -179,8 +218,18 @@ macro_rules! reader_impl {
     };
 }
 
-reader_impl!(ChildStdout, std::process::ChildStdout);
-reader_impl!(ChildStderr, std::process::ChildStderr);
+reader_impl!(
+    ChildStdout,
+    std::process::ChildStdout,
+    r#"Command::shell("echo hi").stdout(Stdio::piped()).spawn()?;"#,
+    "stdout"
+);
+reader_impl!(
+    ChildStderr,
+    std::process::ChildStderr,
+    r#"Command::shell("echo hi >&2").stderr(Stdio::piped()).spawn()?;"#,
+    "stderr"
+);
 
 impl AsyncWrite for ChildStdin {
     fn poll_write(
@@ -234,6 +283,42 @@ impl AsRawFd for ChildStdin {
     /// The descriptor, or -1 once closed.
     fn as_raw_fd(&self) -> RawFd {
         self.io.as_ref().map_or(-1, |io| io.get_ref().as_raw_fd())
+    }
+}
+
+/// Hands the pipe to another child as its stdin, made blocking again
+/// (see the conversion from [`ChildStdout`]): the other child then writes
+/// into our child's stdin.
+///
+/// # Errors
+///
+/// `BrokenPipe` if the pipe was closed; otherwise clearing `O_NONBLOCK` or
+/// duplicating the descriptor failed.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use eddy_io::process::{Command, Stdio};
+///
+/// let mut b = Command::new("wc").arg("-c").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+/// let stdin = b.stdin.take().unwrap();
+/// Command::new("echo").arg("four").stdout(Stdio::try_from(stdin)?).status().await?;
+/// assert_eq!(b.output().await?.stdout, b"5\n");
+/// # Ok(()) }
+/// ```
+impl TryFrom<ChildStdin> for Stdio {
+    type Error = io::Error;
+
+    fn try_from(pipe: ChildStdin) -> io::Result<Stdio> {
+        let io = pipe.io()?;
+        // O_NONBLOCK belongs to the open file description, which the
+        // duplicate shares. Dropping `pipe` deregisters and closes the
+        // original descriptor.
+        io.get_ref().set_nonblocking(false)?;
+        let fd = io.get_ref().as_fd().try_clone_to_owned()?;
+        drop(pipe);
+        Ok(Stdio::from(fd))
     }
 }
 
