@@ -272,10 +272,15 @@ impl State {
     /// `Err` if the task completed meanwhile (the loop side owns the slot).
     pub(crate) fn unset_join_waker(&self) -> Result<(), Snapshot> {
         self.update(|s| {
-            debug_assert!(s.has_join_interest() && s.has_join_waker());
+            debug_assert!(s.has_join_interest());
             if s.is_complete() {
+                // The handle saw JOIN_WAKER set, but the task may have
+                // completed since (on the loop thread, while the handle is
+                // polled on another) and the loop side may already have
+                // cleared it (`unset_join_waker_after_complete`).
                 (None, Err(s))
             } else {
+                debug_assert!(s.has_join_waker());
                 (Some(s.0 & !JOIN_WAKER), Ok(()))
             }
         })
@@ -384,5 +389,20 @@ mod tests {
         assert!(after.has_join_waker());
         assert!(s.unset_join_waker_after_complete().has_join_interest());
         assert!(!s.load().has_join_waker());
+    }
+
+    #[test]
+    fn join_handle_replacing_its_waker_as_the_task_completes() {
+        // The handle (on another thread) saw JOIN_WAKER set and goes to
+        // replace its waker; meanwhile the loop completes the task, wakes
+        // the old waker and clears the bit. The handle must learn that the
+        // output is ready (this used to trip a debug assertion).
+        let s = State::new();
+        assert!(s.set_join_waker().is_ok());
+        assert!(s.load().has_join_waker()); // the handle's snapshot
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert!(s.transition_to_complete().has_join_waker());
+        s.unset_join_waker_after_complete();
+        assert!(s.unset_join_waker().unwrap_err().is_complete());
     }
 }
