@@ -745,3 +745,52 @@ fn sockets_dropped_on_another_thread_while_their_events_are_in_flight() {
         })
     });
 }
+
+/// A Unix-socket connect to a listener whose backlog is full waits for
+/// room, as a blocking connect does, instead of failing with
+/// `WouldBlock` (what Linux returns for a non-blocking one): ten clients
+/// connect to a listener with a backlog of 1 that starts accepting only
+/// after all of them have tried. All ten connect and are served.
+#[test]
+fn unix_connect_to_a_full_backlog_waits_for_room() {
+    guarded(60, || {
+        common::run(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("backlog1.sock");
+            let sock =
+                socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+            sock.bind(&socket2::SockAddr::unix(&path).unwrap()).unwrap();
+            sock.listen(1).unwrap();
+            let std_listener =
+                std::os::unix::net::UnixListener::from(std::os::fd::OwnedFd::from(sock));
+            std_listener.set_nonblocking(true).unwrap();
+            let listener = eddy_io::net::UnixListener::from_std(std_listener).unwrap();
+            let clients: Vec<_> = (0..10u8)
+                .map(|id| {
+                    let path = path.clone();
+                    eddy_core::spawn(async move {
+                        let mut s = UnixStream::connect(&path).await.unwrap();
+                        s.write_all(&[id]).await.unwrap();
+                        let mut back = [0u8; 1];
+                        s.read_exact(&mut back).await.unwrap();
+                        assert_eq!(back[0], id);
+                    })
+                })
+                .collect();
+            yields(20).await; // every client has tried; most found no room
+            let mut seen = Vec::new();
+            for _ in 0..10 {
+                let (mut s, _) = listener.accept().await.unwrap();
+                let mut id = [0u8; 1];
+                s.read_exact(&mut id).await.unwrap();
+                s.write_all(&id).await.unwrap();
+                seen.push(id[0]);
+            }
+            for c in clients {
+                c.await.unwrap();
+            }
+            seen.sort();
+            assert_eq!(seen, (0..10).collect::<Vec<u8>>());
+        })
+    });
+}

@@ -66,7 +66,8 @@ where
 
 /// A pause of `d` that needs no timer driver: a blocking job sleeps and
 /// then wakes the task. Only for rare paths (the accept loop's back-off
-/// after `EMFILE`), where a thread parked for ≤ 1 s costs nothing.
+/// after `EMFILE`, a Unix connect waiting for room in a full backlog),
+/// where a thread parked for ≤ 1 s costs nothing.
 #[cfg(feature = "net")]
 pub(crate) async fn pause(d: std::time::Duration) {
     let handle = Handle::current();

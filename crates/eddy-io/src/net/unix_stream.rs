@@ -5,6 +5,7 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use super::split::stream_socket;
 use crate::driver::poll_evented::PollEvented;
@@ -32,8 +33,16 @@ pub struct UnixStream {
 
 stream_socket!(UnixStream);
 
+/// First and last pause of `connect` while the listener's backlog is full.
+const BACKLOG_PAUSE_MIN: Duration = Duration::from_millis(1);
+const BACKLOG_PAUSE_MAX: Duration = Duration::from_millis(100);
+
 impl UnixStream {
-    /// Connects to the socket at `path`.
+    /// Connects to the socket at `path`. If the listener's backlog is full
+    /// it waits for room, as a blocking connect does (retrying after a
+    /// pause of 1 ms doubling to 100 ms: the kernel signals no readiness
+    /// for that), rather than failing with the `WouldBlock` a non-blocking
+    /// connect gets there.
     ///
     /// # Errors
     ///
@@ -42,7 +51,7 @@ impl UnixStream {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe.
+    /// Cancel safe: dropping it abandons the attempt.
     ///
     /// # Example
     ///
@@ -53,12 +62,25 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        let sys = mio::net::UnixStream::connect(path).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("could not connect to {}: {e}", path.display()),
-            )
-        })?;
+        let mut pause = BACKLOG_PAUSE_MIN;
+        let sys = loop {
+            match mio::net::UnixStream::connect(path) {
+                Ok(sys) => break sys,
+                // Linux's EAGAIN for a Unix socket: the listener's backlog
+                // is full (the socket is not connecting; nothing will
+                // report when there is room), so try again later.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::driver::offload::pause(pause).await;
+                    pause = (pause * 2).min(BACKLOG_PAUSE_MAX);
+                }
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("could not connect to {}: {e}", path.display()),
+                    ))
+                }
+            }
+        };
         let stream = UnixStream::from_mio(sys)?;
         stream.io.ready(Interest::WRITABLE).await?;
         if let Some(e) = stream.io.get_ref().take_error()? {
