@@ -3,7 +3,8 @@
 mod structured_support;
 
 use eddy_core::task::{
-    as_completed, as_completed_with_timeout, gather_all, wait, wait_with, ReturnWhen, TimedOut,
+    self, as_completed, as_completed_with_timeout, gather_all, wait, wait_with, ReturnWhen,
+    TimedOut,
 };
 use eddy_core::{run, spawn, yield_now};
 use futures::StreamExt;
@@ -273,4 +274,34 @@ fn as_completed_over_tasks_woken_from_another_thread() {
             assert_eq!(out, (0..n).collect::<Vec<_>>());
         });
     }
+}
+
+#[test]
+fn the_tasks_wait_hands_back_do_not_wake_its_caller_later() {
+    // wait polled the slow task's handle, registering a waker of its own
+    // caller. Once wait has returned, that task finishing must not wake the
+    // caller (asyncio's wait removes its callbacks the same way): it used
+    // to be polled once more for nothing, per handle handed back.
+    run(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let waiter = spawn(async move {
+            let quick = spawn(yields(1));
+            let slow = spawn(yields(3));
+            let slower = spawn(yields(5));
+            let (done, pending) = wait(vec![quick, slow, slower], ReturnWhen::FirstCompleted)
+                .await
+                .unwrap();
+            assert_eq!((done.len(), pending.len()), (1, 2));
+            let polls = task::current().unwrap().polls();
+            rx.await.unwrap(); // woken by the main future only
+            assert_eq!(task::current().unwrap().polls(), polls + 1);
+            // The handles still work: awaiting registers a waker again.
+            for p in pending {
+                p.handle.await.unwrap();
+            }
+        });
+        yields(12).await;
+        tx.send(()).unwrap();
+        waiter.await.unwrap();
+    });
 }

@@ -132,6 +132,28 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// Forgets the waker the last poll registered, so the task's completion
+    /// wakes nobody until the handle is polled again. For combinators that
+    /// hand back handles they polled with their own wakers (`wait`), as
+    /// asyncio's `wait` removes its done-callbacks before returning.
+    pub(crate) fn forget_waker(&mut self) {
+        // SAFETY: our join reference keeps the task alive.
+        let p = unsafe { prefix(self.raw) };
+        if !p.header.state.load().has_join_waker() {
+            return;
+        }
+        // Err: the task completed meanwhile and the loop side owns the slot
+        // (it has woken, or is waking, that waker: nothing to undo).
+        if p.header.state.unset_join_waker().is_ok() {
+            p.trailer.join_waker.with_mut(|slot| {
+                // SAFETY: we cleared JOIN_WAKER before completion, so the slot
+                // is the join handle's again (the JOIN_WAKER handshake in
+                // `raw.rs`); the loop side no longer reads it.
+                unsafe { *slot = None };
+            });
+        }
+    }
+
     /// The task's id.
     ///
     /// # Example

@@ -195,6 +195,8 @@ pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
 /// `asyncio.wait`). Returns `(done, pending)`: every task that has finished
 /// by then — with its output, so nothing is lost — and the handles of the
 /// rest, both in input order with their input index. Nothing is cancelled.
+/// The handles of the rest keep no waker of the wait's: their tasks
+/// finishing later wakes nobody until those handles are polled again.
 ///
 /// # Errors
 ///
@@ -302,7 +304,12 @@ where
         }
         match std::mem::replace(slot, MaybeDone::Gone) {
             MaybeDone::Done(result) => done.push(Done { index, result }),
-            MaybeDone::Future(handle) => pending.push(NotDone { index, handle }),
+            MaybeDone::Future(mut handle) => {
+                // It holds a waker of this wait (or of the task awaiting it):
+                // its completion must not wake anyone now that we return.
+                handle.forget_waker();
+                pending.push(NotDone { index, handle });
+            }
             MaybeDone::Gone => unreachable!("wait takes each output once"),
         }
     }
