@@ -538,7 +538,10 @@ fn abort_while_the_peer_is_stuck_ends_the_flusher() {
         );
         w.abort();
         assert_eq!(w.buffered_len(), 0);
-        assert!(matches!(w.write(b"x"), Err(WriteError::Closing)));
+        assert!(matches!(
+            w.write(b"x"),
+            Err(WriteError::Aborted { discarded: 5 })
+        ));
         w.wait_closed().await;
         settle().await;
         assert_eq!(
@@ -547,5 +550,60 @@ fn abort_while_the_peer_is_stuck_ends_the_flusher() {
             "the flusher exited"
         );
         assert!(sink.got().is_empty());
+    });
+}
+
+/// asyncio's `drain` raises ConnectionResetError once the transport was
+/// aborted: the caller must learn that what it wrote was thrown away.
+/// Writes, flushes and `AsyncWrite::close` say the same.
+#[test]
+fn drain_after_abort_reports_the_dropped_data() {
+    run(async {
+        let sink = Sink::with_room(0);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"stuck").unwrap();
+        w.abort();
+        let err = w.drain().await.unwrap_err();
+        assert!(
+            matches!(err, WriteError::Aborted { discarded: 5 }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("5 buffered bytes were dropped"));
+        assert!(err.to_string().contains("new connection"));
+        assert!(matches!(
+            w.flush().await,
+            Err(WriteError::Aborted { discarded: 5 })
+        ));
+        assert!(matches!(
+            w.write(b"late"),
+            Err(WriteError::Aborted { discarded: 5 })
+        ));
+        // Through the futures traits: asyncio's ConnectionResetError.
+        let e = AsyncWriteExt::flush(&mut w).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        let e = AsyncWriteExt::close(&mut w).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        assert!(sink.got().is_empty());
+
+        // With nothing buffered the connection is still gone.
+        let mut w = StreamWriter::new(Sink::with_room(usize::MAX));
+        w.write(b"sent").unwrap();
+        w.abort();
+        assert!(matches!(
+            w.drain().await,
+            Err(WriteError::Aborted { discarded: 0 })
+        ));
+
+        // A graceful close delivered everything: drain stays Ok, and a
+        // late abort changes nothing.
+        let sink = Sink::with_room(usize::MAX);
+        let mut w = StreamWriter::new(sink.clone());
+        w.write(b"all of it").unwrap();
+        w.close();
+        w.wait_closed().await;
+        w.abort();
+        w.drain().await.unwrap();
+        assert!(matches!(w.write(b"x"), Err(WriteError::Closing)));
+        assert_eq!(sink.got(), b"all of it");
     });
 }

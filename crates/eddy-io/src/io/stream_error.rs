@@ -126,6 +126,18 @@ pub enum WriteError {
     /// [`write_eof`](super::StreamWriter::write_eof) was called, so the
     /// writer takes no more data. The bytes passed in were not buffered.
     Closing,
+    /// The writer was aborted ([`abort`](super::StreamWriter::abort), or
+    /// the server's `abort_clients`): the
+    /// stream is closed and `discarded` buffered bytes were thrown away
+    /// unsent (asyncio raises `ConnectionResetError` here). Nothing more
+    /// can be sent on this writer; open a new connection, and resend the
+    /// lost data if the protocol needs it.
+    Aborted {
+        /// How many buffered bytes the abort dropped (0 if the buffer was
+        /// empty: everything written before had been handed to the
+        /// stream).
+        discarded: usize,
+    },
     /// Writing to the underlying stream failed (for example the peer reset
     /// the connection). Buffered data that was not sent is discarded; open
     /// a new connection to carry on.
@@ -140,6 +152,12 @@ impl fmt::Display for WriteError {
                 "the stream writer is closing (close or write_eof was called) and takes no more \
                  data; open a new connection to send more"
             ),
+            WriteError::Aborted { discarded } => write!(
+                f,
+                "the stream writer was aborted and its connection closed; {discarded} buffered \
+                 bytes were dropped unsent; open a new connection (and resend if needed) to \
+                 send more"
+            ),
             WriteError::Io(e) => write!(
                 f,
                 "writing to the stream failed: {e}; unsent data was discarded, reconnect to \
@@ -153,7 +171,7 @@ impl std::error::Error for WriteError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             WriteError::Io(e) => Some(e),
-            WriteError::Closing => None,
+            WriteError::Closing | WriteError::Aborted { .. } => None,
         }
     }
 }
@@ -169,6 +187,8 @@ impl From<WriteError> for io::Error {
         match e {
             WriteError::Io(e) => e,
             WriteError::Closing => io::Error::new(io::ErrorKind::BrokenPipe, e),
+            // asyncio's ConnectionResetError.
+            WriteError::Aborted { .. } => io::Error::new(io::ErrorKind::ConnectionReset, e),
         }
     }
 }

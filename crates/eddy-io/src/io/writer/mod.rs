@@ -96,6 +96,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 eof: false,
                 shut_down: false,
                 abort: false,
+                discarded: 0,
                 _guard: None,
             })),
             peer: None,
@@ -137,8 +138,10 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// # Errors
     ///
     /// [`WriteError::Closing`] after [`close`](Self::close) or
-    /// [`write_eof`](Self::write_eof); [`WriteError::Io`] if an earlier
-    /// write failed. In both cases `data` is not buffered.
+    /// [`write_eof`](Self::write_eof); [`WriteError::Aborted`] after
+    /// [`abort`](Self::abort) (or the server's `abort_clients`);
+    /// [`WriteError::Io`] if an earlier write failed. In every case `data`
+    /// is not buffered.
     ///
     /// # Panics
     ///
@@ -215,7 +218,15 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     ///
     /// # Errors
     ///
-    /// [`WriteError::Io`] if writing failed (the connection is unusable).
+    /// * [`WriteError::Io`] if writing failed (the connection is unusable).
+    /// * [`WriteError::Aborted`] if the writer was aborted, before or
+    ///   while waiting ([`abort`](Self::abort), or the server's
+    ///   `abort_clients`): what was buffered was thrown away, as asyncio's
+    ///   `drain` raises `ConnectionResetError` then.
+    ///
+    /// After a graceful [`close`](Self::close) has finished, everything
+    /// written was sent, so `drain` returns `Ok` (asyncio would raise
+    /// `ConnectionResetError` even then).
     ///
     /// # Cancel safety
     ///
@@ -242,7 +253,8 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     ///
     /// # Errors
     ///
-    /// [`WriteError::Io`] if writing failed.
+    /// As [`drain`](Self::drain): [`WriteError::Io`] if writing failed,
+    /// [`WriteError::Aborted`] if the writer was aborted.
     ///
     /// # Cancel safety
     ///
@@ -400,16 +412,23 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
 
     /// Closes at once, dropping whatever is buffered (asyncio's
     /// `transport.abort()`): use it for a peer that stopped reading.
-    /// Further writes fail with [`WriteError::Closing`].
+    /// From then on [`write`](Self::write), [`drain`](Self::drain),
+    /// [`flush`](Self::flush) and `AsyncWrite::poll_close` fail with
+    /// [`WriteError::Aborted`], which says how many bytes were dropped.
+    /// On a writer that has already closed or failed it does nothing.
     ///
     /// # Example
     ///
     /// ```
+    /// use eddy_io::io::{StreamWriter, WriteError};
+    ///
     /// eddy_core::run(async {
-    ///     let mut writer = eddy_io::io::StreamWriter::new(futures::io::sink());
-    ///     writer.write(b"never sent").unwrap();
+    ///     let mut writer = StreamWriter::new(futures::io::sink());
+    ///     writer.write(b"sent").unwrap(); // the sink takes it at once
     ///     writer.abort();
     ///     assert_eq!(writer.buffered_len(), 0);
+    ///     assert!(matches!(writer.drain().await, Err(WriteError::Aborted { discarded: 0 })));
+    ///     assert!(matches!(writer.write(b"late"), Err(WriteError::Aborted { .. })));
     ///     writer.wait_closed().await;
     /// });
     /// ```

@@ -53,8 +53,12 @@ pub(crate) struct Shared<W> {
     pub(super) eof: bool,
     /// The stream's `poll_close` completed.
     pub(super) shut_down: bool,
-    /// Drop everything now (server `abort_clients`).
+    /// Drop everything now (`abort`, server `abort_clients`). Once set,
+    /// every write, drain, flush and close reports
+    /// [`WriteError::Aborted`].
     pub(super) abort: bool,
+    /// How many buffered bytes the abort dropped.
+    pub(super) discarded: usize,
     /// Dropped with the shared state: lets a server count live connections.
     pub(super) _guard: Option<Box<dyn Any>>,
 }
@@ -92,10 +96,16 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         }
     }
 
+    /// Why the writer can take and deliver no more data, if it cannot: an
+    /// earlier write failure, else an abort. (A graceful close is not an
+    /// error here: everything written was delivered.)
     pub(super) fn error(&self) -> Option<WriteError> {
-        self.error
-            .as_ref()
-            .map(|(kind, msg)| WriteError::Io(io::Error::new(*kind, msg.clone())))
+        if let Some((kind, msg)) = &self.error {
+            return Some(WriteError::Io(io::Error::new(*kind, msg.clone())));
+        }
+        self.abort.then_some(WriteError::Aborted {
+            discarded: self.discarded,
+        })
     }
 
     /// Writes until the buffer is empty or the stream is not ready.
@@ -215,6 +225,12 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
+        if s.abort || s.done() {
+            // Aborted already, or closed (gracefully or by a failure, which
+            // already reports its own error): nothing left to drop.
+            return;
+        }
+        s.discarded = s.buffered();
         s.abort = true;
         s.closing = true;
         s.finish();
