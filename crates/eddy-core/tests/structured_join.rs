@@ -55,3 +55,53 @@ fn a_handle_polled_from_another_thread_with_alternating_wakers() {
     stop_tx.send(()).unwrap();
     loop_thread.join().unwrap();
 }
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn wait_on_another_loops_tasks_while_that_loop_completes_them() {
+    // The tasks run on loop A; wait runs on loop B (their handles are Send).
+    // Completions on A race B's polls and the wakers wait takes back from
+    // the handles it returns in `pending`.
+    use eddy_core::task::{wait, ReturnWhen};
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let loop_a = std::thread::spawn(move || {
+        let rt = eddy_core::Runtime::new().unwrap();
+        handle_tx.send(rt.handle()).unwrap();
+        rt.block_on(async move {
+            while stop_rx.try_recv().is_err() {
+                eddy_core::yield_now().await;
+            }
+        });
+    });
+    let a = handle_rx.recv().unwrap();
+    eddy_core::run(async move {
+        for round in 0..300u64 {
+            let mut handles: Vec<_> = (0..8u64)
+                .map(|i| {
+                    a.spawn(async move {
+                        for _ in 0..(i + round) % 5 {
+                            eddy_core::yield_now().await;
+                        }
+                        round * 8 + i
+                    })
+                    .unwrap()
+                })
+                .collect();
+            let mut index_of: Vec<u64> = (0..8).collect();
+            let mut seen = 0;
+            while !handles.is_empty() {
+                let (done, pending) = wait(handles, ReturnWhen::FirstCompleted).await.unwrap();
+                for d in done {
+                    assert_eq!(d.result.unwrap(), round * 8 + index_of[d.index]);
+                    seen += 1;
+                }
+                index_of = pending.iter().map(|p| index_of[p.index]).collect();
+                handles = pending.into_iter().map(|p| p.handle).collect();
+            }
+            assert_eq!(seen, 8);
+        }
+    });
+    stop_tx.send(()).unwrap();
+    loop_a.join().unwrap();
+}
