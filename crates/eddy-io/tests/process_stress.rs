@@ -214,6 +214,44 @@ fn wait_on_another_runtime() {
     });
 }
 
+/// A runtime of the test's own: its loop and its reactor's handle (entered
+/// around each `block_on`, as the facade does).
+fn runtime() -> (eddy_core::Runtime, eddy_io::driver::Handle) {
+    let driver = eddy_io::driver::IoDriver::new().expect("reactor");
+    let handle = driver.handle();
+    let rt = eddy_core::Builder::new()
+        .build_with_driver(Box::new(driver))
+        .expect("runtime");
+    (rt, handle)
+}
+
+/// Two runtimes alive on one thread: a child whose exit watch was
+/// registered on runtime A is waited under runtime B's `block_on` on the
+/// same thread while A exists but is idle (nothing turns A's reactor).
+#[test]
+fn wait_on_another_runtime_on_the_same_thread() {
+    with_watchdog(60, || {
+        let (rt_a, io_a) = runtime();
+        let (rt_b, io_b) = runtime();
+        for _ in 0..3 {
+            let mut child = {
+                let _io = io_a.enter();
+                rt_a.block_on(async {
+                    let mut child = Command::new("sleep").arg("0.05").spawn().unwrap();
+                    start_wait(&mut child).await;
+                    child
+                })
+            };
+            let status = {
+                let _io = io_b.enter();
+                rt_b.block_on(async move { child.wait().await })
+            };
+            assert!(status.unwrap().success());
+        }
+        drop((rt_a, rt_b));
+    });
+}
+
 /// 16 MiB through `cat` both ways at once, written in random-sized chunks
 /// while reads are dropped at random points: every byte arrives, in order.
 #[test]
@@ -459,6 +497,7 @@ fn hygiene_in_child_process() {
     // And the cross-runtime and stress scenarios in this mode too.
     two_hundred_fifty_children_with_abandoned_waits();
     wait_on_another_runtime();
+    wait_on_another_runtime_on_the_same_thread();
     kill_races_exit();
     println!("hygiene-ok");
 }

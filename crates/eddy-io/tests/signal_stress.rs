@@ -300,6 +300,58 @@ fn moved() {
     });
 }
 
+/// A runtime of the test's own: its loop and its reactor's handle (entered
+/// around each `block_on`, as the facade does).
+fn runtime() -> (eddy_core::Runtime, eddy_io::driver::Handle) {
+    let driver = eddy_io::driver::IoDriver::new().expect("reactor");
+    let handle = driver.handle();
+    let rt = eddy_core::Builder::new()
+        .build_with_driver(Box::new(driver))
+        .expect("runtime");
+    (rt, handle)
+}
+
+/// Two runtimes alive on one thread: a stream registered on runtime A is
+/// used under runtime B's `block_on` on the same thread while A exists but
+/// is idle (nothing turns A's reactor), then back on A while B is idle.
+/// (Isolated: any other listener in the process would dispatch the
+/// delivery for it.)
+fn same_thread() {
+    let sig = rt_sig(5);
+    with_watchdog(60, move || {
+        let (rt_a, io_a) = runtime();
+        let (rt_b, io_b) = runtime();
+        let mut s = {
+            let _io = io_a.enter();
+            rt_a.block_on(async move {
+                let mut s = stream(sig);
+                assert!(!ready_now(&mut s).await);
+                s
+            })
+        };
+        {
+            let _io = io_b.enter();
+            rt_b.block_on(async {
+                for _ in 0..20 {
+                    raise(sig);
+                    s.recv().await.unwrap();
+                }
+            });
+        }
+        {
+            let _io = io_a.enter();
+            rt_a.block_on(async {
+                for _ in 0..20 {
+                    raise(sig);
+                    s.recv().await.unwrap();
+                }
+            });
+        }
+        drop(s);
+        drop((rt_a, rt_b));
+    });
+}
+
 #[test]
 #[ignore = "run by the tests below, each in a child process of its own"]
 fn isolated_in_child_process() {
@@ -307,6 +359,7 @@ fn isolated_in_child_process() {
         Ok("stale") => stale(),
         Ok("fds") => fds(),
         Ok("moved") => moved(),
+        Ok("same_thread") => same_thread(),
         _ => return,
     }
     println!("isolated-ok");
@@ -345,4 +398,9 @@ fn streams_leak_no_descriptors() {
 #[test]
 fn stream_moved_to_another_runtime() {
     run_isolated("moved");
+}
+
+#[test]
+fn stream_moved_to_another_runtime_on_the_same_thread() {
+    run_isolated("same_thread");
 }

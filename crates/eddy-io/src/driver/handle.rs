@@ -128,6 +128,24 @@ impl Handle {
         CURRENT.with(|c| c.borrow().clone())
     }
 
+    /// Runs `f` with the reactor entered on this thread, if any, without
+    /// cloning it.
+    #[cfg_attr(not(feature = "signal"), allow(dead_code))]
+    pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+        CURRENT.with(|c| f(c.borrow().as_ref()))
+    }
+
+    /// Whether `self` and `other` are handles of the same reactor.
+    ///
+    /// This, not the thread, is what tells whether a registration made
+    /// earlier is still served by the loop polling it now: two runtimes
+    /// (two reactors) may live on one thread, one idle while the other
+    /// runs, and a registration with the idle one is never reported.
+    #[cfg_attr(not(feature = "signal"), allow(dead_code))]
+    pub(crate) fn same_reactor(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// How many descriptors are registered with this reactor now.
     ///
     /// # Example

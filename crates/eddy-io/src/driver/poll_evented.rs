@@ -51,6 +51,17 @@ impl<E: mio::event::Source> PollEvented<E> {
         })
     }
 
+    /// Whether a reactor other than the one this source is registered
+    /// with is entered on this thread (another runtime's: a second runtime
+    /// on the same thread, or the source moved to another thread). Events
+    /// of this registration are then reported only when the reactor it
+    /// was made with turns, which the loop polling now does not do.
+    /// `false` with no reactor entered.
+    #[cfg_attr(not(feature = "signal"), allow(dead_code))]
+    pub(crate) fn registered_elsewhere(&self) -> bool {
+        Handle::with_current(|current| current.is_some_and(|c| !c.same_reactor(&self.handle)))
+    }
+
     pub(crate) fn get_ref(&self) -> &E {
         self.io.as_ref().expect("source present until drop")
     }

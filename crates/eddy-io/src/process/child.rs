@@ -18,9 +18,10 @@ use super::{ChildStderr, ChildStdin, ChildStdout, ExitStatus, Output};
 /// [`kill_on_drop`](Command::kill_on_drop)) and is reaped in the
 /// background when it exits.
 ///
-/// A `Child` may be waited on a different loop (thread, runtime) than the
-/// one it was spawned or first waited on: the exit watch follows it. Its
-/// pipes, like sockets, stay with the loop that created them.
+/// A `Child` may be waited on a different loop than the one it was
+/// spawned or first waited on — another thread's, or another runtime's on
+/// the same thread while the first runtime is idle: the exit watch follows
+/// it. Its pipes, like sockets, stay with the loop that created them.
 ///
 /// # Example
 ///

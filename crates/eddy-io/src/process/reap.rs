@@ -6,10 +6,12 @@
 //! loop's reactor, or, where `pidfd_open` is missing, through a SIGCHLD
 //! listener that re-checks `waitpid(pid, WNOHANG)` on every delivery.
 //! The watch is made on the first wait that finds the child running, with
-//! the reactor of the loop that polls it; a child waited on another
-//! thread's loop later (a `Child` is `Send`) makes a new one there, and so
-//! does one whose first loop shut down, so a wait never depends on a loop
-//! that no longer turns for it.
+//! the reactor of the loop that polls it; a child waited under another
+//! reactor later — another thread's loop (a `Child` is `Send`), or another
+//! runtime on the same thread while the first is idle — makes a new one
+//! there, and so does one whose first loop shut down, so a wait never
+//! depends on a loop that no longer turns for it. Reactors are compared,
+//! not threads: two runtimes can live on one thread.
 //!
 //! No zombies: a `Child` dropped before its exit was collected hands its
 //! reaper to [`adopt`], which spawns a small task on the current loop that
@@ -23,7 +25,6 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
-use std::thread::{self, ThreadId};
 
 use parking_lot::Mutex;
 
@@ -33,9 +34,9 @@ use crate::signal::Listener;
 
 /// How a reaper learns of the exit.
 enum Watch {
-    /// Registered with the reactor of the loop on the given thread.
-    Pidfd(PollEvented<mio::unix::pipe::Receiver>, ThreadId),
-    /// Moves itself to the loop it is polled on (see `Listener`).
+    /// Registered with the reactor of the loop that first waited.
+    Pidfd(PollEvented<mio::unix::pipe::Receiver>),
+    /// Moves itself to the reactor it is polled under (see `Listener`).
     Sigchld(Listener),
 }
 
@@ -107,13 +108,10 @@ impl Reaper {
     fn watch(&mut self) -> io::Result<&mut Watch> {
         if self.watch.is_none() {
             let watch = match pidfd_open(self.child.id()) {
-                Some(fd) => Watch::Pidfd(
-                    PollEvented::with_interest(
-                        mio::unix::pipe::Receiver::from(fd),
-                        Interest::READABLE,
-                    )?,
-                    thread::current().id(),
-                ),
+                Some(fd) => Watch::Pidfd(PollEvented::with_interest(
+                    mio::unix::pipe::Receiver::from(fd),
+                    Interest::READABLE,
+                )?),
                 None => Watch::Sigchld(Listener::new(libc::SIGCHLD)?),
             };
             self.watch = Some(watch);
@@ -126,11 +124,12 @@ impl Reaper {
         if let Some(s) = self.status {
             return Poll::Ready(Ok(s));
         }
-        // A pidfd registered by another thread's loop (the child was
-        // waited there before it moved here) is only reported while that
-        // loop turns, and never once it shut down: start over on this loop.
-        if let Some(Watch::Pidfd(_, thread)) = &self.watch {
-            if *thread != thread::current().id() && crate::driver::Handle::try_current().is_some() {
+        // A pidfd registered with another reactor (the child was waited
+        // under another runtime, on another thread or on this one) is only
+        // reported while that reactor turns, and never once it shut down:
+        // start over with this loop's reactor.
+        if let Some(Watch::Pidfd(pidfd)) = &self.watch {
+            if pidfd.registered_elsewhere() {
                 self.watch = None;
             }
         }
@@ -173,7 +172,7 @@ impl Reaper {
     fn poll_watch(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<io::Result<ExitStatus>>> {
         let Reaper { child, watch, .. } = self;
         match watch.as_mut().expect("watch set by the caller") {
-            Watch::Pidfd(pidfd, _) => {
+            Watch::Pidfd(pidfd) => {
                 pidfd.poll_io(cx, Interest::READABLE, |_| match child.try_wait() {
                     Ok(Some(s)) => Ok(Ok(s)),
                     Ok(None) => Err(io::ErrorKind::WouldBlock.into()),

@@ -12,8 +12,10 @@
 //! Listeners work on any loop thread, several runtimes included: the
 //! process-wide state (handler, self-pipe, per-signal generation) is
 //! shared, and each listener is woken through its task's waker. A
-//! [`Signal`](unix::Signal) moved to another loop (or outliving its
-//! runtime) registers with the loop it is polled on.
+//! [`Signal`](unix::Signal) polled under another runtime than the one it
+//! was created in — on another thread, or on the same thread while the
+//! first runtime is idle — or outliving its runtime registers with the
+//! reactor of the loop it is polled on.
 //!
 //! A stream sees the deliveries that arrive after it was created; one that
 //! arrived earlier, while nobody listened, is not reported to it.

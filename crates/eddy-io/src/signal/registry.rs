@@ -17,10 +17,13 @@
 //!
 //! A new listener dispatches what the pipe already holds before it reads
 //! its starting generation, so a delivery that arrived while nobody
-//! listened does not complete its first `recv`. A listener polled on
-//! another thread's loop than the one it registered with (it is `Send`)
-//! registers a fresh `dup` there, and so does one whose reactor shut down:
-//! its deliveries never depend on a loop that no longer polls it.
+//! listened does not complete its first `recv`. A listener polled under
+//! another reactor than the one it registered with — another thread's
+//! loop (it is `Send`), or another runtime on the same thread while the
+//! first one is idle — registers a fresh `dup` there, and so does one
+//! whose reactor shut down: its deliveries never depend on a loop that no
+//! longer polls it. Reactors are compared, not threads: two runtimes can
+//! live on one thread.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -28,7 +31,6 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
-use std::thread::{self, ThreadId};
 
 use parking_lot::Mutex;
 use slab::Slab;
@@ -210,17 +212,16 @@ fn register_pipe(g: &'static Globals) -> io::Result<PollEvented<mio::unix::pipe:
     PollEvented::with_interest(mio::unix::pipe::Receiver::from(fd), Interest::READABLE)
 }
 
-/// One subscription to one signal number, on the loop it was created on
-/// (or, once polled on another thread's loop, on that one).
+/// One subscription to one signal number, registered with the reactor it
+/// was created under (or, once polled under another reactor, that one).
 pub(crate) struct Listener {
     g: &'static Globals,
     sig: usize,
     key: usize,
     seen: u64,
-    /// Our `dup` of the pipe's read end, registered with the reactor of
-    /// the loop on `thread`.
+    /// Our `dup` of the pipe's read end, registered with the reactor we
+    /// were created or last polled under.
     pipe: PollEvented<mio::unix::pipe::Receiver>,
-    thread: ThreadId,
 }
 
 impl Listener {
@@ -250,7 +251,6 @@ impl Listener {
             key,
             seen,
             pipe,
-            thread: thread::current().id(),
         })
     }
 
@@ -264,7 +264,6 @@ impl Listener {
         }
         if let Ok(pipe) = register_pipe(self.g) {
             self.pipe = pipe;
-            self.thread = thread::current().id();
             drain(self.g);
         }
     }
@@ -283,11 +282,12 @@ impl Listener {
 
     /// Ready once a delivery newer than the last one seen was dispatched.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        // Our registration belongs to the loop we were created (or last
-        // polled) on. Polled on another loop, it would only report the
-        // pipe while that loop turns, and never again once that loop shut
-        // down: move it to this loop.
-        if self.thread != thread::current().id() {
+        // Our registration belongs to the reactor we were created (or
+        // last polled) under. Polled under another one — another thread's
+        // loop, or another runtime on this same thread while the first is
+        // idle — it would only report the pipe while that reactor turns,
+        // and never again once it shut down: move it to this reactor.
+        if self.pipe.registered_elsewhere() {
             self.reregister();
         }
         if let Poll::Ready(Err(_)) = self.poll_pipe(cx) {
