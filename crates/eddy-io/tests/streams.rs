@@ -607,3 +607,35 @@ fn drain_after_abort_reports_the_dropped_data() {
         assert_eq!(sink.got(), b"all of it");
     });
 }
+
+/// A zero-length read returns `Ok(0)` at once (the std / futures
+/// convention), whether or not data is buffered or the stream has any,
+/// and it neither consumes nor reads from the stream.
+#[test]
+fn zero_length_read_returns_at_once() {
+    run(async {
+        // Nothing buffered and the stream has nothing yet.
+        let feed = Feed::default();
+        let mut r = StreamReader::new(feed.clone());
+        let got = AsyncReadExt::read(&mut r, &mut []).now_or_never();
+        assert!(
+            matches!(got, Some(Ok(0))),
+            "a zero-length read must not wait for data"
+        );
+        assert!(r.read(0).now_or_never().unwrap().unwrap().is_empty());
+        assert_eq!(feed.0.borrow().reads, 0, "nothing asked of the stream");
+
+        // With data buffered: still 0, and the data stays.
+        feed.push(b"abc");
+        assert_eq!(r.fill().await.unwrap(), 3);
+        let got = AsyncReadExt::read(&mut r, &mut []).now_or_never();
+        assert!(matches!(got, Some(Ok(0))));
+        assert_eq!(r.buffer(), b"abc");
+
+        // At end of file too; and the data is still all there.
+        feed.end();
+        assert_eq!(r.read_to_end().await.unwrap(), b"abc");
+        let got = AsyncReadExt::read(&mut r, &mut []).now_or_never();
+        assert!(matches!(got, Some(Ok(0))));
+    });
+}

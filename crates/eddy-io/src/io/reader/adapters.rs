@@ -58,11 +58,18 @@ impl<R: AsyncRead + Unpin> AsyncRead for StreamReader<R> {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if out.is_empty() {
+            // The std / futures convention: a zero-length read returns 0 at
+            // once. Waiting for data it has no room for would hang a caller
+            // that computed an empty buffer, and it could not tell that 0
+            // from end of file anyway.
+            return Poll::Ready(Ok(0));
+        }
         if this.buffered() == 0 && !this.eof {
             if out.len() >= MIN_READ {
                 // Large reads skip the buffer.
                 let n = ready!(Pin::new(&mut this.io).poll_read(cx, out))?;
-                if n == 0 && !out.is_empty() {
+                if n == 0 {
                     this.eof = true;
                 }
                 return Poll::Ready(Ok(n));

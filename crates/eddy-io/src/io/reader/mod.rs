@@ -38,7 +38,9 @@ const MIN_READ: usize = 8 * 1024;
 /// return [`ReadError::LimitOverrun`] and leave the data buffered.
 ///
 /// It also implements [`AsyncRead`] and [`AsyncBufRead`], so `futures::io`
-/// combinators work on it.
+/// combinators work on it. As with `std::io::Read`, a `poll_read` into an
+/// empty buffer (like [`read(0)`](Self::read)) returns 0 at once, without
+/// waiting for or consuming data.
 ///
 /// # Example
 ///
@@ -103,7 +105,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 
     /// Reads up to `n` bytes: what is buffered, or else one read from the
     /// stream. Returns at least one byte unless `n == 0` or the stream is at
-    /// end of file (then the result is empty).
+    /// end of file (then the result is empty). `read(0)` returns at once,
+    /// whether or not data is available.
     ///
     /// # Cancel safety
     ///
