@@ -245,6 +245,85 @@ fn unix_server_round_trip_and_cleanup() {
     });
 }
 
+/// A socket file left by a server that died without cleaning up (bound,
+/// then dropped: the file stays, nobody listens) is replaced, as asyncio's
+/// create_unix_server does.
+#[test]
+fn unix_server_replaces_a_stale_socket_file() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists(), "the dead server left its socket file");
+        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+        w.write(b"fresh\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"fresh\n");
+        drop((r, w));
+        server.close();
+        server.wait_closed().await;
+        assert!(!path.exists());
+    });
+}
+
+/// Only socket files are replaced: a regular file at the path is refused
+/// with an error that says so, and it is left exactly as it was.
+#[test]
+fn unix_server_refuses_a_path_that_is_not_a_socket() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.txt");
+        std::fs::write(&path, b"precious").unwrap();
+        let err = start_unix_server(&path, echo_lines).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        let msg = err.to_string();
+        assert!(msg.contains("not a socket"), "{msg}");
+        assert!(msg.contains("data.txt"), "{msg}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    });
+}
+
+/// A socket a live server still listens on is not taken over: the second
+/// server is refused and the first keeps its path and its clients.
+#[test]
+fn unix_server_refuses_a_socket_another_server_listens_on() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.sock");
+        let first = start_unix_server(&path, echo_lines).await.unwrap();
+        let err = start_unix_server(&path, echo_lines).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(err.to_string().contains("listening"), "{err}");
+        let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+        w.write(b"still mine\n").unwrap();
+        assert_eq!(r.read_line().await.unwrap(), b"still mine\n");
+        drop((r, w));
+        first.close();
+        first.wait_closed().await;
+        assert!(!path.exists());
+    });
+}
+
+/// `close` removes the path only while it is still the socket this server
+/// created: one that someone else bound there since is left alone.
+#[test]
+fn unix_server_close_leaves_a_path_rebound_by_someone_else() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.sock");
+        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        // Someone else takes the path over (as a second asyncio server
+        // replacing "our" socket file would).
+        std::fs::remove_file(&path).unwrap();
+        let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        server.close();
+        server.wait_closed().await;
+        assert!(path.exists(), "close deleted a socket that was not ours");
+        let _client = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        other.accept().unwrap();
+    });
+}
+
 const CHILD_ENV: &str = "EDDY_STREAMS_EMFILE_CHILD";
 /// Connections the parent opens at once; far more than fit in the child.
 const CLIENTS: usize = 24;

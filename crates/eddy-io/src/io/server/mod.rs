@@ -25,6 +25,7 @@ use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 mod accept;
 #[cfg(test)]
 mod tests;
+mod unix_path;
 
 use accept::{accept_loop, Listener};
 
@@ -181,11 +182,25 @@ where
 }
 
 /// Starts a Unix-socket server at `path` (asyncio's `start_unix_server`).
-/// The socket file is removed when the server closes.
+///
+/// Like asyncio, it replaces a *stale* socket file at `path` (one left by
+/// a server that died without cleaning up): if `path` is a socket on which
+/// nobody listens, it is removed before binding. Unlike asyncio, a socket
+/// on which a server still listens is not taken over (that is checked with
+/// a non-blocking connect, which that server sees as a connection closed
+/// at once). Anything that is not a socket (a regular file, a directory,
+/// a symbolic link, ...) is never removed.
+///
+/// The socket file is removed when the server closes, if it is still the
+/// one this server created (see [`Server::close`]).
 ///
 /// # Errors
 ///
-/// Binding fails (path exists, permission).
+/// * `AddrInUse` when `path` exists and is not a socket, or is a socket a
+///   server listens on, or is a stale socket that cannot be removed; the
+///   path is left as it was and the message says which case it is.
+/// * Whatever binding fails with otherwise (missing directory,
+///   permission).
 ///
 /// # Cancel safety
 ///
@@ -207,9 +222,11 @@ where
     F::Output: HandlerOutput,
 {
     let path = path.as_ref().to_path_buf();
+    unix_path::clear_stale_socket(&path)?;
     let listener = UnixListener::bind(&path)?;
+    let id = unix_path::socket_id(&path);
     Ok(Server::start(
-        Local::Unix(path),
+        Local::Unix { path, id },
         Listener::Unix(listener),
         handler,
     ))
@@ -218,7 +235,12 @@ where
 #[derive(Clone, Debug)]
 enum Local {
     Tcp(SocketAddr),
-    Unix(PathBuf),
+    Unix {
+        path: PathBuf,
+        /// The socket file's identity right after binding: `close` removes
+        /// the path only while it still is this file.
+        id: Option<unix_path::FileId>,
+    },
 }
 
 struct Conn {
@@ -330,7 +352,7 @@ impl Server {
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &self.shared.local {
             Local::Tcp(a) => Some(*a),
-            Local::Unix(_) => None,
+            Local::Unix { .. } => None,
         }
     }
 
@@ -346,7 +368,7 @@ impl Server {
     pub fn local_path(&self) -> Option<&Path> {
         match &self.shared.local {
             Local::Tcp(_) => None,
-            Local::Unix(p) => Some(p),
+            Local::Unix { path, .. } => Some(path),
         }
     }
 
@@ -409,6 +431,11 @@ impl Server {
     /// Stops accepting (the listening socket is closed at the loop's next
     /// scheduling point). Connections already accepted go on.
     ///
+    /// A Unix server also removes its socket file, but only if the path
+    /// still refers to the socket it bound (same device and inode, as
+    /// asyncio 3.13 checks): if someone else has since removed it and bound
+    /// or created another file there, that file is left alone.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -429,8 +456,8 @@ impl Server {
         if let Some(task) = task {
             task.cancel();
         }
-        if let Local::Unix(path) = &self.shared.local {
-            let _ = std::fs::remove_file(path);
+        if let Local::Unix { path, id } = &self.shared.local {
+            unix_path::remove_own_socket(path, *id);
         }
         self.shared.wake_all();
     }
