@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::reactor::{make_token, Entry, Inner};
@@ -160,17 +159,22 @@ impl Handle {
     }
 
     /// Registers `source` for `interest` (edge-triggered).
+    ///
+    /// Refused with the shutdown error once the reactor shut down. Racing
+    /// a shutdown on another thread, it either is refused or registers
+    /// before the shutdown, which then fails its waits: the flag is checked
+    /// under the table lock the shutdown sets it under.
     pub(crate) fn register(
         &self,
         source: &mut impl mio::event::Source,
         interest: Interest,
     ) -> io::Result<(mio::Token, Arc<ScheduledIo>)> {
-        if self.inner.is_shutdown.load(Ordering::Acquire) {
-            return Err(shutdown_error());
-        }
         let io = Arc::new(ScheduledIo::new());
         let token = {
             let mut table = self.inner.entries.lock();
+            if table.is_shutdown {
+                return Err(shutdown_error());
+            }
             let generation = table.next_generation;
             table.next_generation = generation.wrapping_add(1);
             let key = table.slab.insert(Entry {

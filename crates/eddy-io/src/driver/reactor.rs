@@ -3,19 +3,17 @@
 
 use std::fmt;
 use std::io;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
 use eddy_core::park::{Park, Unpark};
-use parking_lot::Mutex;
 use slab::Slab;
 
 use super::handle::{Handle, Offload};
 use super::ready::Ready;
 use super::scheduled_io::ScheduledIo;
-use crate::loom::{AtomicU8, Ordering};
+use crate::loom::{AtomicU8, Mutex, Ordering};
 
 /// The token of the cross-thread waker; registrations never get it (their
 /// tokens hold a slab key below 2^32).
@@ -44,15 +42,24 @@ pub(crate) struct Entry {
 pub(crate) struct Inner {
     pub(crate) registry: mio::Registry,
     pub(crate) entries: Mutex<Table>,
-    pub(crate) is_shutdown: AtomicBool,
     pub(crate) offload: Option<Offload>,
     unpark: Arc<IoUnpark>,
 }
 
 /// The registration table.
+///
+/// The shutdown flag lives here, under the same lock as the entries, so
+/// that registering and shutting down are linearizable: a registration
+/// either is inserted before the shutdown takes the lock (and is then
+/// among the entries it shuts down) or sees the flag and is refused.
+/// With the flag outside the lock, a registration could check it, the
+/// shutdown could set it and shut down every entry present, and only then
+/// the registration insert its entry: live, but never failed, so a wait on
+/// it would never end.
 pub(crate) struct Table {
     pub(crate) slab: Slab<Entry>,
     pub(crate) next_generation: u32,
+    pub(crate) is_shutdown: bool,
 }
 
 /// Wakes a parked [`IoDriver`] from any thread.
@@ -141,8 +148,8 @@ impl Builder {
             entries: Mutex::new(Table {
                 slab: Slab::new(),
                 next_generation: 0,
+                is_shutdown: false,
             }),
-            is_shutdown: AtomicBool::new(false),
             offload: self.offload,
             unpark: Arc::new(IoUnpark {
                 state: AtomicU8::new(EMPTY),
@@ -175,6 +182,12 @@ impl fmt::Debug for Builder {
 ///
 /// The facade `eddy` builds one per runtime and enters its [`Handle`] on
 /// the loop thread; used alone, enter it yourself.
+///
+/// Shutting it down (`Park::shutdown`, or dropping it) makes every wait
+/// on a registered socket fail with an error saying the runtime has shut
+/// down, and refuses new registrations with that error. A registration
+/// made on another thread while the shutdown runs gets one of the two,
+/// never a socket whose waits would never end.
 ///
 /// # Example
 ///
@@ -339,15 +352,17 @@ impl Park for IoDriver {
 }
 
 impl Inner {
+    /// Fails every registration, present and future: sets the flag and
+    /// takes the entries under one lock (see [`Table`]), then marks each
+    /// entry shut down and wakes its waiters outside it (a wake may drop a
+    /// socket, which takes the lock). Idempotent.
     pub(crate) fn shutdown(&self) {
-        if self
-            .is_shutdown
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            return;
-        }
         let ios: Vec<Arc<ScheduledIo>> = {
-            let table = self.entries.lock();
+            let mut table = self.entries.lock();
+            if table.is_shutdown {
+                return;
+            }
+            table.is_shutdown = true;
             table.slab.iter().map(|(_, e)| e.io.clone()).collect()
         };
         for io in ios {
@@ -367,5 +382,73 @@ impl fmt::Debug for IoDriver {
         f.debug_struct("IoDriver")
             .field("registrations", &self.inner.entries.lock().slab.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Loom model of registration racing shutdown: run with
+/// `RUSTFLAGS="--cfg loom" cargo test -p eddy-io --release --lib loom_`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use super::*;
+    use crate::driver::scheduled_io::shutdown_error;
+    use crate::driver::Interest;
+
+    struct Flag(loom::sync::atomic::AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn is_shutdown_error(e: &io::Error) -> bool {
+        e.to_string() == shutdown_error().to_string()
+    }
+
+    /// A source registered from another thread while the reactor shuts
+    /// down is either refused with the shutdown error, or registered
+    /// before the shutdown, which then fails its waits: a wait that was
+    /// pending is woken, and every wait after the shutdown gets the error.
+    /// It is never registered but missed by the shutdown (its waits would
+    /// then never end).
+    #[test]
+    fn loom_register_racing_shutdown_is_refused_or_shut_down() {
+        loom::model(|| {
+            let driver = IoDriver::new().unwrap();
+            let handle = driver.handle();
+            let woken = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let registrar = {
+                let woken = woken.clone();
+                loom::thread::spawn(move || {
+                    let (_tx, mut rx) = mio::unix::pipe::new().unwrap();
+                    let (_token, io) = handle.register(&mut rx, Interest::READABLE)?;
+                    let waker = Waker::from(woken);
+                    let waited =
+                        io.poll_ready(&mut Context::from_waker(&waker), Interest::READABLE);
+                    Ok((io, waited.map(|r| r.map(drop))))
+                })
+            };
+            // Dropping the driver shuts the reactor down.
+            drop(driver);
+            let res: io::Result<_> = registrar.join().unwrap();
+            match res {
+                Err(e) => assert!(is_shutdown_error(&e), "refused with another error: {e}"),
+                Ok((io, waited)) => {
+                    match waited {
+                        Poll::Ready(Err(e)) => assert!(is_shutdown_error(&e), "{e}"),
+                        Poll::Ready(Ok(())) => panic!("an empty pipe was readable"),
+                        Poll::Pending => assert!(
+                            woken.0.load(Ordering::SeqCst),
+                            "a wait pending on a registration the shutdown missed"
+                        ),
+                    }
+                    let e = io.ready_now(Interest::READABLE).unwrap_err();
+                    assert!(is_shutdown_error(&e), "{e}");
+                }
+            }
+        });
     }
 }
