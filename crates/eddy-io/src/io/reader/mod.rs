@@ -37,10 +37,11 @@ const MIN_READ: usize = 8 * 1024;
 /// peer cannot make the buffer grow without bound; over the limit they
 /// return [`ReadError::LimitOverrun`] and leave the data buffered.
 ///
-/// It also implements [`AsyncRead`] and [`AsyncBufRead`], so `futures::io`
-/// combinators work on it. As with `std::io::Read`, a `poll_read` into an
-/// empty buffer (like [`read(0)`](Self::read)) returns 0 at once, without
-/// waiting for or consuming data.
+/// It also implements [`AsyncRead`] and
+/// [`AsyncBufRead`](futures_io::AsyncBufRead), so `futures::io` combinators
+/// work on it. As with `std::io::Read`, a `poll_read` into an empty buffer
+/// (like [`read(0)`](Self::read)) returns 0 at once, without waiting for or
+/// consuming data.
 ///
 /// # Example
 ///
@@ -305,7 +306,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         .await
     }
 
-    /// A [`Stream`] of lines, each without its `\n` (or `\r\n`); it ends at
+    /// A [`Stream`](futures_core::Stream) of lines, each without its `\n` (or `\r\n`); it ends at
     /// end of file, after yielding a final unterminated line if there is
     /// one. A line over the limit yields [`ReadError::LimitOverrun`] and
     /// leaves the data buffered (so the stream keeps yielding that error
