@@ -218,6 +218,63 @@ fn loom_join_waker_handshake() {
     });
 }
 
+/// A join handle polled again with a different waker (on another thread)
+/// swaps its registered waker while the loop completes the task: the new
+/// waker is woken, or the handle sees the completion itself; the slot is
+/// never touched by both sides at once.
+#[test]
+fn loom_join_waker_swap_vs_complete() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        // The first poll registered waker 7.
+        let slot = Arc::new(UnsafeCell::new(Some(7usize)));
+        assert!(state.set_join_waker().is_ok());
+        let woken = Arc::new(AtomicUsize::new(0));
+
+        let looper = {
+            let (s, slot, woken) = (state.clone(), slot.clone(), woken.clone());
+            thread::spawn(move || {
+                assert_eq!(s.transition_to_running(), ToRunning::Poll);
+                let after = s.transition_to_complete();
+                if after.has_join_interest() && after.has_join_waker() {
+                    // SAFETY (model): JOIN_WAKER set and complete: the loop
+                    // side owns the slot.
+                    let w = slot.with(|p| unsafe { *p });
+                    woken.store(w.expect("a registered waker"), Ordering::SeqCst);
+                    s.unset_join_waker_after_complete();
+                }
+            })
+        };
+        // The second poll, with waker 8.
+        let saw_complete = match state.unset_join_waker() {
+            Err(snapshot) => {
+                assert!(snapshot.is_complete());
+                true
+            }
+            Ok(()) => {
+                // SAFETY (model): JOIN_WAKER cleared before completion: the
+                // handle owns the slot again.
+                slot.with_mut(|p| unsafe { *p = Some(8) });
+                if state.set_join_waker().is_err() {
+                    // SAFETY (model): publishing failed; still ours.
+                    slot.with_mut(|p| unsafe { *p = None });
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        looper.join().unwrap();
+        let w = woken.load(Ordering::SeqCst);
+        if saw_complete {
+            // The old waker may have been woken before the swap: harmless.
+            assert!(w == 0 || w == 7, "woke {w}");
+        } else {
+            assert_eq!(w, 8, "the current waker must be woken");
+        }
+    });
+}
+
 /// A test node for the inject queue.
 struct Node {
     next: UnsafeCell<Option<NonNull<Node>>>,
