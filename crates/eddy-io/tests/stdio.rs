@@ -49,6 +49,45 @@ fn stdio_child() {
     println!("restored:{}", nb == 0);
 }
 
+const EMPTY_READ_ENV: &str = "EDDY_STDIO_EMPTY_READ_CHILD";
+
+/// Child: a zero-length read of stdin (a regular file: the blocking path),
+/// then prints how far the file offset moved.
+#[test]
+#[ignore = "run by the stdio tests as a child process"]
+fn stdio_empty_read_child() {
+    if std::env::var_os(EMPTY_READ_ENV).is_none() {
+        return;
+    }
+    use futures::io::AsyncReadExt;
+    let n = common::run(async { stdin().read(&mut []).await.unwrap() });
+    // SAFETY: lseek on descriptor 0 with no pointers involved.
+    let offset = unsafe { libc::lseek(0, 0, libc::SEEK_CUR) };
+    println!("empty-read:{n}:offset:{offset}");
+}
+
+#[test]
+fn a_zero_length_read_of_a_blocking_stdin_returns_at_once_and_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_path = dir.path().join("in.txt");
+    std::fs::write(&in_path, "data that must stay unread\n").unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "stdio_empty_read_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(EMPTY_READ_ENV, "1")
+        .stdin(std::fs::File::open(&in_path).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(out.contains("empty-read:0:offset:0\n"), "{out}");
+}
+
 fn child() -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([

@@ -165,6 +165,12 @@ const CHUNK: usize = 16 * 1024;
 
 impl Blocking {
     fn poll_read(&mut self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
+        if out.is_empty() {
+            // A zero-length read returns at once (std's convention): it must
+            // not start a background read that consumes input or waits for
+            // a terminal.
+            return Poll::Ready(Ok(0));
+        }
         loop {
             match &mut self.state {
                 State::Idle { buf, start, end } => {
