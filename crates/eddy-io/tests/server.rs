@@ -494,3 +494,30 @@ fn waiting_on_a_server_again_and_again_keeps_one_waker_per_task() {
         server.wait_closed().await;
     });
 }
+
+#[test]
+fn the_server_side_writer_knows_its_peer() {
+    common::run(async {
+        let seen = Rc::new(Cell::new(None));
+        let s2 = seen.clone();
+        let server = start_server("127.0.0.1:0", move |_r: StreamReader, w: StreamWriter| {
+            s2.set(w.peer_addr());
+            async {}
+        })
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        let client = eddy_io::net::TcpStream::connect(addr).await.unwrap();
+        let ours = client.local_addr().unwrap();
+        let (mut r, _w) = client.into_split();
+        // The handler returns at once: its writer closes, we read EOF.
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            futures::AsyncReadExt::read(&mut r, &mut buf).await.unwrap(),
+            0
+        );
+        assert_eq!(seen.get(), Some(ours));
+        server.close();
+        server.wait_closed().await;
+    });
+}

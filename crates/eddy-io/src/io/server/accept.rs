@@ -28,7 +28,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => {
                 let (stream, peer) = l.accept().await?;
-                let (r, w) = split_tcp(stream);
+                let (r, w) = split_tcp(stream, Some(peer));
                 Ok((r, w, peer.to_string()))
             }
             Listener::Unix(l) => {

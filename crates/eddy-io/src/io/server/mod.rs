@@ -83,7 +83,7 @@ impl<E: fmt::Display> HandlerOutput for Result<(), E> {
 /// ```
 pub async fn open_connection(addr: &str) -> io::Result<(StreamReader, StreamWriter)> {
     let stream = TcpStream::connect(addr).await?;
-    Ok(split_tcp(stream))
+    Ok(split_tcp(stream, None))
 }
 
 /// Opens a Unix-socket connection (asyncio's `open_unix_connection`).
@@ -110,10 +110,12 @@ pub async fn open_unix_connection(
     Ok(split_unix(stream))
 }
 
-fn split_tcp(stream: TcpStream) -> (StreamReader, StreamWriter) {
+/// Wraps a connected socket; `peer` is the address `accept` already
+/// returned (saves a `getpeername` call per connection), `None` to ask.
+fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, StreamWriter) {
     // Best effort, like asyncio: a socket that refuses is still usable.
     let _ = stream.set_nodelay(true);
-    let peer = stream.peer_addr().ok();
+    let peer = peer.or_else(|| stream.peer_addr().ok());
     let (r, w) = stream.into_split();
     let reader = StreamReader::new(Box::new(r) as super::BoxedReader);
     let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
