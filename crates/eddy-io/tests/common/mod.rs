@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod stress;
+
 use std::future::Future;
 
 pub fn run<F: Future>(fut: F) -> F::Output {
