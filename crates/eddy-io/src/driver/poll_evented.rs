@@ -89,6 +89,10 @@ impl<E: mio::event::Source> PollEvented<E> {
     /// `interest` in between. Takes one unit of the task's cooperative
     /// budget per completed operation. Keeps one waker per direction: the
     /// last task to poll is the one woken.
+    #[cfg_attr(
+        not(any(feature = "net", feature = "signal", feature = "process")),
+        allow(dead_code)
+    )]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
