@@ -151,6 +151,17 @@ impl fmt::Debug for TimerHandle {
 ///
 /// A panic in `f` goes to the runtime's unhandled-panic policy.
 ///
+/// # Ordering
+///
+/// Callbacks run in deadline order, equal deadlines in the order they were
+/// scheduled. Each runs as a small task of its own, queued when its timer
+/// fires; the future given to `block_on`/`run` is not such a task and is
+/// polled before the queued tasks of a loop turn (as in tokio). So when a
+/// callback's deadline and a later sleep of that future both pass in the
+/// same turn (a busy loop), the future can resume first: yield once
+/// (`eddy_core::yield_now().await`) to let due callbacks run, as the
+/// example does.
+///
 /// # Panics
 ///
 /// With no eddy runtime on this thread.
@@ -166,6 +177,7 @@ impl fmt::Debug for TimerHandle {
 ///         eddy_time::call_later(Duration::from_millis(ms), move || log.borrow_mut().push(i));
 ///     }
 ///     eddy_time::sleep(Duration::from_millis(10)).await;
+///     eddy_core::yield_now().await; // see "Ordering" above
 ///     assert_eq!(*log.borrow(), [1, 0, 2]);
 /// });
 /// ```
@@ -193,6 +205,7 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 ///     let at = eddy_time::Instant::now() + Duration::from_millis(2);
 ///     eddy_time::call_at(at, move || d.set(true));
 ///     eddy_time::sleep_until(at + Duration::from_millis(5)).await;
+///     eddy_core::yield_now().await; // see "Ordering" on `call_later`
 ///     assert!(done.get());
 /// });
 /// ```
