@@ -361,23 +361,8 @@ fn sigchld_child() {
 
 #[test]
 fn sigchld_exit_watch() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "sigchld_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(SIGCHLD_CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("sigchld-child-ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let child = common::test_in_child("sigchld_child", SIGCHLD_CHILD_ENV, "1");
+    common::assert_child_ok(child, "sigchld-child-ok", "SIGCHLD exit watch");
 }
 
 #[test]

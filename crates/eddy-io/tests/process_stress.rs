@@ -7,40 +7,15 @@
 
 mod common;
 
+use common::stress::{guarded, yields, Rng};
+
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::pin::pin;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use eddy_io::process::{Child, Command, Stdio};
 use futures::future::{select, Either};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-
-/// xorshift64*: reproducible randomness without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Yields to the loop `n` times (the reactor turns in between).
-async fn yields(n: u64) {
-    for _ in 0..n {
-        eddy_core::yield_now().await;
-    }
-}
 
 /// Waits for `child`, but abandons the wait future up to `rounds` times
 /// after a random number of loop turns, re-creating it each time (the
@@ -65,21 +40,6 @@ async fn wait_abandoning(
 async fn start_wait(child: &mut Child) {
     let w = pin!(child.wait());
     assert!(futures::poll!(w).is_pending());
-}
-
-/// Runs `f` on a thread of its own and fails the test if it has not
-/// finished after `secs` (a lost wake-up would otherwise hang the run).
-fn with_watchdog<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("did not finish within {secs} s: a wake-up was lost"),
-    }
 }
 
 /// 250 children on one loop, all running at once: exit codes 0..=250,
@@ -138,12 +98,12 @@ fn many_children(seed: u64) {
 
 #[test]
 fn two_hundred_fifty_children_with_abandoned_waits() {
-    with_watchdog(120, || many_children(1));
+    guarded(120, || many_children(1));
 }
 
 #[test]
 fn children_from_two_runtimes_at_once() {
-    with_watchdog(120, || {
+    guarded(120, || {
         let threads: Vec<_> = (0..2)
             .map(|t| std::thread::spawn(move || many_children(100 + t)))
             .collect();
@@ -157,7 +117,7 @@ fn children_from_two_runtimes_at_once() {
 /// status is one of the two outcomes, and kill after the reap is a no-op.
 #[test]
 fn kill_races_exit() {
-    with_watchdog(120, || {
+    guarded(120, || {
         common::run(async {
             let mut rng = Rng::new(7);
             let mut exited = 0;
@@ -191,7 +151,7 @@ fn kill_races_exit() {
 /// loop is still alive but blocked.
 #[test]
 fn wait_on_another_runtime() {
-    with_watchdog(60, || {
+    guarded(60, || {
         // The first runtime is gone when the second waits.
         let mut child = common::run(async {
             let mut child = Command::new("sleep").arg("0.05").spawn().unwrap();
@@ -230,7 +190,7 @@ fn runtime() -> (eddy_core::Runtime, eddy_io::driver::Handle) {
 /// same thread while A exists but is idle (nothing turns A's reactor).
 #[test]
 fn wait_on_another_runtime_on_the_same_thread() {
-    with_watchdog(60, || {
+    guarded(60, || {
         let (rt_a, io_a) = runtime();
         let (rt_b, io_b) = runtime();
         for _ in 0..3 {
@@ -260,7 +220,7 @@ fn cat_16mib_with_cancelled_reads() {
     fn byte(i: usize) -> u8 {
         (i.wrapping_mul(31) ^ (i >> 13)) as u8
     }
-    with_watchdog(120, || {
+    guarded(120, || {
         common::run(async {
             let mut child = Command::new("cat")
                 .stdin(Stdio::piped())
@@ -317,7 +277,7 @@ fn cat_16mib_with_cancelled_reads() {
 /// so the child blocks on whichever pipe is not being drained.
 #[test]
 fn output_with_large_stdout_and_stderr() {
-    with_watchdog(120, || {
+    guarded(120, || {
         common::run(async {
             let out = Command::shell(
                 "for i in 1 2 3 4; do head -c 1048576 /dev/zero >&2; \
@@ -503,23 +463,8 @@ fn hygiene_in_child_process() {
 }
 
 fn run_hygiene(mode: &str) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "hygiene_in_child_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HYGIENE_ENV, mode)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("hygiene-ok"),
-        "{mode}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let child = common::test_in_child("hygiene_in_child_process", HYGIENE_ENV, mode);
+    common::assert_child_ok(child, "hygiene-ok", mode);
 }
 
 #[test]

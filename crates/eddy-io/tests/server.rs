@@ -404,15 +404,7 @@ fn emfile_child() {
 
 #[test]
 fn accept_survives_emfile() {
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "emfile_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
+    let mut child = common::test_in_child("emfile_child", CHILD_ENV, "1")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -11,9 +11,10 @@
 
 mod common;
 
+use common::stress::{guarded, Rng};
+
 use std::pin::pin;
 use std::sync::{mpsc, Arc, Barrier};
-use std::time::Duration;
 
 use eddy_io::signal::unix::{signal, Signal, SignalKind};
 
@@ -40,43 +41,13 @@ async fn ready_now(s: &mut Signal) -> bool {
     futures::poll!(recv).is_ready()
 }
 
-/// xorshift64*: reproducible randomness without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
-
-/// Runs `f` on a thread of its own and fails the test if it has not
-/// finished after `secs` (a lost delivery would otherwise hang the run).
-fn with_watchdog<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("did not finish within {secs} s: a delivery was lost"),
-    }
-}
-
 /// 16 streams for one signal on one loop, 300 rounds of one raise each:
 /// every stream sees every round exactly once (one raise is one item, and
 /// nothing is left over afterwards).
 #[test]
 fn every_stream_sees_every_delivery_once() {
     let sig = rt_sig(1);
-    with_watchdog(60, move || {
+    guarded(60, move || {
         common::run(async move {
             let mut streams: Vec<Signal> = (0..16).map(|_| stream(sig)).collect();
             for round in 0..300 {
@@ -100,7 +71,7 @@ fn every_stream_sees_every_delivery_once() {
 #[test]
 fn two_runtimes_both_listening() {
     let sig = rt_sig(2);
-    with_watchdog(60, move || {
+    guarded(60, move || {
         const ROUNDS: usize = 200;
         let barrier = Arc::new(Barrier::new(3));
         let (tx, rx) = mpsc::channel();
@@ -150,7 +121,7 @@ fn two_runtimes_both_listening() {
 #[test]
 fn streams_churn_while_signals_fly() {
     let sigs = [rt_sig(3), rt_sig(4)];
-    with_watchdog(120, move || {
+    guarded(120, move || {
         // Install the handlers before anything raises.
         common::run(async move {
             for s in sigs {
@@ -233,7 +204,7 @@ fn stale() {
 /// Streams created and dropped many times, and streams that outlive
 /// their runtime, leak no descriptor.
 fn fds() {
-    with_watchdog(60, fds_inner);
+    guarded(60, fds_inner);
 }
 
 fn fds_inner() {
@@ -272,7 +243,7 @@ fn fds_inner() {
 /// delivery for it.)
 fn moved() {
     let sig = rt_sig(5);
-    with_watchdog(60, move || {
+    guarded(60, move || {
         // Created on a runtime that is gone when the stream is polled.
         let mut s = common::run(async move { stream(sig) });
         common::run(async move {
@@ -318,7 +289,7 @@ fn runtime() -> (eddy_core::Runtime, eddy_io::driver::Handle) {
 /// delivery for it.)
 fn same_thread() {
     let sig = rt_sig(5);
-    with_watchdog(60, move || {
+    guarded(60, move || {
         let (rt_a, io_a) = runtime();
         let (rt_b, io_b) = runtime();
         let mut s = {
@@ -366,23 +337,8 @@ fn isolated_in_child_process() {
 }
 
 fn run_isolated(scenario: &str) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "isolated_in_child_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(ISOLATED_ENV, scenario)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("isolated-ok"),
-        "{scenario}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let child = common::test_in_child("isolated_in_child_process", ISOLATED_ENV, scenario);
+    common::assert_child_ok(child, "isolated-ok", scenario);
 }
 
 #[test]

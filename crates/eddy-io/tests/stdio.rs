@@ -71,15 +71,7 @@ fn a_zero_length_read_of_a_blocking_stdin_returns_at_once_and_reads_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let in_path = dir.path().join("in.txt");
     std::fs::write(&in_path, "data that must stay unread\n").unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "stdio_empty_read_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(EMPTY_READ_ENV, "1")
+    let out = common::test_in_child("stdio_empty_read_child", EMPTY_READ_ENV, "1")
         .stdin(std::fs::File::open(&in_path).unwrap())
         .output()
         .unwrap();
@@ -89,16 +81,7 @@ fn a_zero_length_read_of_a_blocking_stdin_returns_at_once_and_reads_nothing() {
 }
 
 fn child() -> Command {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "stdio_child",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_ENV, "1");
-    cmd
+    common::test_in_child("stdio_child", CHILD_ENV, "1")
 }
 
 fn got_lines(out: &str) -> Vec<&str> {

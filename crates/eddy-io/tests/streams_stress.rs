@@ -6,51 +6,14 @@
 
 mod common;
 
+use common::stress::{guarded, Rng};
+
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use eddy_io::io::{open_connection, start_server, ReadError, StreamReader, StreamWriter};
 use eddy_io::net::{TcpListener, TcpStream, UnixStream};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Runs `f` on its own thread and fails the test if it does not finish
-/// within `secs` (a hang guard, not a timing assertion).
-fn guarded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => t.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung (> {secs} s)"),
-    }
-}
-
-/// A small deterministic PRNG (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Yields until `done()`, or fails after many turns (a hang guard that
 /// counts turns, not time).

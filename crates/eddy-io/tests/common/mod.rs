@@ -16,3 +16,33 @@ pub fn run<F: Future>(fut: F) -> F::Output {
     let _io = handle.enter();
     rt.block_on(fut)
 }
+
+/// A command that runs the `#[ignore]`d test `name` of this same test
+/// binary in a child process of its own (alone, output not captured), with
+/// `env_key=env_value` set so that the test knows it is the child. For
+/// checks that need a whole process: fd and zombie counts, process-wide
+/// signal state, rlimits, stdio.
+pub fn test_in_child(name: &str, env_key: &str, env_value: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(env_key, env_value);
+    cmd
+}
+
+/// Runs `cmd` to the end and asserts that it succeeded and printed
+/// `marker`; the failure message shows `what` and both output streams.
+pub fn assert_child_ok(mut cmd: std::process::Command, marker: &str, what: &str) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(marker),
+        "{what}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,4 +1,4 @@
-//! Helpers shared by the stress tests (net_stress.rs, net_waiters.rs).
+//! Helpers shared by the stress tests (net, streams, process, signal).
 
 use std::future::Future;
 use std::pin::pin;
@@ -49,22 +49,19 @@ pub async fn tcp_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
     (c.unwrap(), a.unwrap().0)
 }
 
-/// Runs `f` on its own thread and fails the test if it does not finish
-/// within `secs` (a hang guard, not a timing assertion).
-pub fn guarded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
+/// Runs `f` on a thread of its own and returns its result, failing the
+/// test if it has not finished after `secs` (a hang guard, not a timing
+/// assertion: a lost wake-up would otherwise hang the run). A panic in `f`
+/// is resumed here.
+pub fn guarded<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
+    std::thread::spawn(move || {
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(out);
     });
     match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => t.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The body panicked: surface its panic.
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung (> {secs} s)"),
+        Ok(Ok(v)) => v,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the test hung (> {secs} s): a wake-up or delivery was lost"),
     }
 }
