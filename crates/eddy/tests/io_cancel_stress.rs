@@ -5,6 +5,8 @@
 //! counted end to end, and the reactor's registration table ends as it
 //! began.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 use std::rc::Rc;
@@ -18,45 +20,7 @@ use eddy::net::{TcpListener, TcpStream, UdpSocket};
 use eddy::time::timeout;
 use futures::io::AsyncReadExt;
 
-/// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn micros(&mut self, max: u64) -> Duration {
-        Duration::from_micros(self.below(max))
-    }
-}
-
-/// Runs `f` on its own thread; fails if it has not finished after `secs`
-/// (a hang guard, not a timing assertion).
-fn guarded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => t.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung (> {secs} s)"),
-    }
-}
+use common::{guarded, Rng};
 
 const CONNS: u32 = 300;
 const BODY: usize = 1024;

@@ -4,22 +4,14 @@
 //! `wait_for` that often expires mid-line. Every abandoned call must leave
 //! what it had read buffered, so each retry returns the whole line.
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
-/// A small xorshift generator (reproducible, no dependency).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use common::Rng;
 
 /// Line `i` without its newline: deterministic bytes of a varying length.
 fn line(i: usize) -> Vec<u8> {
@@ -41,7 +33,7 @@ fn reads_abandoned_by_timeouts_lose_no_byte() {
             data.extend_from_slice(&line(i));
             data.push(b'\n');
         }
-        let mut rng = Rng(0x5EED_1234_ABCD_0001);
+        let mut rng = Rng::new(0x5EED_1234_ABCD_0001);
         let mut at = 0;
         while at < data.len() {
             let n = (1 + rng.below(700) as usize).min(data.len() - at);
@@ -55,7 +47,7 @@ fn reads_abandoned_by_timeouts_lose_no_byte() {
 
     let abandoned = eddy::run(async move {
         let (mut reader, _writer) = eddy::io::open_connection(&addr.to_string()).await.unwrap();
-        let mut rng = Rng(0x5EED_1234_ABCD_0002);
+        let mut rng = Rng::new(0x5EED_1234_ABCD_0002);
         let mut abandoned = 0usize;
         for i in 0..LINES {
             let mut want = line(i);
