@@ -390,19 +390,12 @@ impl fmt::Debug for IoDriver {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Context, Poll, Waker};
 
     use super::*;
+    use crate::driver::scheduled_io::loom_tests::Flag;
     use crate::driver::scheduled_io::shutdown_error;
     use crate::driver::Interest;
-
-    struct Flag(loom::sync::atomic::AtomicBool);
-
-    impl Wake for Flag {
-        fn wake(self: Arc<Self>) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
 
     fn is_shutdown_error(e: &io::Error) -> bool {
         e.to_string() == shutdown_error().to_string()

@@ -300,13 +300,15 @@ impl ScheduledIo {
 /// Loom models of the readiness word: run with
 /// `RUSTFLAGS="--cfg loom" cargo test -p eddy-io --lib loom_`.
 #[cfg(all(test, loom))]
-mod loom_tests {
+pub(crate) mod loom_tests {
     use std::sync::Arc;
     use std::task::{Context, Wake, Waker};
 
     use super::*;
 
-    struct Flag(loom::sync::atomic::AtomicBool);
+    /// A waker that records that it was woken (shared with the reactor's
+    /// models).
+    pub(crate) struct Flag(pub(crate) loom::sync::atomic::AtomicBool);
 
     impl Wake for Flag {
         fn wake(self: Arc<Self>) {
@@ -314,19 +316,22 @@ mod loom_tests {
         }
     }
 
+    /// The reactor's side of a model: on another thread, marks `io`
+    /// readable and wakes whoever that concerns.
+    fn fire_readable(io: loom::sync::Arc<ScheduledIo>) -> loom::thread::JoinHandle<()> {
+        loom::thread::spawn(move || {
+            let mut wakers = Vec::new();
+            io.set_readiness(Ready::READABLE, 1, |w| wakers.push(w));
+            wakers.into_iter().for_each(Waker::wake);
+        })
+    }
+
     /// A waiter racing the reactor either sees the readiness or is woken.
     #[test]
     fn loom_readiness_is_seen_or_the_waiter_is_woken() {
         loom::model(|| {
             let io = loom::sync::Arc::new(ScheduledIo::new());
-            let reactor = {
-                let io = io.clone();
-                loom::thread::spawn(move || {
-                    let mut wakers = Vec::new();
-                    io.set_readiness(Ready::READABLE, 1, |w| wakers.push(w));
-                    wakers.into_iter().for_each(Waker::wake);
-                })
-            };
+            let reactor = fire_readable(io.clone());
             let flag = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
             let waker = Waker::from(flag.clone());
             let mut cx = Context::from_waker(&waker);
@@ -352,14 +357,7 @@ mod loom_tests {
             assert!(w1
                 .poll_ready(&mut Context::from_waker(&first_waker), Interest::READABLE)
                 .is_pending());
-            let reactor = {
-                let io = io.clone();
-                loom::thread::spawn(move || {
-                    let mut wakers = Vec::new();
-                    io.set_readiness(Ready::READABLE, 1, |w| wakers.push(w));
-                    wakers.into_iter().for_each(Waker::wake);
-                })
-            };
+            let reactor = fire_readable(io.clone());
             let second = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
             let second_waker = Waker::from(second.clone());
             let mut w2 = io.waiter();
