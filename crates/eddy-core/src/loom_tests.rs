@@ -178,28 +178,37 @@ fn loom_cancel_vs_pending_poll() {
     });
 }
 
+/// The loop's side of the join-waker models: on another thread, polls the
+/// task to completion and, if a join waker is registered, "wakes" it.
+/// Returns the waker woken (the value in the slot), or `None`.
+fn complete_on_loop(
+    state: &Arc<State>,
+    slot: &Arc<UnsafeCell<Option<usize>>>,
+) -> thread::JoinHandle<Option<usize>> {
+    let (s, slot) = (state.clone(), slot.clone());
+    thread::spawn(move || {
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        let after = s.transition_to_complete();
+        if after.has_join_interest() && after.has_join_waker() {
+            // SAFETY (model): JOIN_WAKER set and complete: the loop side
+            // owns the slot.
+            let w = slot.with(|p| unsafe { *p });
+            s.unset_join_waker_after_complete();
+            Some(w.expect("a registered waker"))
+        } else {
+            None
+        }
+    })
+}
+
 #[test]
 fn loom_join_waker_handshake() {
     loom::model(|| {
         let state = Arc::new(State::new());
         let slot = Arc::new(UnsafeCell::new(None::<usize>));
-        let woken = Arc::new(AtomicUsize::new(0));
 
         // The loop completes the task and wakes the join waker if set.
-        let looper = {
-            let (s, slot, woken) = (state.clone(), slot.clone(), woken.clone());
-            thread::spawn(move || {
-                assert_eq!(s.transition_to_running(), ToRunning::Poll);
-                let after = s.transition_to_complete();
-                if after.has_join_interest() && after.has_join_waker() {
-                    // SAFETY (model): JOIN_WAKER set and complete.
-                    let w = slot.with(|p| unsafe { *p });
-                    assert_eq!(w, Some(7));
-                    woken.fetch_add(1, Ordering::SeqCst);
-                    s.unset_join_waker_after_complete();
-                }
-            })
-        };
+        let looper = complete_on_loop(&state, &slot);
         // The join handle registers a waker unless already complete.
         let mut saw_complete = state.load().is_complete();
         if !saw_complete {
@@ -211,10 +220,11 @@ fn loom_join_waker_handshake() {
                 saw_complete = true;
             }
         }
-        looper.join().unwrap();
+        let woken = looper.join().unwrap();
+        assert!(woken.is_none() || woken == Some(7));
         // Either the handle saw completion itself, or it was woken.
-        assert!(saw_complete || woken.load(Ordering::SeqCst) == 1);
-        assert!(!(saw_complete && woken.load(Ordering::SeqCst) == 1));
+        assert!(saw_complete || woken.is_some());
+        assert!(!(saw_complete && woken.is_some()));
     });
 }
 
@@ -229,22 +239,7 @@ fn loom_join_waker_swap_vs_complete() {
         // The first poll registered waker 7.
         let slot = Arc::new(UnsafeCell::new(Some(7usize)));
         assert!(state.set_join_waker().is_ok());
-        let woken = Arc::new(AtomicUsize::new(0));
-
-        let looper = {
-            let (s, slot, woken) = (state.clone(), slot.clone(), woken.clone());
-            thread::spawn(move || {
-                assert_eq!(s.transition_to_running(), ToRunning::Poll);
-                let after = s.transition_to_complete();
-                if after.has_join_interest() && after.has_join_waker() {
-                    // SAFETY (model): JOIN_WAKER set and complete: the loop
-                    // side owns the slot.
-                    let w = slot.with(|p| unsafe { *p });
-                    woken.store(w.expect("a registered waker"), Ordering::SeqCst);
-                    s.unset_join_waker_after_complete();
-                }
-            })
-        };
+        let looper = complete_on_loop(&state, &slot);
         // The second poll, with waker 8.
         let saw_complete = match state.unset_join_waker() {
             Err(snapshot) => {
@@ -264,8 +259,7 @@ fn loom_join_waker_swap_vs_complete() {
                 }
             }
         };
-        looper.join().unwrap();
-        let w = woken.load(Ordering::SeqCst);
+        let w = looper.join().unwrap().unwrap_or(0);
         if saw_complete {
             // The old waker may have been woken before the swap: harmless.
             assert!(w == 0 || w == 7, "woke {w}");
