@@ -1,4 +1,5 @@
-//! Helpers shared by the stress tests (net, streams, process, signal).
+//! Helpers shared by the stress tests (net, streams, process, signal;
+//! the facade's tests include this file too).
 
 use std::future::Future;
 use std::pin::pin;
@@ -23,6 +24,9 @@ impl Rng {
     }
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+    pub fn micros(&mut self, max: u64) -> Duration {
+        Duration::from_micros(self.below(max))
     }
 }
 
