@@ -1,15 +1,15 @@
 //! Criterion benches for eddy-sync: the same workloads as the `compare`
-//! lines, eddy and tokio side by side in one group each, both on tokio's
-//! current-thread runtime so only the primitive differs.
+//! lines, eddy and tokio side by side in one group each, both primitives on
+//! the same executor — eddy's loop (`on_eddy_loop/…`) and tokio's
+//! current-thread runtime (`on_tokio_rt/…`) — so only the primitive differs.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use eddy_benches::sync as w;
+use eddy_benches::sync::{self as w, EddyLoop, Exec};
 
-type Side = fn(&tokio::runtime::Runtime);
+type Side<E> = fn(&E);
 
-fn sync(c: &mut Criterion) {
-    let rt = w::rt();
-    let pairs: [(&str, Side, Side); 6] = [
+fn pairs<E: Exec>() -> [(&'static str, Side<E>, Side<E>); 6] {
+    [
         (
             "mutex_contended",
             w::mutex_contended_eddy,
@@ -36,14 +36,22 @@ fn sync(c: &mut Criterion) {
             w::broadcast_fanout_eddy,
             w::broadcast_fanout_tokio,
         ),
-    ];
-    for (name, eddy, tokio) in pairs {
-        let mut group = c.benchmark_group(name);
+    ]
+}
+
+fn bench_on<E: Exec>(c: &mut Criterion, executor: &str, ex: &E) {
+    for (name, eddy, tokio) in pairs::<E>() {
+        let mut group = c.benchmark_group(format!("{name}/{executor}"));
         group.sample_size(10);
-        group.bench_function("eddy", |b| b.iter(|| eddy(&rt)));
-        group.bench_function("tokio", |b| b.iter(|| tokio(&rt)));
+        group.bench_function("eddy", |b| b.iter(|| eddy(ex)));
+        group.bench_function("tokio", |b| b.iter(|| tokio(ex)));
         group.finish();
     }
+}
+
+fn sync(c: &mut Criterion) {
+    bench_on(c, "on_eddy_loop", &EddyLoop::new());
+    bench_on(c, "on_tokio_rt", &w::rt());
 }
 
 criterion_group!(benches, sync);

@@ -1,62 +1,136 @@
 //! `compare` workloads for the sync area (eddy vs tokio).
 //!
-//! eddy-sync is runtime-agnostic, so both sides run on the same executor —
-//! tokio's current-thread runtime — and only the primitive differs. In the
-//! `_contended` workloads every task holds the lock/permit across a
-//! `yield_now`, so the others really queue behind it and each unlock is a
+//! eddy-sync is runtime-agnostic, and tokio's sync primitives run on any
+//! executor too, so both sides of a pair run on the same executor and only
+//! the primitive differs. Each workload is generic over [`Exec`]; the
+//! `compare` table runs every pair twice:
+//!
+//! - on eddy's loop (`eddy_core::Runtime`), the line named after the
+//!   workload. This is the executor eddy-sync's users run on, and the
+//!   cheaper one, so more of the measured time is the primitive's own;
+//! - on tokio's current-thread runtime, the `…_on_tokio_rt` line, where a
+//!   task switch costs more and the primitives' share is smaller.
+//!
+//! Off a tokio runtime tokio's primitives skip their cooperative-budget
+//! bookkeeping (there is no budget to charge), which only helps tokio's side
+//! on eddy's loop.
+//!
+//! In the `_contended` workloads every task holds the lock/permit across a
+//! yield, so the others really queue behind it and each unlock is a
 //! hand-off to a waiter (without it, a single-threaded executor never
 //! contends at all).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::{compare_ns, Plan, Workload};
 
+/// A single-threaded executor both sides of a sync pair run on.
+pub trait Exec {
+    /// Runs `f` to completion on this executor.
+    fn block_on<F: Future<Output = ()>>(&self, f: F);
+    /// Spawns `f` as a task (detached if the returned future is dropped);
+    /// the returned future waits for it and re-raises its panic.
+    fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> impl Future<Output = ()> + Send;
+    /// The executor's own yield: back of the run queue once.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// eddy's single-threaded loop.
+pub struct EddyLoop(eddy_core::Runtime);
+
+impl EddyLoop {
+    /// A fresh eddy loop.
+    pub fn new() -> EddyLoop {
+        EddyLoop(eddy_core::Runtime::new().expect("eddy runtime"))
+    }
+}
+
+impl Default for EddyLoop {
+    fn default() -> Self {
+        EddyLoop::new()
+    }
+}
+
+impl Exec for EddyLoop {
+    fn block_on<F: Future<Output = ()>>(&self, f: F) {
+        self.0.block_on(f)
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> impl Future<Output = ()> + Send {
+        let handle = eddy_core::spawn(f);
+        async move { handle.await.expect("task failed") }
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        eddy_core::yield_now()
+    }
+}
+
+impl Exec for tokio::runtime::Runtime {
+    fn block_on<F: Future<Output = ()>>(&self, f: F) {
+        tokio::runtime::Runtime::block_on(self, f)
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> impl Future<Output = ()> + Send {
+        let handle = tokio::spawn(f);
+        async move { handle.await.expect("task failed") }
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+}
+
+/// The two `compare` lines of one pair: on eddy's loop, then on tokio's
+/// runtime.
+macro_rules! on_both {
+    ($name:literal, $eddy:ident, $tokio:ident) => {
+        [
+            Workload {
+                name: $name,
+                run: |q| Some(run_pair(q, &EddyLoop::new(), $eddy, $tokio)),
+            },
+            Workload {
+                name: concat!($name, "_on_tokio_rt"),
+                run: |q| Some(run_pair(q, &rt(), $eddy, $tokio)),
+            },
+        ]
+    };
+}
+
 /// The sync workloads, in table order.
 pub fn workloads() -> Vec<Workload> {
-    vec![
-        Workload {
-            name: "mutex_contended",
-            run: |q| Some(run_pair(q, mutex_contended_eddy, mutex_contended_tokio)),
-        },
-        Workload {
-            name: "semaphore_contended",
-            run: |q| {
-                Some(run_pair(
-                    q,
-                    semaphore_contended_eddy,
-                    semaphore_contended_tokio,
-                ))
-            },
-        },
-        Workload {
-            name: "mpsc_bounded",
-            run: |q| Some(run_pair(q, mpsc_bounded_eddy, mpsc_bounded_tokio)),
-        },
-        Workload {
-            name: "oneshot_request_reply",
-            run: |q| Some(run_pair(q, request_reply_eddy, request_reply_tokio)),
-        },
-        Workload {
-            name: "queue_put_get",
-            run: |q| Some(run_pair(q, queue_put_get_eddy, queue_put_get_tokio)),
-        },
-        Workload {
-            name: "broadcast_fanout",
-            run: |q| Some(run_pair(q, broadcast_fanout_eddy, broadcast_fanout_tokio)),
-        },
+    [
+        on_both!(
+            "mutex_contended",
+            mutex_contended_eddy,
+            mutex_contended_tokio
+        ),
+        on_both!(
+            "semaphore_contended",
+            semaphore_contended_eddy,
+            semaphore_contended_tokio
+        ),
+        on_both!("mpsc_bounded", mpsc_bounded_eddy, mpsc_bounded_tokio),
+        on_both!(
+            "oneshot_request_reply",
+            request_reply_eddy,
+            request_reply_tokio
+        ),
+        on_both!("queue_put_get", queue_put_get_eddy, queue_put_get_tokio),
+        on_both!(
+            "broadcast_fanout",
+            broadcast_fanout_eddy,
+            broadcast_fanout_tokio
+        ),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-fn run_pair(
-    quick: bool,
-    eddy: fn(&tokio::runtime::Runtime),
-    tokio: fn(&tokio::runtime::Runtime),
-) -> (f64, f64) {
-    let rt = rt();
-    compare_ns(Plan::new(quick), || eddy(&rt), || tokio(&rt))
+fn run_pair<E: Exec>(quick: bool, ex: &E, eddy: fn(&E), tokio: fn(&E)) -> (f64, f64) {
+    compare_ns(Plan::new(quick), || eddy(ex), || tokio(ex))
 }
 
-/// The executor both sides run on: tokio's current-thread runtime.
+/// tokio's current-thread runtime, the other executor the pairs run on.
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -68,25 +142,25 @@ pub const TASKS: usize = 10;
 /// Iterations per task in the contended workloads.
 pub const ITERS: usize = 1_000;
 
-async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
+async fn join_all(handles: Vec<impl Future<Output = ()>>) {
     for h in handles {
-        h.await.unwrap();
+        h.await;
     }
 }
 
 /// 10 tasks × 1,000 lock/unlock of one `eddy_sync::Mutex`, each holding it
 /// across a yield.
-pub fn mutex_contended_eddy(rt: &tokio::runtime::Runtime) {
+pub fn mutex_contended_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let m = Arc::new(eddy_sync::Mutex::new(0usize));
         let handles = (0..TASKS)
             .map(|_| {
                 let m = m.clone();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     for _ in 0..ITERS {
                         let mut g = m.lock().await;
                         *g += 1;
-                        tokio::task::yield_now().await;
+                        E::yield_now().await;
                     }
                 })
             })
@@ -97,17 +171,17 @@ pub fn mutex_contended_eddy(rt: &tokio::runtime::Runtime) {
 }
 
 /// tokio twin of [`mutex_contended_eddy`].
-pub fn mutex_contended_tokio(rt: &tokio::runtime::Runtime) {
+pub fn mutex_contended_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let m = Arc::new(tokio::sync::Mutex::new(0usize));
         let handles = (0..TASKS)
             .map(|_| {
                 let m = m.clone();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     for _ in 0..ITERS {
                         let mut g = m.lock().await;
                         *g += 1;
-                        tokio::task::yield_now().await;
+                        E::yield_now().await;
                     }
                 })
             })
@@ -122,16 +196,16 @@ pub const PERMITS: usize = 5;
 
 /// 5 permits, 10 tasks × 1,000 acquire/release, each holding its permit
 /// across a yield.
-pub fn semaphore_contended_eddy(rt: &tokio::runtime::Runtime) {
+pub fn semaphore_contended_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let sem = Arc::new(eddy_sync::Semaphore::new(PERMITS));
         let handles = (0..TASKS)
             .map(|_| {
                 let sem = sem.clone();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     for _ in 0..ITERS {
                         let _p = sem.acquire().await;
-                        tokio::task::yield_now().await;
+                        E::yield_now().await;
                     }
                 })
             })
@@ -142,16 +216,16 @@ pub fn semaphore_contended_eddy(rt: &tokio::runtime::Runtime) {
 }
 
 /// tokio twin of [`semaphore_contended_eddy`].
-pub fn semaphore_contended_tokio(rt: &tokio::runtime::Runtime) {
+pub fn semaphore_contended_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let sem = Arc::new(tokio::sync::Semaphore::new(PERMITS));
         let handles = (0..TASKS)
             .map(|_| {
                 let sem = sem.clone();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     for _ in 0..ITERS {
                         let _p = sem.acquire().await.unwrap();
-                        tokio::task::yield_now().await;
+                        E::yield_now().await;
                     }
                 })
             })
@@ -169,16 +243,17 @@ pub const MESSAGES: usize = 10_000;
 pub const CAPACITY: usize = 1_024;
 
 /// 5 sender tasks × 10,000 messages into a bounded channel of 1,024.
-pub fn mpsc_bounded_eddy(rt: &tokio::runtime::Runtime) {
+pub fn mpsc_bounded_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, mut rx) = eddy_sync::mpsc::channel(CAPACITY);
         for _ in 0..SENDERS {
             let tx = tx.clone();
-            tokio::spawn(async move {
+            // Detached: the receiver's count is the check.
+            drop(E::spawn(async move {
                 for i in 0..MESSAGES {
                     tx.send(i).await.unwrap();
                 }
-            });
+            }));
         }
         drop(tx);
         let mut n = 0;
@@ -191,16 +266,17 @@ pub fn mpsc_bounded_eddy(rt: &tokio::runtime::Runtime) {
 }
 
 /// tokio twin of [`mpsc_bounded_eddy`].
-pub fn mpsc_bounded_tokio(rt: &tokio::runtime::Runtime) {
+pub fn mpsc_bounded_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
         for _ in 0..SENDERS {
             let tx = tx.clone();
-            tokio::spawn(async move {
+            // Detached: the receiver's count is the check.
+            drop(E::spawn(async move {
                 for i in 0..MESSAGES {
                     tx.send(i).await.unwrap();
                 }
-            });
+            }));
         }
         drop(tx);
         let mut n = 0;
@@ -217,11 +293,11 @@ pub const REQUESTS: usize = 10_000;
 
 /// A server task answers 10,000 requests, each sent over a bounded mpsc
 /// with a oneshot for the reply; the client awaits every reply.
-pub fn request_reply_eddy(rt: &tokio::runtime::Runtime) {
+pub fn request_reply_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, mut rx) =
             eddy_sync::mpsc::channel::<(usize, eddy_sync::oneshot::Sender<usize>)>(64);
-        let server = tokio::spawn(async move {
+        let server = E::spawn(async move {
             while let Some((x, reply)) = rx.recv().await {
                 let _ = reply.send(x + 1);
             }
@@ -232,16 +308,16 @@ pub fn request_reply_eddy(rt: &tokio::runtime::Runtime) {
             assert_eq!(orx.await.unwrap(), i + 1);
         }
         drop(tx);
-        server.await.unwrap();
+        server.await;
     });
 }
 
 /// tokio twin of [`request_reply_eddy`].
-pub fn request_reply_tokio(rt: &tokio::runtime::Runtime) {
+pub fn request_reply_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, mut rx) =
             tokio::sync::mpsc::channel::<(usize, tokio::sync::oneshot::Sender<usize>)>(64);
-        let server = tokio::spawn(async move {
+        let server = E::spawn(async move {
             while let Some((x, reply)) = rx.recv().await {
                 let _ = reply.send(x + 1);
             }
@@ -252,7 +328,7 @@ pub fn request_reply_tokio(rt: &tokio::runtime::Runtime) {
             assert_eq!(orx.await.unwrap(), i + 1);
         }
         drop(tx);
-        server.await.unwrap();
+        server.await;
     });
 }
 
@@ -261,12 +337,12 @@ pub const ITEMS: usize = 100_000;
 
 /// 100,000 items from a producer task through a `Queue` (maxsize 1,024) to
 /// a consumer.
-pub fn queue_put_get_eddy(rt: &tokio::runtime::Runtime) {
+pub fn queue_put_get_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let q = Arc::new(eddy_sync::Queue::new(CAPACITY));
         let producer = {
             let q = q.clone();
-            tokio::spawn(async move {
+            E::spawn(async move {
                 for i in 0..ITEMS {
                     q.put(i).await.unwrap();
                 }
@@ -276,17 +352,17 @@ pub fn queue_put_get_eddy(rt: &tokio::runtime::Runtime) {
         for _ in 0..ITEMS {
             sum += q.get().await.unwrap();
         }
-        producer.await.unwrap();
+        producer.await;
         assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
     });
 }
 
 /// tokio has no asyncio-style queue: its nearest equivalent is a bounded
 /// mpsc channel of the same capacity, used here.
-pub fn queue_put_get_tokio(rt: &tokio::runtime::Runtime) {
+pub fn queue_put_get_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
-        let producer = tokio::spawn(async move {
+        let producer = E::spawn(async move {
             for i in 0..ITEMS {
                 tx.send(i).await.unwrap();
             }
@@ -295,7 +371,7 @@ pub fn queue_put_get_tokio(rt: &tokio::runtime::Runtime) {
         for _ in 0..ITEMS {
             sum += rx.recv().await.unwrap();
         }
-        producer.await.unwrap();
+        producer.await;
         assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
     });
 }
@@ -307,13 +383,13 @@ pub const BROADCASTS: usize = 1_000;
 
 /// One sender, 100 receiver tasks, 1,000 messages (capacity 1,024, so no
 /// receiver lags).
-pub fn broadcast_fanout_eddy(rt: &tokio::runtime::Runtime) {
+pub fn broadcast_fanout_eddy<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, _) = eddy_sync::broadcast::channel::<usize>(1_024);
         let handles = (0..FANOUT)
             .map(|_| {
                 let mut rx = tx.subscribe();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     let mut n = 0;
                     while let Ok(v) = rx.recv().await {
                         std::hint::black_box(v);
@@ -326,7 +402,7 @@ pub fn broadcast_fanout_eddy(rt: &tokio::runtime::Runtime) {
         for i in 0..BROADCASTS {
             tx.send(i).unwrap();
             if i % 64 == 0 {
-                tokio::task::yield_now().await;
+                E::yield_now().await;
             }
         }
         drop(tx);
@@ -335,13 +411,13 @@ pub fn broadcast_fanout_eddy(rt: &tokio::runtime::Runtime) {
 }
 
 /// tokio twin of [`broadcast_fanout_eddy`].
-pub fn broadcast_fanout_tokio(rt: &tokio::runtime::Runtime) {
+pub fn broadcast_fanout_tokio<E: Exec>(rt: &E) {
     rt.block_on(async {
         let (tx, _) = tokio::sync::broadcast::channel::<usize>(1_024);
         let handles = (0..FANOUT)
             .map(|_| {
                 let mut rx = tx.subscribe();
-                tokio::spawn(async move {
+                E::spawn(async move {
                     let mut n = 0;
                     while let Ok(v) = rx.recv().await {
                         std::hint::black_box(v);
@@ -354,7 +430,7 @@ pub fn broadcast_fanout_tokio(rt: &tokio::runtime::Runtime) {
         for i in 0..BROADCASTS {
             tx.send(i).unwrap();
             if i % 64 == 0 {
-                tokio::task::yield_now().await;
+                E::yield_now().await;
             }
         }
         drop(tx);
