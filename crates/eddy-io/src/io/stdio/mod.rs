@@ -1,258 +1,35 @@
 //! Async stdin, stdout and stderr: [`stdin()`], [`stdout()`], [`stderr()`].
 //!
-//! Two ways to do the I/O, chosen when the handle is created from what the
-//! descriptor (0, 1 or 2) is:
-//!
-//! - **A pipe or a socket**: the handle owns a `dup` of the descriptor,
-//!   switched to non-blocking mode and registered with the loop's reactor;
-//!   reads and writes are ordinary readiness-driven I/O. `O_NONBLOCK`
-//!   lives on the *open file description*, which is shared with whatever
-//!   else holds the same pipe (this process's `std::io::stdout`, a parent
-//!   shell, sibling processes in a pipeline). eddy accepts that for pipes
-//!   and sockets and restores blocking mode when the last handle for that
-//!   descriptor drops. While a handle lives, blocking-style writers on the
-//!   same pipe (`println!`) can see `WouldBlock` if the pipe is full: do not
-//!   mix them with an async [`Stdout`] under back-pressure.
-//! - **Anything else** (a terminal, a regular file, `/dev/null`): the file
-//!   description is left alone; each read or write runs as one blocking job
-//!   off the loop (one operation in flight per handle, on a buffer owned by
-//!   that operation). A read from a terminal cannot be interrupted: if the
-//!   handle is dropped while one is in flight, that read completes in the
-//!   background and its bytes are lost.
+//! `O_NONBLOCK` lives on the *open file description*, which a descriptor
+//! shares with its `dup`s, with this process's `std::io::stdout`, with a
+//! parent shell and with the other processes of a pipeline. Setting it on
+//! descriptor 1 makes `println!` on a full pipe fail with `WouldBlock` (and
+//! panic) instead of waiting, here and in those other processes. So a
+//! handle avoids it: the ways the I/O is done are documented for users on
+//! [`stdin()`]; [`fd`] has the pipe and socket forms ([`fd::StdFd`]:
+//! a private description of a reopened pipe, a socket used with
+//! `MSG_DONTWAIT`, or the shared-flag fallback), [`blocking`] the blocking
+//! jobs for terminals and files.
+
+mod blocking;
+mod fd;
 
 use std::fmt;
-use std::fs::File;
-use std::future::Future;
-use std::io::{self, Read, Write};
-use std::mem;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::FileTypeExt;
+use std::io;
+use std::os::fd::RawFd;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use parking_lot::Mutex;
 
+use self::blocking::Blocking;
+use self::fd::StdFd;
 use super::StreamReader;
-use crate::driver::offload::{run_blocking, Offloaded};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::{Handle, Interest};
 
-/// How many handles per standard descriptor use non-blocking mode, and
-/// whether the descriptor was non-blocking before the first one.
-static NONBLOCK: Mutex<[(usize, bool); 3]> = Mutex::new([(0, false); 3]);
-
-fn get_flags(fd: RawFd) -> io::Result<libc::c_int> {
-    // SAFETY: fcntl(F_GETFL) takes no pointer; an invalid fd gives EBADF.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(flags)
-    }
-}
-
-fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
-    let flags = get_flags(fd)?;
-    let new = if on {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
-    if new != flags {
-        // SAFETY: fcntl(F_SETFL) with an integer argument; no pointer.
-        if unsafe { libc::fcntl(fd, libc::F_SETFL, new) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-/// A private duplicate of descriptor `fd` (close-on-exec).
-fn dup(fd: RawFd) -> io::Result<File> {
-    // SAFETY: F_DUPFD_CLOEXEC takes an integer; a closed `fd` gives EBADF.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if new < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `new` is a fresh descriptor that nothing else owns.
-    Ok(File::from(unsafe { OwnedFd::from_raw_fd(new) }))
-}
-
-/// Our dup of a standard descriptor in non-blocking mode; restores
-/// blocking mode when the last one for that descriptor drops.
-struct NbFd {
-    file: File,
-    std_fd: RawFd,
-}
-
-impl NbFd {
-    fn new(std_fd: RawFd, file: File) -> io::Result<NbFd> {
-        let mut table = NONBLOCK.lock();
-        let entry = &mut table[std_fd as usize];
-        if entry.0 == 0 {
-            let was = get_flags(std_fd)? & libc::O_NONBLOCK != 0;
-            set_nonblocking(std_fd, true)?;
-            entry.1 = was;
-        }
-        entry.0 += 1;
-        Ok(NbFd { file, std_fd })
-    }
-}
-
-impl Drop for NbFd {
-    fn drop(&mut self) {
-        let mut table = NONBLOCK.lock();
-        let entry = &mut table[self.std_fd as usize];
-        entry.0 -= 1;
-        if entry.0 == 0 && !entry.1 {
-            let _ = set_nonblocking(self.file.as_raw_fd(), false);
-        }
-    }
-}
-
-impl mio::event::Source for NbFd {
-    fn register(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.file.as_raw_fd()).register(r, t, i)
-    }
-    fn reregister(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.file.as_raw_fd()).reregister(r, t, i)
-    }
-    fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
-        mio::unix::SourceFd(&self.file.as_raw_fd()).deregister(r)
-    }
-}
-
-impl Read for &NbFd {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&self.file).read(buf)
-    }
-}
-
-impl Write for &NbFd {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&self.file).write(buf)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        (&self.file).write_vectored(bufs)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The blocking path: one job in flight, on a buffer it owns.
-struct Blocking {
-    file: Arc<File>,
-    handle: Handle,
-    state: State,
-    /// A write error to report from the next write or flush.
-    error: Option<io::Error>,
-}
-
-enum State {
-    /// `buf[start..end]` is data read but not yet returned (reads only).
-    Idle {
-        buf: Vec<u8>,
-        start: usize,
-        end: usize,
-    },
-    Busy(Offloaded<(io::Result<usize>, Vec<u8>)>),
-}
-
-const CHUNK: usize = 16 * 1024;
-
-impl Blocking {
-    fn poll_read(&mut self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
-        if out.is_empty() {
-            // A zero-length read returns at once (std's convention): it must
-            // not start a background read that consumes input or waits for
-            // a terminal.
-            return Poll::Ready(Ok(0));
-        }
-        loop {
-            match &mut self.state {
-                State::Idle { buf, start, end } => {
-                    if start < end {
-                        let n = (*end - *start).min(out.len());
-                        out[..n].copy_from_slice(&buf[*start..*start + n]);
-                        *start += n;
-                        return Poll::Ready(Ok(n));
-                    }
-                    let mut buf = mem::take(buf);
-                    buf.resize(CHUNK.max(out.len()), 0);
-                    let file = self.file.clone();
-                    let job = run_blocking(&self.handle, move || {
-                        let res = loop {
-                            match (&*file).read(&mut buf) {
-                                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                                res => break res,
-                            }
-                        };
-                        (res, buf)
-                    })?;
-                    self.state = State::Busy(job);
-                }
-                State::Busy(job) => {
-                    let (res, buf) = ready!(Pin::new(job).poll(cx));
-                    let end = *res.as_ref().unwrap_or(&0);
-                    self.state = State::Idle { buf, start: 0, end };
-                    if let Err(e) = res {
-                        return Poll::Ready(Err(e));
-                    }
-                    if end == 0 {
-                        return Poll::Ready(Ok(0));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Waits for the write in flight, if any.
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let State::Busy(job) = &mut self.state {
-            let (res, buf) = ready!(Pin::new(job).poll(cx));
-            self.state = State::Idle {
-                buf,
-                start: 0,
-                end: 0,
-            };
-            if let Err(e) = res {
-                self.error = Some(e);
-            }
-        }
-        match self.error.take() {
-            Some(e) => Poll::Ready(Err(e)),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-
-    /// Accepts `data` once the previous write finished, and writes it in
-    /// the background.
-    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        ready!(self.poll_flush(cx))?;
-        if data.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let State::Idle { buf, .. } = &mut self.state else {
-            unreachable!("flushed above")
-        };
-        let mut buf = mem::take(buf);
-        buf.clear();
-        buf.extend_from_slice(data);
-        let file = self.file.clone();
-        let job = run_blocking(&self.handle, move || {
-            let res = (&*file).write_all(&buf).map(|()| buf.len());
-            (res, buf)
-        })?;
-        self.state = State::Busy(job);
-        Poll::Ready(Ok(data.len()))
-    }
-}
-
 enum Inner {
-    Async(PollEvented<NbFd>),
+    Async(PollEvented<StdFd>),
     Blocking(Blocking),
     /// Setting up failed; every operation reports it.
     Broken(io::ErrorKind, String),
@@ -269,27 +46,16 @@ impl Inner {
     }
 
     fn try_new(std_fd: RawFd, interest: Interest, handle: Handle) -> io::Result<Inner> {
-        let file = dup(std_fd)?;
-        let ft = file.metadata()?.file_type();
-        if ft.is_fifo() || ft.is_socket() {
-            let async_file = file.try_clone()?;
-            let nb = NbFd::new(std_fd, async_file)?;
-            // Not pollable after all: the blocking path, in blocking mode
-            // again (the NbFd dropped with the error).
+        let file = fd::dup(std_fd)?;
+        let write = interest.is_writable();
+        if let Some(nb) = StdFd::open(std_fd, &file, write)? {
+            // Not pollable after all: the blocking path (a `Shared` StdFd
+            // restored blocking mode as it dropped with the error).
             if let Ok(io) = PollEvented::with_interest(nb, interest) {
                 return Ok(Inner::Async(io));
             }
         }
-        Ok(Inner::Blocking(Blocking {
-            file: Arc::new(file),
-            handle,
-            state: State::Idle {
-                buf: Vec::new(),
-                start: 0,
-                end: 0,
-            },
-            error: None,
-        }))
+        Ok(Inner::Blocking(Blocking::new(file, handle)))
     }
 
     fn broken(kind: io::ErrorKind, msg: &str) -> io::Error {
@@ -300,8 +66,32 @@ impl Inner {
         matches!(self, Inner::Async(_))
     }
 
+    /// The way this handle does its I/O, for `Debug`.
+    fn path(&self) -> &'static str {
+        match self {
+            Inner::Async(io) => io.get_ref().mode().name(),
+            Inner::Blocking(_) => "blocking jobs",
+            Inner::Broken(..) => "broken",
+        }
+    }
+
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self {
+            Inner::Async(io) if io.get_ref().mode() == fd::Mode::Socket => {
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                // On a socket, readiness is cleared only by `WouldBlock`,
+                // not by a short read: a datagram or seqpacket socket
+                // returns one message per read, and more can be queued
+                // behind it with no new event to come.
+                io.poll_io(cx, Interest::READABLE, |mut fd| loop {
+                    match io::Read::read(&mut fd, buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        res => break res,
+                    }
+                })
+            }
             Inner::Async(io) => io.poll_read(cx, buf),
             Inner::Blocking(b) => b.poll_read(cx, buf),
             Inner::Broken(k, m) => Poll::Ready(Err(Inner::broken(*k, m))),
@@ -367,7 +157,8 @@ pub struct Stdin {
 
 /// The process's standard output as an [`AsyncWrite`], from [`stdout()`].
 ///
-/// Not buffered: every write is one `write(2)` (or one blocking job).
+/// Not buffered: every write is one `write(2)` (`send(2)` on a socket) or
+/// one blocking job.
 /// On the blocking path a write is accepted once the previous one has
 /// finished and completes in the background: await `flush` (or `close`)
 /// to learn that it reached the descriptor.
@@ -403,9 +194,39 @@ pub struct Stderr {
     inner: Inner,
 }
 
-/// A handle to the process's standard input (see the module docs for the
-/// non-blocking and the blocking path). Errors setting it up (stdin
+/// A handle to the process's standard input. Errors setting it up (stdin
 /// closed) are reported by the first read.
+///
+/// # How the I/O is done
+///
+/// Chosen when the handle is created, from what the descriptor is (the
+/// same for [`stdout()`] and [`stderr()`]). A handle never switches the
+/// descriptor's shared open file description to non-blocking mode when
+/// there is a way around it, so `println!`, a parent shell and the other
+/// processes of a pipeline keep their blocking I/O:
+///
+/// - **A pipe or FIFO**: the handle opens the pipe again through
+///   `/proc/self/fd/N` (Linux gives a new open file description of the
+///   same pipe), non-blocking, and does readiness-driven I/O on it.
+/// - **A socket**: the handle uses the socket as it is, with
+///   `recv(MSG_DONTWAIT)` and `send(MSG_DONTWAIT | MSG_NOSIGNAL)` (writing
+///   to a closed peer is an `EPIPE` error, never a `SIGPIPE`).
+/// - **Anything else** (a terminal, a file, `/dev/null`): each read or
+///   write is one blocking job off the loop. A read from a terminal cannot
+///   be interrupted: if the handle drops while one is in flight, it
+///   completes in the background and its bytes are lost.
+/// - **Fallback, for a pipe that cannot be opened again** (no `/proc`, not
+///   Linux, reopening denied, a named FIFO whose reader is gone): the
+///   descriptor's shared description is switched to non-blocking mode
+///   while a handle lives, and back when the last one drops (unless it was
+///   non-blocking before). Only then can blocking writers on the same pipe (`println!`,
+///   other processes) see `WouldBlock` when it is full: do not mix them
+///   with an async [`Stdout`] under back-pressure.
+///
+/// The `Debug` output of a handle names the way it took (`path`).
+///
+/// On the pipe and socket paths, a read or write that returns `Pending`
+/// has moved no bytes: dropping it (cancelling) loses nothing.
 ///
 /// # Panics
 ///
@@ -427,7 +248,8 @@ pub fn stdin() -> Stdin {
     }
 }
 
-/// A handle to the process's standard output (see [`stdin()`]).
+/// A handle to the process's standard output (see [`stdin()`] for how the
+/// I/O is done).
 ///
 /// # Panics
 ///
@@ -448,7 +270,8 @@ pub fn stdout() -> Stdout {
     }
 }
 
-/// A handle to the process's standard error (see [`stdin()`]).
+/// A handle to the process's standard error (see [`stdin()`] for how the
+/// I/O is done).
 ///
 /// # Panics
 ///
@@ -488,8 +311,14 @@ impl Stdin {
         StreamReader::new(self)
     }
 
-    /// Whether this handle uses the reactor (stdin is a pipe or socket)
-    /// rather than blocking jobs.
+    /// Whether this handle reads through the reactor with non-blocking
+    /// system calls (stdin is a pipe or socket) rather than as blocking
+    /// jobs off the loop (a terminal, a file, ...).
+    ///
+    /// It says nothing of descriptor 0's own `O_NONBLOCK` flag: that is
+    /// left as it was, except on the fallback path for a pipe that could
+    /// not be opened again (see [`stdin()`]), which sets it while a handle
+    /// lives.
     ///
     /// # Example
     ///
@@ -516,8 +345,15 @@ impl AsyncRead for Stdin {
 macro_rules! writer_impl {
     ($name:ident) => {
         impl $name {
-            /// Whether this handle uses the reactor (the descriptor is a
-            /// pipe or socket) rather than blocking jobs.
+            /// Whether this handle writes through the reactor with
+            /// non-blocking system calls (the descriptor is a pipe or
+            /// socket) rather than as blocking jobs off the loop (a
+            /// terminal, a file, ...).
+            ///
+            /// It says nothing of the descriptor's own `O_NONBLOCK` flag:
+            /// that is left as it was, except on the fallback path for a
+            /// pipe that could not be opened again (see [`stdin()`]),
+            /// which sets it while a handle lives.
             ///
             /// # Example
             ///
@@ -562,6 +398,7 @@ macro_rules! writer_impl {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
                     .field("nonblocking", &self.inner.is_async())
+                    .field("path", &self.inner.path())
                     .finish()
             }
         }
@@ -575,6 +412,7 @@ impl fmt::Debug for Stdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stdin")
             .field("nonblocking", &self.inner.is_async())
+            .field("path", &self.inner.path())
             .finish()
     }
 }
