@@ -140,7 +140,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     )
 }
 
-/// The sender was dropped without sending.
+/// No value came: the sender was dropped without sending, or the receiver
+/// was [closed](Receiver::close) before a value was sent.
 ///
 /// # Examples
 ///
@@ -156,7 +157,10 @@ pub struct RecvError;
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("oneshot sender dropped without sending a value")
+        f.write_str(
+            "no oneshot value: the sender was dropped without sending, \
+             or the receiver was closed first",
+        )
     }
 }
 
@@ -177,7 +181,9 @@ impl std::error::Error for RecvError {}
 pub enum TryRecvError {
     /// Not sent yet.
     Empty,
-    /// The sender is gone without sending (or the value was already taken).
+    /// No value will come: the sender is gone without sending, the
+    /// receiver was closed before a value was sent, or the value was
+    /// already taken.
     Closed,
 }
 
@@ -185,7 +191,9 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => f.write_str("no value yet: await the receiver to wait"),
-            TryRecvError::Closed => f.write_str("no value will come: the sender is gone"),
+            TryRecvError::Closed => {
+                f.write_str("no value will come: the sender is gone or the receiver was closed")
+            }
         }
     }
 }
@@ -367,7 +375,8 @@ impl<T> Receiver<T> {
         if state & VALUE_SENT != 0 {
             return self.take_value().ok_or(TryRecvError::Closed);
         }
-        if state & TX_DONE != 0 {
+        // Closed without a value: `send` can no longer publish one.
+        if state & (TX_DONE | RX_CLOSED) != 0 {
             Err(TryRecvError::Closed)
         } else {
             Err(TryRecvError::Empty)
@@ -382,7 +391,9 @@ impl<T> Receiver<T> {
     }
 
     /// Refuses the value: a later `send` fails, and `Sender::closed`
-    /// completes. A value sent before `close` can still be received.
+    /// completes. A value sent before `close` can still be received;
+    /// otherwise awaiting the receiver returns [`RecvError`] at once
+    /// instead of waiting for a value that can no longer come.
     ///
     /// # Examples
     ///
@@ -405,12 +416,16 @@ impl<T> Future for Receiver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let inner = &*this.inner;
-        if inner.state.load(Ordering::Acquire) & TX_DONE == 0
+        // After `close` no value can be published any more (the send's
+        // compare-exchange fails on `RX_CLOSED`), and a failed `send` wakes
+        // nobody: waiting for `TX_DONE` then could wait forever.
+        if inner.state.load(Ordering::Acquire) & (TX_DONE | RX_CLOSED) == 0
             && inner.register(&inner.rx_waker, RX_WAKER, TX_DONE, cx.waker())
         {
             return Poll::Pending;
         }
-        // The sender is done: the value is there, or none will come.
+        // The sender is done or the receiver closed: the value is there, or
+        // none will come.
         let state = inner.state.load(Ordering::Acquire);
         if state & VALUE_SENT != 0 {
             if let Some(v) = this.take_value() {

@@ -130,6 +130,36 @@ fn oneshot_semantics() {
 }
 
 #[test]
+fn oneshot_receiver_closed_before_a_send_never_waits() {
+    // close() then await: the documented way to take a value sent before
+    // the close. Nothing was sent, and nothing can be any more: the await
+    // must end, not wait for a send that will fail without waking it.
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    rx.close();
+    assert_eq!(rx.try_recv(), Err(oneshot::TryRecvError::Closed));
+    let mut r = Manual::new(&mut rx);
+    assert_eq!(r.ready(), Err(oneshot::RecvError));
+    drop(r);
+    assert_eq!(tx.send(1), Err(1));
+    assert_eq!(block_on(&mut rx), Err(oneshot::RecvError));
+
+    // Polled before the close (a waker is stored), then closed and awaited
+    // again while the refused send happens: still no wait.
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    Manual::new(&mut rx).pending();
+    rx.close();
+    let mut r = Manual::new(&mut rx);
+    assert_eq!(tx.send(2), Err(2));
+    assert_eq!(r.ready(), Err(oneshot::RecvError));
+
+    // A value sent before the close is still received.
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(3).unwrap();
+    rx.close();
+    assert_eq!(block_on(&mut rx), Ok(3));
+}
+
+#[test]
 fn broadcast_lag_then_continue() {
     let (tx, mut rx) = broadcast::channel(2);
     let mut fast = tx.subscribe();

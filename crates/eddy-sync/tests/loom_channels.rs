@@ -224,3 +224,17 @@ fn oneshot_receiver_moves_between_wakers() {
         t.join().unwrap();
     });
 }
+
+#[test]
+fn oneshot_receiver_awaited_after_close_races_a_refused_send() {
+    // The receiver closes, then awaits (to take a value sent before the
+    // close) while the sender's send fails on another thread: the await
+    // ends whichever runs first (a refused send wakes nobody).
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        rx.close();
+        let t = thread::spawn(move || tx.send(1));
+        assert_eq!(block_on(&mut rx), Err(oneshot::RecvError));
+        assert_eq!(t.join().unwrap(), Err(1));
+    });
+}
