@@ -1,7 +1,6 @@
 //! `call_later` / `call_at` and their `TimerHandle`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +9,7 @@ use eddy_core::JoinHandle;
 use crate::driver::{Payload, TimeShared};
 use crate::handle::current_shared;
 use crate::instant::Instant;
+use crate::loom::{AtomicBool, Ordering};
 use crate::sleep::Sleep;
 
 /// Shared between a scheduled callback and its [`TimerHandle`].
@@ -68,7 +68,8 @@ enum Kind {
 impl TimerHandle {
     /// Prevents the callback from running if it has not started; from any
     /// thread. Its timer leaves the wheel (a loop-thread callback's at the
-    /// loop's next scheduling point).
+    /// loop's next scheduling point). Calling it again, or after the
+    /// callback ran, does nothing.
     ///
     /// # Example
     ///
@@ -81,7 +82,13 @@ impl TimerHandle {
     /// });
     /// ```
     pub fn cancel(&self) {
-        self.state.cancelled.store(true, Ordering::Release);
+        // Only the first cancel may touch the wheel: after it removed the
+        // entry, the slab may hand `key` to another timer, which a second
+        // remove would take out (or find vacant and panic). The swap also
+        // settles two threads cancelling at once.
+        if self.state.cancelled.swap(true, Ordering::AcqRel) {
+            return;
+        }
         match &self.kind {
             Kind::Task(join) => join.cancel(),
             Kind::Wheel { shared, key } => {
@@ -155,12 +162,16 @@ impl fmt::Debug for TimerHandle {
 ///
 /// Callbacks run in deadline order, equal deadlines in the order they were
 /// scheduled. Each runs as a small task of its own, queued when its timer
-/// fires; the future given to `block_on`/`run` is not such a task and is
-/// polled before the queued tasks of a loop turn (as in tokio). So when a
-/// callback's deadline and a later sleep of that future both pass in the
-/// same turn (a busy loop), the future can resume first: yield once
-/// (`eddy_core::yield_now().await`) to let due callbacks run, as the
-/// example does.
+/// fires, and the future given to `block_on`/`run` takes its turn in the
+/// same FIFO queue, as asyncio's main task does. So a callback due before a
+/// sleep of that future has run when the sleep returns, even when both
+/// timers fire in the same loop turn (a busy loop).
+///
+/// Deadlines are rounded up to the millisecond, and timers due in the same
+/// millisecond fire in the order they were registered. A callback's timer
+/// is registered when its task first runs, after the poll that called
+/// `call_later`: a sleep started in that same poll and due in the same
+/// millisecond resumes the future first.
 ///
 /// # Panics
 ///
@@ -177,7 +188,6 @@ impl fmt::Debug for TimerHandle {
 ///         eddy_time::call_later(Duration::from_millis(ms), move || log.borrow_mut().push(i));
 ///     }
 ///     eddy_time::sleep(Duration::from_millis(10)).await;
-///     eddy_core::yield_now().await; // see "Ordering" above
 ///     assert_eq!(*log.borrow(), [1, 0, 2]);
 /// });
 /// ```
@@ -205,7 +215,6 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 ///     let at = eddy_time::Instant::now() + Duration::from_millis(2);
 ///     eddy_time::call_at(at, move || d.set(true));
 ///     eddy_time::sleep_until(at + Duration::from_millis(5)).await;
-///     eddy_core::yield_now().await; // see "Ordering" on `call_later`
 ///     assert!(done.get());
 /// });
 /// ```

@@ -79,6 +79,31 @@ fn cancel_before_and_after_firing() {
 }
 
 #[test]
+fn cancelling_a_thread_safe_callback_twice_leaves_other_timers_alone() {
+    block_on(true, async {
+        let handle = Handle::current();
+        let lone = handle.call_later(ms(5), || panic!("cancelled callback ran"));
+        lone.cancel();
+        lone.cancel(); // nothing left to remove
+        let first = handle.call_later(ms(10), || panic!("cancelled callback ran"));
+        first.cancel();
+        // The next timers take the freed wheel slots.
+        let ran = Arc::new(Mutex::new(false));
+        let r = ran.clone();
+        let _second = handle.call_later(ms(10), move || *r.lock().unwrap() = true);
+        let mut third = Box::pin(sleep(ms(10)));
+        assert!(futures::poll!(third.as_mut()).is_pending());
+        // Cancelled again: must not take out either of them.
+        first.cancel();
+        std::thread::spawn(move || first.cancel()).join().unwrap();
+        assert_eq!(Handle::current().timer_count(), 2);
+        third.await;
+        eddy_core::yield_now().await; // the callback fired in the same turn
+        assert!(*ran.lock().unwrap(), "the other callback never ran");
+    });
+}
+
+#[test]
 fn cancel_from_another_thread() {
     block_on(true, async {
         let ran = Rc::new(std::cell::Cell::new(false));

@@ -1,7 +1,8 @@
 //! Loom models of the cross-thread paths: a `Sleep` dropped or reset on
 //! another thread while the loop fires the wheel, a timer callback
-//! cancelled while it fires, and a timer registered from another thread
-//! while the loop parks (no lost wake-up).
+//! cancelled while it fires (by one thread, and by two at once), and a
+//! timer registered from another thread while the loop parks (no lost
+//! wake-up).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-time --release --test 'loom_*'`
 #![cfg(loom)]
@@ -162,6 +163,37 @@ fn callback_cancel_races_the_fire() {
         let timer = t.join().unwrap();
         assert!(timer.is_cancelled());
         assert!(ran.load(Ordering::SeqCst) <= 1);
+        drop(backstop);
+        assert_eq!(handle.timer_count(), 0);
+    });
+}
+
+#[test]
+fn two_threads_cancel_one_callback_as_it_fires() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new()
+            .start_paused(true)
+            .build(ModelPark::new());
+        let handle = driver.handle();
+        let _g = handle.enter();
+        let mut backstop = sleep(Duration::from_millis(2));
+        assert!(poll(&mut backstop, &futures::task::noop_waker()).is_pending());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let timer = Arc::new(handle.call_later(Duration::from_millis(1), move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        }));
+        let other = timer.clone();
+        let t = loom::thread::spawn(move || other.cancel());
+        timer.cancel();
+        // Only one of the two cancels may remove the entry: a second
+        // remove would take out the key's next owner, or panic on a
+        // vacant key.
+        driver.park(None);
+        t.join().unwrap();
+        assert!(timer.is_cancelled());
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        assert_eq!(handle.timer_count(), 1); // the backstop
         drop(backstop);
         assert_eq!(handle.timer_count(), 0);
     });
