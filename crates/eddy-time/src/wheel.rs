@@ -237,7 +237,13 @@ impl<T> Wheel<T> {
             let slot_range = 1u64 << shift;
             let level_range = slot_range << SLOT_BITS;
             let now_slot = slot_of(self.elapsed, level);
-            let offset = occupied.rotate_right(now_slot as u32).trailing_zeros() as usize;
+            // The slot `elapsed` is in was processed when the clock entered
+            // it, so whatever it holds now (only possible on the top level)
+            // is a whole span or more ahead: it comes round after every
+            // other occupied slot.
+            let later = occupied & !(1 << now_slot);
+            let search = if later != 0 { later } else { occupied };
+            let offset = search.rotate_right(now_slot as u32).trailing_zeros() as usize;
             let slot = (now_slot + offset) % SLOTS;
             let level_start = self.elapsed & !(level_range - 1);
             let mut deadline = level_start + slot as u64 * slot_range;
@@ -390,6 +396,28 @@ mod tests {
         assert!(fired.is_empty());
         wheel.process(60, &mut fired);
         assert_eq!(fired, vec![past]);
+    }
+
+    #[test]
+    fn a_far_timer_in_the_current_top_slot_does_not_hide_nearer_ones() {
+        let mut wheel = Wheel::new();
+        let slot = 1u64 << (SLOT_BITS * (LEVELS as u32 - 1));
+        // More than a span out, in top-level slot 5.
+        let far = 2 * MAX_SPAN + 5 * slot + 17;
+        wheel.insert(far, 0u32);
+        let mut fired = Vec::new();
+        // Slot 5 comes round: the far entry cascades back into it, and
+        // `elapsed` now sits in that same slot.
+        wheel.process(5 * slot, &mut fired);
+        assert!(fired.is_empty());
+        // A timer two top-level slots ahead is due long before the far
+        // one's next round.
+        let near = 7 * slot + 3;
+        wheel.insert(near, 1);
+        assert_eq!(wheel.next_expiration(), Some(7 * slot));
+        wheel.process(near, &mut fired);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(wheel.remove(fired[0]), 1);
     }
 
     #[test]

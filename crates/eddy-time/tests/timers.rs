@@ -292,6 +292,26 @@ fn huge_durations_saturate_to_never() {
 }
 
 #[test]
+fn a_timer_years_out_does_not_delay_nearer_ones() {
+    block_on(true, async {
+        // Past the wheel's direct span (about 2.2 years): it waits in the
+        // top level, and every so often sits in the slot the clock is in.
+        let far = eddy_core::spawn(sleep(Duration::from_secs(3 * 365 * 86_400)));
+        eddy_core::yield_now().await; // registered
+                                      // Steps of 13 days (each lands in another top-level slot) walk the
+                                      // clock through every top-level slot, that one included; each
+                                      // sleep ends on its deadline, not at the far timer's next round.
+        let step = Duration::from_secs(13 * 86_400);
+        for i in 0..60 {
+            let before = Instant::now();
+            sleep(step).await;
+            assert_eq!(Instant::now() - before, step, "step {i} fired late");
+        }
+        far.cancel();
+    });
+}
+
+#[test]
 fn past_deadlines_complete() {
     block_on(false, async {
         let past = Instant::now() - Duration::from_secs(5);

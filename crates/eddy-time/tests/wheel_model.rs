@@ -13,25 +13,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use common::stress::Rng;
 use common::{block_on, CountingWaker};
 use eddy_time::{advance, sleep, Instant, Sleep};
 
-/// A small xorshift generator (reproducible, no dependency).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-
-    /// A delay in whole milliseconds, spread over every wheel level.
-    fn delay(&mut self) -> Duration {
-        let top = [64, 4_096, 262_144, 16_777_216][self.below(4) as usize];
-        Duration::from_millis(self.below(top))
-    }
+/// A delay in whole milliseconds, spread over every wheel level.
+fn delay(rng: &mut Rng) -> Duration {
+    let top = [64, 4_096, 262_144, 16_777_216][rng.below(4) as usize];
+    Duration::from_millis(rng.below(top))
 }
 
 struct Tracked {
@@ -86,14 +75,14 @@ fn the_wheel_agrees_with_a_model_over_random_operations() {
 
 fn run_model(seed: u64) {
     block_on(true, async {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut live: Vec<Tracked> = Vec::new();
         let mut fired = 0usize;
         for step in 0..3_000 {
             let mut advanced = false;
             match rng.below(10) {
                 0..=3 if live.len() < 400 => {
-                    let d = rng.delay().max(Duration::from_millis(1));
+                    let d = delay(&mut rng).max(Duration::from_millis(1));
                     live.push(new_tracked(d));
                 }
                 4 if !live.is_empty() => {
@@ -107,7 +96,7 @@ fn run_model(seed: u64) {
                     let deadline = if rng.below(5) == 0 {
                         now - Duration::from_millis(rng.below(10))
                     } else {
-                        now + rng.delay().max(Duration::from_millis(1))
+                        now + delay(&mut rng).max(Duration::from_millis(1))
                     };
                     let t = &mut live[i];
                     // Count wakes afresh: an old one must not stand in for

@@ -1,6 +1,8 @@
 //! Runtime helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod stress;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
