@@ -45,6 +45,15 @@ const SHIFT: usize = 1;
 /// Largest number of permits a semaphore can hold.
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
 
+#[cold]
+#[inline(never)]
+fn overflow(n: usize) -> ! {
+    panic!(
+        "semaphore permit count overflow: releasing {n} permits would leave more than \
+         MAX_PERMITS ({MAX_PERMITS}) free"
+    )
+}
+
 /// What a queued acquirer wants.
 #[derive(Debug)]
 pub(crate) struct Want {
@@ -146,16 +155,32 @@ impl RawSemaphore {
         let mut wakers = WakeBatch::new();
         {
             let mut waiters = self.waiters.lock();
+            if n > MAX_PERMITS {
+                // Refuse an overflow before serving anyone: a panic halfway
+                // through `release_locked` would leave served waiters
+                // unwoken and the WAITERS flag set over an empty list.
+                // While waiters queue no permit is free, so what is left
+                // after serving them all is what would overflow.
+                let wanted = waiters
+                    .list
+                    .queued()
+                    .fold(0usize, |sum, w| sum.saturating_add(w.remaining));
+                if n - n.min(wanted) > MAX_PERMITS {
+                    overflow(n);
+                }
+            }
             self.release_locked(&mut waiters.list, n, &mut wakers);
         }
         wakers.wake_all();
     }
 
+    /// The counter word with `n` more permits. Panics, before anything
+    /// changed, if that is more than [`MAX_PERMITS`].
     fn checked_add(cur: usize, n: usize) -> usize {
         let permits = (cur >> SHIFT).checked_add(n);
         match permits {
             Some(p) if p <= MAX_PERMITS => (p << SHIFT) | (cur & WAITERS),
-            _ => panic!("semaphore permit count overflow (more than {MAX_PERMITS} permits)"),
+            _ => overflow(n),
         }
     }
 

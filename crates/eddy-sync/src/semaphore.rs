@@ -274,7 +274,9 @@ impl Semaphore {
     ///
     /// # Panics
     ///
-    /// If the count would exceed [`Semaphore::MAX_PERMITS`].
+    /// If the count would exceed [`Semaphore::MAX_PERMITS`] (counting what
+    /// is left once the waiters are served). Nothing changes then: no
+    /// waiter is served and no permit is added.
     ///
     /// # Examples
     ///

@@ -120,6 +120,19 @@ impl<D> WaitList<D> {
         }
     }
 
+    /// The data of every queued waiter, front to back.
+    pub(crate) fn queued(&self) -> impl Iterator<Item = &D> + '_ {
+        let mut key = self.head;
+        std::iter::from_fn(move || {
+            if key == NIL {
+                return None;
+            }
+            let node = &self.nodes[key];
+            key = node.next;
+            Some(&node.data)
+        })
+    }
+
     /// Wakes the first queued waiter: unlinks it, lets `serve` write what it
     /// is handed into its data, and returns its waker (to be woken once the
     /// caller has dropped its lock).
@@ -377,6 +390,7 @@ mod tests {
         assert_eq!(list.len(), 5);
         let (d, woken) = list.remove(keys[2]);
         assert_eq!((d, woken), (2, false));
+        assert_eq!(list.queued().copied().collect::<Vec<_>>(), [0, 1, 3, 4]);
         let mut order = Vec::new();
         while list.wake_front(|d| order.push(*d)).is_some() {}
         assert_eq!(order, vec![0, 1, 3, 4]);
