@@ -5,75 +5,15 @@
 //! reach someone else: the counts at the end say nothing was lost, and a
 //! lost wake-up would hang the test.
 
-use std::future::Future;
-use std::pin::Pin;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::thread;
 
+use common::stress::{on_threads, within, Rng, YieldTimes, THREADS};
 use eddy_sync::{broadcast, mpsc, Condition, Mutex, Notify, Queue, RwLock, Semaphore};
 use futures::executor::block_on;
-use futures::future::{select, Either};
-
-const THREADS: usize = 4;
-
-/// A small xorshift generator, seeded per thread, so runs differ by thread
-/// but each is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: usize) -> Self {
-        Rng(0x9E37_79B9_7F4A_7C15 ^ (seed as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9))
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-/// Ready after being polled `n + 1` times (it wakes itself in between):
-/// the "give up" side of a race with a wait.
-struct YieldTimes(u64);
-
-impl Future for YieldTimes {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 == 0 {
-            return Poll::Ready(());
-        }
-        self.0 -= 1;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-/// Runs `wait` until it finishes or `patience` polls of the other side
-/// pass, whichever is first; `None` when it was given up (dropped).
-async fn within<F: Future + Unpin>(wait: F, patience: u64) -> Option<F::Output> {
-    match select(wait, YieldTimes(patience)).await {
-        Either::Left((out, _)) => Some(out),
-        Either::Right(((), wait)) => {
-            drop(wait);
-            None
-        }
-    }
-}
-
-fn on_threads(f: impl Fn(usize) + Send + Sync + 'static) {
-    let f = Arc::new(f);
-    let handles: Vec<_> = (0..THREADS)
-        .map(|i| {
-            let f = f.clone();
-            thread::spawn(move || f(i))
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-}
 
 #[test]
 fn semaphore_acquire_many_given_up_at_random_loses_no_permit() {

@@ -2,30 +2,18 @@
 //! `futures::executor::block_on` (which parks the thread until woken): a
 //! lost wakeup would hang the test, a lost permit/item would break a count.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
+use common::stress::{on_threads, THREADS};
 use eddy_sync::{
     broadcast, mpsc, oneshot, watch, Barrier, Condition, Event, Mutex, Notify, Queue, RwLock,
     Semaphore,
 };
 use futures::executor::block_on;
-
-const THREADS: usize = 4;
-
-fn on_threads(f: impl Fn(usize) + Send + Sync + 'static) {
-    let f = Arc::new(f);
-    let handles: Vec<_> = (0..THREADS)
-        .map(|i| {
-            let f = f.clone();
-            thread::spawn(move || f(i))
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-}
 
 #[test]
 fn mutex_from_4_threads() {

@@ -2,6 +2,8 @@
 //! when.
 #![allow(dead_code)]
 
+pub mod stress;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
