@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::handle::{current_shared, with_current, NO_RUNTIME};
+use crate::handle::current_shared;
 use crate::instant::Instant;
 use crate::sleep::Sleep;
 
@@ -52,15 +52,6 @@ impl From<Elapsed> for std::io::Error {
     }
 }
 
-/// The current time of the entered driver, or the no-runtime panic.
-#[track_caller]
-fn now_or_panic() -> Instant {
-    match with_current(|shared| shared.clock.now()) {
-        Some(now) => now,
-        None => panic!("{NO_RUNTIME}"),
-    }
-}
-
 /// Runs `future` for at most `duration`: `Ok(output)` if it finished in
 /// time, else `Err(Elapsed)` after the future was dropped (cancelled).
 /// `Duration::MAX` never expires. The future is polled before the deadline
@@ -88,8 +79,9 @@ fn now_or_panic() -> Instant {
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let deadline = now_or_panic() + duration;
-    Timeout::new(deadline, future)
+    let shared = current_shared();
+    let deadline = shared.clock.now() + duration;
+    Timeout::new(Sleep::new(shared, deadline), future)
 }
 
 /// Runs `future` until `deadline`; see [`timeout`]. A past deadline gives
@@ -115,9 +107,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    // Checked here, so a missing runtime is reported at the call.
-    let _ = now_or_panic();
-    Timeout::new(deadline, future)
+    Timeout::new(Sleep::new(current_shared(), deadline), future)
 }
 
 /// asyncio's name for [`timeout`]: `wait_for(future, duration)`.
@@ -147,9 +137,11 @@ pub fn wait_for<F: Future>(future: F, duration: Duration) -> Timeout<F> {
 pin_project! {
     /// The future of [`timeout`], [`timeout_at`] and [`wait_for`].
     ///
-    /// Its timer is only created if the inner future is still pending after
-    /// its first poll, so a timeout around a ready future costs one clock
-    /// read.
+    /// Its timer only enters the wheel if the inner future is still pending
+    /// after its first poll, so a timeout around a ready future costs one
+    /// clock read. Like a [`Sleep`], it belongs to the runtime it was
+    /// created in: it may be awaited on another thread or executor while
+    /// that runtime runs.
     ///
     /// # Example
     ///
@@ -165,17 +157,17 @@ pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: Option<F>,
-        deadline: Instant,
-        sleep: Option<Sleep>,
+        // Bound to the creating runtime; registered at the first pending
+        // poll.
+        sleep: Sleep,
     }
 }
 
 impl<F> Timeout<F> {
-    fn new(deadline: Instant, future: F) -> Timeout<F> {
+    fn new(sleep: Sleep, future: F) -> Timeout<F> {
         Timeout {
             future: Some(future),
-            deadline,
-            sleep: None,
+            sleep,
         }
     }
 
@@ -191,7 +183,7 @@ impl<F> Timeout<F> {
     /// });
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.sleep.deadline()
     }
 }
 
@@ -209,13 +201,9 @@ impl<F: Future> Future for Timeout<F> {
             this.future.set(None);
             return Poll::Ready(Ok(out));
         }
-        let deadline = *this.deadline;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Sleep::new(current_shared(), deadline));
         // Unbudgeted: the inner future may have spent the budget, and the
         // deadline must still be able to fire.
-        match sleep.poll_unbudgeted(cx) {
+        match this.sleep.poll_unbudgeted(cx) {
             Poll::Ready(()) => {
                 // Cancel the operation before reporting the timeout.
                 this.future.set(None);
@@ -229,7 +217,7 @@ impl<F: Future> Future for Timeout<F> {
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.sleep.deadline())
             .finish_non_exhaustive()
     }
 }

@@ -173,6 +173,39 @@ fn sleep_polled_on_another_thread_wakes_a_parked_loop() {
 }
 
 #[test]
+fn timeouts_and_scopes_awaited_on_another_thread_use_their_runtime() {
+    let (rt, handle) = runtime(false);
+    let _g = handle.enter();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+        let (_never_tx, never_rx) = futures::channel::oneshot::channel::<u32>();
+        // Made on the loop, awaited on a thread with no runtime entered:
+        // their timers live on this loop, which keeps running meanwhile.
+        let expires = eddy_time::timeout(ms(5), never_rx);
+        let completes = eddy_time::timeout(Duration::from_secs(3600), rx);
+        let scope = eddy_time::deadline(ms(5), |_| std::future::pending::<()>());
+        let mut every = eddy_time::interval(ms(1));
+        let t = std::thread::spawn(move || {
+            futures::executor::block_on(async {
+                let expired = expires.await.is_err();
+                let scope_expired = scope.await.is_err();
+                every.tick().await;
+                every.tick().await;
+                (expired, scope_expired, completes.await)
+            })
+        });
+        sleep(ms(10)).await;
+        tx.send(7).unwrap();
+        while !t.is_finished() {
+            sleep(ms(1)).await;
+        }
+        let (expired, scope_expired, completed) = t.join().unwrap();
+        assert!(expired && scope_expired);
+        assert_eq!(completed, Ok(Ok(7)));
+    });
+}
+
+#[test]
 fn hundred_thousand_sleeps_all_fire_once() {
     let driver = DriverBuilder::new()
         .start_paused(true)
