@@ -50,10 +50,20 @@ impl MissedTickBehavior {
                 let late = (now - scheduled).as_nanos();
                 let period_ns = period.as_nanos();
                 let periods = late / period_ns + 1;
-                let nanos = period_ns.saturating_mul(periods);
-                scheduled + Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+                // In u128 nanoseconds: u64 ones end at ~584 years, and a
+                // clamped skip would land before `now`.
+                scheduled + duration_from_nanos(period_ns.saturating_mul(periods))
             }
         }
+    }
+}
+
+/// `nanos` as a `Duration`, saturating at `Duration::MAX`.
+fn duration_from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    match u64::try_from(nanos / NANOS_PER_SEC) {
+        Ok(secs) => Duration::new(secs, (nanos % NANOS_PER_SEC) as u32),
+        Err(_) => Duration::MAX,
     }
 }
 

@@ -140,6 +140,22 @@ fn missed_ticks_skip() {
 }
 
 #[test]
+fn missed_ticks_skip_with_periods_of_centuries() {
+    block_on(true, async {
+        let year = Duration::from_secs(365 * 86_400);
+        let start = Instant::now();
+        let mut every = interval(year * 300);
+        every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        assert_eq!(every.tick().await, start);
+        advance(year * 1_000).await;
+        // The late tick, then back on the 300-year grid after now: 1200.
+        assert_eq!(every.tick().await - start, year * 300);
+        let next = every.tick().await;
+        assert_eq!(next - start, year * 1_200, "a skip must land after now");
+    });
+}
+
+#[test]
 fn zero_period_interval_panics_at_the_call() {
     block_on(true, async {
         let err = std::panic::catch_unwind(|| interval(Duration::ZERO)).unwrap_err();
