@@ -257,13 +257,32 @@ impl WakeBatch {
     }
 
     /// Wakes every collected waker, in the order they were added.
+    ///
+    /// A waker that panics does not cost the ones after it their wake-up
+    /// (they may have been handed a lock, a permit or an item, and must
+    /// run to use it or pass it on): they are woken while the panic
+    /// unwinds, and the panic then goes on to the caller.
     #[inline]
     pub(crate) fn wake_all(self) {
-        if let Some(w) = self.first {
+        let WakeBatch { first, rest } = self;
+        let Some(first) = first else { return };
+        let mut rest = WakeRest(rest.into_iter());
+        first.wake();
+        for w in &mut rest.0 {
             w.wake();
         }
-        for w in self.rest {
-            w.wake();
+    }
+}
+
+/// The wakers of a batch still to wake. Dropped with some left only when
+/// a waker panicked: then it wakes them.
+struct WakeRest(std::vec::IntoIter<Waker>);
+
+impl Drop for WakeRest {
+    fn drop(&mut self) {
+        for w in &mut self.0 {
+            // Already unwinding: another panic here would abort.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake()));
         }
     }
 }
@@ -399,6 +418,34 @@ mod tests {
         assert_eq!(list.poll_woken(keys[0], &w), Poll::Ready(0));
         let (d, woken) = list.remove(keys[4]);
         assert_eq!((d, woken), (4, true));
+    }
+
+    #[test]
+    fn a_panicking_waker_in_a_batch_does_not_skip_the_others() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use std::task::Wake;
+
+        struct Counter(AtomicUsize, bool);
+        impl Wake for Counter {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                assert!(!self.1, "a panicking waker");
+            }
+        }
+        let counters: Vec<_> = [false, true, false, true, false]
+            .into_iter()
+            .map(|panics| Arc::new(Counter(AtomicUsize::new(0), panics)))
+            .collect();
+        let mut batch = WakeBatch::new();
+        for c in &counters {
+            batch.push(Waker::from(c.clone()));
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.wake_all()));
+        assert!(r.is_err(), "the first waker panic goes on to the caller");
+        for c in &counters {
+            assert_eq!(c.0.load(Ordering::SeqCst), 1, "every waker woken once");
+        }
     }
 
     #[test]

@@ -1,0 +1,315 @@
+//! Wakers that misbehave. One that panics must not cost the other waiters
+//! their wake-ups (the waiters it served would hold a permit, the lock or a
+//! notification and never run), and the primitive must stay usable. One
+//! whose `wake` calls back into the primitive must not deadlock: every
+//! primitive wakes only after its internal lock is released.
+
+mod common;
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use common::stress::guarded;
+use common::Manual;
+use eddy_sync::{
+    broadcast, mpsc, watch, Barrier, Condition, Event, Mutex, Notify, Queue, RwLock, Semaphore,
+};
+use futures::task::noop_waker_ref;
+
+/// A waker that panics when woken.
+struct PanicWaker;
+
+impl Wake for PanicWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("this waker panics");
+    }
+}
+
+/// A waker that runs a closure when woken.
+struct FnWaker<F>(F);
+
+impl<F: Fn() + Send + Sync + 'static> Wake for FnWaker<F> {
+    fn wake(self: Arc<Self>) {
+        (self.0)()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        (self.0)()
+    }
+}
+
+fn fn_waker(f: impl Fn() + Send + Sync + 'static) -> Waker {
+    Waker::from(Arc::new(FnWaker(f)))
+}
+
+/// Polls `fut` once with `waker`.
+fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+/// Polls a fresh `fut` once with a no-op waker, then drops it: takes and
+/// releases the primitive's internal lock (queue, then leave the line).
+fn poll_once_and_drop<F: Future>(fut: F) {
+    let mut fut = std::pin::pin!(fut);
+    let _ = poll_with(fut.as_mut(), noop_waker_ref());
+}
+
+/// Runs `f`, which must panic because of [`PanicWaker`].
+#[track_caller]
+fn waker_panic(f: impl FnOnce()) {
+    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("the waker's panic goes on");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"this waker panics"));
+}
+
+/// Queues `fut` with a panicking waker (it is first in line).
+fn queue_with_panicking_waker<F: Future>(fut: Pin<&mut F>) {
+    let waker = Waker::from(Arc::new(PanicWaker));
+    assert!(poll_with(fut, &waker).is_pending());
+}
+
+#[test]
+fn a_panicking_waker_costs_no_other_waiter_its_wake_up() {
+    // Event::set
+    let ev = Event::new();
+    let mut first = Box::pin(ev.wait());
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(ev.wait());
+    second.pending();
+    waker_panic(|| ev.set());
+    assert!(
+        second.woken(),
+        "Event::set: the second waiter was not woken"
+    );
+    second.ready();
+
+    // Condition::notify_all
+    let cond = Condition::new(());
+    let mut first = Box::pin(cond.wait(cond.mutex().try_lock().unwrap()));
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(cond.wait(cond.mutex().try_lock().unwrap()));
+    second.pending();
+    waker_panic(|| cond.notify_all());
+    assert!(
+        second.woken(),
+        "notify_all: the second waiter was not woken"
+    );
+    drop(second.ready());
+    drop(first);
+    assert!(cond.mutex().try_lock().is_ok());
+
+    // Semaphore::add_permits serving two waiters: the second holds its
+    // permit and must run to give it back.
+    let sem = Semaphore::new(0);
+    let mut first = Box::pin(sem.acquire());
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(sem.acquire());
+    second.pending();
+    waker_panic(|| sem.add_permits(2));
+    assert!(
+        second.woken(),
+        "add_permits: the second waiter was not woken"
+    );
+    drop(second.ready());
+    drop(first); // served, never ran: its permit goes back
+    assert_eq!(sem.available_permits(), 2);
+
+    // Notify::notify_waiters
+    let notify = Notify::new();
+    let mut first = Box::pin(notify.notified());
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(notify.notified());
+    second.pending();
+    waker_panic(|| notify.notify_waiters());
+    assert!(
+        second.woken(),
+        "notify_waiters: the second waiter was not woken"
+    );
+    second.ready();
+
+    // Barrier: the task completing the round wakes the others.
+    let barrier = Barrier::new(3);
+    let mut first = Box::pin(barrier.wait());
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(barrier.wait());
+    second.pending();
+    let mut last = Manual::new(barrier.wait());
+    waker_panic(|| {
+        let _ = last.poll();
+    });
+    assert!(second.woken(), "Barrier: the second waiter was not woken");
+    assert_eq!(second.ready(), Ok(1));
+    assert_eq!(barrier.n_waiting(), 0);
+}
+
+#[test]
+fn a_panicking_waker_costs_no_other_receiver_its_message() {
+    // broadcast::Sender::send
+    let (tx, mut rx1) = broadcast::channel(4);
+    let mut rx2 = tx.subscribe();
+    {
+        let mut first = Box::pin(rx1.recv());
+        queue_with_panicking_waker(first.as_mut());
+        let mut second = Manual::new(rx2.recv());
+        second.pending();
+        waker_panic(|| {
+            let _ = tx.send(1);
+        });
+        assert!(
+            second.woken(),
+            "broadcast: the second receiver was not woken"
+        );
+        assert_eq!(second.ready(), Ok(1));
+    }
+    assert_eq!(rx1.try_recv(), Ok(1));
+
+    // watch::Sender::send
+    let (tx, mut rx1) = watch::channel(0);
+    let mut rx2 = rx1.clone();
+    {
+        let mut first = Box::pin(rx1.changed());
+        queue_with_panicking_waker(first.as_mut());
+        let mut second = Manual::new(rx2.changed());
+        second.pending();
+        waker_panic(|| {
+            let _ = tx.send(1);
+        });
+        assert!(second.woken(), "watch: the second receiver was not woken");
+        assert_eq!(second.ready(), Ok(()));
+    }
+    assert_eq!(rx1.has_changed(), Ok(true));
+
+    // Queue::shutdown wakes every getter.
+    let q = Queue::<u8>::new(1);
+    let mut first = Box::pin(q.get());
+    queue_with_panicking_waker(first.as_mut());
+    let mut second = Manual::new(q.get());
+    second.pending();
+    waker_panic(|| q.shutdown(false));
+    assert!(
+        second.woken(),
+        "Queue::shutdown: the second getter was not woken"
+    );
+    assert!(second.ready().is_err());
+}
+
+#[test]
+fn wakers_run_after_the_internal_lock_is_released() {
+    // Each waker calls back into the primitive that wakes it, taking its
+    // internal lock: waking under that lock would deadlock (parking_lot's
+    // mutex is not reentrant), which the hang guard turns into a failure.
+    guarded(10, || {
+        let m = Arc::new(Mutex::new(()));
+        let held = m.try_lock().unwrap();
+        let m2 = m.clone();
+        let mut lock = Box::pin(m.lock());
+        let waker = fn_waker(move || poll_once_and_drop(m2.lock()));
+        assert!(poll_with(lock.as_mut(), &waker).is_pending());
+        drop(held); // hands the lock over, then wakes
+        assert!(poll_with(lock.as_mut(), &waker).is_ready());
+    });
+    guarded(10, || {
+        let l = Arc::new(RwLock::new(()));
+        let held = l.try_read().unwrap();
+        let l2 = l.clone();
+        let mut write = Box::pin(l.write());
+        let waker = fn_waker(move || poll_once_and_drop(l2.read()));
+        assert!(poll_with(write.as_mut(), &waker).is_pending());
+        drop(held);
+        assert!(poll_with(write.as_mut(), &waker).is_ready());
+    });
+    guarded(10, || {
+        let sem = Arc::new(Semaphore::new(0));
+        let s2 = sem.clone();
+        let mut acquire = Box::pin(sem.acquire());
+        let waker = fn_waker(move || poll_once_and_drop(s2.acquire_many(2)));
+        assert!(poll_with(acquire.as_mut(), &waker).is_pending());
+        sem.add_permits(1);
+        assert!(poll_with(acquire.as_mut(), &waker).is_ready());
+    });
+    guarded(10, || {
+        let cond = Arc::new(Condition::new(()));
+        let c2 = cond.clone();
+        let mut wait = Box::pin(cond.wait(cond.mutex().try_lock().unwrap()));
+        let waker = fn_waker(move || {
+            assert_eq!(c2.waiting(), 0);
+            c2.notify_all();
+        });
+        assert!(poll_with(wait.as_mut(), &waker).is_pending());
+        cond.notify(1);
+        assert!(poll_with(wait.as_mut(), &waker).is_ready());
+    });
+    guarded(10, || {
+        let ev = Arc::new(Event::new());
+        let e2 = ev.clone();
+        let mut wait = Box::pin(ev.wait());
+        let waker = fn_waker(move || {
+            e2.clear();
+            poll_once_and_drop(e2.wait());
+        });
+        assert!(poll_with(wait.as_mut(), &waker).is_pending());
+        ev.set();
+        assert!(poll_with(wait.as_mut(), &waker).is_ready());
+    });
+    guarded(10, || {
+        let n = Arc::new(Notify::new());
+        let n2 = n.clone();
+        let mut notified = Box::pin(n.notified());
+        let waker = fn_waker(move || n2.notify_one());
+        assert!(poll_with(notified.as_mut(), &waker).is_pending());
+        n.notify_one(); // the waker stores a permit for the next one
+        assert!(poll_with(notified.as_mut(), &waker).is_ready());
+        assert!(poll_with(std::pin::pin!(n.notified()), &waker).is_ready());
+    });
+    guarded(10, || {
+        let b = Arc::new(Barrier::new(2));
+        let b2 = b.clone();
+        let mut wait = Box::pin(b.wait());
+        let waker = fn_waker(move || assert_eq!(b2.n_waiting(), 0));
+        assert!(poll_with(wait.as_mut(), &waker).is_pending());
+        assert_eq!(Manual::new(b.wait()).ready(), Ok(1));
+        assert_eq!(poll_with(wait.as_mut(), &waker), Poll::Ready(Ok(0)));
+    });
+}
+
+#[test]
+fn channel_wakers_run_after_the_internal_lock_is_released() {
+    guarded(10, || {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let tx2 = tx.clone();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w2 = woken.clone();
+        let waker = fn_waker(move || {
+            assert!(!tx2.is_closed());
+            assert_eq!(tx2.capacity(), 0, "the message holds the only slot");
+            w2.fetch_add(1, Ordering::SeqCst);
+        });
+        let mut recv = Box::pin(rx.recv());
+        assert!(poll_with(recv.as_mut(), &waker).is_pending());
+        tx.try_send(1).unwrap();
+        assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(Some(1)));
+        assert_eq!(woken.load(Ordering::SeqCst), 1);
+    });
+    guarded(10, || {
+        let (tx, mut rx) = broadcast::channel::<u8>(2);
+        let tx = Arc::new(tx);
+        let tx2 = tx.clone();
+        let waker = fn_waker(move || assert_eq!(tx2.receiver_count(), 1));
+        let mut recv = Box::pin(rx.recv());
+        assert!(poll_with(recv.as_mut(), &waker).is_pending());
+        tx.send(1).unwrap();
+        assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(Ok(1)));
+    });
+    guarded(10, || {
+        let (tx, mut rx) = watch::channel(0);
+        let tx = Arc::new(tx);
+        let tx2 = tx.clone();
+        let waker = fn_waker(move || assert_eq!(*tx2.borrow(), 1));
+        let mut changed = Box::pin(rx.changed());
+        assert!(poll_with(changed.as_mut(), &waker).is_pending());
+        tx.send(1).unwrap();
+        assert_eq!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(())));
+    });
+}
