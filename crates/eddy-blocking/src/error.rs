@@ -100,7 +100,8 @@ impl JoinError {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+/// The message of a panic payload (`&str` or `String`), if it has one.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<&'static str>()
         .copied()

@@ -121,6 +121,15 @@ where
     }
 }
 
+/// Logs a panic the pool caught outside a job's closure (user code run by
+/// the pool: a destructor, a waker) and carries on.
+pub(crate) fn report_panic(what: &str, payload: &(dyn std::any::Any + Send)) {
+    tracing::error!(
+        panic = crate::error::panic_message(payload).unwrap_or("(no message)"),
+        "eddy-blocking: a panic while {what}; the pool caught it and carries on"
+    );
+}
+
 /// Creates a job and its handle (one allocation).
 pub fn new_job<F, T>(func: F) -> (Job, BlockingHandle<T>)
 where
@@ -149,7 +158,9 @@ where
 ///
 /// Dropping the handle before the job has started removes the job: it will
 /// never run. A job that has started **cannot be interrupted**: it runs to
-/// completion on its pool thread and its result is dropped.
+/// completion on its pool thread and its result is dropped there (a panic
+/// in the result's destructor is logged through `tracing`; the thread
+/// carries on).
 ///
 /// # Cancel safety
 ///

@@ -1,6 +1,7 @@
 //! [`Pool`], its [`Builder`], and the state the pool threads share.
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use parking_lot::RwLock;
 
-use crate::job::{new_job, Job};
+use crate::job::{new_job, report_panic, Job};
 use crate::sleep::{Sleep, Submit};
 use crate::{worker, BlockingHandle, BuildError, SpawnError};
 
@@ -37,10 +38,25 @@ impl Shared {
         self.shutdown.load(Ordering::Acquire)
     }
 
-    pub(crate) fn run_job(&self, job: &Job) {
+    /// Runs `job` and drops it. The closure's own panic is caught into the
+    /// handle's `JoinError`; this also catches what can panic around it —
+    /// the output's destructor when the handle is gone (dropping the job
+    /// drops it here), the handle's waker — so the pool thread survives
+    /// (unwinding out of it would leave it counted as alive and
+    /// searching, and later jobs would wait for it forever).
+    pub(crate) fn run_job(&self, job: Job) {
         self.running.fetch_add(1, Ordering::Relaxed);
-        job.run();
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            job.run();
+            drop(job);
+        }));
         self.running.fetch_sub(1, Ordering::Release);
+        if let Err(payload) = outcome {
+            report_panic(
+                "finishing a job (dropping its unclaimed output, or waking its handle)",
+                &*payload,
+            );
+        }
     }
 
     pub(crate) fn register(&self, stealer: Stealer<Job>) -> usize {

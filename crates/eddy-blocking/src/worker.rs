@@ -90,7 +90,7 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
             if shared.is_shutdown() {
                 job.cancel_shutdown();
             } else {
-                shared.run_job(&job);
+                shared.run_job(job);
             }
             shared.sleep.start_searching();
             continue;

@@ -1,22 +1,14 @@
 //! The pool: results, nesting, panics, cancellation, keep-alive, shutdown.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use common::eventually;
 use eddy_blocking::{BlockingHandle, Pool};
 use futures::executor::block_on;
-
-/// Polls `cond` every few ms, up to a generous bound (no timing asserts).
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    for _ in 0..2_000 {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
-}
 
 #[test]
 fn thousand_jobs_complete_with_correct_results() {
