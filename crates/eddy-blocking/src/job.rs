@@ -91,8 +91,16 @@ where
 
     fn cancel_shutdown(&self) {
         if self.try_claim(CANCELLED) {
-            drop(self.func.lock().take());
+            let func = self.func.lock().take();
+            // The handle learns first: dropping the closure runs the
+            // destructors of what it captured, which may panic.
             self.complete(Err(JoinError::shutdown()));
+            // Called while cancelling a whole queue (shutdown, a racing
+            // submitter, a worker): one panicking destructor must not stop
+            // the rest from being cancelled, nor unwind through the pool.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(func))) {
+                report_panic("dropping a cancelled job's closure", &*payload);
+            }
         }
     }
 }

@@ -306,6 +306,9 @@ impl Pool {
     /// waits up to `timeout` for the running ones. Running jobs cannot be
     /// interrupted; the ones still running at the deadline are counted in
     /// the report and finish on their own. Calling it again is harmless.
+    /// A cancelled job's closure is dropped unrun; a panic in the
+    /// destructor of something it captured is logged through `tracing` and
+    /// does not stop the rest of the shutdown.
     ///
     /// ```
     /// # use eddy_blocking::Pool;
