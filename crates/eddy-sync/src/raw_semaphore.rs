@@ -267,6 +267,10 @@ impl RawSemaphore {
 
     #[cold]
     fn register_slow(&self, place: &mut Place, n: usize, cx: &mut Context<'_>) -> Poll<()> {
+        // Clone the waker before touching the state: a clone that panics
+        // must not leave free permits taken by nobody, or the WAITERS flag
+        // set over an empty list.
+        let waker = cx.waker().clone();
         let mut waiters = self.waiters.lock();
         // Take every free permit (all of them go to us: we are last in line
         // only if the list is empty, otherwise there are none).
@@ -309,7 +313,7 @@ impl RawSemaphore {
                 remaining: n - taken,
                 ticket: place.ticket,
             },
-            cx.waker(),
+            waker,
         );
         Poll::Pending
     }

@@ -91,13 +91,15 @@ impl<D> WaitList<D> {
         self.queued
     }
 
-    /// Queues a waiter at the back and returns its key.
-    pub(crate) fn push_back(&mut self, data: D, waker: &Waker) -> usize {
+    /// Queues a waiter at the back and returns its key. (Takes the waker by
+    /// value: cloning it is user code that may panic, which a caller must
+    /// do before it changes any state.)
+    pub(crate) fn push_back(&mut self, data: D, waker: Waker) -> usize {
         let key = self.nodes.insert(Node {
             prev: self.tail,
             next: NIL,
             queued: true,
-            waker: Some(waker.clone()),
+            waker: Some(waker),
             data,
         });
         if self.tail == NIL {
@@ -346,7 +348,7 @@ impl Registration {
     #[inline]
     pub(crate) fn register<D>(&mut self, list: &mut WaitList<D>, data: D, waker: &Waker) {
         debug_assert!(self.key == NIL);
-        self.key = list.push_back(data, waker);
+        self.key = list.push_back(data, waker.clone());
     }
 
     /// Polls the held node (see [`WaitList::poll_woken`]); once it is ready
@@ -405,7 +407,7 @@ mod tests {
     fn fifo_order_and_middle_removal() {
         let w = noop_waker();
         let mut list = WaitList::new();
-        let keys: Vec<usize> = (0..5).map(|i| list.push_back(i, &w)).collect();
+        let keys: Vec<usize> = (0..5).map(|i| list.push_back(i, w.clone())).collect();
         assert_eq!(list.len(), 5);
         let (d, woken) = list.remove(keys[2]);
         assert_eq!((d, woken), (2, false));
@@ -452,11 +454,11 @@ mod tests {
     fn queued_node_stays_pending_and_keys_are_reused_safely() {
         let w = noop_waker();
         let mut list = WaitList::new();
-        let a = list.push_back('a', &w);
+        let a = list.push_back('a', w.clone());
         assert_eq!(list.poll_woken(a, &w), Poll::Pending);
         list.remove(a);
-        let b = list.push_back('b', &w);
-        let c = list.push_back('c', &w);
+        let b = list.push_back('b', w.clone());
+        let c = list.push_back('c', w.clone());
         assert_eq!(list.front_mut(), Some(&mut 'b'));
         list.remove(b);
         assert_eq!(list.front_mut(), Some(&mut 'c'));

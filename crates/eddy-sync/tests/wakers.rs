@@ -195,6 +195,48 @@ fn a_panicking_waker_costs_no_other_receiver_its_message() {
     assert!(second.ready().is_err());
 }
 
+/// A waker whose `clone` panics (every waiting future clones the waker it
+/// is polled with to keep it).
+fn clone_panicking_waker() -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("this waker's clone panics")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: the data pointer is never read; wake, wake_by_ref and drop do
+    // nothing, and clone never returns (it panics), so the RawWaker
+    // contract holds for any number of threads and calls.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+#[test]
+fn a_waker_whose_clone_panics_loses_no_permit() {
+    // The acquire takes the one free permit as a partial grant and queues
+    // for the second one, cloning the waker to keep it: a panic there must
+    // leave the semaphore as it was, not one permit short with the
+    // waiters flag set over an empty line.
+    let sem = Semaphore::new(1);
+    let waker = clone_panicking_waker();
+    let mut acquire = Box::pin(sem.acquire_many(2));
+    let r = catch_unwind(AssertUnwindSafe(|| poll_with(acquire.as_mut(), &waker)));
+    assert!(r.is_err());
+    drop(acquire);
+    assert_eq!(sem.available_permits(), 1, "the free permit was lost");
+    drop(sem.try_acquire().expect("nobody waits"));
+    sem.add_permits(1);
+    assert!(sem.try_acquire_many(2).is_ok());
+
+    // The same for a lock that is held: the holder's unlock still frees it.
+    let m = Mutex::new(());
+    let held = m.try_lock().unwrap();
+    let mut lock = Box::pin(m.lock());
+    assert!(catch_unwind(AssertUnwindSafe(|| poll_with(lock.as_mut(), &waker))).is_err());
+    drop(lock);
+    drop(held);
+    assert!(m.try_lock().is_ok());
+}
+
 #[test]
 fn wakers_run_after_the_internal_lock_is_released() {
     // Each waker calls back into the primitive that wakes it, taking its
