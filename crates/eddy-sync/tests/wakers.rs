@@ -11,53 +11,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use common::stress::guarded;
+use common::wakers::{
+    clone_panicking_waker, fn_waker, panicking_waker, poll_once_and_drop, poll_with,
+};
 use common::Manual;
 use eddy_sync::{
     broadcast, mpsc, watch, Barrier, Condition, Event, Mutex, Notify, Queue, RwLock, Semaphore,
 };
-use futures::task::noop_waker_ref;
 
-/// A waker that panics when woken.
-struct PanicWaker;
-
-impl Wake for PanicWaker {
-    fn wake(self: Arc<Self>) {
-        panic!("this waker panics");
-    }
-}
-
-/// A waker that runs a closure when woken.
-struct FnWaker<F>(F);
-
-impl<F: Fn() + Send + Sync + 'static> Wake for FnWaker<F> {
-    fn wake(self: Arc<Self>) {
-        (self.0)()
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        (self.0)()
-    }
-}
-
-fn fn_waker(f: impl Fn() + Send + Sync + 'static) -> Waker {
-    Waker::from(Arc::new(FnWaker(f)))
-}
-
-/// Polls `fut` once with `waker`.
-fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
-
-/// Polls a fresh `fut` once with a no-op waker, then drops it: takes and
-/// releases the primitive's internal lock (queue, then leave the line).
-fn poll_once_and_drop<F: Future>(fut: F) {
-    let mut fut = std::pin::pin!(fut);
-    let _ = poll_with(fut.as_mut(), noop_waker_ref());
-}
-
-/// Runs `f`, which must panic because of [`PanicWaker`].
+/// Runs `f`, which must panic because of a [`panicking_waker`].
 #[track_caller]
 fn waker_panic(f: impl FnOnce()) {
     let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("the waker's panic goes on");
@@ -66,8 +31,7 @@ fn waker_panic(f: impl FnOnce()) {
 
 /// Queues `fut` with a panicking waker (it is first in line).
 fn queue_with_panicking_waker<F: Future>(fut: Pin<&mut F>) {
-    let waker = Waker::from(Arc::new(PanicWaker));
-    assert!(poll_with(fut, &waker).is_pending());
+    assert!(poll_with(fut, &panicking_waker()).is_pending());
 }
 
 #[test]
@@ -193,21 +157,6 @@ fn a_panicking_waker_costs_no_other_receiver_its_message() {
         "Queue::shutdown: the second getter was not woken"
     );
     assert!(second.ready().is_err());
-}
-
-/// A waker whose `clone` panics (every waiting future clones the waker it
-/// is polled with to keep it).
-fn clone_panicking_waker() -> Waker {
-    use std::task::{RawWaker, RawWakerVTable};
-    fn clone(_: *const ()) -> RawWaker {
-        panic!("this waker's clone panics")
-    }
-    fn noop(_: *const ()) {}
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    // SAFETY: the data pointer is never read; wake, wake_by_ref and drop do
-    // nothing, and clone never returns (it panics), so the RawWaker
-    // contract holds for any number of threads and calls.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
 }
 
 #[test]

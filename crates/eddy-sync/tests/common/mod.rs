@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod stress;
+pub mod wakers;
 
 use std::future::Future;
 use std::pin::Pin;
