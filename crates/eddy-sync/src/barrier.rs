@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{Mutex, MutexGuard};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 /// Lets `parties` tasks wait for each other (asyncio's `Barrier`).
 ///
@@ -267,11 +267,12 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let mut stale = Stale::new(); // dropped after the guard
         let mut wakers = WakeBatch::new();
         let out = {
             let mut st = this.barrier.state.lock();
             if this.reg.is_registered() {
-                match this.reg.poll_woken(&mut st.list, cx.waker()) {
+                match this.reg.poll_woken(&mut st.list, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Outcome::Passed(i)) => Ok(i),
                     Poll::Ready(_) => Err(BrokenBarrier),

@@ -23,7 +23,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 
 use crate::loom::{Arc, Mutex, MutexGuard};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 struct Shared<T> {
     state: Mutex<State<T>>,
@@ -364,8 +364,13 @@ impl<T: Clone> Receiver<T> {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let Receiver { shared, next, reg } = self;
+        let mut stale = Stale::new(); // dropped after the guard
         let mut st = shared.state.lock();
-        if reg.is_registered() && reg.poll_woken(&mut st.waiters, cx.waker()).is_pending() {
+        if reg.is_registered()
+            && reg
+                .poll_woken(&mut st.waiters, cx.waker(), &mut stale)
+                .is_pending()
+        {
             return Poll::Pending;
         }
         match read(next, &mut st) {

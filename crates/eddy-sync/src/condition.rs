@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::loom::{Mutex as StateMutex, MutexGuard as StateGuard};
 use crate::mutex::{Lock, Mutex, MutexGuard};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 /// A condition variable bound to a [`Mutex<T>`] it owns (asyncio's
 /// `Condition`, whose lock is part of it).
@@ -304,8 +304,12 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                     return Poll::Pending;
                 }
                 WaitState::Waiting(reg) => {
+                    let mut stale = Stale::new(); // dropped after the guard
                     let mut list = this.cond.waiters.lock();
-                    if reg.poll_woken(&mut list, cx.waker()).is_pending() {
+                    if reg
+                        .poll_woken(&mut list, cx.waker(), &mut stale)
+                        .is_pending()
+                    {
                         return Poll::Pending;
                     }
                     drop(list);

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 /// A flag that tasks can wait on (asyncio's `Event`).
 ///
@@ -179,9 +179,10 @@ impl Future for EventWait<'_> {
         if !this.reg.is_registered() && this.event.is_set() {
             return Poll::Ready(());
         }
+        let mut stale = Stale::new(); // dropped after the guard
         let mut list = this.event.list.lock();
         if this.reg.is_registered() {
-            return this.reg.poll_woken(&mut list, cx.waker());
+            return this.reg.poll_woken(&mut list, cx.waker(), &mut stale);
         }
         if this.event.is_set() {
             return Poll::Ready(());

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 /// Notifies tasks (tokio's `Notify`).
 ///
@@ -215,9 +215,12 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
+        let mut stale = Stale::new(); // dropped after the guard
         let mut st = this.notify.state.lock();
         let ready = if this.reg.is_registered() {
-            this.reg.poll_woken(&mut st.list, cx.waker()).is_ready()
+            this.reg
+                .poll_woken(&mut st.list, cx.waker(), &mut stale)
+                .is_ready()
         } else if this.notify.waiters_calls.load(Ordering::Acquire) != this.calls_seen {
             true
         } else if st.permit {

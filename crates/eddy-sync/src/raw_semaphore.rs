@@ -37,7 +37,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{AtomicUsize, Mutex, Ordering};
-use crate::waitlist::{WaitList, WakeBatch, NIL};
+use crate::waitlist::{Stale, WaitList, WakeBatch, NIL};
 
 const WAITERS: usize = 1;
 const SHIFT: usize = 1;
@@ -235,13 +235,17 @@ impl RawSemaphore {
             place.key = NIL;
             return Poll::Ready(());
         }
+        // Before the guard: a replaced waker is dropped after unlocking.
+        let mut stale = Stale::new();
         let mut waiters = self.waiters.lock();
         // `served` only moves under the lock: this answer is final.
         if self.is_served(place.ticket) {
             place.key = NIL;
             return Poll::Ready(());
         }
-        waiters.list.refresh_waker(place.key, cx.waker());
+        waiters
+            .list
+            .refresh_waker(place.key, cx.waker(), &mut stale);
         Poll::Pending
     }
 
@@ -249,13 +253,14 @@ impl RawSemaphore {
     /// queued one whatever part it was granted; either way to the waiters
     /// behind it first.
     fn cancel(&self, place: &Place, n: usize) {
+        let mut stale = Stale::new();
         let mut wakers = WakeBatch::new();
         {
             let mut waiters = self.waiters.lock();
             let give_back = if self.is_served(place.ticket) {
                 n
             } else {
-                let (want, _) = waiters.list.remove(place.key);
+                let (want, _) = waiters.list.remove(place.key, &mut stale);
                 want.requested - want.remaining
             };
             // Always run: removing the last queued waiter must clear the
@@ -263,6 +268,7 @@ impl RawSemaphore {
             self.release_locked(&mut waiters.list, give_back, &mut wakers);
         }
         wakers.wake_all();
+        drop(stale);
     }
 
     #[cold]

@@ -29,6 +29,11 @@
 //! the waiter learns it was served from a ticket compared with one atomic
 //! counter, without taking the lock again. Its cancel path follows the
 //! same rule: what a dropped waiter was granted goes to the next in line.
+//!
+//! Wakers are user code, run only with the list's lock released: the ones
+//! to wake are collected in a [`WakeBatch`], and the ones the list lets go
+//! of (replaced by a newer waker, or of a waiter that left) in a [`Stale`],
+//! both woken or dropped after the guard.
 
 use std::task::{Poll, Waker};
 
@@ -166,12 +171,12 @@ impl<D> WaitList<D> {
     }
 
     /// Stores `waker` in queued node `key` unless it would wake the same
-    /// task already.
+    /// task already; the waker it replaces goes to `stale`.
     #[inline]
-    pub(crate) fn refresh_waker(&mut self, key: usize, waker: &Waker) {
+    pub(crate) fn refresh_waker(&mut self, key: usize, waker: &Waker, stale: &mut Stale) {
         match &mut self.nodes[key].waker {
             Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+            slot => stale.keep(slot.replace(waker.clone())),
         }
     }
 
@@ -183,24 +188,29 @@ impl<D> WaitList<D> {
     }
 
     /// Polls node `key`: when it was woken, removes it and returns its data;
-    /// otherwise refreshes its waker and returns `Pending`.
+    /// otherwise refreshes its waker (see [`refresh_waker`](Self::refresh_waker))
+    /// and returns `Pending`.
     #[inline]
-    pub(crate) fn poll_woken(&mut self, key: usize, waker: &Waker) -> Poll<D> {
+    pub(crate) fn poll_woken(&mut self, key: usize, waker: &Waker, stale: &mut Stale) -> Poll<D> {
         if self.nodes[key].queued {
-            self.refresh_waker(key, waker);
+            self.refresh_waker(key, waker, stale);
             Poll::Pending
         } else {
+            // Woken: the waker was taken then, none is left to drop.
             Poll::Ready(self.nodes.remove(key).data)
         }
     }
 
-    /// Removes node `key`, returning its data and whether it had been woken.
-    pub(crate) fn remove(&mut self, key: usize) -> (D, bool) {
+    /// Removes node `key`, returning its data and whether it had been woken;
+    /// its waker, if still there, goes to `stale`.
+    pub(crate) fn remove(&mut self, key: usize, stale: &mut Stale) -> (D, bool) {
         let queued = self.nodes[key].queued;
         if queued {
             self.unlink(key);
         }
-        (self.nodes.remove(key).data, !queued)
+        let node = self.nodes.remove(key);
+        stale.keep(node.waker);
+        (node.data, !queued)
     }
 
     fn unlink(&mut self, key: usize) {
@@ -289,6 +299,37 @@ impl Drop for WakeRest {
     }
 }
 
+/// A waker a [`WaitList`] let go of with the lock held (replaced by a newer
+/// one, or that of a waiter that left), kept to be dropped once the lock is
+/// released. Dropping a waker runs user code: it may be the last reference
+/// to a task whose future holds a guard or a place in line of this very
+/// primitive, and dropping that calls back in, which would deadlock on the
+/// non-reentrant lock. Declare the `Stale` before taking the lock: locals
+/// drop in reverse order, so it goes after the guard.
+#[derive(Debug, Default)]
+pub(crate) struct Stale(Option<Waker>);
+
+impl Stale {
+    /// Nothing kept yet.
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Stale(None)
+    }
+
+    /// Keeps `waker` (one per lock scope: every caller lets go of at most
+    /// one waker while it holds the lock).
+    #[inline]
+    fn keep(&mut self, waker: Option<Waker>) {
+        debug_assert!(
+            waker.is_none() || self.0.is_none(),
+            "a second stale waker in one lock scope would be dropped under the lock"
+        );
+        if waker.is_some() {
+            self.0 = waker;
+        }
+    }
+}
+
 /// A primitive whose waiters live in a [`WaitList`] under a mutex, and
 /// which knows how to pass on what a dropped waiter held.
 pub(crate) trait Handoff {
@@ -352,10 +393,16 @@ impl Registration {
     }
 
     /// Polls the held node (see [`WaitList::poll_woken`]); once it is ready
-    /// the registration holds no node any more.
+    /// the registration holds no node any more. A waker it replaces goes to
+    /// `stale`, to be dropped after unlocking.
     #[inline]
-    pub(crate) fn poll_woken<D>(&mut self, list: &mut WaitList<D>, waker: &Waker) -> Poll<D> {
-        let r = list.poll_woken(self.key, waker);
+    pub(crate) fn poll_woken<D>(
+        &mut self,
+        list: &mut WaitList<D>,
+        waker: &Waker,
+        stale: &mut Stale,
+    ) -> Poll<D> {
+        let r = list.poll_woken(self.key, waker, stale);
         if r.is_ready() {
             self.key = NIL;
         }
@@ -363,19 +410,21 @@ impl Registration {
     }
 
     /// Drops the held node with the state already locked, passing on what it
-    /// held. Wakers to fire after unlocking go into `wakers`; the returned
-    /// leftover must be dropped after unlocking.
+    /// held. Wakers to fire after unlocking go into `wakers`, the node's own
+    /// waker into `stale`; the returned leftover must be dropped after
+    /// unlocking.
     #[must_use = "drop the leftover after releasing the lock"]
     pub(crate) fn cancel_locked<H: Handoff>(
         &mut self,
         owner: &H,
         state: &mut H::State,
         wakers: &mut WakeBatch,
+        stale: &mut Stale,
     ) -> Option<H::Data> {
         if self.key == NIL {
             return None;
         }
-        let (data, woken) = H::list(state).remove(self.key);
+        let (data, woken) = H::list(state).remove(self.key, stale);
         self.key = NIL;
         owner.pass_on(state, data, woken, wakers)
     }
@@ -388,13 +437,15 @@ impl Registration {
         if self.key == NIL {
             return;
         }
+        let mut stale = Stale::new();
         let mut wakers = WakeBatch::new();
         let leftover = {
             let mut state = owner.lock_state();
-            self.cancel_locked(owner, &mut state, &mut wakers)
+            self.cancel_locked(owner, &mut state, &mut wakers, &mut stale)
         };
         wakers.wake_all();
         drop(leftover);
+        drop(stale);
     }
 }
 
@@ -409,7 +460,7 @@ mod tests {
         let mut list = WaitList::new();
         let keys: Vec<usize> = (0..5).map(|i| list.push_back(i, w.clone())).collect();
         assert_eq!(list.len(), 5);
-        let (d, woken) = list.remove(keys[2]);
+        let (d, woken) = list.remove(keys[2], &mut Stale::new());
         assert_eq!((d, woken), (2, false));
         assert_eq!(list.queued().copied().collect::<Vec<_>>(), [0, 1, 3, 4]);
         let mut order = Vec::new();
@@ -417,8 +468,11 @@ mod tests {
         assert_eq!(order, vec![0, 1, 3, 4]);
         assert!(list.is_empty());
         // Woken nodes stay until their owner collects them.
-        assert_eq!(list.poll_woken(keys[0], &w), Poll::Ready(0));
-        let (d, woken) = list.remove(keys[4]);
+        assert_eq!(
+            list.poll_woken(keys[0], &w, &mut Stale::new()),
+            Poll::Ready(0)
+        );
+        let (d, woken) = list.remove(keys[4], &mut Stale::new());
         assert_eq!((d, woken), (4, true));
     }
 
@@ -455,15 +509,15 @@ mod tests {
         let w = noop_waker();
         let mut list = WaitList::new();
         let a = list.push_back('a', w.clone());
-        assert_eq!(list.poll_woken(a, &w), Poll::Pending);
-        list.remove(a);
+        assert_eq!(list.poll_woken(a, &w, &mut Stale::new()), Poll::Pending);
+        list.remove(a, &mut Stale::new());
         let b = list.push_back('b', w.clone());
         let c = list.push_back('c', w.clone());
         assert_eq!(list.front_mut(), Some(&mut 'b'));
-        list.remove(b);
+        list.remove(b, &mut Stale::new());
         assert_eq!(list.front_mut(), Some(&mut 'c'));
         list.wake_front(|d| *d = 'C');
-        assert_eq!(list.poll_woken(c, &w), Poll::Ready('C'));
+        assert_eq!(list.poll_woken(c, &w, &mut Stale::new()), Poll::Ready('C'));
         assert!(list.is_empty());
     }
 }

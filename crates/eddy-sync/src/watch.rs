@@ -19,7 +19,7 @@ use std::ops::Deref;
 use std::task::{Context, Poll};
 
 use crate::loom::{Arc, Mutex, MutexGuard};
-use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
+use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
 struct Shared<T> {
     state: Mutex<State<T>>,
@@ -397,8 +397,13 @@ impl<T> Receiver<T> {
     /// ```
     pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         let Receiver { shared, seen, reg } = self;
+        let mut stale = Stale::new(); // dropped after the guard
         let mut st = shared.state.lock();
-        if reg.is_registered() && reg.poll_woken(&mut st.waiters, cx.waker()).is_pending() {
+        if reg.is_registered()
+            && reg
+                .poll_woken(&mut st.waiters, cx.waker(), &mut stale)
+                .is_pending()
+        {
             return Poll::Pending;
         }
         if st.version != *seen {

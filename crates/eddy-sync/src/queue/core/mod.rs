@@ -30,7 +30,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;
-use crate::waitlist::{Registration, WaitList, WakeBatch};
+use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 
 pub(crate) use super::store::{Fifo, Lifo, Smallest, Store};
 
@@ -241,12 +241,13 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         item: &mut Option<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), T>> {
+        let mut stale = Stale::new(); // dropped after the guard
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
             let v = item.take().expect("put polled after completion");
             let turn = if reg.is_registered() {
-                match reg.poll_woken(&mut st.putters, cx.waker()) {
+                match reg.poll_woken(&mut st.putters, cx.waker(), &mut stale) {
                     Poll::Pending => {
                         *item = Some(v);
                         return Poll::Pending;
@@ -289,11 +290,12 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         reg: &mut Registration,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, ()>> {
+        let mut stale = Stale::new(); // dropped after the guard
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
             if reg.is_registered() {
-                match reg.poll_woken(&mut st.getters, cx.waker()) {
+                match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(got) => got
                         .map(|v| Self::collect(&mut st, v, &mut wakers))
@@ -326,12 +328,13 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         if limit == 0 {
             return Poll::Ready(0);
         }
+        let mut stale = Stale::new(); // dropped after the guard
         let mut wakers = WakeBatch::new();
         let n = {
             let mut st = self.state.lock();
             let mut n = 0;
             if reg.is_registered() {
-                match reg.poll_woken(&mut st.getters, cx.waker()) {
+                match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(None) => return Poll::Ready(0),
                     Poll::Ready(Some(v)) => {
@@ -377,9 +380,10 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     pub(crate) fn poll_join(&self, reg: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        let mut stale = Stale::new(); // dropped after the guard
         let mut st = self.state.lock();
         if reg.is_registered() {
-            return reg.poll_woken(&mut st.joiners, cx.waker());
+            return reg.poll_woken(&mut st.joiners, cx.waker(), &mut stale);
         }
         if st.unfinished == 0 {
             return Poll::Ready(());
@@ -389,9 +393,10 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     pub(crate) fn poll_closed(&self, reg: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        let mut stale = Stale::new(); // dropped after the guard
         let mut st = self.state.lock();
         if reg.is_registered() {
-            return reg.poll_woken(&mut st.closers, cx.waker());
+            return reg.poll_woken(&mut st.closers, cx.waker(), &mut stale);
         }
         if st.shut_down {
             return Poll::Ready(());
