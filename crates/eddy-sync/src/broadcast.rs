@@ -340,8 +340,10 @@ fn read<T: Clone>(next: &mut u64, st: &mut State<T>) -> Option<Result<T, TryRecv
     }
     if *next < st.tail {
         let idx = (*next % st.capacity()) as usize;
-        *next += 1;
+        // Clone first: the position moves only once the message is had (a
+        // `Clone` that panics must not skip it).
         let v = st.ring[idx].clone().expect("kept message slot is filled");
+        *next += 1;
         return Some(Ok(v));
     }
     if st.senders == 0 {

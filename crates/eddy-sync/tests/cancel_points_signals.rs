@@ -214,6 +214,37 @@ fn broadcast_recv_dropped_after_the_wake_leaves_the_message() {
 }
 
 #[test]
+fn broadcast_message_whose_clone_panics_is_not_skipped() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// Its clone panics while `fail` is set.
+    #[derive(Debug)]
+    struct Fragile(u32, Arc<AtomicBool>);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            assert!(!self.1.load(Ordering::SeqCst), "clone failed");
+            Fragile(self.0, self.1.clone())
+        }
+    }
+
+    let fail = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = broadcast::channel(2);
+    tx.send(Fragile(1, fail.clone())).unwrap();
+    tx.send(Fragile(2, fail.clone())).unwrap();
+    fail.store(true, Ordering::SeqCst);
+    assert!(catch_unwind(AssertUnwindSafe(|| rx.try_recv())).is_err());
+    let mut r = Manual::new(rx.recv());
+    assert!(catch_unwind(AssertUnwindSafe(|| r.poll())).is_err());
+    drop(r);
+    fail.store(false, Ordering::SeqCst);
+    // recv's position only moves when a message is returned.
+    assert_eq!(rx.try_recv().unwrap().0, 1);
+    assert_eq!(block_on(rx.recv()).unwrap().0, 2);
+}
+
+#[test]
 fn watch_changed_dropped_after_the_wake_keeps_the_change() {
     let (tx, mut rx) = watch::channel(0);
     {
