@@ -28,9 +28,14 @@
 //! when polled (to refresh its waker) or dropped (to leave the list).
 //! Dropping a served waiter that never ran gives its permits back through
 //! [`RawSemaphore::release_locked`], to the next in line. Tickets wrap
-//! around; they are compared by wrapping distance, which is safe because
-//! no queued ticket is ever more than the number of waiters away from
-//! `served`.
+//! around; they are compared by wrapping distance, which is exact while
+//! every live ticket (queued, or served and not yet polled) is less than
+//! `isize::MAX` tickets away from `served`. That distance counts tickets
+//! drawn, not waiters (an acquire given up while queued leaves a gap): it
+//! is the number of acquires that queued between the two tickets. 2^63 is
+//! out of reach on 64-bit targets; on a 32-bit target, 2^31 acquires
+//! queued and given up while nobody is served (one waiter first in line
+//! all along), or while a served waiter is never polled, would break it.
 
 use std::future::Future;
 use std::pin::Pin;
