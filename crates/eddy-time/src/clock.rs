@@ -57,14 +57,16 @@ impl Clock {
         self.virtualized.load(Ordering::Acquire) && self.state.lock().paused
     }
 
-    /// Freezes the clock; a no-op when already paused.
-    pub(crate) fn pause(&self) {
+    /// Freezes the clock; a no-op when already paused. True if it ran.
+    pub(crate) fn pause(&self) -> bool {
         let mut st = self.state.lock();
-        if !st.paused {
+        let was_running = !st.paused;
+        if was_running {
             st.base_virtual = st.now();
             st.paused = true;
         }
         self.virtualized.store(true, Ordering::Release);
+        was_running
     }
 
     /// Lets the clock run again from where it stands; a no-op when running.

@@ -70,6 +70,14 @@ impl TimeShared {
         st
     }
 
+    /// Pauses the clock. A loop blocked until a deadline in real time must
+    /// re-plan: idle under a paused clock, it jumps to the deadline.
+    pub(crate) fn pause(&self) {
+        if self.clock.pause() {
+            self.unparker.unpark();
+        }
+    }
+
     /// Unparks the loop if it is blocked past `when`.
     pub(crate) fn wake_for(&self, st: &mut DriverState, when: Tick) {
         if let Some(until) = st.parked_until {

@@ -230,7 +230,8 @@ impl Handle {
     }
 
     /// Pauses this driver's clock (see [`pause`](crate::pause)); callable
-    /// from any thread. A no-op if already paused.
+    /// from any thread. A no-op if already paused. A loop blocked waiting
+    /// for a deadline in real time wakes up and, idle, jumps to it.
     ///
     /// # Example
     ///
@@ -242,7 +243,7 @@ impl Handle {
     /// assert_eq!(handle.now(), t);
     /// ```
     pub fn pause(&self) {
-        self.shared.clock.pause();
+        self.shared.pause();
     }
 
     /// Lets this driver's clock run again from where it stands (see

@@ -33,7 +33,7 @@ use crate::sleep::Sleep;
 /// ```
 #[track_caller]
 pub fn pause() {
-    current_shared().clock.pause();
+    current_shared().pause();
 }
 
 /// Lets the paused clock run again from where it stands. A no-op if it

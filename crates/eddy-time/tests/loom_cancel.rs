@@ -1,8 +1,9 @@
 //! Loom models of the cross-thread paths: a `Sleep` dropped or reset on
 //! another thread while the loop fires the wheel, a timer callback
-//! cancelled while it fires (by one thread, and by two at once), and a
-//! timer registered from another thread while the loop parks (no lost
-//! wake-up).
+//! cancelled while it fires (by one thread, and by two at once), a timer
+//! registered from another thread while the loop parks, and the clock
+//! paused from another thread while the loop waits for a far deadline (no
+//! lost wake-up).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-time --release --test 'loom_*'`
 #![cfg(loom)]
@@ -19,9 +20,12 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// An inner driver for the model: a timed park returns at once (as if the
 /// timeout elapsed); an unbounded one spins with `yield_now` until
-/// unparked, so a lost wake-up makes loom fail (it never ends).
+/// unparked, so a lost wake-up makes loom fail (it never ends). With
+/// `block_long`, a timed park of a second or more blocks like an unbounded
+/// one (a loop waiting for a far deadline in real time).
 struct ModelPark {
     unpark: Arc<ModelUnpark>,
+    block_long: bool,
 }
 
 /// Under a loom mutex rather than an atomic flag: loom 0.7 can model a
@@ -38,6 +42,14 @@ impl ModelPark {
             unpark: Arc::new(ModelUnpark {
                 notified: loom::sync::Mutex::new(false),
             }),
+            block_long: false,
+        }
+    }
+
+    fn blocking_long_waits() -> ModelPark {
+        ModelPark {
+            block_long: true,
+            ..ModelPark::new()
         }
     }
 }
@@ -45,7 +57,9 @@ impl ModelPark {
 impl Park for ModelPark {
     fn park(&mut self, timeout: Option<Duration>) {
         loop {
-            if std::mem::take(&mut *self.unpark.notified.lock().unwrap()) || timeout.is_some() {
+            let returns_at_once =
+                timeout.is_some_and(|t| !self.block_long || t < Duration::from_secs(1));
+            if std::mem::take(&mut *self.unpark.notified.lock().unwrap()) || returns_at_once {
                 return;
             }
             loom::thread::yield_now();
@@ -196,6 +210,28 @@ fn two_threads_cancel_one_callback_as_it_fires() {
         assert_eq!(handle.timer_count(), 1); // the backstop
         drop(backstop);
         assert_eq!(handle.timer_count(), 0);
+    });
+}
+
+#[test]
+fn remote_pause_wakes_a_loop_parked_on_a_real_deadline() {
+    loom::model(|| {
+        let mut driver = DriverBuilder::new().build(ModelPark::blocking_long_waits());
+        let handle = driver.handle();
+        let _g = handle.enter();
+        let (woken, waker) = counting_waker();
+        let mut s = sleep(Duration::from_secs(3600));
+        assert!(poll(&mut s, &waker).is_pending());
+        let remote = handle.clone();
+        let t = loom::thread::spawn(move || remote.pause());
+        // On the running clock the loop blocks for the hour; the pause
+        // must unpark it so that, idle under the paused clock, it jumps
+        // to the deadline (else the model never ends).
+        while woken.0.load(Ordering::SeqCst) == 0 {
+            driver.park(None);
+        }
+        t.join().unwrap();
+        assert!(poll(&mut s, &waker).is_ready());
     });
 }
 

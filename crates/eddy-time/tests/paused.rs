@@ -7,7 +7,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::block_on;
+use common::stress::guarded;
+use common::{block_on, runtime};
 use eddy_time::{
     advance, deadline, deadline_at, interval, interval_at, pause, resume, sleep, timeout, wait_for,
     Elapsed, Handle, Instant, MissedTickBehavior,
@@ -326,6 +327,29 @@ fn advance_fires_due_timers_in_order() {
         let t = Instant::now();
         sleep(ms(2)).await;
         assert!(Instant::now() - t >= ms(2));
+    });
+}
+
+#[test]
+fn pausing_from_another_thread_wakes_a_loop_parked_on_a_real_deadline() {
+    guarded(60, || {
+        let (rt, handle) = runtime(false);
+        let _g = handle.enter();
+        let remote = handle.clone();
+        rt.block_on(async move {
+            let start = Instant::now();
+            let pauser = std::thread::spawn(move || {
+                // Most likely the loop is parked for the hour by now; if
+                // not, it finds the clock paused when it parks.
+                std::thread::sleep(ms(50));
+                remote.pause();
+            });
+            // Idle under a paused clock, the loop jumps to the deadline
+            // instead of blocking for an hour of real time.
+            sleep(Duration::from_secs(3600)).await;
+            assert!(Instant::now() - start >= Duration::from_secs(3600));
+            pauser.join().unwrap();
+        });
     });
 }
 
