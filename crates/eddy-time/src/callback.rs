@@ -231,9 +231,10 @@ fn schedule_local(
 ) -> TimerHandle {
     let state = Arc::new(CallbackState::default());
     let st = state.clone();
-    // Registered at the task's first poll; tasks start in spawn order, so
-    // equal deadlines keep the order they were scheduled in.
-    let sleep = Sleep::new_forced(shared, when);
+    // In the wheel from now on (the task's first poll gives it a waker), so
+    // equal deadlines keep the order they were scheduled in, whether with
+    // call_later/call_at or their Handle forms.
+    let sleep = Sleep::new_registered(shared, when);
     let join = eddy_core::spawn(async move {
         sleep.await;
         if !st.is_cancelled() {

@@ -137,6 +137,27 @@ impl Sleep {
         }
     }
 
+    /// A sleep already in the wheel, with no waker until its first poll:
+    /// its place among equal deadlines is taken now, not at that poll.
+    /// Registered even if the deadline passed (it fires from the driver).
+    pub(crate) fn new_registered(shared: Arc<TimeShared>, deadline: Instant) -> Sleep {
+        let tick = shared.clock.deadline_tick(deadline);
+        let mut st = shared.state.lock();
+        if st.shut_down {
+            // No wheel: the first poll reports the shutdown.
+            drop(st);
+            return Sleep::new_forced(shared, deadline);
+        }
+        let key = st.wheel.insert(tick, Payload::Waker(None));
+        shared.wake_for(&mut st, tick);
+        drop(st);
+        Sleep {
+            shared,
+            deadline,
+            state: State::Registered(key),
+        }
+    }
+
     /// The instant this sleep completes at.
     ///
     /// # Example

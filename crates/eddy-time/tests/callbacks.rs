@@ -32,6 +32,31 @@ fn equal_deadlines_run_in_scheduling_order() {
 }
 
 #[test]
+fn loop_and_thread_safe_callbacks_with_equal_deadlines_keep_scheduling_order() {
+    block_on(true, async {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        for i in 0..30u64 {
+            let l = log.clone();
+            let push = move || l.lock().unwrap().push(i);
+            let at = start + ms(10 + i % 2);
+            // Interleaved on the loop thread: loop-thread callbacks (a
+            // small task each) and thread-safe ones (straight in the wheel).
+            match i % 3 {
+                0 => drop(call_at(at, push)),
+                1 => drop(Handle::current().call_at(at, push)),
+                _ => drop(call_later(at - Instant::now(), push)),
+            }
+        }
+        sleep(ms(20)).await;
+        eddy_core::yield_now().await; // callbacks fired in the same turn
+        let mut expected: Vec<u64> = (0..30).collect();
+        expected.sort_by_key(|i| (i % 2, *i));
+        assert_eq!(*log.lock().unwrap(), expected);
+    });
+}
+
+#[test]
 fn thread_safe_callbacks_keep_order_and_run_on_the_loop() {
     let (rt, handle) = runtime(true);
     let _g = handle.enter();
