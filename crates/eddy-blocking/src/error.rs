@@ -190,12 +190,19 @@ pub struct BuildError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum BuildErrorKind {
     ZeroThreads,
+    NulInThreadName,
 }
 
 impl BuildError {
     pub(crate) fn zero_threads() -> Self {
         BuildError {
             kind: BuildErrorKind::ZeroThreads,
+        }
+    }
+
+    pub(crate) fn nul_in_thread_name() -> Self {
+        BuildError {
+            kind: BuildErrorKind::NulInThreadName,
         }
     }
 }
@@ -206,6 +213,10 @@ impl fmt::Display for BuildError {
             BuildErrorKind::ZeroThreads => f.write_str(
                 "invalid blocking pool: max_threads(0) leaves no thread to run jobs; \
                  pass at least 1 (the default is 512)",
+            ),
+            BuildErrorKind::NulInThreadName => f.write_str(
+                "invalid blocking pool: the thread_name prefix contains a NUL byte, which a \
+                 thread name cannot hold; remove it",
             ),
         }
     }

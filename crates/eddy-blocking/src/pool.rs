@@ -434,7 +434,8 @@ impl Builder {
     }
 
     /// Name prefix of the threads: they are called `PREFIX-N`
-    /// (default `eddy-blocking`).
+    /// (default `eddy-blocking`). A prefix with a NUL byte is refused by
+    /// [`build`](Builder::build).
     ///
     /// ```
     /// # use eddy_blocking::Pool;
@@ -464,7 +465,8 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// [`BuildError`] if `max_threads` is 0.
+    /// [`BuildError`] if `max_threads` is 0, or if the thread name prefix
+    /// contains a NUL byte (no thread could be started with it).
     ///
     /// ```
     /// # use eddy_blocking::Pool;
@@ -473,6 +475,11 @@ impl Builder {
     pub fn build(self) -> Result<Pool, BuildError> {
         if self.max_threads == 0 {
             return Err(BuildError::zero_threads());
+        }
+        if self.name.contains('\0') {
+            // std refuses such a name by panicking in the submitter's
+            // spawn, after the pool counted the thread as started.
+            return Err(BuildError::nul_in_thread_name());
         }
         let shared = Arc::new(Shared {
             injector: Injector::new(),

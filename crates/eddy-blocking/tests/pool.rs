@@ -226,6 +226,16 @@ fn max_threads_zero_is_refused() {
 }
 
 #[test]
+fn a_thread_name_with_a_nul_byte_is_refused() {
+    let err = Pool::builder().thread_name("io\0pool").build().unwrap_err();
+    assert!(err.to_string().contains("NUL byte"), "{err}");
+    // Refused at build: accepted, the first spawn panicked on the
+    // submitter and left the pool counting a thread that never started.
+    let pool = Pool::builder().thread_name("io-pool").build().unwrap();
+    assert_eq!(block_on(pool.spawn(|| 1)).unwrap(), 1);
+}
+
+#[test]
 fn dropping_the_last_pool_lets_threads_exit() {
     let pool = Pool::new();
     let h = pool.spawn(|| 3);
