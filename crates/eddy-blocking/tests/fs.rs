@@ -151,3 +151,36 @@ fn fs_on_a_shut_down_pool_is_an_io_error_naming_the_shutdown() {
     let err = block_on(fs::read("/etc/hostname")).unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
 }
+
+#[test]
+fn a_seek_dropped_in_flight_does_not_answer_the_next_one() {
+    // One thread, held busy: the first seek stays queued while dropped.
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    block_on(async {
+        let mut f = File::open(&path).await.unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = pool.spawn(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        started_rx.recv().unwrap();
+        {
+            let mut seek = f.seek(SeekFrom::Start(8));
+            assert!(futures::poll!(&mut seek).is_pending());
+        } // dropped in flight: it still happens
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap();
+        // Another position: answered by its own seek, not the dropped one.
+        assert_eq!(f.seek(SeekFrom::Start(2)).await.unwrap(), 2);
+        let mut rest = String::new();
+        f.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "23456789");
+        // The same target again is simply that position.
+        assert_eq!(f.seek(SeekFrom::End(-3)).await.unwrap(), 7);
+    });
+}

@@ -89,7 +89,11 @@ enum State {
 /// Every `poll_*` method is cancel safe in the `futures_io` sense: an
 /// operation in flight is kept and finished by the next call, so stopping
 /// between polls loses no data (a `read` result stays buffered for the next
-/// read).
+/// read). A seek dropped in flight still moves the file; a later seek to
+/// another target then seeks again rather than taking its result (one with
+/// the very same `SeekFrom` is taken as the same request: a dropped
+/// `SeekFrom::Current(n)` followed by a new one moves the file by `n`, not
+/// `2n`).
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -112,6 +116,9 @@ pub struct File {
     state: State,
     /// A write error nobody has seen yet.
     write_err: Option<io::Error>,
+    /// The target of the seek in flight, as asked: a later `poll_seek` for
+    /// another target must not take its result.
+    seeking: Option<SeekFrom>,
 }
 
 impl std::fmt::Debug for File {
@@ -199,6 +206,7 @@ impl File {
             pool,
             state: State::Idle(Some(Buf::default())),
             write_err: None,
+            seeking: None,
         }
     }
 
@@ -206,6 +214,7 @@ impl File {
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let State::Busy(handle) = &mut self.state {
             let res = ready!(Pin::new(handle).poll(cx));
+            self.seeking = None;
             let (op, buf) = match res {
                 Ok(v) => v,
                 Err(e) => {
@@ -342,6 +351,7 @@ impl AsyncRead for File {
                 }
                 State::Busy(handle) => {
                     let res = ready!(Pin::new(handle).poll(cx));
+                    this.seeking = None;
                     let (op, mut buf) = match res {
                         Ok(v) => v,
                         Err(e) => {
@@ -413,7 +423,7 @@ impl AsyncSeek for File {
     fn poll_seek(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        pos: SeekFrom,
+        requested: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = &mut *self;
         loop {
@@ -423,7 +433,7 @@ impl AsyncSeek for File {
                         return Poll::Ready(Err(e));
                     }
                     let mut buf = slot.take().expect("File state is never left empty");
-                    let mut pos = pos;
+                    let mut pos = requested;
                     if let SeekFrom::Current(off) = &mut pos {
                         // The OS position is past the read-ahead.
                         *off -= buf.unread() as i64;
@@ -432,9 +442,11 @@ impl AsyncSeek for File {
                     let std = this.std.clone();
                     this.state =
                         State::Busy(this.pool.spawn(move || (Op::Seek((&*std).seek(pos)), buf)));
+                    this.seeking = Some(requested);
                 }
                 State::Busy(handle) => {
                     let res = ready!(Pin::new(handle).poll(cx));
+                    let in_flight = this.seeking.take();
                     let (op, buf) = match res {
                         Ok(v) => v,
                         Err(e) => {
@@ -444,7 +456,11 @@ impl AsyncSeek for File {
                     };
                     this.state = State::Idle(Some(buf));
                     match op {
-                        Op::Seek(res) => return Poll::Ready(res),
+                        // Ours (or the same target again): its result.
+                        Op::Seek(res) if in_flight == Some(requested) => return Poll::Ready(res),
+                        // A seek dropped in flight, to another target: it
+                        // happened; now ours.
+                        Op::Seek(_) => {}
                         Op::Write(Err(e)) => this.write_err = Some(e),
                         Op::Write(Ok(())) | Op::Read(_) => {}
                     }
