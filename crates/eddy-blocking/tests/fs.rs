@@ -184,3 +184,29 @@ fn a_seek_dropped_in_flight_does_not_answer_the_next_one() {
         assert_eq!(f.seek(SeekFrom::End(-3)).await.unwrap(), 7);
     });
 }
+
+#[test]
+fn a_dropped_file_still_finishes_its_queued_write() {
+    // One thread, held busy: the write is still queued when the file goes.
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    block_on(async {
+        let mut f = File::create(&path).await.unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = pool.spawn(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        started_rx.recv().unwrap();
+        f.write_all(b"last words").await.unwrap(); // buffered, queued
+        drop(f);
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap();
+        // A job queued after the write runs after it on the one thread.
+        pool.spawn(|| ()).await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"last words");
+}

@@ -121,6 +121,16 @@ pub struct File {
     seeking: Option<SeekFrom>,
 }
 
+impl Drop for File {
+    fn drop(&mut self) {
+        // Dropping the handle would cancel a job still queued: detached, a
+        // buffered write still lands, as documented.
+        if let State::Busy(handle) = std::mem::replace(&mut self.state, State::Idle(None)) {
+            handle.detach();
+        }
+    }
+}
+
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("File").field("std", &self.std).finish()
