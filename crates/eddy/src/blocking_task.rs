@@ -4,6 +4,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use eddy_blocking::{BlockingHandle, JoinError, Pool};
@@ -19,7 +21,11 @@ use crate::stack::{ClockHold, Stack};
 /// dropped. [`detach`](Self::detach) lets a queued job run anyway.
 ///
 /// While the job is in flight a paused test clock does not jump ahead: the
-/// loop is waiting for real work, not for a timer.
+/// loop is waiting for real work, not for a timer. Once the job is done
+/// the clock is free again: if the task was already awaiting the result,
+/// when it has read it (so a timeout around the await cannot fire in
+/// between); otherwise as the job ends, so a finished job that nobody
+/// awaits yet never holds the clock.
 ///
 /// # Cancel safety
 ///
@@ -35,7 +41,9 @@ use crate::stack::{ClockHold, Stack};
 /// ```
 #[must_use = "a BlockingTask does nothing unless awaited; dropping it before the job starts cancels the job"]
 pub struct BlockingTask<T> {
-    inner: BlockingHandle<(T, ClockHold)>,
+    inner: BlockingHandle<(T, Option<ClockHold>)>,
+    /// Set at the first poll; read by the job as it ends (see [`JobHold`]).
+    awaited: Arc<AtomicBool>,
 }
 
 impl<T> BlockingTask<T> {
@@ -56,6 +64,10 @@ impl<T> BlockingTask<T> {
 impl<T> Future for BlockingTask<T> {
     type Output = Result<T, JoinError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.awaited.load(Ordering::Relaxed) {
+            // Release: pairs with the job's Acquire load in `JobHold::finish`.
+            self.awaited.store(true, Ordering::Release);
+        }
         let out = ready!(Pin::new(&mut self.inner).poll(cx));
         // The clock hold is dropped here, on the loop thread, after the
         // result was seen.
@@ -74,9 +86,39 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let hold = Stack::hold_clock(stack);
+    let awaited = Arc::new(AtomicBool::new(false));
+    let hold = JobHold {
+        hold: Some(Stack::hold_clock(stack)),
+        awaited: awaited.clone(),
+    };
     BlockingTask {
-        inner: pool.spawn(move || (f(), hold)),
+        inner: pool.spawn(move || {
+            let value = f();
+            (value, hold.finish())
+        }),
+        awaited,
+    }
+}
+
+/// A job's clock hold on the pool thread. As the job ends it either rides
+/// along with the result, when a task already awaits it (the hold then
+/// drops on the loop thread after the result was seen, so the clock cannot
+/// jump between the job's end and the task's wake-up), or is let go at
+/// once, when nobody awaits the result yet. A panicking job drops it while
+/// unwinding.
+struct JobHold {
+    hold: Option<ClockHold>,
+    awaited: Arc<AtomicBool>,
+}
+
+impl JobHold {
+    fn finish(mut self) -> Option<ClockHold> {
+        let hold = self.hold.take();
+        if self.awaited.load(Ordering::Acquire) {
+            hold
+        } else {
+            None
+        }
     }
 }
 

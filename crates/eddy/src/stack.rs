@@ -125,8 +125,9 @@ impl Stack {
 
 /// Holds a paused test clock back while a blocking job runs: the clock
 /// must not jump to the next deadline while the loop waits for work on
-/// another thread. Travels with the job's output and is dropped on the
-/// loop thread after the result is seen.
+/// another thread. Let go when the job ends, or, if a task already awaits
+/// the result, on the loop thread once the result was seen (see
+/// `blocking_task::JobHold`).
 #[cfg(feature = "blocking")]
 #[derive(Debug)]
 pub(crate) struct ClockHold {

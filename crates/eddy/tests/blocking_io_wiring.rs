@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+
 #[test]
 fn to_thread_runs_off_the_loop_and_returns_the_result() {
     let loop_thread = std::thread::current().id();
@@ -54,6 +56,29 @@ fn paused_clock_waits_for_a_blocking_job_instead_of_jumping() {
         .await
     });
     assert!(res.is_ok(), "the timeout fired while the job ran");
+}
+
+#[test]
+fn a_finished_job_nobody_awaits_yet_does_not_hold_the_paused_clock() {
+    // With the hold riding on the result until it was read, this hour of
+    // paused time never passed: the guard turns that hang into a failure.
+    let (slept, value) = common::guarded(60, || {
+        let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let job = eddy::spawn_blocking(move || {
+                tx.send(()).unwrap();
+                7
+            });
+            // The job has run and nobody awaits it yet.
+            rx.recv().unwrap();
+            let start = eddy::time::Instant::now();
+            eddy::sleep(Duration::from_secs(3600)).await;
+            (start.elapsed(), job.await.unwrap())
+        })
+    });
+    assert!(slept >= Duration::from_secs(3600));
+    assert_eq!(value, 7);
 }
 
 #[test]
