@@ -1,4 +1,5 @@
-//! loom models of the task state machine and the inject queue.
+//! loom models of the task state machine, the inject queue and the main
+//! future's remote wake.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p eddy-core --release --lib loom_`.
 //! Each model plays the real `State` / `Inject` code from several threads
@@ -13,6 +14,7 @@ use loom::thread;
 
 use crate::loom::UnsafeCell;
 use crate::runtime::inject::{Inject, Linked};
+use crate::runtime::main_task::RemoteWake;
 use crate::task::state::{State, ToIdle, ToRunning, Wake};
 
 /// Stands in for a run queue: holds "references" pushed by wakes.
@@ -327,6 +329,41 @@ fn loom_inject_push_pop_close() {
         });
         assert!(inject.is_empty());
         assert_eq!(got + refused.load(Ordering::SeqCst), 0b11);
+    });
+}
+
+/// A wake of the `block_on` future from another thread, after that thread
+/// spawned a task: when the loop takes the wake (before draining the inject
+/// queue, as `pull_remote_checking_main` does), the drain finds the task,
+/// so it is queued ahead of the main future's turn.
+#[test]
+fn loom_remote_wake_brings_earlier_work() {
+    loom::model(|| {
+        let inject = Arc::new(Inject::<Node>::new());
+        let wake = Arc::new(RemoteWake::default());
+        let remote = {
+            let (inject, wake) = (inject.clone(), wake.clone());
+            thread::spawn(move || {
+                assert!(inject.push(node(1)).is_ok());
+                wake.set();
+            })
+        };
+        let drain = |inject: &Inject<Node>| {
+            let mut got = 0;
+            inject.pop_batch(usize::MAX, |n| {
+                // SAFETY: popped, so ours.
+                got += unsafe { free(n) };
+            });
+            got
+        };
+        let mut drained = 0;
+        if wake.take() {
+            drained = drain(&inject);
+            assert_eq!(drained, 1, "the wake arrived without the work before it");
+        }
+        remote.join().unwrap();
+        drained += drain(&inject);
+        assert_eq!(drained, 1);
     });
 }
 

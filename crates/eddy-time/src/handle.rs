@@ -198,11 +198,7 @@ impl Handle {
     /// let ran = Arc::new(AtomicBool::new(false));
     /// let r = ran.clone();
     /// handle.call_later(Duration::from_millis(2), move || r.store(true, Ordering::SeqCst));
-    /// rt.block_on(async {
-    ///     eddy_time::sleep(Duration::from_millis(20)).await;
-    ///     // Let a callback whose timer fired in the same turn run.
-    ///     eddy_core::yield_now().await;
-    /// });
+    /// rt.block_on(eddy_time::sleep(Duration::from_millis(20)));
     /// assert!(ran.load(Ordering::SeqCst));
     /// ```
     #[track_caller]

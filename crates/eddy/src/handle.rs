@@ -151,11 +151,7 @@ impl Handle {
     /// let (tx, rx) = std::sync::mpsc::channel();
     /// let timer = rt.handle().call_later(Duration::from_millis(1), move || tx.send(1).unwrap());
     /// assert!(!timer.is_cancelled());
-    /// rt.block_on(async {
-    ///     eddy::sleep(Duration::from_millis(5)).await;
-    ///     // Let a callback whose timer fired in the same turn run.
-    ///     eddy::yield_now().await;
-    /// });
+    /// rt.block_on(async { eddy::sleep(Duration::from_millis(5)).await });
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn call_later(

@@ -10,9 +10,10 @@ use std::ptr::{self, NonNull};
 use slab::Slab;
 
 use super::debug::Debug;
+use super::main_task::MainSlot;
 use super::Shared;
 use crate::callback::Callback;
-use crate::loom::Arc;
+use crate::loom::{Arc, Ordering};
 use crate::task::raw::{prefix, Header, UNBOUND};
 
 pub(crate) const NO_RUNTIME: &str =
@@ -23,6 +24,8 @@ pub(crate) enum Runnable {
     /// A notified task; the entry owns one reference.
     Task(NonNull<Header>),
     Callback(Callback),
+    /// The `block_on` future's turn (see `main_task`).
+    Main,
 }
 
 /// Everything the loop thread owns.
@@ -33,6 +36,51 @@ pub(crate) struct Local {
     pub(crate) owned: RefCell<Slab<NonNull<Header>>>,
     pub(crate) current_task: Cell<Option<NonNull<Header>>>,
     pub(crate) debug: Option<Debug>,
+    /// The running `block_on` future's waker and queue state.
+    pub(crate) main: MainSlot,
+}
+
+impl Local {
+    /// Moves up to `max` remote tasks, then the remote callbacks, into the
+    /// local queue (oldest first), binding tasks spawned from other threads.
+    /// Whether there was anything to move.
+    #[inline]
+    pub(crate) fn pull_remote(&self, max: usize) -> bool {
+        let shared = &*self.shared;
+        let tasks = !shared.inject.is_empty();
+        if tasks {
+            self.pull_inject(max);
+        }
+        let callbacks = shared.has_remote_callbacks.load(Ordering::Acquire);
+        if callbacks {
+            self.pull_remote_callbacks();
+        }
+        tasks || callbacks
+    }
+
+    #[inline(never)]
+    fn pull_inject(&self, max: usize) {
+        let mut queue = self.run_queue.borrow_mut();
+        self.shared.inject.pop_batch(max, |task| {
+            // SAFETY: the queue reference keeps the task alive.
+            if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
+                bind(self, task);
+            }
+            queue.push_back(Runnable::Task(task));
+        });
+    }
+
+    #[inline(never)]
+    fn pull_remote_callbacks(&self) {
+        let shared = &*self.shared;
+        shared.has_remote_callbacks.store(false, Ordering::Release);
+        let remote = std::mem::take(&mut *shared.remote_callbacks.lock());
+        self.run_queue.borrow_mut().extend(
+            remote
+                .into_iter()
+                .map(|cb| Runnable::Callback(cb.into_local())),
+        );
+    }
 }
 
 thread_local! {

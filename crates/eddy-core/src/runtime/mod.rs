@@ -5,6 +5,7 @@ pub(crate) mod context;
 pub(crate) mod debug;
 mod handle;
 pub(crate) mod inject;
+pub(crate) mod main_task;
 mod shared;
 
 pub use builder::{Builder, UnhandledPanic};
@@ -17,9 +18,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::pin;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicBool as StdAtomicBool;
 use std::sync::Arc as StdArc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use slab::Slab;
@@ -27,9 +27,10 @@ use slab::Slab;
 use crate::coop;
 use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
 use crate::park::{Park, Unpark};
-use crate::task::raw::{prefix, Header, UNBOUND};
+use crate::task::raw::{prefix, Header};
 use context::{Local, Runnable};
 use inject::Inject;
+use main_task::MainScope;
 
 /// How often (in run-queue pops) the inject queue is checked even when the
 /// local queue is not empty, so remote wakes are not starved.
@@ -63,24 +64,6 @@ pub struct Runtime {
     event_interval: u32,
     shut_down: std::cell::Cell<bool>,
     _not_send: PhantomData<*const ()>,
-}
-
-/// Wakes the `block_on` future: a flag plus the driver's unparker.
-struct MainWaker {
-    woken: StdAtomicBool,
-    shared: Arc<Shared>,
-}
-
-impl Wake for MainWaker {
-    fn wake(self: StdArc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &StdArc<Self>) {
-        self.woken.store(true, std::sync::atomic::Ordering::Release);
-        if !context::is_current(&self.shared) {
-            self.shared.unparker.unpark();
-        }
-    }
 }
 
 impl Runtime {
@@ -133,6 +116,7 @@ impl Runtime {
                 owned: RefCell::new(Slab::new()),
                 current_task: std::cell::Cell::new(None),
                 debug,
+                main: Default::default(),
             }),
             driver: RefCell::new(driver),
             event_interval: builder.event_interval,
@@ -160,6 +144,16 @@ impl Runtime {
     /// Runs `future` to completion on this thread, running the loop's tasks,
     /// callbacks and driver meanwhile (asyncio's `Runner.run`). Tasks still
     /// alive when it returns stay alive for the next `block_on`.
+    ///
+    /// # Ordering
+    ///
+    /// `future` takes its turn in the loop's FIFO queue like any task, as
+    /// asyncio's main task does: its first poll and each poll after a wake
+    /// come after every task step and callback queued before, including
+    /// work other threads submitted (with [`Handle::spawn`] or
+    /// [`Handle::call_soon`]) before waking it. So when a timer of a task
+    /// and a later one of `future` fire in the same loop turn, the task
+    /// resumes first.
     ///
     /// # Panics
     ///
@@ -190,22 +184,33 @@ impl Runtime {
         let local = &*self.local;
         let _enter = context::enter(local);
         let mut driver = self.driver.borrow_mut();
-        let main = StdArc::new(MainWaker {
-            woken: StdAtomicBool::new(true),
-            shared: local.shared.clone(),
-        });
-        let waker = Waker::from(main.clone());
-        let mut cx = Context::from_waker(&waker);
+        // The future takes FIFO turns with tasks and callbacks, like
+        // asyncio's main task; its first poll is queued now (see main_task).
+        let main = MainScope::enter(local);
+        let mut cx = Context::from_waker(main.waker());
         let mut future = pin!(future);
         let mut tick: u32 = 0;
         loop {
-            if local.shared.shutdown_requested.load(Ordering::Acquire) {
-                panic!(
-                    "eddy runtime shut down: a spawned task panicked and nobody joined it \
-                     (UnhandledPanic::ShutdownRuntime); join the task or use UnhandledPanic::Log"
-                );
-            }
-            if main.woken.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.check_shutdown_requested();
+            let mut ran = 0;
+            while ran < self.event_interval {
+                // The main future's turn comes ahead of the whole queue
+                // when it was woken while the queue was empty, else at its
+                // marker (`run` leaves that one to us).
+                let main_turn = local.main.is_next()
+                    || match self.next_runnable(tick) {
+                        Some(runnable) => !self.run(runnable),
+                        None => break,
+                    };
+                tick = tick.wrapping_add(1);
+                ran += 1;
+                if !main_turn {
+                    continue;
+                }
+                // A task that panicked earlier in this turn stops the loop
+                // before the future can return as if nothing happened.
+                self.check_shutdown_requested();
+                local.main.polling();
                 let timer = local.debug.as_ref().map(|d| d.begin(None, None, None));
                 let polled = coop::with_budget(|| future.as_mut().poll(&mut cx));
                 if let (Some(d), Some(t)) = (&local.debug, timer) {
@@ -215,62 +220,47 @@ impl Runtime {
                     return out;
                 }
             }
-            let mut ran = 0;
-            while ran < self.event_interval {
-                let Some(runnable) = self.next_runnable(tick) else {
-                    break;
-                };
-                tick = tick.wrapping_add(1);
-                ran += 1;
-                self.run(runnable);
-            }
             let idle = ran < self.event_interval
                 && local.run_queue.borrow().is_empty()
-                && !main.woken.load(std::sync::atomic::Ordering::Acquire);
+                && !local.main.wants_poll();
             driver.park(if idle { None } else { Some(Duration::ZERO) });
         }
     }
 
-    /// Next entry to run: the local queue, with the inject queue and remote
-    /// callbacks pulled in when it is empty or every `INJECT_INTERVAL` pops.
+    /// Panics when an unjoined task panic asked the runtime to stop.
+    #[inline]
+    #[track_caller]
+    fn check_shutdown_requested(&self) {
+        if self.local.shared.shutdown_requested.load(Ordering::Acquire) {
+            shutdown_requested_panic();
+        }
+    }
+
+    /// Next entry to run from the local queue, with the inject queue and
+    /// remote callbacks pulled in when it is empty or every
+    /// `INJECT_INTERVAL` pops; `Main` when that pull made the main future
+    /// due ahead of the queue (the caller checks that case first).
     fn next_runnable(&self, tick: u32) -> Option<Runnable> {
         let local = &*self.local;
         if tick % INJECT_INTERVAL != 0 {
             if let Some(next) = local.run_queue.borrow_mut().pop_front() {
                 return Some(next);
             }
+            if !local.pull_remote_checking_main(INJECT_BATCH) {
+                return None;
+            }
+        } else {
+            local.pull_remote_checking_main(INJECT_BATCH);
         }
-        self.pull_remote();
+        if local.main.is_next() {
+            return Some(Runnable::Main);
+        }
         local.run_queue.borrow_mut().pop_front()
     }
 
-    /// Moves remote tasks and callbacks into the local queue.
-    fn pull_remote(&self) {
-        let local = &*self.local;
-        let shared = &*local.shared;
-        if !shared.inject.is_empty() {
-            let mut queue = local.run_queue.borrow_mut();
-            shared.inject.pop_batch(INJECT_BATCH, |task| {
-                // SAFETY: the queue reference keeps the task alive.
-                if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
-                    context::bind(local, task);
-                }
-                queue.push_back(Runnable::Task(task));
-            });
-        }
-        if shared.has_remote_callbacks.load(Ordering::Acquire) {
-            shared.has_remote_callbacks.store(false, Ordering::Release);
-            let remote = std::mem::take(&mut *shared.remote_callbacks.lock());
-            let mut queue = local.run_queue.borrow_mut();
-            queue.extend(
-                remote
-                    .into_iter()
-                    .map(|cb| Runnable::Callback(cb.into_local())),
-            );
-        }
-    }
-
-    fn run(&self, runnable: Runnable) {
+    /// Runs a task step or a callback. False for the main future's turn,
+    /// which `block_on` takes itself (it owns the future).
+    fn run(&self, runnable: Runnable) -> bool {
         let local = &*self.local;
         match runnable {
             Runnable::Task(task) => {
@@ -301,7 +291,9 @@ impl Runtime {
                 local.current_task.set(None);
             }
             Runnable::Callback(cb) => cb.run(&local.shared),
+            Runnable::Main => return false,
         }
+        true
     }
 
     /// Cancels every task still alive (dropping each future on this thread,
@@ -331,14 +323,7 @@ impl Runtime {
         local.shared.inject.close();
         loop {
             // Remote tasks not yet bound join the table so they get cancelled.
-            local.shared.inject.pop_batch(usize::MAX, |task| {
-                // SAFETY: the queue reference keeps the task alive.
-                if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
-                    context::bind(local, task);
-                }
-                local.run_queue.borrow_mut().push_back(Runnable::Task(task));
-            });
-            drop(std::mem::take(&mut *local.shared.remote_callbacks.lock()));
+            local.pull_remote(usize::MAX);
             // Queued entries are dropped without running: a task entry
             // releases its reference, a callback is discarded.
             loop {
@@ -347,6 +332,8 @@ impl Runtime {
                     // SAFETY: the entry owns one reference.
                     Some(Runnable::Task(task)) => unsafe { shared::release(task) },
                     Some(Runnable::Callback(cb)) => drop(cb),
+                    // `block_on` removes its marker when it returns.
+                    Some(Runnable::Main) => {}
                     None => break,
                 }
             }
@@ -378,6 +365,16 @@ impl std::fmt::Debug for Runtime {
             .field("live_tasks", &self.local.owned.borrow().len())
             .finish_non_exhaustive()
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shutdown_requested_panic() -> ! {
+    panic!(
+        "eddy runtime shut down: a spawned task panicked and nobody joined it \
+         (UnhandledPanic::ShutdownRuntime); join the task or use UnhandledPanic::Log"
+    );
 }
 
 /// Runs `future` on a fresh runtime, then cancels every task still alive
