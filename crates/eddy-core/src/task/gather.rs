@@ -11,6 +11,8 @@ use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_util::future::MaybeDone;
+
 use super::slots::Slots;
 
 /// Awaits every future concurrently and gives their outputs as a tuple, in
@@ -101,6 +103,9 @@ macro_rules! __gather_bind {
 /// still pending then get a waker each and are polled again only when
 /// woken.
 ///
+/// A panic in one of the futures propagates out of the poll that ran it,
+/// and ends the gather: polling it again panics (see [`GatherAll`]).
+///
 /// # Example
 ///
 /// ```
@@ -118,6 +123,7 @@ where
 {
     GatherAll {
         slots: Slots::new(futures),
+        done: false,
     }
 }
 
@@ -126,6 +132,11 @@ where
 /// # Cancel safety
 ///
 /// Dropping it drops every future and every output gathered so far.
+///
+/// # Panics
+///
+/// When a future it polls panics (the panic propagates), and when polled
+/// again after that or after it returned its outputs.
 ///
 /// # Example
 ///
@@ -137,14 +148,19 @@ where
 #[must_use = "futures do nothing unless awaited"]
 pub struct GatherAll<F: Future> {
     slots: Slots<F>,
+    /// See [`poll_slots`].
+    done: bool,
 }
 
 impl<F: Future> Future for GatherAll<F> {
     type Output = Vec<F::Output>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<F::Output>> {
-        let slots = &mut self.slots;
-        match slots.poll(cx, |_, _| ControlFlow::<()>::Continue(())) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<F::Output>> {
+        // `Slots` is `Unpin` (its futures live in a pinned box).
+        let this = self.get_mut();
+        let slots = &mut this.slots;
+        let all_done = |_, _: Pin<&mut MaybeDone<F>>| ControlFlow::<()>::Continue(());
+        match poll_slots(&mut this.done, "gather_all", slots, cx, all_done) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(_) => Poll::Ready(
                 (0..slots.len())
@@ -152,12 +168,39 @@ impl<F: Future> Future for GatherAll<F> {
                         slots
                             .slot(i)
                             .take_output()
-                            .expect("GatherAll polled after it returned its outputs")
+                            .expect("every slot holds an output once all are done")
                     })
                     .collect(),
             ),
         }
     }
+}
+
+/// One pass of `slots` for the gather named `name`, guarded by `done`.
+///
+/// `done` is set for the length of the pass and stays set unless it ends
+/// `Pending`: after the gather returned, or after a future panicked out of
+/// a pass (which leaves the pass's bookkeeping half-updated: finished
+/// outputs would be counted twice and waiting futures never woken), a
+/// further poll panics naming the gather instead of hanging or returning
+/// made-up outputs.
+fn poll_slots<F: Future, B>(
+    done: &mut bool,
+    name: &str,
+    slots: &mut Slots<F>,
+    cx: &mut Context<'_>,
+    on_done: impl FnMut(usize, Pin<&mut MaybeDone<F>>) -> ControlFlow<B>,
+) -> Poll<Option<B>> {
+    assert!(
+        !*done,
+        "{name} polled after completion (it returned, or a future it was polling panicked)"
+    );
+    *done = true;
+    let out = slots.poll(cx, on_done);
+    if out.is_pending() {
+        *done = false;
+    }
+    out
 }
 
 impl<F: Future> fmt::Debug for GatherAll<F> {
@@ -192,6 +235,7 @@ where
 {
     TryGatherAll {
         slots: Slots::new(futures),
+        done: false,
     }
 }
 
@@ -200,6 +244,11 @@ where
 /// # Cancel safety
 ///
 /// Dropping it drops every future and every value gathered so far.
+///
+/// # Panics
+///
+/// When a future it polls panics (the panic propagates), and when polled
+/// again after that or after it returned.
 ///
 /// # Example
 ///
@@ -212,14 +261,16 @@ where
 #[must_use = "futures do nothing unless awaited"]
 pub struct TryGatherAll<F: Future> {
     slots: Slots<F>,
+    /// See [`poll_slots`].
+    done: bool,
 }
 
 impl<T, E, F: Future<Output = Result<T, E>>> Future for TryGatherAll<F> {
     type Output = Result<Vec<T>, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, E>> {
-        let slots = &mut self.slots;
-        let first_err = |_, mut slot: Pin<&mut futures_util::future::MaybeDone<F>>| {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, E>> {
+        let this = self.get_mut();
+        let first_err = |_, mut slot: Pin<&mut MaybeDone<F>>| {
             if matches!(slot.as_mut().output_mut(), Some(Err(_))) {
                 match slot.take_output() {
                     Some(Err(e)) => return ControlFlow::Break(e),
@@ -228,17 +279,18 @@ impl<T, E, F: Future<Output = Result<T, E>>> Future for TryGatherAll<F> {
             }
             ControlFlow::Continue(())
         };
-        match slots.poll(cx, first_err) {
+        let slots = &mut this.slots;
+        match poll_slots(&mut this.done, "try_gather_all", slots, cx, first_err) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(e)) => {
                 // Drop the other futures now, not when this future is dropped.
-                self.slots = Slots::new(std::iter::empty());
+                this.slots = Slots::new(std::iter::empty());
                 Poll::Ready(Err(e))
             }
             Poll::Ready(None) => Poll::Ready(Ok((0..slots.len())
                 .map(|i| match slots.slot(i).take_output() {
                     Some(Ok(v)) => v,
-                    _ => panic!("TryGatherAll polled after it returned its outputs"),
+                    _ => unreachable!("every slot holds an Ok once all are done"),
                 })
                 .collect())),
         }
