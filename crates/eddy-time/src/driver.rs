@@ -22,6 +22,7 @@ use crate::callback::CallbackState;
 use crate::clock::{Clock, Tick, NEVER};
 use crate::handle::Handle;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::registry;
 use crate::wheel::Wheel;
 
 pub(crate) const SHUT_DOWN: &str = "the eddy runtime this timer belongs to has shut down: \
@@ -39,6 +40,8 @@ pub(crate) enum Payload {
 
 /// The driver state shared with every timer.
 pub(crate) struct TimeShared {
+    /// This driver's id in the process-wide registry (`registry.rs`).
+    pub(crate) id: u64,
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<DriverState>,
     pub(crate) unparker: Arc<dyn Unpark>,
@@ -56,6 +59,12 @@ pub(crate) struct DriverState {
     parked_until: Option<Tick>,
     /// Set once by `shutdown`; the wheel is empty and takes no new timers.
     pub(crate) shut_down: bool,
+}
+
+impl Drop for TimeShared {
+    fn drop(&mut self) {
+        registry::remove(self.id);
+    }
 }
 
 impl TimeShared {
@@ -144,6 +153,7 @@ impl DriverBuilder {
     /// ```
     pub fn build<P: Park>(self, inner: P) -> TimeDriver<P> {
         let shared = Arc::new(TimeShared {
+            id: registry::next_id(),
             clock: Clock::new(self.start_paused),
             state: Mutex::new(DriverState {
                 wheel: Wheel::new(),
@@ -153,6 +163,7 @@ impl DriverBuilder {
             unparker: inner.unparker(),
             inhibitors: AtomicUsize::new(0),
         });
+        registry::add(&shared);
         TimeDriver {
             inner,
             shared,

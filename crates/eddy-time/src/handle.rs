@@ -44,6 +44,17 @@ pub(crate) fn current_shared() -> Arc<TimeShared> {
     }
 }
 
+/// The driver entered on this thread if it is driver `id` (see
+/// `registry.rs`).
+pub(crate) fn current_shared_if(id: u64) -> Option<Arc<TimeShared>> {
+    CURRENT.with(|c| {
+        let shared = c.take();
+        let out = shared.as_ref().filter(|s| s.id == id).cloned();
+        c.set(shared);
+        out
+    })
+}
+
 /// A cloneable, `Send + Sync` reference to a [`TimeDriver`](crate::TimeDriver):
 /// schedule callbacks from any thread, read or pause its clock.
 ///

@@ -46,6 +46,7 @@ mod handle;
 mod instant;
 mod interval;
 mod loom;
+mod registry;
 mod scope;
 mod sleep;
 mod test_clock;

@@ -3,13 +3,16 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::handle::current_shared;
+use crate::driver::TimeShared;
+use crate::handle::{current_shared_if, with_current, NO_RUNTIME};
 use crate::instant::Instant;
+use crate::registry;
 use crate::sleep::Sleep;
 
 /// A deadline passed before the operation finished; the operation was
@@ -79,9 +82,30 @@ impl From<Elapsed> for std::io::Error {
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let shared = current_shared();
-    let deadline = shared.clock.now() + duration;
-    Timeout::new(Sleep::new(shared, deadline), future)
+    let (driver, now) = current_driver(|shared| shared.clock.now());
+    Timeout::new(driver, now + duration, future)
+}
+
+/// The entered driver's id and `f` of it, or the no-runtime panic.
+#[track_caller]
+fn current_driver<R>(f: impl FnOnce(&TimeShared) -> R) -> (u64, R) {
+    match with_current(|shared| (shared.id, f(shared))) {
+        Some(found) => found,
+        None => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// Driver `id`: the entered one when it is that driver (one reference
+/// count), else looked up in the registry (polled from another thread).
+fn driver_by_id(id: u64) -> Arc<TimeShared> {
+    current_shared_if(id)
+        .or_else(|| registry::find(id))
+        .unwrap_or_else(|| {
+            panic!(
+                "the eddy runtime this timeout was created in is gone: await a timeout while \
+             the runtime that made it still exists"
+            )
+        })
 }
 
 /// Runs `future` until `deadline`; see [`timeout`]. A past deadline gives
@@ -107,7 +131,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout::new(Sleep::new(current_shared(), deadline), future)
+    let (driver, ()) = current_driver(|_| ());
+    Timeout::new(driver, deadline, future)
 }
 
 /// asyncio's name for [`timeout`]: `wait_for(future, duration)`.
@@ -137,11 +162,11 @@ pub fn wait_for<F: Future>(future: F, duration: Duration) -> Timeout<F> {
 pin_project! {
     /// The future of [`timeout`], [`timeout_at`] and [`wait_for`].
     ///
-    /// Its timer only enters the wheel if the inner future is still pending
-    /// after its first poll, so a timeout around a ready future costs one
-    /// clock read. Like a [`Sleep`], it belongs to the runtime it was
-    /// created in: it may be awaited on another thread or executor while
-    /// that runtime runs.
+    /// Its timer only exists if the inner future is still pending after its
+    /// first poll, so a timeout around a ready future costs one clock read.
+    /// Like a [`Sleep`], it belongs to the runtime it was created in (it
+    /// remembers that runtime's time driver by id): it may be awaited on
+    /// another thread or executor while that runtime exists.
     ///
     /// # Example
     ///
@@ -157,17 +182,21 @@ pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: Option<F>,
-        // Bound to the creating runtime; registered at the first pending
-        // poll.
-        sleep: Sleep,
+        deadline: Instant,
+        // The creating runtime's time driver (see `registry.rs`).
+        driver: u64,
+        // Made at the first pending poll, on that driver.
+        sleep: Option<Sleep>,
     }
 }
 
 impl<F> Timeout<F> {
-    fn new(sleep: Sleep, future: F) -> Timeout<F> {
+    fn new(driver: u64, deadline: Instant, future: F) -> Timeout<F> {
         Timeout {
             future: Some(future),
-            sleep,
+            deadline,
+            driver,
+            sleep: None,
         }
     }
 
@@ -183,7 +212,7 @@ impl<F> Timeout<F> {
     /// });
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.sleep.deadline()
+        self.deadline
     }
 }
 
@@ -201,9 +230,13 @@ impl<F: Future> Future for Timeout<F> {
             this.future.set(None);
             return Poll::Ready(Ok(out));
         }
+        let (driver, deadline) = (*this.driver, *this.deadline);
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Sleep::new(driver_by_id(driver), deadline));
         // Unbudgeted: the inner future may have spent the budget, and the
         // deadline must still be able to fire.
-        match this.sleep.poll_unbudgeted(cx) {
+        match sleep.poll_unbudgeted(cx) {
             Poll::Ready(()) => {
                 // Cancel the operation before reporting the timeout.
                 this.future.set(None);
@@ -217,7 +250,7 @@ impl<F: Future> Future for Timeout<F> {
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
-            .field("deadline", &self.sleep.deadline())
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }

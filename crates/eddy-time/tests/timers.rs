@@ -173,6 +173,29 @@ fn sleep_polled_on_another_thread_wakes_a_parked_loop() {
 }
 
 #[test]
+fn a_timeout_first_polled_under_another_runtime_keeps_its_own_clock() {
+    // Made on a real-clock loop, awaited under a paused one: armed on the
+    // paused loop's wheel, the hour would pass at once there.
+    let (rt, handle) = runtime(false);
+    let _g = handle.enter();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+        let hour = eddy_time::timeout(Duration::from_secs(3600), rx);
+        let t = std::thread::spawn(move || {
+            let (paused, paused_handle) = runtime(true);
+            let _g = paused_handle.enter();
+            paused.block_on(hour)
+        });
+        sleep(ms(5)).await;
+        tx.send(9).unwrap();
+        while !t.is_finished() {
+            sleep(ms(1)).await;
+        }
+        assert_eq!(t.join().unwrap(), Ok(Ok(9)));
+    });
+}
+
+#[test]
 fn timeouts_and_scopes_awaited_on_another_thread_use_their_runtime() {
     let (rt, handle) = runtime(false);
     let _g = handle.enter();
