@@ -1,6 +1,7 @@
 //! Std-only helpers for the randomized tests: a seeded PRNG and a hang
-//! guard. eddy-time's tests use it through `common`; eddy-blocking's tests
-//! include this same file (it depends on nothing but std).
+//! guard. eddy-time's tests use it through `common`; eddy-blocking's and
+//! eddy-io's test helpers include this same file (it depends on nothing
+//! but std), so there is one copy of each.
 #![allow(dead_code)]
 
 use std::sync::mpsc;
@@ -23,6 +24,10 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// A random pause below `max` µs.
+    pub fn micros(&mut self, max: u64) -> Duration {
+        Duration::from_micros(self.below(max))
+    }
     /// True about once in `n` calls.
     pub fn one_in(&mut self, n: u64) -> bool {
         self.below(n) == 0
@@ -42,6 +47,6 @@ pub fn guarded<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'sta
     match rx.recv_timeout(Duration::from_secs(secs)) {
         Ok(Ok(v)) => v,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the test hung (> {secs} s): a wake-up or a job was lost"),
+        Err(_) => panic!("the test hung (> {secs} s): a wake-up, a delivery or a job was lost"),
     }
 }
