@@ -91,7 +91,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     CURRENT.with(|c| match c.get() {
         None => Poll::Ready(RestoreOnPending(Cell::new(None))),
         Some(0) => {
-            cx.waker().wake_by_ref();
+            crate::runtime::context::wake_current_by_ref(cx.waker());
             Poll::Pending
         }
         Some(n) => {

@@ -180,6 +180,62 @@ fn loom_cancel_vs_pending_poll() {
     });
 }
 
+/// A task that woke itself during its poll (`yield_now`, recorded in a
+/// plain flag, see `context::wake_current_by_ref`) is requeued by
+/// `transition_to_requeue` while another thread cancels it and a third
+/// wakes it: it ends up in the queue exactly once, and runs as a
+/// cancellation unless the requeue came first and the cancel found it
+/// queued (then the queued run cancels it).
+#[test]
+fn loom_self_wake_requeue_vs_remote_cancel_and_wake() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        state.ref_inc(); // the remote waker's reference
+        let queue = Arc::new(Queue::default());
+        // The poll is under way when the other threads start.
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        let canceller = {
+            let (s, q) = (state.clone(), queue.clone());
+            thread::spawn(move || {
+                if s.transition_to_cancelled() == Wake::Submit {
+                    q.push();
+                }
+            })
+        };
+        let waker = {
+            let (s, q) = (state.clone(), queue.clone());
+            thread::spawn(move || match s.transition_to_notified_by_val() {
+                Wake::Submit => q.push(),
+                Wake::Nothing => {}
+                Wake::Dealloc => unreachable!("the loop and the join handle hold refs"),
+            })
+        };
+        let cancelled_now = match state.transition_to_requeue() {
+            ToIdle::Requeue => {
+                queue.push();
+                false
+            }
+            ToIdle::Cancel => true,
+            ToIdle::Idle => unreachable!("a self-woken task is never idle"),
+        };
+        canceller.join().unwrap();
+        waker.join().unwrap();
+        if !cancelled_now {
+            // Requeued by us; neither remote party may have queued it again.
+            assert_eq!(queue.take_all(), 1, "queued more than once");
+            assert_eq!(state.transition_to_running(), ToRunning::Cancel);
+        } else {
+            assert_eq!(queue.take_all(), 0, "a running task was queued");
+        }
+        let after = state.transition_to_complete();
+        assert!(after.is_complete() && !after.is_running());
+        // The running/queue reference and the live-table reference go;
+        // the join handle's stays, and the remote waker's was released.
+        assert!(!state.ref_dec_twice());
+        assert_eq!(state.load().ref_count(), 1);
+    });
+}
+
 /// The loop's side of the join-waker models: on another thread, polls the
 /// task to completion and, if a join waker is registered, "wakes" it.
 /// Returns the waker woken (the value in the slot), or `None`.

@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ptr::{self, NonNull};
+use std::task::Waker;
 
 use slab::Slab;
 
@@ -15,6 +16,7 @@ use super::Shared;
 use crate::callback::Callback;
 use crate::loom::{Arc, Ordering};
 use crate::task::raw::{prefix, Header, UNBOUND};
+use crate::task::waker as task_waker;
 
 pub(crate) const NO_RUNTIME: &str =
     "no eddy runtime on this thread: call inside eddy::run / #[eddy::main]";
@@ -35,6 +37,9 @@ pub(crate) struct Local {
     /// Live tasks; each entry owns one reference until the task completes.
     pub(crate) owned: RefCell<Slab<NonNull<Header>>>,
     pub(crate) current_task: Cell<Option<NonNull<Header>>>,
+    /// Set by [`wake_current_by_ref`] when the task being polled woke
+    /// itself; read and cleared by the task's poll as it ends (see there).
+    pub(crate) self_woken: Cell<bool>,
     pub(crate) debug: Option<Debug>,
     /// The running `block_on` future's waker and queue state.
     pub(crate) main: MainSlot,
@@ -134,6 +139,39 @@ pub(crate) fn expect_local<R>(f: impl FnOnce(&Local) -> R) -> R {
 #[inline]
 pub(crate) fn is_current(shared: &Shared) -> bool {
     with_local(|l| ptr::eq(&*l.shared, shared)).unwrap_or(false)
+}
+
+/// Wakes `waker` by reference. When it is the waker of the task being
+/// polled on this thread (the common case of `yield_now` and of an
+/// exhausted coop budget), the wake is recorded in a plain flag instead:
+/// the task is RUNNING, so a wake could only mark it to be requeued when
+/// its poll ends, and the poll's end reads the flag
+/// ([`take_self_wake`]) and requeues it with the same one state
+/// transition it needs anyway. That saves the atomic read-modify-write of
+/// a wake. Any other waker is woken as usual.
+#[inline]
+pub(crate) fn wake_current_by_ref(waker: &Waker) {
+    let deferred = with_local(|l| {
+        let is_current = l
+            .current_task
+            .get()
+            .is_some_and(|t| ptr::eq(waker.data(), t.as_ptr() as *const ()))
+            && task_waker::is_task_waker(waker);
+        if is_current {
+            l.self_woken.set(true);
+        }
+        is_current
+    });
+    if deferred != Some(true) {
+        waker.wake_by_ref();
+    }
+}
+
+/// Called by a task's poll as it ends: whether the task woke itself with
+/// [`wake_current_by_ref`] during the poll. Clears the flag.
+#[inline]
+pub(crate) fn take_self_wake() -> bool {
+    with_local(|l| l.self_woken.replace(false)).unwrap_or(false)
 }
 
 /// Pushes a notified task (one reference) to this thread's run queue.

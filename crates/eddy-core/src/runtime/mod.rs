@@ -115,6 +115,7 @@ impl Runtime {
                 run_queue: RefCell::new(VecDeque::with_capacity(256)),
                 owned: RefCell::new(Slab::new()),
                 current_task: std::cell::Cell::new(None),
+                self_woken: std::cell::Cell::new(false),
                 debug,
                 main: Default::default(),
             }),

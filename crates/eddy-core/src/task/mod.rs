@@ -16,7 +16,7 @@ mod shield;
 pub(crate) mod slots;
 pub(crate) mod state;
 mod wait;
-mod waker;
+pub(crate) mod waker;
 
 pub(crate) use error::payload_message;
 pub use error::JoinError;
@@ -478,7 +478,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::runtime::context::wake_current_by_ref(cx.waker());
         Poll::Pending
     }
 }

@@ -203,7 +203,17 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>) {
                     }
                 })
             }));
+            // Always taken, so a flag left by a task that completed cannot
+            // requeue the next one.
+            let self_woken = context::take_self_wake();
             match result {
+                Ok(Poll::Pending) if self_woken => match header.state.transition_to_requeue() {
+                    // The running reference moves to the run queue.
+                    ToIdle::Requeue => context::push_local_task(ptr),
+                    // SAFETY: still RUNNING on the owner thread.
+                    ToIdle::Cancel => unsafe { cancel::<F>(ptr) },
+                    ToIdle::Idle => unreachable!("a self-woken task is requeued"),
+                },
                 Ok(Poll::Pending) => match header.state.transition_to_idle() {
                     (ToIdle::Idle, last) => {
                         if last {

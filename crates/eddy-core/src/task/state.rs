@@ -187,6 +187,21 @@ impl State {
         (action, last)
     }
 
+    /// Loop thread, after a `Pending` poll in which the task woke itself
+    /// (recorded without touching this word, see
+    /// `context::wake_current_by_ref`): RUNNING → NOTIFIED, the running
+    /// reference moving to the queue, as `transition_to_idle` does for a
+    /// task woken during its poll. `Cancel` if cancelled meanwhile.
+    pub(crate) fn transition_to_requeue(&self) -> ToIdle {
+        self.update(|s| {
+            debug_assert!(s.is_running(), "{s:?}");
+            if s.is_cancelled() {
+                return (None, ToIdle::Cancel);
+            }
+            (Some((s.0 & !RUNNING) | NOTIFIED), ToIdle::Requeue)
+        })
+    }
+
     /// Loop thread: RUNNING → COMPLETE. Returns the state after.
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));

@@ -23,6 +23,13 @@ pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
 }
 
+/// Whether `waker` is an eddy task's waker (its data is then a task
+/// header).
+#[inline]
+pub(crate) fn is_task_waker(waker: &Waker) -> bool {
+    std::ptr::eq(waker.vtable(), &VTABLE)
+}
+
 unsafe fn clone(data: *const ()) -> RawWaker {
     let ptr = data as *mut Header;
     // SAFETY: the waker being cloned holds a reference, so the task is alive.
