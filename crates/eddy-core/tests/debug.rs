@@ -106,3 +106,32 @@ fn debug_off_reports_nothing() {
     });
     assert!(!logs().contains("quiet-task"));
 }
+
+#[test]
+fn a_panicking_main_future_does_not_leave_the_loop_reported_as_blocked() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // resume_unwind skips the panic hook, whose backtrace printing
+        // would itself keep the loop inside the poll past the threshold.
+        rt.block_on(async { std::panic::resume_unwind(Box::new("the main future fails")) })
+    }));
+    assert!(caught.is_err());
+    // The loop is idle now (the runtime lives on, as after a caught
+    // failure in a server or a test harness): give the watchdog many
+    // ticks past the threshold to (wrongly) call it blocked.
+    std::thread::sleep(Duration::from_millis(200));
+    let out = logs();
+    // No other test here blocks inside its block_on future.
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("event loop blocked") && l.contains("<block_on>")),
+        "an idle loop was reported blocked after a panicking poll: {out}"
+    );
+    // And the runtime still works, with debug mode intact.
+    assert_eq!(rt.block_on(async { 7 }), 7);
+}

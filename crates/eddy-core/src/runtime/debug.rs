@@ -37,9 +37,19 @@ pub(crate) struct Debug {
     watchdog: Option<thread::JoinHandle<()>>,
 }
 
-/// One poll being timed.
-pub(crate) struct PollTimer {
+/// One poll being timed. Dropping it without [`Debug::end`] (the poll
+/// panicked and is unwinding out of the loop) still marks the loop idle, so
+/// the watchdog does not report a loop that is no longer running as
+/// blocked.
+pub(crate) struct PollTimer<'a> {
+    monitor: &'a Monitor,
     start: Instant,
+}
+
+impl Drop for PollTimer<'_> {
+    fn drop(&mut self) {
+        self.monitor.busy_since.store(0, Ordering::Release);
+    }
 }
 
 impl Debug {
@@ -73,7 +83,7 @@ impl Debug {
         task: Option<TaskId>,
         name: Option<Arc<str>>,
         location: Option<&'static Location<'static>>,
-    ) -> PollTimer {
+    ) -> PollTimer<'_> {
         let start = Instant::now();
         let m = &self.monitor;
         *m.label.lock() = (name, location);
@@ -81,13 +91,15 @@ impl Debug {
             .store(task.map_or(0, TaskId::as_u64), Ordering::Relaxed);
         let since = start.duration_since(m.epoch).as_nanos() as u64 + 1;
         m.busy_since.store(since, Ordering::Release);
-        PollTimer { start }
+        PollTimer { monitor: m, start }
     }
 
     /// Marks the end of a poll, reporting it when slower than the threshold.
-    pub(crate) fn end(&self, timer: PollTimer) {
-        self.monitor.busy_since.store(0, Ordering::Release);
-        let took = timer.start.elapsed();
+    pub(crate) fn end(&self, timer: PollTimer<'_>) {
+        let start = timer.start;
+        // Marks the loop idle.
+        drop(timer);
+        let took = start.elapsed();
         if took >= self.threshold {
             let id = self.monitor.task.load(Ordering::Relaxed);
             let (name, location) = self.monitor.label.lock().clone();
