@@ -107,7 +107,10 @@ impl Builder {
         self
     }
 
-    /// A name for the loop, used in diagnostics and helper-thread names.
+    /// A name for the loop, used in diagnostics and for its helper threads:
+    /// the blocking pool's are `NAME-blocking-N`, the debug watchdog is
+    /// `NAME-watchdog`. [`build`](Self::build) refuses a name with a NUL
+    /// byte (no thread can be named so).
     ///
     /// # Example
     ///
@@ -116,6 +119,11 @@ impl Builder {
     /// # drop(rt);
     /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        let name = name.into();
+        #[cfg(feature = "blocking")]
+        {
+            self.stack.thread_name = Some(name.clone());
+        }
         self.core = self.core.thread_name(name);
         self
     }

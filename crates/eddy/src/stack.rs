@@ -21,6 +21,9 @@ pub(crate) struct StackConfig {
     /// `Builder::blocking_keep_alive`; `None` keeps the pool's default.
     #[cfg(feature = "blocking")]
     pub(crate) blocking_keep_alive: Option<std::time::Duration>,
+    /// `Builder::thread_name`: the pool's threads are `NAME-blocking-N`.
+    #[cfg(feature = "blocking")]
+    pub(crate) thread_name: Option<String>,
 }
 
 /// Handles to the drivers of one runtime, kept so the loop thread can
@@ -60,6 +63,9 @@ impl Stack {
             }
             if let Some(d) = config.blocking_keep_alive {
                 b = b.keep_alive(d);
+            }
+            if let Some(name) = &config.thread_name {
+                b = b.thread_name(format!("{name}-blocking"));
             }
             b.build()
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?

@@ -174,3 +174,27 @@ fn streams_server_through_the_facade() {
         server.wait_closed().await;
     });
 }
+
+#[test]
+fn the_loop_name_names_the_blocking_threads() {
+    let rt = eddy::Builder::new().thread_name("ingest").build().unwrap();
+    let name = rt
+        .block_on(async {
+            eddy::to_thread(|| std::thread::current().name().map(str::to_owned)).await
+        })
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        name.starts_with("ingest-"),
+        "Builder::thread_name should name the runtime's helper threads, got {name:?}"
+    );
+}
+
+#[test]
+fn a_loop_name_no_thread_can_take_is_refused_at_build() {
+    let err = eddy::Builder::new()
+        .thread_name("bad\0name")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
