@@ -153,8 +153,36 @@ fn builder(opts: &Options) -> TokenStream2 {
 
 /// Rewrites `async fn` into a plain fn running its body on a new runtime.
 fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
-    let mut func: ItemFn = syn::parse2(item)
-        .map_err(|e| syn::Error::new(e.span(), format!("#[eddy::{attr}] goes on an `async fn`")))?;
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(e) => {
+            return match syn::parse2::<syn::Item>(item.clone()) {
+                // Valid Rust, but not a function.
+                Ok(_) => Err(syn::Error::new(
+                    e.span(),
+                    format!("#[eddy::{attr}] goes on an `async fn`"),
+                )),
+                // Not valid Rust: a syntax error in the body, which rustc
+                // reports too. Say that, not where the attribute goes, and
+                // hand the item back (minus `async`, which `main` may not
+                // be) so no further error piles on. Returning the item
+                // alone could drop a test without a word if syn ever
+                // rejects what rustc accepts.
+                Err(syntax) => {
+                    let err = syn::Error::new(
+                        syntax.span(),
+                        format!(
+                            "#[eddy::{attr}] cannot read this function: {syntax} (fix the \
+                             syntax error first)"
+                        ),
+                    )
+                    .to_compile_error();
+                    let item = without_async(item);
+                    Ok(quote! { #err #item })
+                }
+            };
+        }
+    };
     let opts = parse_options(args, attr)?;
     if func.sig.asyncness.is_none() {
         return Err(syn::Error::new(
@@ -209,6 +237,23 @@ fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         TokenStream2::new()
     };
     Ok(quote! { #test_attr #func })
+}
+
+/// `item`'s tokens with the `async` before its `fn` taken out.
+fn without_async(item: TokenStream2) -> TokenStream2 {
+    let mut before_fn = true;
+    item.into_iter()
+        .filter(|tt| {
+            if let proc_macro2::TokenTree::Ident(ident) = tt {
+                if ident == "fn" {
+                    before_fn = false;
+                } else if before_fn && ident == "async" {
+                    return false;
+                }
+            }
+            true
+        })
+        .collect()
 }
 
 fn run(attr: &str, args: TokenStream, item: TokenStream) -> TokenStream {

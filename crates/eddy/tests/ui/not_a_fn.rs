@@ -1,0 +1,4 @@
+#[eddy::test]
+struct NotATest;
+
+fn main() {}
