@@ -65,12 +65,20 @@ fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
                 ),
             )
         })?;
+    let mut seen: Vec<String> = Vec::new();
     for pair in pairs {
         let name = pair
             .path
             .get_ident()
             .map(|i| i.to_string())
             .unwrap_or_default();
+        if seen.contains(&name) {
+            return Err(syn::Error::new(
+                pair.path.span(),
+                format!("#[eddy::{attr}] option `{name}` is given twice: keep one"),
+            ));
+        }
+        seen.push(name.clone());
         match name.as_str() {
             "debug" => opts.debug = Some(lit_bool(&pair.value, "debug")?),
             "start_paused" => opts.start_paused = Some(lit_bool(&pair.value, "start_paused")?),
