@@ -73,11 +73,23 @@ impl Stack {
         #[cfg(feature = "io")]
         let io_builder = eddy_io::driver::IoDriver::builder();
         // Name resolution and other blocking helpers of the reactor run on
-        // the runtime's pool rather than on a thread each.
+        // the runtime's pool rather than on a thread each, holding the
+        // paused clock like any blocking job: the loop is waiting for
+        // them, not for a timer. (The hold is taken from the loop thread's
+        // current clock, where the reactor asks for the job; keeping the
+        // time handle in the closure would make a cycle through the
+        // reactor the time driver wraps.)
         #[cfg(all(feature = "io", feature = "blocking"))]
         let io_builder = {
             let pool = blocking.clone();
-            io_builder.offload(move |job| pool.spawn(job).detach())
+            io_builder.offload(move |job| {
+                let hold = Stack::hold_current_clock();
+                pool.spawn(move || {
+                    job();
+                    drop(hold);
+                })
+                .detach()
+            })
         };
         #[cfg(feature = "io")]
         let inner = io_builder.build()?;
@@ -149,6 +161,16 @@ impl Stack {
         ClockHold {
             #[cfg(feature = "time")]
             _inhibitor: this.map(|s| s.time.inhibit_auto_advance()),
+        }
+    }
+
+    /// A [`ClockHold`] on the clock current on this thread, if any: for
+    /// jobs the reactor offloads from the loop thread.
+    #[cfg(all(feature = "blocking", feature = "io"))]
+    fn hold_current_clock() -> ClockHold {
+        ClockHold {
+            #[cfg(feature = "time")]
+            _inhibitor: eddy_time::Handle::try_current().map(|h| h.inhibit_auto_advance()),
         }
     }
 

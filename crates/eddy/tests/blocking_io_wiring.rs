@@ -198,3 +198,30 @@ fn a_loop_name_no_thread_can_take_is_refused_at_build() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn paused_clock_waits_for_a_name_lookup_instead_of_jumping() {
+    common::guarded(60, || {
+        let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let _accepting = eddy::spawn(async move {
+                loop {
+                    let _ = listener.accept().await;
+                }
+            });
+            // The lookup runs on the blocking pool while the loop has
+            // nothing else to do: a paused clock must wait for it rather
+            // than jump to the timeout's deadline.
+            for _ in 0..20 {
+                let connect = eddy::net::TcpStream::connect(format!("localhost:{port}"));
+                let outcome = eddy::time::timeout(Duration::from_secs(3600), connect).await;
+                assert!(
+                    outcome.is_ok(),
+                    "a paused clock jumped an hour ahead while a host name was being looked up"
+                );
+            }
+        });
+    });
+}
