@@ -256,3 +256,160 @@ fn a_getter_dropped_with_its_item_never_overfills_the_queue() {
     assert_eq!(q.try_get(), Ok(2));
     assert_eq!(q.unfinished_tasks(), 2);
 }
+
+/// A `PriorityQueue` item whose `Ord` panics while its shared switch is on.
+#[derive(Debug)]
+struct Touchy(u32, std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Touchy {
+    fn new(switch: &std::sync::Arc<std::sync::atomic::AtomicBool>, v: u32) -> Self {
+        Touchy(v, switch.clone())
+    }
+}
+impl PartialEq for Touchy {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Touchy {}
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        assert!(
+            !self.1.load(std::sync::atomic::Ordering::SeqCst),
+            "this Ord panics"
+        );
+        self.0.cmp(&other.0)
+    }
+}
+
+fn switch() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false))
+}
+
+fn set(switch: &std::sync::atomic::AtomicBool, on: bool) {
+    switch.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[track_caller]
+fn panics<R>(f: impl FnOnce() -> R) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    assert!(r.is_err(), "expected the comparison to panic");
+}
+
+/// Drains `q` with `try_get`, returning the values in order.
+fn drain(q: &PriorityQueue<Touchy>) -> Vec<u32> {
+    std::iter::from_fn(|| q.try_get().ok().map(|t| t.0)).collect()
+}
+
+#[test]
+fn a_put_whose_ord_panics_stores_nothing_and_counts_nothing() {
+    let s = switch();
+    let q = PriorityQueue::new(4);
+    for v in [5, 8] {
+        q.try_put(Touchy::new(&s, v)).unwrap();
+    }
+    set(&s, true);
+    panics(|| q.try_put(Touchy::new(&s, 3)));
+    panics(|| block_on(q.put(Touchy::new(&s, 1))));
+    assert_eq!(
+        q.len(),
+        2,
+        "the items whose comparison panicked were not stored"
+    );
+    assert_eq!(q.unfinished_tasks(), 2);
+    assert!(!q.is_full());
+    set(&s, false);
+    let mut join = Manual::new(q.join());
+    join.pending();
+    assert_eq!(drain(&q), [5, 8]);
+    q.task_done().unwrap();
+    join.pending();
+    q.task_done().unwrap();
+    assert!(join.woken());
+    join.ready();
+    assert!(q.task_done().is_err());
+}
+
+#[test]
+fn a_putter_whose_ord_panics_passes_its_reserved_slot_on() {
+    let s = switch();
+    let q = PriorityQueue::new(2);
+    for v in [1, 2] {
+        q.try_put(Touchy::new(&s, v)).unwrap();
+    }
+    let mut first = Manual::new(q.put(Touchy::new(&s, 0)));
+    let mut second = Manual::new(q.put(Touchy::new(&s, 7)));
+    first.pending();
+    second.pending();
+    assert_eq!(q.try_get().unwrap().0, 1); // reserves the slot for `first`
+    assert!(first.woken());
+    set(&s, true);
+    panics(|| first.poll());
+    assert!(second.woken(), "the freed slot went to the next putter");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.unfinished_tasks(), 2, "one taken (not done), one stored");
+    set(&s, false);
+    assert_eq!(second.ready().map_err(|_| ()), Ok(()));
+    assert!(q.is_full());
+    assert_eq!(drain(&q), [2, 7]);
+}
+
+#[test]
+fn a_get_whose_ord_panics_loses_nothing() {
+    let s = switch();
+    let q = PriorityQueue::new(4);
+    for v in [4, 1, 3, 2] {
+        q.try_put(Touchy::new(&s, v)).unwrap();
+    }
+    let mut putter = Manual::new(q.put(Touchy::new(&s, 0)));
+    putter.pending();
+    set(&s, true);
+    panics(|| q.try_get());
+    panics(|| block_on(q.get()));
+    assert_eq!(q.len(), 4, "no item was lost");
+    assert_eq!(q.unfinished_tasks(), 4);
+    assert!(!putter.woken(), "no slot was freed");
+    set(&s, false);
+    assert_eq!(q.try_get().unwrap().0, 1);
+    assert!(putter.woken());
+    assert_eq!(putter.ready().map_err(|_| ()), Ok(()));
+    assert_eq!(drain(&q), [0, 2, 3, 4]);
+    for _ in 0..5 {
+        q.task_done().unwrap();
+    }
+    block_on(q.join());
+}
+
+#[test]
+fn a_getter_dropped_with_its_item_while_ord_panics_drops_it_and_frees_its_slot() {
+    let s = switch();
+    let q = PriorityQueue::new(3);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(Touchy::new(&s, 5)).unwrap(); // handed to `getter`
+    for v in [3, 4] {
+        q.try_put(Touchy::new(&s, v)).unwrap();
+    }
+    let mut putter = Manual::new(q.put(Touchy::new(&s, 1)));
+    putter.pending();
+    assert!(getter.woken());
+    set(&s, true);
+    // Putting the handed item back needs a comparison, which panics: the
+    // item is dropped, and counted done.
+    panics(|| drop(getter));
+    assert_eq!(q.len(), 2);
+    assert_eq!(q.unfinished_tasks(), 2);
+    assert!(putter.woken(), "the dropped item's slot went to the putter");
+    set(&s, false);
+    assert_eq!(putter.ready().map_err(|_| ()), Ok(()));
+    assert_eq!(drain(&q), [1, 3, 4]);
+    for _ in 0..3 {
+        q.task_done().unwrap();
+    }
+    block_on(q.join());
+}

@@ -203,7 +203,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // A message handed to us goes back first, then everything buffered
         // is dropped and senders learn the channel is closed.
-        self.reg.cancel(&Getters(&self.chan.core));
+        Getters::cancel(&self.chan.core, &mut self.reg);
         self.chan.core.shutdown(true);
     }
 }

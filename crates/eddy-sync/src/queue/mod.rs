@@ -244,6 +244,31 @@ queue_type!(
     /// smallest item (by `Ord`); use `(priority, data)` tuples or
     /// `std::cmp::Reverse` to choose the order.
     ///
+    /// # Panics
+    ///
+    /// The queue compares items with their `Ord` impl. When a comparison
+    /// panics, the operation that ran it panics too, and the queue stays
+    /// consistent: [`len`](Self::len), [`unfinished_tasks`](Self::unfinished_tasks),
+    /// room for putters, waiting putters and getters and [`join`](Self::join)
+    /// are as if the operation had not happened, except for the item being
+    /// stored:
+    ///
+    /// - `put` / `try_put`: the item is **not stored**. It is dropped (once
+    ///   the queue's internal lock is released; a panic cannot hand it
+    ///   back) and counts for nothing. A slot that was reserved for a
+    ///   waiting `put` passes to the next waiting putter.
+    /// - `get` / `try_get`: nothing is taken; every item stays in the
+    ///   queue, in order, and a later get compares again.
+    /// - A `get` future dropped after an item was handed to it puts the item
+    ///   back, which compares. If that panics, the item is dropped and
+    ///   counted done (as by [`shutdown(true)`](Self::shutdown)), its slot
+    ///   goes to the next waiting putter, and the panic goes on from the
+    ///   drop (unless the thread is already panicking: then it is dropped
+    ///   silently, as a second panic would abort).
+    ///
+    /// Comparisons run with the queue's internal lock held: an `Ord` impl
+    /// must not call into the same queue (it would deadlock).
+    ///
     /// # Examples
     ///
     /// ```

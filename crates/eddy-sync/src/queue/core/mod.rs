@@ -23,16 +23,25 @@
 //!   that have not run yet, together never exceed the capacity;
 //! - putters are queued only while that sum is at capacity;
 //! - `unfinished` counts accepted items not yet `task_done`.
+//!
+//! A [`PriorityQueue`](crate::PriorityQueue) compares items with the user's
+//! `Ord`, which may panic. The store then fails before it changed anything
+//! (see `store.rs`) and hands back the panic and the item it was storing;
+//! this engine puts the state right (the item is not accepted, so nothing
+//! is counted for it; a slot it held goes to the next putter), releases
+//! the lock, wakes whom it served, drops that item and resumes the panic
+//! (see [`Caught`]). A panic while popping leaves every item stored.
 
 use std::fmt;
 use std::future::Future;
+use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;
 use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 
-pub(crate) use super::store::{Fifo, Lifo, Smallest, Store};
+pub(crate) use super::store::{Fifo, Lifo, Panic, Smallest, Store};
 
 mod handoff;
 pub(crate) use handoff::{Closers, Getters, Joiners, Putters};
@@ -75,6 +84,52 @@ pub(crate) enum PutTurn {
 pub(crate) enum PutRefused<T> {
     Full(T),
     ShutDown(T),
+}
+
+/// Why [`QueueCore::offer`] did not accept an item (handed back).
+enum Refusal<T> {
+    /// No room.
+    Full(T),
+    /// The store's comparison panicked; nothing changed.
+    Panicked(T, Panic),
+}
+
+/// A panic caught from the store's comparisons (a user `Ord`), with the
+/// item that was not stored: kept until the lock is released and the
+/// wakers are woken, then the item is dropped and the panic resumed.
+/// Declare it before taking the lock.
+pub(crate) struct Caught<T>(Option<(Option<T>, Panic)>);
+
+impl<T> Caught<T> {
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Caught(None)
+    }
+
+    #[inline]
+    fn set(&mut self, item: Option<T>, panic: Panic) {
+        self.0 = Some((item, panic));
+    }
+
+    #[inline]
+    fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Resumes the caught panic, if any.
+    #[inline]
+    pub(crate) fn resume(self) {
+        if let Some((item, panic)) = self.0 {
+            Self::rethrow(item, panic)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn rethrow(item: Option<T>, panic: Panic) -> ! {
+        drop(item);
+        resume_unwind(panic)
+    }
 }
 
 /// Why `try_get` returned nothing.
@@ -152,25 +207,26 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     /// when full. Handed items and reserved slots are not room, even for a
     /// waiting getter (asyncio's `put` waits while `full()` too).
     #[inline]
-    fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), T> {
+    fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), Refusal<T>> {
         if Self::taken(st) >= st.maxsize {
-            return Err(item);
+            return Err(Refusal::Full(item));
         }
-        Self::accept(st, item, wakers);
-        Ok(())
+        Self::accept(st, item, wakers).map_err(|(item, panic)| Refusal::Panicked(item, panic))
     }
 
     /// Accepts `item` into a slot the caller made sure of: to the first
-    /// getter, else into the store.
+    /// getter, else into the store. Fails, having changed nothing, only
+    /// when the store's comparison panicked.
     #[inline]
-    fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) {
+    fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), (T, Panic)> {
         if st.getters.is_empty() {
-            st.items.push(item);
+            st.items.push(item)?;
         } else {
             st.handed += 1;
             wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
         }
         st.unfinished += 1;
+        Ok(())
     }
 
     /// Reserves a freed slot for the first waiting putter, if any.
@@ -193,43 +249,61 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     /// Takes the next item with the lock held; the freed slot goes to the
-    /// first waiting putter.
+    /// first waiting putter. Fails, having changed nothing, only when the
+    /// store's comparison panicked.
     #[inline]
-    fn take(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Option<T> {
+    fn take(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Result<Option<T>, Panic> {
         let item = st.items.pop()?;
-        Self::grant_slot(st, wakers);
-        Some(item)
+        if item.is_some() {
+            Self::grant_slot(st, wakers);
+        }
+        Ok(item)
     }
 
     /// Puts without waiting.
     #[inline]
     pub(crate) fn try_put(&self, item: T) -> Result<(), PutRefused<T>> {
+        let mut caught = Caught::new();
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
             if st.shut_down {
                 Err(PutRefused::ShutDown(item))
             } else {
-                Self::offer(&mut st, item, &mut wakers).map_err(PutRefused::Full)
+                match Self::offer(&mut st, item, &mut wakers) {
+                    Ok(()) => Ok(()),
+                    Err(Refusal::Full(item)) => Err(PutRefused::Full(item)),
+                    Err(Refusal::Panicked(item, panic)) => {
+                        caught.set(Some(item), panic);
+                        Ok(())
+                    }
+                }
             }
         };
         wakers.wake_all();
+        caught.resume();
         r
     }
 
     /// Gets without waiting.
     #[inline]
     pub(crate) fn try_get(&self) -> Result<T, GetRefused> {
+        let mut caught = Caught::<T>::new();
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
             match Self::take(&mut st, &mut wakers) {
-                Some(v) => Ok(v),
-                None if st.shut_down => Err(GetRefused::ShutDown),
-                None => Err(GetRefused::Empty),
+                Ok(Some(v)) => Ok(v),
+                Ok(None) if st.shut_down => Err(GetRefused::ShutDown),
+                Ok(None) => Err(GetRefused::Empty),
+                Err(panic) => {
+                    caught.set(None, panic);
+                    Err(GetRefused::Empty)
+                }
             }
         };
         wakers.wake_all();
+        caught.resume();
         r
     }
 
@@ -241,22 +315,22 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         item: &mut Option<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), T>> {
-        let mut stale = Stale::new(); // dropped after the guard
+        let mut caught = Caught::new(); // these three drop after the guard
+        let mut stale = Stale::new();
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
-            let v = item.take().expect("put polled after completion");
+            // Polled first: a waker clone that panics in there must leave
+            // the item in the future, not drop it under the lock.
             let turn = if reg.is_registered() {
                 match reg.poll_woken(&mut st.putters, cx.waker(), &mut stale) {
-                    Poll::Pending => {
-                        *item = Some(v);
-                        return Poll::Pending;
-                    }
+                    Poll::Pending => return Poll::Pending,
                     Poll::Ready(turn) => turn,
                 }
             } else {
                 PutTurn::Waiting
             };
+            let v = item.take().expect("put polled after completion");
             if turn == PutTurn::Slot {
                 // Our reserved slot becomes ordinary room for `offer`.
                 st.reserved -= 1;
@@ -266,20 +340,30 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             } else if turn == PutTurn::Slot {
                 // The slot was held for us: nobody else could fill it.
                 debug_assert!(Self::taken(&st) < st.maxsize);
-                Self::accept(&mut st, v, &mut wakers);
+                if let Err((v, panic)) = Self::accept(&mut st, v, &mut wakers) {
+                    // Not stored: the slot is free again, for the next
+                    // putter in line.
+                    Self::grant_slot(&mut st, &mut wakers);
+                    caught.set(Some(v), panic);
+                }
                 Ok(())
             } else {
                 match Self::offer(&mut st, v, &mut wakers) {
                     Ok(()) => Ok(()),
-                    Err(v) => {
+                    Err(Refusal::Full(v)) => {
                         *item = Some(v);
                         reg.register(&mut st.putters, PutTurn::Waiting, cx.waker());
                         return Poll::Pending;
+                    }
+                    Err(Refusal::Panicked(v, panic)) => {
+                        caught.set(Some(v), panic);
+                        Ok(())
                     }
                 }
             }
         };
         wakers.wake_all();
+        caught.resume();
         Poll::Ready(r)
     }
 
@@ -290,7 +374,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         reg: &mut Registration,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, ()>> {
-        let mut stale = Stale::new(); // dropped after the guard
+        let mut caught = Caught::<T>::new(); // these three drop after the guard
+        let mut stale = Stale::new();
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
@@ -303,16 +388,21 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 }
             } else {
                 match Self::take(&mut st, &mut wakers) {
-                    Some(v) => Ok(v),
-                    None if st.shut_down => Err(()),
-                    None => {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) if st.shut_down => Err(()),
+                    Ok(None) => {
                         reg.register(&mut st.getters, None, cx.waker());
                         return Poll::Pending;
+                    }
+                    Err(panic) => {
+                        caught.set(None, panic);
+                        Err(())
                     }
                 }
             }
         };
         wakers.wake_all();
+        caught.resume();
         Poll::Ready(r)
     }
 
@@ -328,7 +418,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         if limit == 0 {
             return Poll::Ready(0);
         }
-        let mut stale = Stale::new(); // dropped after the guard
+        let mut caught = Caught::<T>::new(); // these three drop after the guard
+        let mut stale = Stale::new();
         let mut wakers = WakeBatch::new();
         let n = {
             let mut st = self.state.lock();
@@ -345,20 +436,27 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             }
             while n < limit {
                 match Self::take(&mut st, &mut wakers) {
-                    Some(v) => {
+                    Ok(Some(v)) => {
                         buf.push(v);
                         n += 1;
                     }
-                    None => break,
+                    Ok(None) => break,
+                    Err(panic) => {
+                        // Only a user `Ord` panics (no channel has one); the
+                        // items already taken stay in `buf`.
+                        caught.set(None, panic);
+                        break;
+                    }
                 }
             }
-            if n == 0 && !st.shut_down {
+            if n == 0 && !st.shut_down && !caught.is_set() {
                 reg.register(&mut st.getters, None, cx.waker());
                 return Poll::Pending;
             }
             n
         };
         wakers.wake_all();
+        caught.resume();
         Poll::Ready(n)
     }
 
@@ -496,7 +594,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
 
 impl<T, S: Store<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
-        self.reg.cancel(&Getters(self.core));
+        Getters::cancel(self.core, &mut self.reg);
     }
 }
 
