@@ -1,6 +1,6 @@
 //! `call_soon`: plain callbacks on the loop, FIFO with task steps.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -29,9 +29,22 @@ pub struct CallbackHandle {
     state: Arc<CallbackState>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct CallbackState {
     cancelled: AtomicBool,
+    /// Where the callback was queued from (debug mode names it when the
+    /// callback is slow or blocks the loop).
+    location: &'static Location<'static>,
+}
+
+impl CallbackState {
+    #[track_caller]
+    fn new() -> Arc<CallbackState> {
+        Arc::new(CallbackState {
+            cancelled: AtomicBool::new(false),
+            location: Location::caller(),
+        })
+    }
 }
 
 impl CallbackHandle {
@@ -88,6 +101,11 @@ impl RemoteCallback {
 }
 
 impl Callback {
+    /// Where the callback was queued from.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.state.location
+    }
+
     /// Runs the callback unless cancelled; a panic is caught and reported
     /// through the unhandled-panic policy.
     pub(crate) fn run(self, shared: &Shared) {
@@ -123,7 +141,7 @@ impl Callback {
 /// ```
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
-    let state = Arc::new(CallbackState::default());
+    let state = CallbackState::new();
     let cb = Callback {
         f: Box::new(f),
         state: state.clone(),
@@ -133,8 +151,9 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
 }
 
 /// The thread-safe form behind `Handle::call_soon`.
+#[track_caller]
 pub(crate) fn remote(f: impl FnOnce() + Send + 'static) -> (RemoteCallback, CallbackHandle) {
-    let state = Arc::new(CallbackState::default());
+    let state = CallbackState::new();
     (
         RemoteCallback {
             f: Box::new(f),

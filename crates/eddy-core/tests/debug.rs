@@ -135,3 +135,59 @@ fn a_panicking_main_future_does_not_leave_the_loop_reported_as_blocked() {
     // And the runtime still works, with debug mode intact.
     assert_eq!(rt.block_on(async { 7 }), 7);
 }
+
+#[test]
+fn a_slow_callback_is_reported_with_where_it_was_queued() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let queued_at = format!("debug.rs:{}", line!() + 2);
+    rt.block_on(async {
+        eddy_core::call_soon(|| std::thread::sleep(Duration::from_millis(30)));
+        eddy_core::yield_now().await;
+    });
+    let out = logs();
+    assert!(
+        out.lines().any(|l| l.contains("slow callback")
+            && l.contains("<callback>")
+            && l.contains(&queued_at)),
+        "no slow-callback report naming {queued_at}: {out}"
+    );
+}
+
+#[test]
+fn watchdog_reports_a_callback_that_blocks_the_loop() {
+    capture();
+    let rt = eddy_core::Builder::new()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let queued_at = format!("debug.rs:{}", line!() + 4);
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = seen.clone();
+    let needle = queued_at.clone();
+    rt.handle().call_soon(move || {
+        // Block until the watchdog names this callback, or give up.
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            let reported = logs().lines().any(|l| {
+                l.contains("event loop blocked: still inside one callback") && l.contains(&needle)
+            });
+            if reported {
+                s.store(true, std::sync::atomic::Ordering::SeqCst);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    rt.block_on(eddy_core::yield_now());
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        "no watchdog report naming the callback queued at {queued_at}: {}",
+        logs()
+    );
+}

@@ -105,6 +105,7 @@ impl Handle {
     /// rt.block_on(eddy::yield_now());
     /// assert_eq!(rx.recv().unwrap(), "ran");
     /// ```
+    #[track_caller]
     pub fn call_soon(&self, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
         self.core.call_soon(f)
     }

@@ -1,10 +1,12 @@
 //! Debug mode: slow-poll reports and a watchdog for a blocked loop.
 //!
-//! Off by default. When on, every task poll is timed; a poll slower than the
-//! threshold is reported through `tracing::warn!` after it returns. A
-//! watchdog thread also samples "what is the loop running, since when", so a
-//! loop stuck in one poll is reported *while* it is stuck: once when it
-//! passes the threshold and once more at ten times the threshold.
+//! Off by default. When on, every step the loop runs is timed — a task
+//! poll, the `block_on` future's poll, a `call_soon` callback (a callback
+//! blocks the loop just as a poll does); a step slower than the threshold
+//! is reported through `tracing::warn!` after it returns. A watchdog thread
+//! also samples "what is the loop running, since when", so a loop stuck in
+//! one step is reported *while* it is stuck: once when it passes the
+//! threshold and once more at ten times the threshold.
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,13 +23,56 @@ struct Monitor {
     epoch: Instant,
     /// Nanoseconds since `epoch` (+1) when the current poll began; 0 = idle.
     busy_since: AtomicU64,
-    /// Id of the task being polled (0 = the `block_on` future).
+    /// Id of the task being polled (0 = the `block_on` future or a
+    /// callback, told apart by `label`).
     task: AtomicU64,
-    /// Name and spawn location of the task being polled.
-    label: Mutex<(Option<Arc<str>>, Option<&'static Location<'static>>)>,
+    /// What runs: its kind, and the task's name and spawn location or the
+    /// place the callback was queued from.
+    label: Mutex<Label>,
     stop: AtomicBool,
     wake: Condvar,
     sleep_lock: Mutex<()>,
+}
+
+/// The kind of step the loop is running.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Main,
+    Task,
+    Callback,
+}
+
+/// What the watchdog and the slow-step report say about the running step.
+#[derive(Clone)]
+struct Label {
+    kind: Kind,
+    name: Option<Arc<str>>,
+    location: Option<&'static Location<'static>>,
+}
+
+impl Label {
+    /// The name to print: the task's, or a placeholder saying what runs.
+    fn name(&self) -> &str {
+        match (self.kind, &self.name) {
+            (_, Some(name)) => name,
+            (Kind::Main, None) => "<block_on>",
+            (Kind::Task, None) => "<unnamed>",
+            (Kind::Callback, None) => "<callback>",
+        }
+    }
+
+    /// "poll" or "callback", for the messages.
+    fn step(&self) -> &'static str {
+        match self.kind {
+            Kind::Callback => "callback",
+            Kind::Main | Kind::Task => "poll",
+        }
+    }
+
+    fn location(&self) -> String {
+        self.location
+            .map_or_else(|| "<unknown>".to_string(), |l| l.to_string())
+    }
 }
 
 /// Per-loop debug state.
@@ -58,7 +103,11 @@ impl Debug {
             epoch: Instant::now(),
             busy_since: AtomicU64::new(0),
             task: AtomicU64::new(0),
-            label: Mutex::new((None, None)),
+            label: Mutex::new(Label {
+                kind: Kind::Main,
+                name: None,
+                location: None,
+            }),
             stop: AtomicBool::new(false),
             wake: Condvar::new(),
             sleep_lock: Mutex::new(()),
@@ -84,11 +133,38 @@ impl Debug {
         name: Option<Arc<str>>,
         location: Option<&'static Location<'static>>,
     ) -> PollTimer<'_> {
+        let kind = if task.is_some() {
+            Kind::Task
+        } else {
+            Kind::Main
+        };
+        self.start(
+            task.map_or(0, TaskId::as_u64),
+            Label {
+                kind,
+                name,
+                location,
+            },
+        )
+    }
+
+    /// Marks the start of a callback queued from `location`.
+    pub(crate) fn begin_callback(&self, location: &'static Location<'static>) -> PollTimer<'_> {
+        self.start(
+            0,
+            Label {
+                kind: Kind::Callback,
+                name: None,
+                location: Some(location),
+            },
+        )
+    }
+
+    fn start(&self, task: u64, label: Label) -> PollTimer<'_> {
         let start = Instant::now();
         let m = &self.monitor;
-        *m.label.lock() = (name, location);
-        m.task
-            .store(task.map_or(0, TaskId::as_u64), Ordering::Relaxed);
+        *m.label.lock() = label;
+        m.task.store(task, Ordering::Relaxed);
         let since = start.duration_since(m.epoch).as_nanos() as u64 + 1;
         m.busy_since.store(since, Ordering::Release);
         PollTimer { monitor: m, start }
@@ -102,14 +178,16 @@ impl Debug {
         let took = start.elapsed();
         if took >= self.threshold {
             let id = self.monitor.task.load(Ordering::Relaxed);
-            let (name, location) = self.monitor.label.lock().clone();
+            let label = self.monitor.label.lock().clone();
+            let step = label.step();
             tracing::warn!(
                 task.id = id,
-                task.name = name.as_deref().unwrap_or(if id == 0 { "<block_on>" } else { "<unnamed>" }),
-                task.spawned_at = %location.map_or_else(|| "<unknown>".to_string(), |l| l.to_string()),
+                task.name = label.name(),
+                task.spawned_at = %label.location(),
                 took_ms = took.as_secs_f64() * 1e3,
                 threshold_ms = self.threshold.as_secs_f64() * 1e3,
-                "slow poll: a task held the event loop for {took:?}; move blocking work to spawn_blocking/to_thread"
+                "slow {step}: a {what} held the event loop for {took:?}; move blocking work to spawn_blocking/to_thread",
+                what = if step == "poll" { "task" } else { "callback" },
             );
         }
     }
@@ -162,13 +240,14 @@ fn watch(m: &Monitor, threshold: Duration) {
         if blocked >= due {
             reports += 1;
             let id = m.task.load(Ordering::Relaxed);
-            let (name, location) = m.label.lock().clone();
+            let label = m.label.lock().clone();
+            let step = label.step();
             tracing::warn!(
                 task.id = id,
-                task.name = name.as_deref().unwrap_or(if id == 0 { "<block_on>" } else { "<unnamed>" }),
-                task.spawned_at = %location.map_or_else(|| "<unknown>".to_string(), |l| l.to_string()),
+                task.name = label.name(),
+                task.spawned_at = %label.location(),
                 blocked_ms = blocked.as_secs_f64() * 1e3,
-                "event loop blocked: still inside one poll after {blocked:?}"
+                "event loop blocked: still inside one {step} after {blocked:?}"
             );
         }
     }

@@ -182,6 +182,7 @@ impl Handle {
     /// rt.block_on(eddy_core::yield_now());
     /// assert!(ran.load(Ordering::SeqCst));
     /// ```
+    #[track_caller]
     pub fn call_soon(&self, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
         let (cb, handle) = callback::remote(f);
         if self.shared.push_remote_callback(cb).is_err() {

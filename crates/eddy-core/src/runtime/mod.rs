@@ -291,7 +291,14 @@ impl Runtime {
                 }
                 local.current_task.set(None);
             }
-            Runnable::Callback(cb) => cb.run(&local.shared),
+            Runnable::Callback(cb) => match &local.debug {
+                None => cb.run(&local.shared),
+                Some(d) => {
+                    let timer = d.begin_callback(cb.location());
+                    cb.run(&local.shared);
+                    d.end(timer);
+                }
+            },
             Runnable::Main => return false,
         }
         true
