@@ -16,6 +16,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
 use crate::loom::{Arc, Mutex, MutexGuard};
@@ -179,6 +180,8 @@ impl<T> Sender<T> {
     }
 
     /// Stores `value` even with no receiver, and returns the old value.
+    /// No user code runs under the channel's lock: the old value is handed
+    /// back (`send` drops it after releasing the lock).
     ///
     /// # Examples
     ///
@@ -194,6 +197,19 @@ impl<T> Sender<T> {
 
     /// Changes the value in place, then wakes the waiting receivers.
     ///
+    /// `modify` runs with the channel's internal lock held: it must not
+    /// call into the same channel (a method of this sender or of one of
+    /// its receivers, a [`Ref`] borrow, dropping a receiver). That would
+    /// deadlock.
+    ///
+    /// # Panics
+    ///
+    /// If `modify` panics, the panic goes on to the caller once the lock
+    /// is released, and the send still counts: the value stays as `modify`
+    /// left it, it is a new version (`has_changed` is `true`) and the
+    /// receivers waiting in `changed()` are woken, so no receiver misses a
+    /// change it can see through `borrow`. The channel keeps working.
+    ///
     /// # Examples
     ///
     /// ```
@@ -203,13 +219,19 @@ impl<T> Sender<T> {
     /// ```
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
         let mut wakers = WakeBatch::new();
-        {
+        let outcome = {
             let mut st = self.shared.state.lock();
-            modify(&mut st.value);
+            // The closure may leave the value half changed when it panics:
+            // publish that as a new version all the same.
+            let outcome = catch_unwind(AssertUnwindSafe(|| modify(&mut st.value)));
             st.version += 1;
             st.waiters.wake_all(&mut wakers, |_| {});
-        }
+            outcome
+        };
         wakers.wake_all();
+        if let Err(panic) = outcome {
+            resume_unwind(panic);
+        }
     }
 
     /// Borrows the current value.

@@ -233,3 +233,33 @@ fn mpsc_a_message_holds_its_slot_until_recv_returns_it() {
     tx.try_send(2).unwrap();
     assert_eq!(block_on(rx.recv()), Some(2));
 }
+
+#[test]
+fn watch_send_modify_that_panics_publishes_what_it_changed() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    let (tx, mut rx) = watch::channel(vec![1]);
+    let mut other = rx.clone();
+    let mut waiting = Manual::new(other.changed());
+    waiting.pending();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        tx.send_modify(|v| {
+            v.push(2);
+            panic!("the closure panics halfway");
+        })
+    }));
+    assert!(r.is_err());
+    // The change the closure made is the value now, and it is a new
+    // version: every receiver learns of it, like any other send.
+    assert_eq!(*tx.borrow(), [1, 2]);
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert!(waiting.woken());
+    assert_eq!(waiting.ready(), Ok(()));
+    assert_eq!(*rx.borrow_and_update(), [1, 2]);
+    // The channel keeps working.
+    tx.send(vec![3]).unwrap();
+    assert_eq!(block_on(rx.changed()), Ok(()));
+    assert_eq!(*rx.borrow(), [3]);
+    drop(tx);
+    assert_eq!(block_on(rx.changed()), Err(watch::RecvError));
+}
