@@ -31,6 +31,29 @@
 //! - **Lean**: uncontended lock/unlock and acquire/release are one atomic
 //!   compare-and-swap each.
 //!
+//! # User code under the internal locks
+//!
+//! Wakers are woken and dropped only after a primitive's internal lock is
+//! released, so a waker may call back into the primitive that woke it.
+//! A few pieces of user code do run with that lock held, because moving
+//! them out would cost every operation:
+//!
+//! - `Waker::clone`, when a waiter first queues, and when it is polled
+//!   again with a waker that does not [`will_wake`](std::task::Waker::will_wake)
+//!   the one it keeps (polled with the same waker, nothing is cloned);
+//! - `T::clone` when a [`broadcast`] receiver takes a message;
+//! - `Ord` of a [`PriorityQueue`]'s items;
+//! - the closure of [`watch::Sender::send_modify`].
+//!
+//! That code **must not call into the same primitive or channel**: the
+//! lock is not reentrant, so it would deadlock. A **panic** in it leaves
+//! the primitive consistent and usable (the lock does not poison). A waiter
+//! whose waker clone panicked keeps its place in line and the waker it had;
+//! if the panic also drops the waiting future (an `async fn` is done once
+//! it panicked), it leaves the line as any cancelled waiter does, passing
+//! on what it was handed. The `# Panics` sections of the others say what
+//! happens to the value involved.
+//!
 //! # Example
 //!
 //! ```

@@ -34,6 +34,14 @@
 //! to wake are collected in a [`WakeBatch`], and the ones the list lets go
 //! of (replaced by a newer waker, or of a waiter that left) in a [`Stale`],
 //! both woken or dropped after the guard.
+//!
+//! The exception is `Waker::clone`, which [`Registration::register`] and
+//! [`WaitList::refresh_waker`] run under the lock (moving it out would mean
+//! a clone on every poll, or a second lock round trip per new waker). Both
+//! clone before they change anything, so a clone that panics leaves the
+//! list as it was (the node keeps its old waker); the lock is released by
+//! the unwind and does not poison. A clone that calls into the same
+//! primitive deadlocks: the crate docs forbid it.
 
 use std::task::{Poll, Waker};
 
@@ -171,7 +179,8 @@ impl<D> WaitList<D> {
     }
 
     /// Stores `waker` in queued node `key` unless it would wake the same
-    /// task already; the waker it replaces goes to `stale`.
+    /// task already; the waker it replaces goes to `stale`. The clone runs
+    /// before anything changes: if it panics, the node keeps its waker.
     #[inline]
     pub(crate) fn refresh_waker(&mut self, key: usize, waker: &Waker, stale: &mut Stale) {
         match &mut self.nodes[key].waker {

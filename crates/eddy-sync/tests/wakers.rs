@@ -304,3 +304,146 @@ fn channel_wakers_run_after_the_internal_lock_is_released() {
         assert_eq!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(())));
     });
 }
+
+/// Queues `fut` with a waker that counts its wakes, then polls it again
+/// with a new waker whose clone panics: the waiter list clones it (under
+/// the primitive's internal lock) to replace the one it keeps. The panic
+/// must leave the primitive as it was before that poll. A waiter future of
+/// its own type keeps its place and its first waker, so `serve` wakes it
+/// and it completes: `Some(output)`. One wrapped in an `async fn` is
+/// done once it panicked: `None`, and the caller checks that what `serve`
+/// handed out was not lost (the waiter left the line as any cancelled one
+/// does, or its place is kept where the next call finds it).
+#[track_caller]
+fn repoll_with_a_clone_panic<F: Future>(fut: F, serve: impl FnOnce()) -> Option<F::Output> {
+    let woken = Arc::new(AtomicUsize::new(0));
+    let w2 = woken.clone();
+    let first = fn_waker(move || {
+        w2.fetch_add(1, Ordering::SeqCst);
+    });
+    let mut fut = Box::pin(fut);
+    assert!(poll_with(fut.as_mut(), &first).is_pending());
+    let other = clone_panicking_waker();
+    let r = catch_unwind(AssertUnwindSafe(|| poll_with(fut.as_mut(), &other)));
+    assert!(r.is_err(), "the clone panics");
+    serve();
+    if woken.load(Ordering::SeqCst) == 0 {
+        // Left the line; polling a panicked `async fn` again would panic.
+        return None;
+    }
+    // An `async fn` whose waiter state lives outside it (a channel
+    // receiver's place in line) is done too: polling it again panics.
+    match catch_unwind(AssertUnwindSafe(|| poll_with(fut.as_mut(), &first))) {
+        Ok(Poll::Ready(out)) => Some(out),
+        Ok(Poll::Pending) => panic!("woken, yet not served"),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn a_waker_clone_that_panics_on_a_repoll_leaves_every_primitive_usable() {
+    let m = Mutex::new(0);
+    let held = m.try_lock().unwrap();
+    let mut g =
+        repoll_with_a_clone_panic(m.lock(), || drop(held)).expect("Lock is not an async fn");
+    *g += 1;
+    drop(g);
+    assert_eq!(*m.try_lock().unwrap(), 1);
+
+    let l = RwLock::new(());
+    let read = l.try_read().unwrap();
+    drop(repoll_with_a_clone_panic(l.write(), || drop(read)));
+    assert!(l.try_write().is_ok(), "the lock is free again");
+
+    let sem = Semaphore::new(0);
+    drop(repoll_with_a_clone_panic(sem.acquire(), || {
+        sem.add_permits(1)
+    }));
+    assert_eq!(sem.available_permits(), 1, "the permit came back");
+
+    let ev = Event::new();
+    repoll_with_a_clone_panic(ev.wait(), || ev.set());
+    assert!(ev.is_set());
+
+    let n = Notify::new();
+    if repoll_with_a_clone_panic(n.notified(), || n.notify_one()).is_none() {
+        assert!(
+            Manual::new(n.notified()).poll().is_ready(),
+            "the notification was kept"
+        );
+    }
+
+    let cond = Condition::new(());
+    let g = repoll_with_a_clone_panic(cond.wait(cond.mutex().try_lock().unwrap()), || {
+        cond.notify(1);
+    });
+    drop(g);
+    assert_eq!(cond.waiting(), 0);
+    assert!(cond.mutex().try_lock().is_ok());
+
+    let b = Barrier::new(2);
+    let mut second = Manual::new(b.wait());
+    let mut second_out = None;
+    match repoll_with_a_clone_panic(b.wait(), || second_out = Some(second.poll())) {
+        Some(first) => assert_eq!((first, second_out), (Ok(0), Some(Poll::Ready(Ok(1))))),
+        None => {
+            assert_eq!(b.n_waiting(), 1, "the second waits for a new partner");
+            assert_eq!(Manual::new(b.wait()).ready(), Ok(1));
+            assert_eq!(second.ready(), Ok(0));
+        }
+    }
+}
+
+#[test]
+fn a_waker_clone_that_panics_on_a_repoll_leaves_queues_and_channels_usable() {
+    let q = Queue::new(1);
+    match repoll_with_a_clone_panic(q.get(), || q.try_put(1).unwrap()) {
+        Some(got) => assert_eq!(got, Ok(1)),
+        None => assert_eq!(q.try_get(), Ok(1), "the item went back to the queue"),
+    }
+    q.try_put(2).unwrap();
+    match repoll_with_a_clone_panic(q.put(3), || assert_eq!(q.try_get(), Ok(2))) {
+        Some(put) => {
+            assert!(put.is_ok());
+            assert_eq!(q.try_get(), Ok(3), "the put kept its item");
+        }
+        None => assert!(q.try_put(4).is_ok(), "the freed slot is free"),
+    }
+    while q.try_get().is_ok() {}
+    while q.task_done().is_ok() {}
+    q.try_put(5).unwrap();
+    repoll_with_a_clone_panic(q.join(), || {
+        q.try_get().unwrap();
+        q.task_done().unwrap();
+    });
+    assert_eq!(q.unfinished_tasks(), 0);
+
+    let (tx, mut rx) = mpsc::channel(1);
+    if let Some(got) = repoll_with_a_clone_panic(rx.recv(), || tx.try_send(1).unwrap()) {
+        assert_eq!(got, Some(1));
+    } else {
+        assert_eq!(rx.try_recv(), Ok(1), "the message was kept");
+    }
+    tx.try_send(2).unwrap();
+    if let Some(sent) = repoll_with_a_clone_panic(tx.send(3), || assert_eq!(rx.try_recv(), Ok(2))) {
+        assert!(sent.is_ok());
+        assert_eq!(rx.try_recv(), Ok(3));
+    } else {
+        assert!(tx.try_send(4).is_ok(), "the freed slot is free");
+    }
+
+    let (btx, mut brx) = broadcast::channel(2);
+    if let Some(got) = repoll_with_a_clone_panic(brx.recv(), || assert_eq!(btx.send(1), Ok(1))) {
+        assert_eq!(got, Ok(1));
+    } else {
+        assert_eq!(brx.try_recv(), Ok(1), "the message was kept");
+    }
+
+    let (wtx, mut wrx) = watch::channel(0);
+    if let Some(changed) = repoll_with_a_clone_panic(wrx.changed(), || wtx.send(1).unwrap()) {
+        assert_eq!(changed, Ok(()));
+    } else {
+        assert_eq!(wrx.has_changed(), Ok(true), "the change was kept");
+    }
+    assert_eq!(*wrx.borrow(), 1);
+}
