@@ -5,6 +5,10 @@
 //! further behind gets [`RecvError::Lagged`]`(n)` — `n` messages it missed —
 //! and then continues with the oldest message still kept.
 //!
+//! Each receiver clones the messages it takes (`T::clone`, under the
+//! channel's internal lock: it must not call into the same channel). A
+//! clone that panics costs nobody a message: see [`Receiver::recv`].
+//!
 //! # Examples
 //!
 //! ```
@@ -353,7 +357,8 @@ fn read<T: Clone>(next: &mut u64, st: &mut State<T>) -> Option<Result<T, TryRecv
 }
 
 impl<T: Clone> Receiver<T> {
-    /// Polls for the next message (see [`recv`](Self::recv)).
+    /// Polls for the next message (see [`recv`](Self::recv), also for what
+    /// a panicking `T::clone` does).
     ///
     /// # Examples
     ///
@@ -393,6 +398,15 @@ impl<T: Clone> Receiver<T> {
     /// [`RecvError::Lagged`] after falling behind (then continue receiving),
     /// [`RecvError::Closed`] when every sender is gone and all is read.
     ///
+    /// # Panics
+    ///
+    /// When `T::clone` panics, the panic goes on to the caller and the
+    /// message is not consumed: this receiver's position does not move (its
+    /// next receive clones the same message again), other receivers are not
+    /// affected, and the channel stays usable. `T::clone` runs with the
+    /// channel's internal lock held, so it must not call into the same
+    /// channel (it would deadlock).
+    ///
     /// # Cancel safety
     ///
     /// Cancel-safe: a receiver's position only moves when a message is
@@ -418,6 +432,11 @@ impl<T: Clone> Receiver<T> {
     /// # Errors
     ///
     /// See [`TryRecvError`].
+    ///
+    /// # Panics
+    ///
+    /// If `T::clone` panics; the message is kept, as with
+    /// [`recv`](Self::recv).
     ///
     /// # Examples
     ///

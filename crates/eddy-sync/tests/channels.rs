@@ -263,3 +263,48 @@ fn watch_send_modify_that_panics_publishes_what_it_changed() {
     drop(tx);
     assert_eq!(block_on(rx.changed()), Err(watch::RecvError));
 }
+
+#[test]
+fn broadcast_clone_panic_costs_no_receiver_a_message_and_keeps_the_channel_usable() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// The next `fails` clones (of any message) panic.
+    #[derive(Debug)]
+    struct Flaky(u32, Arc<AtomicUsize>);
+    impl Clone for Flaky {
+        fn clone(&self) -> Self {
+            let left = self.1.load(Ordering::SeqCst);
+            if left > 0 {
+                self.1.store(left - 1, Ordering::SeqCst);
+                panic!("clone failed");
+            }
+            Flaky(self.0, self.1.clone())
+        }
+    }
+
+    let fails = Arc::new(AtomicUsize::new(0));
+    let (tx, mut a) = broadcast::channel(4);
+    let mut b = tx.subscribe();
+    let mut wait_a = Manual::new(a.recv());
+    let mut wait_b = Manual::new(b.recv());
+    wait_a.pending();
+    wait_b.pending();
+    fails.store(1, Ordering::SeqCst);
+    tx.send(Flaky(1, fails.clone())).unwrap();
+    assert!(wait_a.woken() && wait_b.woken());
+    // `a`'s clone panics (and its recv future is done); `b` is not affected.
+    assert!(catch_unwind(AssertUnwindSafe(|| wait_a.poll())).is_err());
+    drop(wait_a);
+    assert_eq!(wait_b.ready().unwrap().0, 1);
+    drop(wait_b);
+    // `a` still gets the message, and the channel goes on for everyone.
+    assert_eq!(a.try_recv().unwrap().0, 1);
+    tx.send(Flaky(2, fails.clone())).unwrap();
+    assert_eq!(block_on(a.recv()).unwrap().0, 2);
+    assert_eq!(block_on(b.recv()).unwrap().0, 2);
+    assert_eq!(tx.receiver_count(), 2);
+    drop(tx);
+    assert_eq!(a.try_recv().unwrap_err(), broadcast::TryRecvError::Closed);
+}
