@@ -32,18 +32,24 @@ fn capture() -> &'static Capture {
     })
 }
 
+/// A runtime with debug mode on or off and a slow-step threshold in ms,
+/// with the log capture installed.
+fn runtime(debug: bool, threshold_ms: u64) -> eddy_core::Runtime {
+    capture();
+    eddy_core::Builder::new()
+        .debug(debug)
+        .slow_poll_threshold(Duration::from_millis(threshold_ms))
+        .build()
+        .unwrap()
+}
+
 fn logs() -> String {
     String::from_utf8_lossy(&capture().0.lock().unwrap()).into_owned()
 }
 
 #[test]
 fn slow_poll_is_reported_with_name_and_location() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(5))
-        .build()
-        .unwrap();
+    let rt = runtime(true, 5);
     rt.block_on(async {
         eddy_core::task::Builder::new()
             .name("hog-task")
@@ -59,12 +65,7 @@ fn slow_poll_is_reported_with_name_and_location() {
 
 #[test]
 fn watchdog_reports_while_blocked() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(20))
-        .build()
-        .unwrap();
+    let rt = runtime(true, 20);
     rt.block_on(async {
         eddy_core::task::Builder::new()
             .name("stuck-task")
@@ -91,12 +92,7 @@ fn watchdog_reports_while_blocked() {
 
 #[test]
 fn debug_off_reports_nothing() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(false)
-        .slow_poll_threshold(Duration::from_millis(1))
-        .build()
-        .unwrap();
+    let rt = runtime(false, 1);
     rt.block_on(async {
         eddy_core::task::Builder::new()
             .name("quiet-task")
@@ -109,12 +105,7 @@ fn debug_off_reports_nothing() {
 
 #[test]
 fn a_panicking_main_future_does_not_leave_the_loop_reported_as_blocked() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(10))
-        .build()
-        .unwrap();
+    let rt = runtime(true, 10);
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // resume_unwind skips the panic hook, whose backtrace printing
         // would itself keep the loop inside the poll past the threshold.
@@ -138,12 +129,7 @@ fn a_panicking_main_future_does_not_leave_the_loop_reported_as_blocked() {
 
 #[test]
 fn a_slow_callback_is_reported_with_where_it_was_queued() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(5))
-        .build()
-        .unwrap();
+    let rt = runtime(true, 5);
     let queued_at = format!("debug.rs:{}", line!() + 2);
     rt.block_on(async {
         eddy_core::call_soon(|| std::thread::sleep(Duration::from_millis(30)));
@@ -160,12 +146,7 @@ fn a_slow_callback_is_reported_with_where_it_was_queued() {
 
 #[test]
 fn watchdog_reports_a_callback_that_blocks_the_loop() {
-    capture();
-    let rt = eddy_core::Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(20))
-        .build()
-        .unwrap();
+    let rt = runtime(true, 20);
     let queued_at = format!("debug.rs:{}", line!() + 4);
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let s = seen.clone();
