@@ -40,8 +40,12 @@ impl std::fmt::Debug for EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        // The replaced pool is dropped outside the borrow.
-        let _entered = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+        // The replaced pool is dropped outside the borrow. A slot already
+        // destroyed (thread exit) has nothing to restore: `previous` drops.
+        let _entered = CURRENT
+            .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), previous))
+            .ok()
+            .flatten();
     }
 }
 
@@ -58,7 +62,14 @@ impl Pool {
     /// assert_eq!(n, 3);
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
+        // At thread exit the slot may already be destroyed (a runtime kept
+        // in a `thread_local!` is dropped then): entering is then a no-op
+        // rather than a panic.
+        let pool = self.clone();
+        let previous = CURRENT
+            .try_with(|c| c.borrow_mut().replace(pool))
+            .ok()
+            .flatten();
         EnterGuard {
             previous,
             _not_send: PhantomData,
@@ -95,8 +106,11 @@ impl Pool {
     /// assert!(eddy_blocking::Pool::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Pool> {
+        // A slot destroyed at thread exit reads as "no pool entered".
         CURRENT
-            .with(|c| c.borrow().clone())
+            .try_with(|c| c.borrow().clone())
+            .ok()
+            .flatten()
             .or_else(|| worker::current_pool().map(Pool::from_handle))
     }
 }

@@ -30,19 +30,32 @@ fn addr(shared: &Arc<Shared>) -> usize {
 /// pool; otherwise hands the job back.
 pub(crate) fn push_local(shared: &Arc<Shared>, job: Job) -> Result<(), Job> {
     let me = addr(shared);
-    LOCAL.with(|l| match &*l.borrow() {
-        Some(local) if local.shared == me => {
-            local.deque.push(job);
-            Ok(())
+    // `try_with`: a job submitted at thread exit (a runtime dropped from a
+    // `thread_local!`) may find the slot destroyed; this is then no pool
+    // thread.
+    let mut job = Some(job);
+    let _ = LOCAL.try_with(|l| {
+        if let Some(local) = &*l.borrow() {
+            if local.shared == me {
+                if let Some(job) = job.take() {
+                    local.deque.push(job);
+                }
+            }
         }
-        _ => Err(job),
-    })
+    });
+    match job {
+        None => Ok(()),
+        Some(job) => Err(job),
+    }
 }
 
 /// The pool this thread belongs to, if it is a pool thread whose pool still
 /// has a handle.
 pub(crate) fn current_pool() -> Option<Arc<PoolHandle>> {
-    LOCAL.with(|l| l.borrow().as_ref().and_then(|local| local.pool.upgrade()))
+    LOCAL
+        .try_with(|l| l.borrow().as_ref().and_then(|local| local.pool.upgrade()))
+        .ok()
+        .flatten()
 }
 
 fn pop_local() -> Option<Job> {

@@ -21,24 +21,40 @@ handle_thread_local!(CURRENT: Cell<Option<Arc<TimeShared>>> = Cell::new(None));
 /// look the handle up again (the slot is empty while it runs).
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&TimeShared) -> R) -> Option<R> {
-    CURRENT.with(|c| {
-        let shared = c.take();
-        let out = shared.as_deref().map(f);
-        c.set(shared);
-        out
-    })
+    // `try_with`: at thread exit the slot may already be destroyed (a
+    // runtime kept in a `thread_local!` drops then); that reads as "no
+    // driver entered". As cheap as `with`, which does the same check.
+    CURRENT
+        .try_with(|c| {
+            let shared = c.take();
+            let out = shared.as_deref().map(f);
+            c.set(shared);
+            out
+        })
+        .ok()
+        .flatten()
+}
+
+/// A clone of the entered driver's state, if any (none either when the
+/// thread's slot was already destroyed at thread exit).
+#[inline]
+fn clone_current() -> Option<Arc<TimeShared>> {
+    CURRENT
+        .try_with(|c| {
+            let shared = c.take();
+            let out = shared.clone();
+            c.set(shared);
+            out
+        })
+        .ok()
+        .flatten()
 }
 
 /// The driver entered on this thread, or the no-runtime panic.
 #[track_caller]
 #[inline]
 pub(crate) fn current_shared() -> Arc<TimeShared> {
-    match CURRENT.with(|c| {
-        let shared = c.take();
-        let out = shared.clone();
-        c.set(shared);
-        out
-    }) {
+    match clone_current() {
         Some(shared) => shared,
         None => panic!("{NO_RUNTIME}"),
     }
@@ -47,12 +63,15 @@ pub(crate) fn current_shared() -> Arc<TimeShared> {
 /// The driver entered on this thread if it is driver `id` (see
 /// `registry.rs`).
 pub(crate) fn current_shared_if(id: u64) -> Option<Arc<TimeShared>> {
-    CURRENT.with(|c| {
-        let shared = c.take();
-        let out = shared.as_ref().filter(|s| s.id == id).cloned();
-        c.set(shared);
-        out
-    })
+    CURRENT
+        .try_with(|c| {
+            let shared = c.take();
+            let out = shared.as_ref().filter(|s| s.id == id).cloned();
+            c.set(shared);
+            out
+        })
+        .ok()
+        .flatten()
 }
 
 /// A cloneable, `Send + Sync` reference to a [`TimeDriver`](crate::TimeDriver):
@@ -106,8 +125,9 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
         // Dropped outside the TLS access: the entered handle may be the
-        // last reference to the driver state.
-        let entered = CURRENT.with(|c| c.replace(previous));
+        // last reference to the driver state. A slot already destroyed
+        // (thread exit) has nothing to restore: `previous` just drops.
+        let entered = CURRENT.try_with(|c| c.replace(previous)).ok().flatten();
         drop(entered);
     }
 }
@@ -130,7 +150,11 @@ impl Handle {
     /// let _now = eddy_time::Instant::now();
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|c| c.replace(Some(self.shared.clone())));
+        // At thread exit the slot may already be destroyed (a runtime kept
+        // in a `thread_local!` is dropped then): entering is then a no-op
+        // rather than a panic, and timers see no driver.
+        let shared = self.shared.clone();
+        let previous = CURRENT.try_with(|c| c.replace(Some(shared))).ok().flatten();
         EnterGuard {
             previous,
             _not_send: PhantomData,
@@ -167,14 +191,7 @@ impl Handle {
     /// assert!(eddy_time::Handle::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        CURRENT
-            .with(|c| {
-                let shared = c.take();
-                let out = shared.clone();
-                c.set(shared);
-                out
-            })
-            .map(|shared| Handle { shared })
+        clone_current().map(|shared| Handle { shared })
     }
 
     /// The current time of this driver's clock (the test clock when paused).

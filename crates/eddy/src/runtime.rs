@@ -144,44 +144,15 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         if let Some(core) = self.core.take() {
             // A runtime kept in a `thread_local!` drops while its thread
-            // exits, when the drivers' thread-locals (or the loop's) may
-            // already be gone: entering them then panics, and a panic out
-            // of a thread-local destructor aborts the whole process. That
-            // one panic is caught: the tasks still alive are leaked rather
-            // than dropped, and the blocking pool is still stopped below.
-            let entered = catch_tls_gone(|| self.stack.enter());
-            let shut_down = catch_tls_gone(|| core.shutdown());
-            drop(entered);
-            if shut_down.is_none() {
-                tracing::warn!(
-                    "eddy: a runtime was dropped after its thread's locals were destroyed \
-                     (kept in a thread_local?); its remaining tasks were leaked, not dropped. \
-                     Shut the runtime down before the thread exits."
-                );
-            }
+            // exits, when the drivers' thread-locals may already be gone:
+            // entering them is then a no-op (each driver's `enter` uses
+            // `try_with`), so the tasks are still dropped, just without
+            // those drivers current. eddy-core's own slot has no
+            // destructor, so it is never gone.
+            let _entered = self.stack.enter();
+            core.shutdown();
         }
         self.stack.shutdown_blocking(self.blocking_shutdown);
-    }
-}
-
-/// Runs `f`; `None` if it panicked because a thread-local was already
-/// destroyed (std's `AccessError` panic at thread exit). Other panics
-/// go on unwinding.
-fn catch_tls_gone<T>(f: impl FnOnce() -> T) -> Option<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(out) => Some(out),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if message.contains("Thread Local Storage") {
-                None
-            } else {
-                std::panic::resume_unwind(payload)
-            }
-        }
     }
 }
 

@@ -56,7 +56,13 @@ pub struct EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        CURRENT.with(|c| *c.borrow_mut() = previous);
+        // A slot already destroyed (thread exit) has nothing to restore;
+        // the replaced handle drops outside the borrow.
+        let entered = CURRENT
+            .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), previous))
+            .ok()
+            .flatten();
+        drop(entered);
     }
 }
 
@@ -82,7 +88,14 @@ impl Handle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
+        // At thread exit the slot may already be destroyed (a runtime kept
+        // in a `thread_local!` is dropped then): entering is then a no-op
+        // rather than a panic, and sockets see no reactor.
+        let handle = self.clone();
+        let previous = CURRENT
+            .try_with(|c| c.borrow_mut().replace(handle))
+            .ok()
+            .flatten();
         EnterGuard {
             previous,
             _not_send: PhantomData,
@@ -124,14 +137,23 @@ impl Handle {
     /// assert!(eddy_io::driver::Handle::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        CURRENT.with(|c| c.borrow().clone())
+        // `None` too when the slot was already destroyed at thread exit.
+        CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
     }
 
     /// Runs `f` with the reactor entered on this thread, if any, without
     /// cloning it.
     #[cfg_attr(not(feature = "signal"), allow(dead_code))]
     pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
-        CURRENT.with(|c| f(c.borrow().as_ref()))
+        let mut f = Some(f);
+        match CURRENT.try_with(|c| f.take().map(|f| f(c.borrow().as_ref()))) {
+            Ok(Some(out)) => out,
+            // The slot was destroyed at thread exit: no reactor.
+            _ => match f.take() {
+                Some(f) => f(None),
+                None => unreachable!("`f` ran inside try_with and returned"),
+            },
+        }
     }
 
     /// Whether `self` and `other` are handles of the same reactor.
