@@ -7,6 +7,15 @@
 //! the closure; the loser leaves it alone, so a job runs at most once and a
 //! cancelled job never runs (its queue entry stays behind as a tombstone that
 //! the worker skips).
+//!
+//! A job also carries what it holds while in flight (`held`: the pool's
+//! submit-hook guard, a caller's guard; see `Builder::on_submit`). It is
+//! let go when the job is over: as the job completes if no handle is
+//! waiting for the result, otherwise together with the result, when the
+//! handle hands it out (or is dropped). The choice is made under the slot
+//! lock, the same lock a poll takes to register its waker, so there is no
+//! moment between "the job is done" and "the waiting task has the result"
+//! in which the guard is already gone.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,40 +51,54 @@ trait Join<T>: Send + Sync {
     fn abandon(&self);
 }
 
-struct Slot<T> {
+struct Slot<T, G> {
     output: Option<Result<T, JoinError>>,
     waker: Option<Waker>,
+    /// Held until the job is over (see the module docs).
+    held: Option<G>,
 }
 
-struct Cell<F, T> {
+struct Cell<F, T, G> {
     state: AtomicUsize,
     func: Mutex<Option<F>>,
-    slot: Mutex<Slot<T>>,
+    slot: Mutex<Slot<T, G>>,
 }
 
-impl<F, T> Cell<F, T> {
+impl<F, T, G> Cell<F, T, G> {
     fn try_claim(&self, to: usize) -> bool {
         self.state
             .compare_exchange(QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 
-    fn complete(&self, output: Result<T, JoinError>) {
-        let waker = {
+    /// Publishes the output and wakes the waiting handle, if any. Returns
+    /// what the job held when nobody waits (the caller drops it); when a
+    /// handle waits, that stays in the slot and goes with the output.
+    #[must_use = "the released guard is dropped by the caller"]
+    fn complete(&self, output: Result<T, JoinError>) -> Option<G> {
+        let (waker, released) = {
             let mut slot = self.slot.lock();
             slot.output = Some(output);
-            slot.waker.take()
+            let waker = slot.waker.take();
+            let released = if waker.is_none() {
+                slot.held.take()
+            } else {
+                None
+            };
+            (waker, released)
         };
         if let Some(w) = waker {
             w.wake();
         }
+        released
     }
 }
 
-impl<F, T> Run for Cell<F, T>
+impl<F, T, G> Run for Cell<F, T, G>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    G: Send + 'static,
 {
     fn run(&self) -> bool {
         if !self.try_claim(RUNNING) {
@@ -85,34 +108,41 @@ where
         let Some(func) = func else { return false };
         let output = catch_unwind(AssertUnwindSafe(func)).map_err(JoinError::panic);
         self.state.store(COMPLETE, Ordering::Release);
-        self.complete(output);
+        // Dropped here, on the pool thread (inside `run_job`'s catch).
+        drop(self.complete(output));
         true
     }
 
     fn cancel_shutdown(&self) {
         if self.try_claim(CANCELLED) {
             let func = self.func.lock().take();
-            // The handle learns first: dropping the closure runs the
-            // destructors of what it captured, which may panic.
-            self.complete(Err(JoinError::shutdown()));
+            // The handle learns first: dropping the closure (and what the
+            // job held) runs the destructors of what it captured, which
+            // may panic.
+            let released = self.complete(Err(JoinError::shutdown()));
             // Called while cancelling a whole queue (shutdown, a racing
             // submitter, a worker): one panicking destructor must not stop
             // the rest from being cancelled, nor unwind through the pool.
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(func))) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop((func, released)))) {
                 report_panic("dropping a cancelled job's closure", &*payload);
             }
         }
     }
 }
 
-impl<F, T> Join<T> for Cell<F, T>
+impl<F, T, G> Join<T> for Cell<F, T, G>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    G: Send + 'static,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let mut slot = self.slot.lock();
         if let Some(out) = slot.output.take() {
+            // The result is seen: what rode along with it can go.
+            let held = slot.held.take();
+            drop(slot);
+            drop(held);
             return Poll::Ready(out);
         }
         match &mut slot.waker {
@@ -123,9 +153,25 @@ where
     }
 
     fn abandon(&self) {
-        if self.try_claim(CANCELLED) {
-            drop(self.func.lock().take());
-        }
+        let func = if self.try_claim(CANCELLED) {
+            self.func.lock().take()
+        } else {
+            None
+        };
+        let held = {
+            let mut slot = self.slot.lock();
+            // Nobody waits any more: a running job lets go of what it
+            // holds as it completes, and does not wake a stale waker.
+            slot.waker = None;
+            if self.state.load(Ordering::Acquire) == RUNNING {
+                None
+            } else {
+                // Cancelled just now, or over: nothing left to hold for.
+                slot.held.take()
+            }
+        };
+        drop(func);
+        drop(held);
     }
 }
 
@@ -138,11 +184,13 @@ pub(crate) fn report_panic(what: &str, payload: &(dyn std::any::Any + Send)) {
     );
 }
 
-/// Creates a job and its handle (one allocation).
-pub fn new_job<F, T>(func: F) -> (Job, BlockingHandle<T>)
+/// Creates a job and its handle (one allocation); the job holds `held`
+/// until it is over (see the module docs).
+pub fn new_job<F, T, G>(func: F, held: G) -> (Job, BlockingHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    G: Send + 'static,
 {
     let cell = Arc::new(Cell {
         state: AtomicUsize::new(QUEUED),
@@ -150,6 +198,7 @@ where
         slot: Mutex::new(Slot {
             output: None,
             waker: None,
+            held: Some(held),
         }),
     });
     let handle = BlockingHandle {

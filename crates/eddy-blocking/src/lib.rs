@@ -32,6 +32,7 @@
 
 mod context;
 mod error;
+mod guard;
 mod job;
 mod loom;
 mod pool;

@@ -1,9 +1,12 @@
-//! Loom models of the two racy paths of the pool: a job's state word
-//! (cancel vs start) and the searching/idle/notify path (no lost wake-up).
+//! Loom models of the racy paths of the pool: a job's state word (cancel
+//! vs start), what a job holds (released exactly once, never before the
+//! job ended, and not before a waiting handle has the result), and the
+//! searching/idle/notify path (no lost wake-up).
 //!
 //! RUSTFLAGS="--cfg loom" cargo test -p eddy-blocking --test loom_pool --release
 #![cfg(loom)]
 
+use std::future::Future;
 use std::time::Duration;
 
 use eddy_blocking::loom_internals::{new_job, Park, Sleep, Submit};
@@ -19,9 +22,12 @@ fn dropping_the_handle_races_the_worker_start() {
     loom::model(|| {
         let ran = Arc::new(AtomicUsize::new(0));
         let r = ran.clone();
-        let (job, handle) = new_job(move || {
-            r.fetch_add(1, Ordering::SeqCst);
-        });
+        let (job, handle) = new_job(
+            move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            },
+            (),
+        );
         let worker = thread::spawn(move || job.run());
         drop(handle);
         let did_run = worker.join().unwrap();
@@ -35,7 +41,7 @@ fn shutdown_cancel_races_the_worker_and_the_handle_sees_one_outcome() {
     loom::model(|| {
         let ran = Arc::new(AtomicUsize::new(0));
         let r = ran.clone();
-        let (job, handle) = new_job(move || r.fetch_add(1, Ordering::SeqCst) + 7);
+        let (job, handle) = new_job(move || r.fetch_add(1, Ordering::SeqCst) + 7, ());
         let job2 = job.clone();
         let worker = thread::spawn(move || {
             job.run();
@@ -55,6 +61,66 @@ fn shutdown_cancel_races_the_worker_and_the_handle_sees_one_outcome() {
                 assert_eq!(ran.load(Ordering::SeqCst), 0);
             }
         }
+    });
+}
+
+/// A guard that counts its drops.
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_waiting_handle_sees_the_result_while_the_guard_is_still_held() {
+    loom::model(|| {
+        let released = Arc::new(AtomicUsize::new(0));
+        let seen = released.clone();
+        // The job checks that its guard is held while it runs.
+        let (job, handle) = new_job(move || seen.load(Ordering::SeqCst), Held(released.clone()));
+        let worker = thread::spawn(move || {
+            job.run();
+        });
+        // The handle is polled (and may wait) while the job runs. Either
+        // it found the result already there, or it waited and was woken:
+        // in both cases the result must be read before, or as, the guard
+        // goes — never a woken wait with the guard already gone.
+        let r = released.clone();
+        let out = loom::future::block_on(async move {
+            let mut handle = handle;
+            std::future::poll_fn(|cx| {
+                let polled = std::pin::Pin::new(&mut handle).poll(cx);
+                if polled.is_pending() {
+                    // Registered as waiting: the job cannot have let go
+                    // of the guard yet.
+                    assert_eq!(r.load(Ordering::SeqCst), 0);
+                }
+                polled
+            })
+            .await
+        });
+        assert_eq!(out.unwrap(), 0, "the guard was gone while the job ran");
+        worker.join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn the_guard_is_released_once_whoever_finishes_first() {
+    loom::model(|| {
+        let released = Arc::new(AtomicUsize::new(0));
+        let (job, handle) = new_job(|| 1, Held(released.clone()));
+        let job2 = job.clone();
+        let worker = thread::spawn(move || {
+            job.run();
+        });
+        let canceller = thread::spawn(move || job2.cancel_shutdown());
+        drop(handle);
+        worker.join().unwrap();
+        canceller.join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
     });
 }
 

@@ -4,9 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use eddy_blocking::{BlockingHandle, JoinError, Pool};
 
@@ -41,9 +39,9 @@ use crate::stack::{ClockHold, Stack};
 /// ```
 #[must_use = "a BlockingTask does nothing unless awaited; dropping it before the job starts cancels the job"]
 pub struct BlockingTask<T> {
-    inner: BlockingHandle<(T, Option<ClockHold>)>,
-    /// Set at the first poll; read by the job as it ends (see [`JobHold`]).
-    awaited: Arc<AtomicBool>,
+    /// The job holds a [`ClockHold`]; the pool lets it go by the rule
+    /// above (see `eddy_blocking::Builder::on_submit`).
+    inner: BlockingHandle<T>,
 }
 
 impl<T> BlockingTask<T> {
@@ -64,14 +62,10 @@ impl<T> BlockingTask<T> {
 impl<T> Future for BlockingTask<T> {
     type Output = Result<T, JoinError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if !self.awaited.load(Ordering::Relaxed) {
-            // Release: pairs with the job's Acquire load in `JobHold::finish`.
-            self.awaited.store(true, Ordering::Release);
-        }
-        let out = ready!(Pin::new(&mut self.inner).poll(cx));
-        // The clock hold is dropped here, on the loop thread, after the
-        // result was seen.
-        Poll::Ready(out.map(|(value, _hold)| value))
+        // A clock hold that rode along with the result (because this task
+        // was already waiting when the job ended) is dropped in here, on
+        // the loop thread, as the result is handed out.
+        Pin::new(&mut self.inner).poll(cx)
     }
 }
 
@@ -81,44 +75,27 @@ impl<T> fmt::Debug for BlockingTask<T> {
     }
 }
 
-pub(crate) fn spawn_on<F, T>(pool: &Pool, stack: Option<&Stack>, f: F) -> BlockingTask<T>
+/// Runs `f` on `pool`, holding `hold` (a paused clock) until the job is
+/// over. The pool decides when that is, under the lock that also
+/// publishes the result: as the job ends if no task waits for the result
+/// yet (a finished job nobody awaits never holds the clock), otherwise
+/// when the waiting task reads the result (so a timeout around the await
+/// cannot fire between the job's end and the task's wake-up). A runtime's
+/// own pool also takes a hold of its own through its submit hook, on the
+/// submitting thread's clock; the explicit one here covers a pool of the
+/// caller's (`run_in_executor`, or one entered with `Pool::enter` and
+/// reached by `spawn_blocking`) and a submission from another thread
+/// (`Handle::spawn_blocking`). On the runtime's own pool from the loop
+/// thread both holds are on the same clock: held twice, which costs two
+/// atomic counts and no allocation (the `Arc<AtomicBool>` per job this
+/// replaced was one).
+pub(crate) fn spawn_on<F, T>(pool: &Pool, hold: ClockHold, f: F) -> BlockingTask<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let awaited = Arc::new(AtomicBool::new(false));
-    let hold = JobHold {
-        hold: Some(Stack::hold_clock(stack)),
-        awaited: awaited.clone(),
-    };
     BlockingTask {
-        inner: pool.spawn(move || {
-            let value = f();
-            (value, hold.finish())
-        }),
-        awaited,
-    }
-}
-
-/// A job's clock hold on the pool thread. As the job ends it either rides
-/// along with the result, when a task already awaits it (the hold then
-/// drops on the loop thread after the result was seen, so the clock cannot
-/// jump between the job's end and the task's wake-up), or is let go at
-/// once, when nobody awaits the result yet. A panicking job drops it while
-/// unwinding.
-struct JobHold {
-    hold: Option<ClockHold>,
-    awaited: Arc<AtomicBool>,
-}
-
-impl JobHold {
-    fn finish(mut self) -> Option<ClockHold> {
-        let hold = self.hold.take();
-        if self.awaited.load(Ordering::Acquire) {
-            hold
-        } else {
-            None
-        }
+        inner: pool.spawn_with_guard(hold, f),
     }
 }
 
@@ -155,8 +132,7 @@ where
              Runtime::block_on or #[eddy::main], or enter a blocking Pool with Pool::enter"
         )
     });
-    let stack = Stack::try_current();
-    spawn_on(&pool, stack.as_ref(), f)
+    spawn_on(&pool, Stack::hold_current_clock(), f)
 }
 
 /// asyncio's `to_thread`: the same as [`spawn_blocking`].

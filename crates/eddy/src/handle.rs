@@ -215,7 +215,7 @@ impl Handle {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        crate::blocking_task::spawn_on(&self.stack.blocking, Some(&self.stack), f)
+        crate::blocking_task::spawn_on(&self.stack.blocking, self.stack.hold_clock(), f)
     }
 
     /// Runs `f` on `pool`, a pool of your own (asyncio's
@@ -240,6 +240,6 @@ impl Handle {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        crate::blocking_task::spawn_on(pool, Some(&self.stack), f)
+        crate::blocking_task::spawn_on(pool, self.stack.hold_clock(), f)
     }
 }

@@ -67,6 +67,21 @@ impl Stack {
             if let Some(name) = &config.thread_name {
                 b = b.thread_name(format!("{name}-blocking"));
             }
+            // Every job queued from a thread that runs a runtime (the fs
+            // functions, File operations, the reactor's name lookups,
+            // spawn_blocking) holds that runtime's paused test clock until
+            // the job is over: the loop is waiting for real work, not for
+            // a timer. The pool keeps the hold with the job and lets it go
+            // as the job ends, or, when a task already waits for the
+            // result, once that task has it (see `Builder::on_submit`).
+            // The hold is taken from the submitting thread's current
+            // clock, not from a handle kept here: the hook lives in the
+            // pool, and a time handle in it would tie the pool to the
+            // drivers that hold the pool.
+            #[cfg(feature = "time")]
+            {
+                b = b.on_submit(Stack::hold_current_clock);
+            }
             b.build()
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
         };
@@ -74,22 +89,12 @@ impl Stack {
         let io_builder = eddy_io::driver::IoDriver::builder();
         // Name resolution and other blocking helpers of the reactor run on
         // the runtime's pool rather than on a thread each, holding the
-        // paused clock like any blocking job: the loop is waiting for
-        // them, not for a timer. (The hold is taken from the loop thread's
-        // current clock, where the reactor asks for the job; keeping the
-        // time handle in the closure would make a cycle through the
-        // reactor the time driver wraps.)
+        // paused clock like any blocking job through the pool's submit
+        // hook (the reactor asks for the job on the loop thread).
         #[cfg(all(feature = "io", feature = "blocking"))]
         let io_builder = {
             let pool = blocking.clone();
-            io_builder.offload(move |job| {
-                let hold = Stack::hold_current_clock();
-                pool.spawn(move || {
-                    job();
-                    drop(hold);
-                })
-                .detach()
-            })
+            io_builder.offload(move |job| pool.spawn(job).detach())
         };
         #[cfg(feature = "io")]
         let inner = io_builder.build()?;
@@ -143,9 +148,9 @@ impl Stack {
 
 /// Holds a paused test clock back while a blocking job runs: the clock
 /// must not jump to the next deadline while the loop waits for work on
-/// another thread. Let go when the job ends, or, if a task already awaits
-/// the result, on the loop thread once the result was seen (see
-/// `blocking_task::JobHold`).
+/// another thread. The pool keeps it with the job (the runtime pool's
+/// submit hook, or `Pool::spawn_with_guard`): let go when the job ends,
+/// or, if a task already awaits the result, once that task has read it.
 #[cfg(feature = "blocking")]
 #[derive(Debug)]
 pub(crate) struct ClockHold {
@@ -154,20 +159,19 @@ pub(crate) struct ClockHold {
 }
 
 impl Stack {
-    /// A [`ClockHold`] for a job that is about to start.
+    /// A [`ClockHold`] on this stack's clock, for a job about to be queued.
     #[cfg(feature = "blocking")]
-    pub(crate) fn hold_clock(this: Option<&Stack>) -> ClockHold {
-        let _ = this;
+    pub(crate) fn hold_clock(&self) -> ClockHold {
         ClockHold {
             #[cfg(feature = "time")]
-            _inhibitor: this.map(|s| s.time.inhibit_auto_advance()),
+            _inhibitor: Some(self.time.inhibit_auto_advance()),
         }
     }
 
-    /// A [`ClockHold`] on the clock current on this thread, if any: for
-    /// jobs the reactor offloads from the loop thread.
-    #[cfg(all(feature = "blocking", feature = "io"))]
-    fn hold_current_clock() -> ClockHold {
+    /// A [`ClockHold`] on the clock current on this thread, if any: what
+    /// the runtime pool's submit hook takes for every job.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn hold_current_clock() -> ClockHold {
         ClockHold {
             #[cfg(feature = "time")]
             _inhibitor: eddy_time::Handle::try_current().map(|h| h.inhibit_auto_advance()),

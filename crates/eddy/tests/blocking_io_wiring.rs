@@ -225,3 +225,151 @@ fn paused_clock_waits_for_a_name_lookup_instead_of_jumping() {
         });
     });
 }
+
+/// Runs `body` on a start-paused runtime, with a hang guard: a paused
+/// clock held forever never reaches a deadline.
+fn on_paused_runtime<T: Send + 'static>(
+    body: impl std::future::Future<Output = T> + 'static,
+) -> impl FnOnce() -> T {
+    move || {
+        let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+        rt.block_on(body)
+    }
+}
+
+/// A temporary directory with a few small files in it.
+fn dir_with_files() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        std::fs::write(dir.path().join(name), b"some bytes").unwrap();
+    }
+    dir
+}
+
+#[test]
+fn paused_clock_waits_for_fs_read_instead_of_jumping() {
+    let dir = dir_with_files();
+    let path = dir.path().join("a.txt");
+    common::guarded(60, || {
+        let body = async move {
+            // Without a hold, the idle paused clock jumps an hour as soon
+            // as the loop waits for the pool, and the timeout fires first.
+            for _ in 0..20 {
+                let read = eddy::fs::read(path.clone());
+                let outcome = eddy::time::timeout(Duration::from_secs(3600), read).await;
+                let bytes = outcome.expect("a paused clock jumped an hour during fs::read");
+                assert_eq!(bytes.unwrap(), b"some bytes");
+            }
+        };
+        on_paused_runtime(body)()
+    });
+}
+
+#[test]
+fn paused_clock_waits_for_file_reads_instead_of_jumping() {
+    use futures::io::{AsyncReadExt, AsyncSeekExt};
+    let dir = dir_with_files();
+    let path = dir.path().join("b.txt");
+    common::guarded(60, || {
+        let body = async move {
+            let hour = Duration::from_secs(3600);
+            // Opened without the pool, so that the reads are what is tested.
+            let mut file = eddy::fs::File::from_std(std::fs::File::open(path).unwrap());
+            for _ in 0..20 {
+                let mut buf = Vec::new();
+                eddy::time::timeout(hour, file.read_to_end(&mut buf))
+                    .await
+                    .expect("a paused clock jumped an hour during a File read")
+                    .unwrap();
+                assert_eq!(buf, b"some bytes");
+                eddy::time::timeout(hour, file.seek(std::io::SeekFrom::Start(0)))
+                    .await
+                    .expect("a paused clock jumped an hour during a File seek")
+                    .unwrap();
+            }
+        };
+        on_paused_runtime(body)()
+    });
+}
+
+#[test]
+fn paused_clock_waits_for_read_dir_instead_of_jumping() {
+    use futures::StreamExt;
+    let dir = dir_with_files();
+    let path = dir.path().to_owned();
+    common::guarded(60, || {
+        let body = async move {
+            let hour = Duration::from_secs(3600);
+            for _ in 0..10 {
+                let mut entries = eddy::time::timeout(hour, eddy::fs::read_dir(path.clone()))
+                    .await
+                    .expect("a paused clock jumped an hour during read_dir")
+                    .unwrap();
+                let mut names = Vec::new();
+                while let Some(entry) = eddy::time::timeout(hour, entries.next())
+                    .await
+                    .expect("a paused clock jumped an hour while reading a directory")
+                {
+                    names.push(entry.unwrap().file_name());
+                }
+                names.sort();
+                assert_eq!(names, ["a.txt", "b.txt", "c.txt"]);
+            }
+        };
+        on_paused_runtime(body)()
+    });
+}
+
+#[test]
+fn paused_clock_waits_for_jobs_queued_on_the_pool_directly() {
+    common::guarded(60, || {
+        let body = async {
+            let hour = Duration::from_secs(3600);
+            for _ in 0..20 {
+                // Straight to the runtime's pool, as eddy-blocking's own
+                // helpers do.
+                let job = eddy::blocking::Pool::current().spawn(|| 2);
+                let n = eddy::time::timeout(hour, job)
+                    .await
+                    .expect("a paused clock jumped an hour during a pool job");
+                assert_eq!(n.unwrap(), 2);
+            }
+        };
+        on_paused_runtime(body)()
+    });
+}
+
+#[test]
+fn paused_clock_reaches_a_sleep_deadline_once_blocking_jobs_are_done() {
+    use futures::StreamExt;
+    // No hold outlives its job: after fs calls (awaited, dropped in
+    // flight, detached) the paused clock still jumps to a deadline. A
+    // leaked hold turns this into a hang, which the guard reports.
+    let dir = dir_with_files();
+    let path = dir.path().to_owned();
+    let slept = common::guarded(60, || {
+        let body = async move {
+            let hour = Duration::from_secs(3600);
+            eddy::fs::read(path.join("a.txt")).await.unwrap();
+            let mut entries = eddy::fs::read_dir(path.clone()).await.unwrap();
+            while entries.next().await.is_some() {}
+            // Started, then dropped while in flight.
+            let _ = eddy::time::timeout(Duration::ZERO, eddy::fs::read(path.join("b.txt"))).await;
+            eddy::blocking::Pool::current().spawn(|| ()).detach();
+            let mut file = eddy::fs::File::create(path.join("new.txt")).await.unwrap();
+            futures::io::AsyncWriteExt::write_all(&mut file, b"x")
+                .await
+                .unwrap();
+            // A write still in flight when the file is dropped.
+            futures::io::AsyncWriteExt::write_all(&mut file, b"y")
+                .await
+                .unwrap();
+            drop(file);
+            let start = eddy::time::Instant::now();
+            eddy::sleep(hour).await;
+            start.elapsed()
+        };
+        on_paused_runtime(body)()
+    });
+    assert!(slept >= Duration::from_secs(3600));
+}
