@@ -4,29 +4,17 @@
 //! resumes. Each test asserts an order, never a duration.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eddy_core::park::ThreadPark;
-use eddy_time::{call_later, sleep, DriverBuilder, Handle};
+mod common;
+
+use common::block_on;
+use eddy_time::{call_later, sleep, Handle};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// eddy-core's loop on a time driver, with the time handle entered.
-fn block_on<F: Future>(paused: bool, f: F) -> F::Output {
-    let driver = DriverBuilder::new()
-        .start_paused(paused)
-        .build(ThreadPark::new());
-    let handle = driver.handle();
-    let rt = eddy_core::Builder::new()
-        .build_with_driver(Box::new(driver))
-        .unwrap();
-    let _guard = handle.enter();
-    rt.block_on(f)
 }
 
 #[test]
