@@ -49,6 +49,23 @@ fn waker_replaced<F: Future>(fut: F, reenter: impl Fn() + Send + Sync + 'static)
     );
 }
 
+/// A receiver whose wait future was dropped keeps its place (the channel
+/// still holds its waker); dropping the receiver itself leaves, and the
+/// waker it let go of must be dropped outside the lock (it re-enters).
+/// `poll_pending` polls one wait future with the waker and says whether it
+/// was pending.
+fn receiver_left<R>(
+    mut rx: R,
+    poll_pending: impl FnOnce(&mut R, &std::task::Waker) -> bool,
+    reenter: impl Fn() + Send + Sync + 'static,
+) {
+    let (waker, ran) = reentering_waker(reenter);
+    assert!(poll_pending(&mut rx, &waker));
+    drop(waker);
+    drop(rx);
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
 /// Queues `fut` with a waker that calls back into the primitive when
 /// dropped, then drops `fut`: it leaves the line, and the primitive drops
 /// the waker.
@@ -155,11 +172,11 @@ fn channel_waiters_drop_wakers_outside_the_lock() {
         };
         let mut rx = Box::new(rx);
         waker_replaced(rx.recv(), reenter());
-        let (waker, ran) = reentering_waker(reenter());
-        assert!(poll_with(pin!(rx.recv()), &waker).is_pending());
-        drop(waker);
-        drop(rx);
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        receiver_left(
+            rx,
+            |rx, w| poll_with(pin!(rx.recv()), w).is_pending(),
+            reenter(),
+        );
     });
     guarded(20, || {
         let (tx, _rx) = mpsc::channel::<u8>(1);
@@ -199,11 +216,11 @@ fn channel_waiters_drop_wakers_outside_the_lock() {
         };
         let mut rx = Box::new(rx);
         waker_replaced(rx.recv(), reenter());
-        let (waker, ran) = reentering_waker(reenter());
-        assert!(poll_with(pin!(rx.recv()), &waker).is_pending());
-        drop(waker);
-        drop(rx);
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        receiver_left(
+            rx,
+            |rx, w| poll_with(pin!(rx.recv()), w).is_pending(),
+            reenter(),
+        );
     });
     guarded(20, || {
         let (tx, rx) = watch::channel(0);
@@ -214,10 +231,10 @@ fn channel_waiters_drop_wakers_outside_the_lock() {
         };
         let mut rx = Box::new(rx);
         waker_replaced(rx.changed(), reenter());
-        let (waker, ran) = reentering_waker(reenter());
-        assert!(poll_with(pin!(rx.changed()), &waker).is_pending());
-        drop(waker);
-        drop(rx);
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        receiver_left(
+            rx,
+            |rx, w| poll_with(pin!(rx.changed()), w).is_pending(),
+            reenter(),
+        );
     });
 }
