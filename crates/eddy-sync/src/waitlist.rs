@@ -287,6 +287,11 @@ impl WakeBatch {
     pub(crate) fn wake_all(self) {
         let WakeBatch { first, rest } = self;
         let Some(first) = first else { return };
+        if rest.capacity() == 0 {
+            // One waker (a mutex or permit hand-off): nothing to guard.
+            first.wake();
+            return;
+        }
         let mut rest = WakeRest(rest.into_iter());
         first.wake();
         for w in &mut rest.0 {
