@@ -22,12 +22,13 @@ use crate::task::TaskId;
 struct Monitor {
     epoch: Instant,
     /// Nanoseconds since `epoch` (+1) when the current poll began; 0 = idle.
+    /// Each step's value is new (the clock moves on), so a watchdog that
+    /// reads the same value before and after reading `label` knows the
+    /// label belongs to that step (see [`Monitor::step_label`]).
     busy_since: AtomicU64,
-    /// Id of the task being polled (0 = the `block_on` future or a
-    /// callback, told apart by `label`).
-    task: AtomicU64,
-    /// What runs: its kind, and the task's name and spawn location or the
-    /// place the callback was queued from.
+    /// What runs: its kind and task id, and the task's name and spawn
+    /// location or the place the callback was queued from. Written before
+    /// `busy_since` marks the step begun.
     label: Mutex<Label>,
     stop: AtomicBool,
     wake: Condvar,
@@ -46,6 +47,9 @@ enum Kind {
 #[derive(Clone)]
 struct Label {
     kind: Kind,
+    /// Id of the task being polled (0 = the `block_on` future or a
+    /// callback, told apart by `kind`).
+    task: u64,
     name: Option<Arc<str>>,
     location: Option<&'static Location<'static>>,
 }
@@ -102,9 +106,9 @@ impl Debug {
         let monitor = Arc::new(Monitor {
             epoch: Instant::now(),
             busy_since: AtomicU64::new(0),
-            task: AtomicU64::new(0),
             label: Mutex::new(Label {
                 kind: Kind::Main,
+                task: 0,
                 name: None,
                 location: None,
             }),
@@ -138,33 +142,28 @@ impl Debug {
         } else {
             Kind::Main
         };
-        self.start(
-            task.map_or(0, TaskId::as_u64),
-            Label {
-                kind,
-                name,
-                location,
-            },
-        )
+        self.start(Label {
+            kind,
+            task: task.map_or(0, TaskId::as_u64),
+            name,
+            location,
+        })
     }
 
     /// Marks the start of a callback queued from `location`.
     pub(crate) fn begin_callback(&self, location: &'static Location<'static>) -> PollTimer<'_> {
-        self.start(
-            0,
-            Label {
-                kind: Kind::Callback,
-                name: None,
-                location: Some(location),
-            },
-        )
+        self.start(Label {
+            kind: Kind::Callback,
+            task: 0,
+            name: None,
+            location: Some(location),
+        })
     }
 
-    fn start(&self, task: u64, label: Label) -> PollTimer<'_> {
+    fn start(&self, label: Label) -> PollTimer<'_> {
         let start = Instant::now();
         let m = &self.monitor;
         *m.label.lock() = label;
-        m.task.store(task, Ordering::Relaxed);
         let since = start.duration_since(m.epoch).as_nanos() as u64 + 1;
         m.busy_since.store(since, Ordering::Release);
         PollTimer { monitor: m, start }
@@ -177,11 +176,12 @@ impl Debug {
         drop(timer);
         let took = start.elapsed();
         if took >= self.threshold {
-            let id = self.monitor.task.load(Ordering::Relaxed);
+            // The loop thread wrote the label: no other step can have
+            // replaced it yet.
             let label = self.monitor.label.lock().clone();
             let step = label.step();
             tracing::warn!(
-                task.id = id,
+                task.id = label.task,
                 task.name = label.name(),
                 task.spawned_at = %label.location(),
                 took_ms = took.as_secs_f64() * 1e3,
@@ -203,6 +203,19 @@ impl Drop for Debug {
         if let Some(t) = self.watchdog.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Monitor {
+    /// The label of the step that began at `since`, or `None` if that step
+    /// has ended since `since` was read (the label may then belong to the
+    /// next one). The loop writes a step's label before its `busy_since`
+    /// and clears `busy_since` when the step ends, so if `busy_since`
+    /// still reads `since` once the label was read, the label is that
+    /// step's.
+    fn step_label(&self, since: u64) -> Option<Label> {
+        let label = self.label.lock().clone();
+        (self.busy_since.load(Ordering::Acquire) == since).then_some(label)
     }
 }
 
@@ -238,17 +251,46 @@ fn watch(m: &Monitor, threshold: Duration) {
             _ => continue,
         };
         if blocked >= due {
+            let Some(label) = m.step_label(since) else {
+                // That step ended while we looked; the next tick sees the
+                // new one.
+                continue;
+            };
             reports += 1;
-            let id = m.task.load(Ordering::Relaxed);
-            let label = m.label.lock().clone();
             let step = label.step();
             tracing::warn!(
-                task.id = id,
+                task.id = label.task,
                 task.name = label.name(),
                 task.spawned_at = %label.location(),
                 blocked_ms = blocked.as_secs_f64() * 1e3,
                 "event loop blocked: still inside one {step} after {blocked:?}"
             );
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watchdog_takes_no_label_from_a_step_that_began_after_it_looked() {
+        let debug = Debug::new(Duration::from_secs(3600), Some("label-test"));
+        let m = &*debug.monitor;
+        let first = debug.begin_callback(Location::caller());
+        let since = m.busy_since.load(Ordering::Acquire);
+        assert_ne!(since, 0);
+        let label = m.step_label(since).expect("the step is still running");
+        assert!(label.kind == Kind::Callback);
+        // The watchdog read `since`; meanwhile that step ends and a task's
+        // poll begins. Its label must not be reported as the callback's
+        // stall.
+        drop(first);
+        std::thread::sleep(Duration::from_millis(1));
+        let _second = debug.begin(None, Some("next".into()), None);
+        assert!(m.step_label(since).is_none());
+        let now = m.busy_since.load(Ordering::Acquire);
+        let label = m.step_label(now).expect("the new step");
+        assert_eq!(label.name(), "next");
     }
 }
