@@ -13,7 +13,7 @@ use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use crate::loom::UnsafeCell;
-use crate::runtime::inject::{Inject, Linked};
+use crate::runtime::inject::{Inject, Linked, Popped};
 use crate::runtime::main_task::RemoteWake;
 use crate::task::state::{State, ToIdle, ToRunning, Wake};
 
@@ -354,10 +354,20 @@ unsafe fn free(n: NonNull<Node>) -> usize {
     unsafe { Box::from_raw(n.as_ptr()) }.value
 }
 
+/// The value of a popped task node (freeing it); these models push no
+/// callbacks.
+fn task_value(popped: Popped<Node, ()>) -> usize {
+    match popped {
+        // SAFETY: popped, so ours.
+        Popped::Task(n) => unsafe { free(n) },
+        Popped::Callback(()) => unreachable!("no callbacks pushed"),
+    }
+}
+
 #[test]
 fn loom_inject_push_pop_close() {
     loom::model(|| {
-        let inject = Arc::new(Inject::<Node>::new());
+        let inject = Arc::new(Inject::<Node, ()>::new());
         let refused = Arc::new(AtomicUsize::new(0));
         let pushers: Vec<_> = (0..2)
             .map(|t| {
@@ -371,20 +381,58 @@ fn loom_inject_push_pop_close() {
             })
             .collect();
         let mut got = 0;
-        inject.pop_batch(1, |n| {
-            // SAFETY: popped, so ours.
-            got += unsafe { free(n) };
-        });
+        inject.pop_batch(1, |n| got += task_value(n));
         inject.close();
         for p in pushers {
             p.join().unwrap();
         }
-        inject.pop_batch(usize::MAX, |n| {
-            // SAFETY: popped, so ours.
-            got += unsafe { free(n) };
-        });
+        inject.pop_batch(usize::MAX, |n| got += task_value(n));
         assert!(inject.is_empty());
         assert_eq!(got + refused.load(Ordering::SeqCst), 0b11);
+    });
+}
+
+/// One thread queues a callback and then a task, another a task and then a
+/// callback, while the loop drains in small batches: each thread's two
+/// submissions come out in the order it made them, and nothing is lost.
+#[test]
+fn loom_inject_keeps_callbacks_and_tasks_in_submission_order() {
+    loom::model(|| {
+        let inject = Arc::new(Inject::<Node, usize>::new());
+        let a = {
+            let inject = inject.clone();
+            thread::spawn(move || {
+                assert!(inject.push_callback(10).is_ok());
+                assert!(inject.push(node(11)).is_ok());
+            })
+        };
+        let b = {
+            let inject = inject.clone();
+            thread::spawn(move || {
+                assert!(inject.push(node(20)).is_ok());
+                assert!(inject.push_callback(21).is_ok());
+            })
+        };
+        let mut order = Vec::new();
+        let mut drain = |max| {
+            inject.pop_batch(max, |p| {
+                order.push(match p {
+                    // SAFETY: popped, so ours.
+                    Popped::Task(n) => unsafe { free(n) },
+                    Popped::Callback(v) => v,
+                })
+            });
+        };
+        drain(1);
+        a.join().unwrap();
+        b.join().unwrap();
+        while !inject.is_empty() {
+            drain(1);
+        }
+        let at = |v| order.iter().position(|&x| x == v).unwrap();
+        assert_eq!(order.len(), 4, "{order:?}");
+        assert!(at(10) < at(11), "{order:?}");
+        assert!(at(20) < at(21), "{order:?}");
     });
 }
 
@@ -395,7 +443,7 @@ fn loom_inject_push_pop_close() {
 #[test]
 fn loom_remote_wake_brings_earlier_work() {
     loom::model(|| {
-        let inject = Arc::new(Inject::<Node>::new());
+        let inject = Arc::new(Inject::<Node, ()>::new());
         let wake = Arc::new(RemoteWake::default());
         let remote = {
             let (inject, wake) = (inject.clone(), wake.clone());
@@ -404,12 +452,9 @@ fn loom_remote_wake_brings_earlier_work() {
                 wake.set();
             })
         };
-        let drain = |inject: &Inject<Node>| {
+        let drain = |inject: &Inject<Node, ()>| {
             let mut got = 0;
-            inject.pop_batch(usize::MAX, |n| {
-                // SAFETY: popped, so ours.
-                got += unsafe { free(n) };
-            });
+            inject.pop_batch(usize::MAX, |n| got += task_value(n));
             got
         };
         let mut drained = 0;

@@ -212,6 +212,41 @@ fn remote_call_soon_runs_on_the_loop_in_order() {
     assert_eq!(*log.lock().unwrap(), [0, 1, 2, 3, 4]);
 }
 
+/// asyncio's order: `call_soon_threadsafe(f)` then
+/// `run_coroutine_threadsafe(c)` runs `f` before `c` starts. A remote
+/// spawn's first poll and remote callbacks keep the order in which the
+/// other thread submitted them.
+#[test]
+fn remote_callbacks_and_remote_spawns_run_in_submission_order() {
+    let rt = Runtime::new().unwrap();
+    let h = rt.handle();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = log.clone();
+    std::thread::spawn(move || {
+        let push = |what: &'static str| {
+            let l = l.clone();
+            move || l.lock().unwrap().push(what)
+        };
+        h.call_soon(push("callback 1"));
+        let task = push("task 1");
+        drop(h.spawn(async move { task() }).unwrap());
+        h.call_soon(push("callback 2"));
+        let task = push("task 2");
+        drop(h.spawn(async move { task() }).unwrap());
+    })
+    .join()
+    .unwrap();
+    rt.block_on(async {
+        for _ in 0..4 {
+            yield_now().await;
+        }
+    });
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["callback 1", "task 1", "callback 2", "task 2"]
+    );
+}
+
 #[test]
 fn panicking_callback_does_not_stop_the_loop() {
     run(async {

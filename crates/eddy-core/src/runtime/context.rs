@@ -11,10 +11,11 @@ use std::task::Waker;
 use slab::Slab;
 
 use super::debug::Debug;
+use super::inject::Popped;
 use super::main_task::MainSlot;
 use super::Shared;
 use crate::callback::Callback;
-use crate::loom::{Arc, Ordering};
+use crate::loom::Arc;
 use crate::task::raw::{prefix, Header, UNBOUND};
 use crate::task::waker as task_waker;
 
@@ -46,45 +47,32 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// Moves up to `max` remote tasks, then the remote callbacks, into the
-    /// local queue (oldest first), binding tasks spawned from other threads.
-    /// Whether there was anything to move.
+    /// Moves up to `max` remote tasks, with the remote callbacks queued
+    /// among them, into the local queue in submission order, binding tasks
+    /// spawned from other threads (see `inject.rs`). Whether there was
+    /// anything to move.
     #[inline]
     pub(crate) fn pull_remote(&self, max: usize) -> bool {
-        let shared = &*self.shared;
-        let tasks = !shared.inject.is_empty();
-        if tasks {
+        let remote = !self.shared.inject.is_empty();
+        if remote {
             self.pull_inject(max);
         }
-        let callbacks = shared.has_remote_callbacks.load(Ordering::Acquire);
-        if callbacks {
-            self.pull_remote_callbacks();
-        }
-        tasks || callbacks
+        remote
     }
 
     #[inline(never)]
     fn pull_inject(&self, max: usize) {
         let mut queue = self.run_queue.borrow_mut();
-        self.shared.inject.pop_batch(max, |task| {
-            // SAFETY: the queue reference keeps the task alive.
-            if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
-                bind(self, task);
+        self.shared.inject.pop_batch(max, |popped| match popped {
+            Popped::Task(task) => {
+                // SAFETY: the queue reference keeps the task alive.
+                if unsafe { prefix(task) }.trailer.owned_key.get() == UNBOUND {
+                    bind(self, task);
+                }
+                queue.push_back(Runnable::Task(task));
             }
-            queue.push_back(Runnable::Task(task));
+            Popped::Callback(cb) => queue.push_back(Runnable::Callback(cb.into_local())),
         });
-    }
-
-    #[inline(never)]
-    fn pull_remote_callbacks(&self) {
-        let shared = &*self.shared;
-        shared.has_remote_callbacks.store(false, Ordering::Release);
-        let remote = std::mem::take(&mut *shared.remote_callbacks.lock());
-        self.run_queue.borrow_mut().extend(
-            remote
-                .into_iter()
-                .map(|cb| Runnable::Callback(cb.into_local())),
-        );
     }
 }
 

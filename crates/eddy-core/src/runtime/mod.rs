@@ -25,7 +25,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use crate::coop;
-use crate::loom::{Arc, AtomicBool, Mutex, Ordering};
+use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::park::{Park, Unpark};
 use crate::task::raw::{prefix, Header};
 use context::{Local, Runnable};
@@ -99,8 +99,6 @@ impl Runtime {
         let unparker: StdArc<dyn Unpark> = driver.unparker();
         let shared = Arc::new(Shared {
             inject: Inject::new(),
-            remote_callbacks: Mutex::new(VecDeque::new()),
-            has_remote_callbacks: AtomicBool::new(false),
             unparker,
             unhandled_panic: builder.unhandled_panic,
             shutdown_requested: AtomicBool::new(false),

@@ -2,14 +2,13 @@
 //! remote callbacks, the driver's unparker, the unhandled-panic policy.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::panic::Location;
 use std::ptr::NonNull;
 
 use super::context;
 use super::inject::{Inject, Linked};
 use crate::callback::RemoteCallback;
-use crate::loom::{AtomicBool, Mutex, Ordering, UnsafeCell};
+use crate::loom::{AtomicBool, Ordering, UnsafeCell};
 use crate::park::Unpark;
 use crate::task::raw::{prefix, Header};
 use crate::task::{payload_message, TaskId};
@@ -24,9 +23,8 @@ unsafe impl Linked for Header {
 }
 
 pub(crate) struct Shared {
-    pub(crate) inject: Inject<Header>,
-    pub(crate) remote_callbacks: Mutex<VecDeque<RemoteCallback>>,
-    pub(crate) has_remote_callbacks: AtomicBool,
+    /// Tasks and callbacks from other threads, in submission order.
+    pub(crate) inject: Inject<Header, RemoteCallback>,
     pub(crate) unparker: std::sync::Arc<dyn Unpark>,
     pub(crate) unhandled_panic: UnhandledPanic,
     /// Set by an unjoined panic under `UnhandledPanic::ShutdownRuntime`.
@@ -59,11 +57,7 @@ impl Shared {
     }
 
     pub(crate) fn push_remote_callback(&self, cb: RemoteCallback) -> Result<(), RemoteCallback> {
-        if self.inject.is_closed() {
-            return Err(cb);
-        }
-        self.remote_callbacks.lock().push_back(cb);
-        self.has_remote_callbacks.store(true, Ordering::Release);
+        self.inject.push_callback(cb)?;
         self.unparker.unpark();
         Ok(())
     }
