@@ -513,3 +513,34 @@ fn the_server_side_writer_knows_its_peer() {
         server.wait_closed().await;
     });
 }
+
+/// asyncio's `close()` closes the listening socket before it returns: once
+/// `close()` + `wait_closed()` are done, the port is free to bind again
+/// and a new connection is refused, with no turn of the loop in between.
+#[test]
+fn close_frees_the_port_before_it_returns() {
+    common::run(async {
+        for unix in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.sock");
+            let server = if unix {
+                start_unix_server(&path, echo_lines).await.unwrap()
+            } else {
+                start_server("127.0.0.1:0", echo_lines).await.unwrap()
+            };
+            settle().await; // the accept task is parked in accept()
+            server.close();
+            server.wait_closed().await;
+            if unix {
+                let err = std::os::unix::net::UnixStream::connect(&path).unwrap_err();
+                assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+            } else {
+                let addr = server.local_addr().unwrap();
+                let err = std::net::TcpStream::connect(addr).unwrap_err();
+                assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+                let again = eddy_io::net::TcpListener::bind(addr).await;
+                assert!(again.is_ok(), "port still taken after close: {again:?}");
+            }
+        }
+    });
+}

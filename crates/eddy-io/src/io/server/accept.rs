@@ -1,10 +1,11 @@
 //! The accept loop of a [`Server`](super::Server): accepting, turning each
 //! connection into a handler task, and riding out accept errors.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::rc::{Rc, Weak};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -24,17 +25,23 @@ pub(super) enum Listener {
 }
 
 impl Listener {
-    async fn accept(&self) -> io::Result<(StreamReader, StreamWriter, String)> {
+    /// One poll of accepting. Polled, not awaited, so that the accept
+    /// loop holds no borrow of the listener while it waits: `Server::close`
+    /// can then drop (close) the listening socket at once.
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter, String)>> {
         match self {
             Listener::Tcp(l) => {
-                let (stream, peer) = l.accept().await?;
+                let (stream, peer) = ready!(l.poll_accept(cx))?;
                 let (r, w) = split_tcp(stream, Some(peer));
-                Ok((r, w, peer.to_string()))
+                Poll::Ready(Ok((r, w, peer.to_string())))
             }
             Listener::Unix(l) => {
-                let (stream, _) = l.accept().await?;
+                let (stream, _) = ready!(l.poll_accept(cx))?;
                 let (r, w) = split_unix(stream);
-                Ok((r, w, "unix peer".to_string()))
+                Poll::Ready(Ok((r, w, "unix peer".to_string())))
             }
         }
     }
@@ -78,7 +85,9 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(non-string panic)".into())
 }
 
-pub(super) async fn accept_loop<H, F>(server: Weak<Shared>, listener: Listener, handler: H)
+/// Accepts until the server closes: `close` takes the listener out of
+/// [`Shared`] (closing the socket), and the next poll here sees it gone.
+pub(super) async fn accept_loop<H, F>(server: Weak<Shared>, handler: H)
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future + 'static,
@@ -86,7 +95,22 @@ where
 {
     let mut backoff = BACKOFF_MIN;
     loop {
-        let accepted = listener.accept().await;
+        let accepted = poll_fn(|cx| {
+            let Some(shared) = server.upgrade() else {
+                return Poll::Ready(None);
+            };
+            let listener = shared.listener.borrow();
+            let polled = match listener.as_ref() {
+                Some(l) => l.poll_accept(cx).map(Some),
+                // Closed: the socket is gone already.
+                None => Poll::Ready(None),
+            };
+            polled
+        })
+        .await;
+        let Some(accepted) = accepted else {
+            return;
+        };
         let Some(shared) = server.upgrade() else {
             return;
         };

@@ -266,6 +266,10 @@ struct State {
 struct Shared {
     local: Local,
     state: RefCell<State>,
+    /// The listening socket; `close` takes it out and drops it, so the
+    /// port (or path) is released before `close` returns. The accept task
+    /// only borrows it for the length of one poll.
+    listener: RefCell<Option<Listener>>,
 }
 
 impl Shared {
@@ -335,8 +339,9 @@ impl Server {
                 live: 0,
                 waiters: Vec::new(),
             }),
+            listener: RefCell::new(Some(listener)),
         });
-        let task = eddy_core::spawn(accept_loop(Rc::downgrade(&shared), listener, handler));
+        let task = eddy_core::spawn(accept_loop(Rc::downgrade(&shared), handler));
         shared.state.borrow_mut().accept_task = Some(task);
         Server { shared }
     }
@@ -430,8 +435,10 @@ impl Server {
         .await
     }
 
-    /// Stops accepting (the listening socket is closed at the loop's next
-    /// scheduling point). Connections already accepted go on.
+    /// Stops accepting: the listening socket is closed before this
+    /// returns, so new connections are refused at once and the address
+    /// can be bound again (as asyncio's `Server.close`). Connections
+    /// already accepted go on.
     ///
     /// A Unix server also removes its socket file, but only if the path
     /// still refers to the socket it bound (same device and inode, as
@@ -458,6 +465,10 @@ impl Server {
         if let Some(task) = task {
             task.cancel();
         }
+        // Out of the cell first, then dropped: closing the socket must not
+        // happen under the borrow.
+        let listener = self.shared.listener.borrow_mut().take();
+        drop(listener);
         if let Local::Unix { path, id } = &self.shared.local {
             unix_path::remove_own_socket(path, *id);
         }
