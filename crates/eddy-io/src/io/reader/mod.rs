@@ -29,6 +29,10 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// How much free space a fill asks the stream to fill at least.
 const MIN_READ: usize = 8 * 1024;
 
+/// The most [`StreamReader::read_exactly`] reserves ahead of the data;
+/// beyond it the buffer grows (doubling) as bytes arrive.
+const MAX_PRE_RESERVE: usize = DEFAULT_LIMIT;
+
 /// asyncio's `StreamReader`: buffered reads of lines, separators, exact
 /// sizes or everything, over any [`AsyncRead`].
 ///
@@ -167,7 +171,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 
     /// Reads exactly `n` bytes. At end of file before `n` bytes, returns
     /// [`ReadError::IncompleteRead`] with the bytes that did arrive (they
-    /// are consumed).
+    /// are consumed). Memory grows with the bytes received, not with `n`,
+    /// so a length taken from the peer cannot make it allocate up front
+    /// (check such lengths anyway: the bytes themselves are not bounded
+    /// by the limit).
     ///
     /// # Cancel safety
     ///
@@ -195,7 +202,12 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
                         expected: Some(n),
                     }));
                 }
-                self.reserve(n - self.buffered());
+                // Room for the rest, but not more than MAX_PRE_RESERVE at
+                // once: `n` often comes from the peer (a length prefix),
+                // and the buffer should grow with the bytes that arrive,
+                // not with what a header claims (a 4 GiB claim must not
+                // allocate 4 GiB, and usize::MAX must not panic).
+                self.reserve((n - self.buffered()).min(MAX_PRE_RESERVE));
                 ready!(self.poll_fill(cx))?;
             }
             Poll::Ready(Ok(self.take(n)))
