@@ -1,15 +1,16 @@
 //! `call_later` / `call_at` and their `TimerHandle`.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
-
-use eddy_core::JoinHandle;
 
 use crate::driver::{Payload, TimeShared};
 use crate::handle::current_shared;
 use crate::instant::Instant;
-use crate::loom::{AtomicBool, Ordering};
+use crate::loom::{AtomicBool, Mutex, Ordering};
 use crate::sleep::Sleep;
 
 /// Shared between a scheduled callback and its [`TimerHandle`].
@@ -20,6 +21,9 @@ pub(crate) struct CallbackState {
     /// The timer fired: a wheel callback left the wheel (set under the
     /// wheel lock, so `cancel` knows the key is no longer its own).
     fired: AtomicBool,
+    /// A loop-thread callback's task while it waits for its timer: `cancel`
+    /// wakes it so it ends (and its timer leaves the wheel).
+    waiter: Mutex<Option<Waker>>,
 }
 
 impl CallbackState {
@@ -28,6 +32,18 @@ impl CallbackState {
     }
     pub(crate) fn mark_fired(&self) {
         self.fired.store(true, Ordering::Release);
+    }
+}
+
+/// Empties the waiter slot when a loop-thread callback's task ends (ran,
+/// was cancelled, or was dropped at shutdown), so a kept `TimerHandle` does
+/// not keep the finished task's memory alive.
+struct ClearWaiter<'a>(&'a CallbackState);
+
+impl Drop for ClearWaiter<'_> {
+    fn drop(&mut self) {
+        let waker = self.0.waiter.lock().take();
+        drop(waker);
     }
 }
 
@@ -56,9 +72,12 @@ pub struct TimerHandle {
 }
 
 enum Kind {
-    /// A loop-thread callback: a small task that sleeps, then runs it (so
-    /// the closure need not be `Send` and only ever lives on the loop).
-    Task(JoinHandle<()>),
+    /// A loop-thread callback: a small detached task that sleeps, then runs
+    /// it (so the closure need not be `Send` and only ever lives on the
+    /// loop). Nobody joins that task, so a panic in the callback goes to
+    /// the unhandled-panic policy when it happens; `cancel` wakes the task
+    /// through [`CallbackState::waiter`] and it ends without running it.
+    Task,
     /// A thread-safe callback stored in the wheel under `key`.
     Wheel { shared: Arc<TimeShared>, key: u32 },
     /// Scheduled after shutdown: never runs.
@@ -90,7 +109,12 @@ impl TimerHandle {
             return;
         }
         match &self.kind {
-            Kind::Task(join) => join.cancel(),
+            Kind::Task => {
+                let waiter = self.state.waiter.lock().take();
+                if let Some(w) = waiter {
+                    w.wake();
+                }
+            }
             Kind::Wheel { shared, key } => {
                 let payload = {
                     let mut st = shared.state.lock();
@@ -156,7 +180,8 @@ impl fmt::Debug for TimerHandle {
 /// `f` need not be `Send`: it never leaves the loop thread. Use
 /// [`Handle::call_later`](crate::Handle::call_later) from other threads.
 ///
-/// A panic in `f` goes to the runtime's unhandled-panic policy.
+/// A panic in `f` goes to the runtime's unhandled-panic policy when it
+/// happens, whether or not the [`TimerHandle`] is kept.
 ///
 /// # Ordering
 ///
@@ -234,18 +259,44 @@ fn schedule_local(
     // In the wheel from now on (the task's first poll gives it a waker), so
     // equal deadlines keep the order they were scheduled in, whether with
     // call_later/call_at or their Handle forms.
-    let sleep = Sleep::new_registered(shared, when);
-    let join = eddy_core::spawn(async move {
-        sleep.await;
-        if !st.is_cancelled() {
+    let mut sleep = Sleep::new_registered(shared, when);
+    // Detached: a panic in `f` must reach the unhandled-panic policy now,
+    // not wait in a join handle that nobody can read.
+    drop(eddy_core::spawn(async move {
+        let clear = ClearWaiter(&st);
+        let fired = poll_fn(|cx| {
+            if st.is_cancelled() {
+                return Poll::Ready(false);
+            }
+            let replaced = {
+                let mut waiter = st.waiter.lock();
+                if waiter.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    None
+                } else {
+                    waiter.replace(cx.waker().clone())
+                }
+            };
+            drop(replaced); // outside the lock
+                            // `cancel` sets the flag before it takes the waker: a cancel
+                            // that took the slot before we filled it is seen here.
+            if st.is_cancelled() {
+                return Poll::Ready(false);
+            }
+            Pin::new(&mut sleep).poll(cx).map(|()| true)
+        })
+        .await;
+        drop(clear);
+        // The timer leaves the wheel now, before `f` runs.
+        drop(sleep);
+        if fired && !st.is_cancelled() {
             st.mark_fired();
             f();
         }
-    });
+    }));
     TimerHandle {
         when,
         state,
-        kind: Kind::Task(join),
+        kind: Kind::Task,
     }
 }
 

@@ -146,6 +146,41 @@ fn cancel_from_another_thread() {
     });
 }
 
+/// A loop-thread callback cancelled after its task started waiting (from
+/// this thread or another) leaves the wheel and drops its closure at the
+/// loop's next step, without waiting for its deadline.
+#[test]
+fn a_cancelled_waiting_callback_leaves_at_the_next_step() {
+    block_on(true, async {
+        for remote_cancel in [false, true] {
+            let dropped = Rc::new(std::cell::Cell::new(false));
+            let flag = DropFlag(dropped.clone());
+            let timer = call_later(Duration::from_secs(3600), move || {
+                let _flag = flag;
+                panic!("cancelled callback ran");
+            });
+            eddy_core::yield_now().await; // its task now waits on the timer
+            assert_eq!(Handle::current().timer_count(), 1);
+            if remote_cancel {
+                std::thread::spawn(move || timer.cancel()).join().unwrap();
+            } else {
+                timer.cancel();
+            }
+            eddy_core::yield_now().await;
+            assert!(dropped.get(), "remote cancel: {remote_cancel}");
+            assert_eq!(Handle::current().timer_count(), 0);
+        }
+    });
+}
+
+/// Sets a flag when dropped.
+struct DropFlag(Rc<std::cell::Cell<bool>>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
 #[test]
 fn when_and_zero_delay() {
     block_on(true, async {
@@ -179,6 +214,39 @@ fn a_panicking_callback_does_not_stop_the_loop() {
         sleep(ms(5)).await;
         assert!(ok.get());
     });
+}
+
+/// A loop-thread callback's panic goes to the unhandled-panic policy when
+/// it happens, even while its `TimerHandle` is kept (say, to cancel the
+/// callback later): the handle cannot read the panic, so it must not hold
+/// it back. Before the fix the handle's task kept the panic until the handle
+/// was dropped, and `ShutdownRuntime` never stopped this `block_on`.
+#[test]
+fn a_panicking_callback_reaches_the_policy_while_its_handle_is_kept() {
+    let driver = eddy_time::DriverBuilder::new()
+        .start_paused(true)
+        .build(eddy_core::park::ThreadPark::new());
+    let handle = driver.handle();
+    let rt = eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build_with_driver(Box::new(driver))
+        .unwrap();
+    let _guard = handle.enter();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let kept = call_later(ms(1), || panic!("kept callback panic (expected)"));
+            sleep(ms(5)).await;
+            sleep(ms(5)).await;
+            kept
+        })
+    }));
+    let payload = outcome.expect_err("the callback's panic should have stopped block_on");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or(payload.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(message.contains("nobody joined"), "{message}");
 }
 
 #[test]
