@@ -58,11 +58,23 @@ impl Clock {
     }
 
     /// Freezes the clock; a no-op when already paused. True if it ran.
+    ///
+    /// It freezes on the next whole millisecond of the timer ticks (less
+    /// than 1 ms ahead, as if the pause came that much later): timers fire
+    /// on whole ticks, so a clock frozen between two would overshoot every
+    /// `advance` and every jump to a deadline by the remainder.
     pub(crate) fn pause(&self) -> bool {
         let mut st = self.state.lock();
         let was_running = !st.paused;
         if was_running {
-            st.base_virtual = st.now();
+            let now = Instant::from_std(st.now());
+            let tick = self.deadline_tick(now);
+            st.base_virtual = if tick == NEVER {
+                now
+            } else {
+                self.tick_instant(tick)
+            }
+            .into_std();
             st.paused = true;
         }
         self.virtualized.store(true, Ordering::Release);
@@ -178,5 +190,9 @@ mod tests {
         let frozen = clock.now();
         assert_eq!(clock.now(), frozen);
         assert!(clock.is_paused());
+        // Frozen on a whole tick, so whole-millisecond steps stay on them.
+        let tick = clock.now_tick(frozen);
+        assert_eq!(clock.tick_instant(tick), frozen);
+        assert_eq!(clock.deadline_tick(frozen), tick);
     }
 }

@@ -11,9 +11,12 @@ use crate::sleep::Sleep;
 /// ready the clock jumps to the next timer's deadline, so a test of a
 /// one-hour timeout runs in microseconds. A no-op if already paused.
 ///
-/// Timers fire on whole milliseconds of the driver's clock, so after a
-/// jump `Instant::now()` may be up to 1 ms past the deadline (exactly on it
-/// with a runtime started paused and whole-millisecond durations).
+/// Timers fire on whole milliseconds of the driver's clock, so the paused
+/// clock stands on one: pausing a running clock moves it forward to the
+/// next whole millisecond (less than 1 ms, as if the pause came that much
+/// later). Whole-millisecond sleeps, timeouts and [`advance`]s then land
+/// exactly on their instants; after a jump to a deadline with a fraction
+/// of a millisecond, `Instant::now()` is up to 1 ms past it.
 ///
 /// # Panics
 ///
@@ -61,7 +64,8 @@ pub fn resume() {
 
 /// Moves the paused clock forward by `duration`, then lets the timers that
 /// became due fire (in deadline order) and their tasks run once before it
-/// returns.
+/// returns. A `duration` with a fraction of a millisecond ends on the next
+/// whole millisecond (see [`pause`]).
 ///
 /// # Cancel safety
 ///

@@ -330,6 +330,29 @@ fn advance_fires_due_timers_in_order() {
     });
 }
 
+/// Pausing a running clock (tokio's `time::pause()` at the top of a test)
+/// and then advancing or sleeping whole milliseconds lands exactly on the
+/// requested instants. Before the fix the clock froze between two
+/// milliseconds of the timer wheel, so `advance(5 ms)` moved it up to 1 ms
+/// further (the paused clock jumped to the next whole millisecond, where
+/// `advance`'s own timer was due), and every later instant kept the offset.
+#[test]
+fn advancing_and_sleeping_after_pausing_a_running_clock_are_exact() {
+    block_on(false, async {
+        pause();
+        let start = Instant::now();
+        advance(ms(5)).await;
+        assert_eq!(Instant::now() - start, ms(5));
+        sleep(ms(3)).await;
+        assert_eq!(Instant::now() - start, ms(8));
+        let out = timeout(ms(2), std::future::pending::<()>()).await;
+        assert!(out.is_err());
+        assert_eq!(Instant::now() - start, ms(10));
+        advance(Duration::from_secs(3600)).await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(3600) + ms(10));
+    });
+}
+
 #[test]
 fn pausing_from_another_thread_wakes_a_loop_parked_on_a_real_deadline() {
     guarded(60, || {
