@@ -544,3 +544,47 @@ fn close_frees_the_port_before_it_returns() {
         }
     });
 }
+
+/// A handler that wrote more than the peer reads and returned leaves a
+/// writer still flushing: the connection is live, and `abort_clients`
+/// must reach it too (asyncio aborts every transport not yet closed), or
+/// `wait_closed` waits for a peer that never reads.
+#[test]
+fn abort_clients_reaches_writers_still_flushing_after_their_handler() {
+    common::run(async {
+        let returned = Rc::new(Cell::new(false));
+        let flag = returned.clone();
+        let server = start_server("127.0.0.1:0", move |_r, mut w: StreamWriter| {
+            let flag = flag.clone();
+            async move {
+                // Far more than the socket buffers hold.
+                w.write(&vec![b'x'; 32 << 20]).unwrap();
+                flag.set(true);
+            }
+        })
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        // A client that never reads.
+        let _client = eddy_io::net::TcpStream::connect(addr).await.unwrap();
+        while !returned.get() {
+            settle().await;
+        }
+        settle().await;
+        assert_eq!(server.connection_count(), 1, "its writer is still flushing");
+        server.close();
+        server.abort_clients();
+        let wait = server.wait_closed();
+        futures::pin_mut!(wait);
+        let mut turns = 0;
+        while futures::poll!(wait.as_mut()).is_pending() {
+            turns += 1;
+            assert!(
+                turns < 10_000,
+                "abort_clients left the flushing writer alive"
+            );
+            eddy_core::yield_now().await;
+        }
+        assert_eq!(server.connection_count(), 0);
+    });
+}

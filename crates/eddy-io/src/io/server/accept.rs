@@ -47,10 +47,11 @@ impl Listener {
     }
 }
 
-/// A connection's place in [`State::conns`], removed when its handler
-/// task ends however it ends: returned, panicked, or cancelled by
-/// `close_clients`/`abort_clients` (a cancelled task's future is dropped
-/// at an `.await`, so code after it never runs; a destructor does).
+/// Clears the handler task from its connection's entry in
+/// [`State::conns`] when the task ends however it ends: returned,
+/// panicked, or cancelled by `close_clients`/`abort_clients` (a cancelled
+/// task's future is dropped at an `.await`, so code after it never runs;
+/// a destructor does). The entry itself goes with the [`ConnGuard`].
 struct ConnEntry {
     server: Weak<Shared>,
     key: usize,
@@ -62,7 +63,9 @@ impl Drop for ConnEntry {
             // The loop drops task futures outside any borrow of the state;
             // `try_` only keeps a destructor from ever panicking.
             if let Ok(mut s) = server.state.try_borrow_mut() {
-                s.conns.try_remove(self.key);
+                if let Some(conn) = s.conns.get_mut(self.key) {
+                    conn.task = None;
+                }
             }
         }
     }
@@ -120,13 +123,21 @@ where
                 if shared.state.borrow().closed {
                     return;
                 }
-                // Counted live from here; the guard's drop takes it back.
-                shared.state.borrow_mut().live += 1;
+                // Counted live and in the table from here; the guard's
+                // drop takes both back.
+                let key = {
+                    let mut s = shared.state.borrow_mut();
+                    s.live += 1;
+                    s.conns.insert(Conn {
+                        task: None,
+                        abort: writer.abort_handle(),
+                    })
+                };
                 let guard = Rc::new(ConnGuard {
                     server: Rc::downgrade(&shared),
+                    key,
                 });
                 writer.set_guard(Box::new(guard.clone()));
-                let abort = writer.abort_handle();
                 // The factory runs with no borrow of the state held, so it
                 // may use the server (`connection_count`, `close`); if it
                 // panics, only this connection is lost, as when a handler's
@@ -144,9 +155,6 @@ where
                         continue;
                     }
                 };
-                let mut s = shared.state.borrow_mut();
-                let entry = s.conns.vacant_entry();
-                let key = entry.key();
                 let entry_guard = ConnEntry {
                     server: Rc::downgrade(&shared),
                     key,
@@ -165,7 +173,10 @@ where
                     }
                     drop(guard);
                 });
-                entry.insert(Conn { task, abort });
+                // The task holds `guard`, so the entry is still there.
+                if let Some(conn) = shared.state.borrow_mut().conns.get_mut(key) {
+                    conn.task = Some(task);
+                }
             }
             Err(e) if is_connection_error(&e) => {
                 tracing::debug!("accept: skipping a failed incoming connection: {e}");

@@ -245,8 +245,13 @@ enum Local {
     },
 }
 
+/// A live connection: in [`State::conns`] from its accept until it is
+/// fully gone (its [`ConnGuard`] drops), so `abort_clients` also reaches a
+/// writer still flushing after its handler returned.
 struct Conn {
-    task: eddy_core::JoinHandle<()>,
+    /// The handler task while it runs; `None` before it is spawned and
+    /// after it ended.
+    task: Option<eddy_core::JoinHandle<()>>,
     abort: AbortHandle<BoxedWriter>,
 }
 
@@ -254,7 +259,7 @@ struct State {
     /// `close` was called: no more accepting.
     closed: bool,
     accept_task: Option<eddy_core::JoinHandle<()>>,
-    /// Connections whose handler task has not ended.
+    /// Live connections (handler running or writer still flushing).
     conns: Slab<Conn>,
     /// Connections not fully gone (handler running or writer still
     /// flushing); `wait_closed` waits for zero.
@@ -282,9 +287,11 @@ impl Shared {
 }
 
 /// Dropped when a connection is fully gone: its handler task ended and
-/// its writer finished (both hold an `Rc` of it).
+/// its writer finished (both hold an `Rc` of it). Takes the connection
+/// out of the live count and of the table.
 struct ConnGuard {
     server: Weak<Shared>,
+    key: usize,
 }
 
 impl Drop for ConnGuard {
@@ -293,6 +300,7 @@ impl Drop for ConnGuard {
             let done = {
                 let mut s = server.state.borrow_mut();
                 s.live -= 1;
+                s.conns.try_remove(self.key);
                 s.live == 0
             };
             if done {
@@ -491,12 +499,16 @@ impl Server {
     pub fn close_clients(&self) {
         let s = self.shared.state.borrow();
         for (_, conn) in s.conns.iter() {
-            conn.task.cancel();
+            if let Some(task) = &conn.task {
+                task.cancel();
+            }
         }
     }
 
     /// Closes every connection at once, dropping unsent data (asyncio's
-    /// `abort_clients`).
+    /// `abort_clients`): running handlers are cancelled, and every writer
+    /// still sending, including one whose handler already returned, is
+    /// aborted.
     ///
     /// # Example
     ///
@@ -511,7 +523,9 @@ impl Server {
         let s = self.shared.state.borrow();
         for (_, conn) in s.conns.iter() {
             conn.abort.abort();
-            conn.task.cancel();
+            if let Some(task) = &conn.task {
+                task.cancel();
+            }
         }
     }
 
