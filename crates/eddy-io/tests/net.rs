@@ -196,6 +196,32 @@ fn connect_to_a_closed_port_is_refused() {
     });
 }
 
+/// Binding a busy address fails with `AddrInUse` and a message that names
+/// the address and says what to do, for TCP, UDP and start_server alike.
+#[test]
+fn binding_a_busy_address_says_which_and_what_to_do() {
+    common::run(async {
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let taken = tcp.local_addr().unwrap();
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let taken_udp = udp.local_addr().unwrap();
+        let handler = |_r, _w| async {};
+        let errors = [
+            TcpListener::bind(taken).await.unwrap_err(),
+            eddy_io::io::start_server(&taken.to_string(), handler)
+                .await
+                .unwrap_err(),
+            UdpSocket::bind(taken_udp).await.unwrap_err(),
+        ];
+        for (err, addr) in errors.iter().zip([taken, taken, taken_udp]) {
+            assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
+            let msg = err.to_string();
+            assert!(msg.contains(&addr.to_string()), "{msg}");
+            assert!(msg.contains("choose another port"), "{msg}");
+        }
+    });
+}
+
 #[test]
 fn names_are_resolved_off_the_loop() {
     common::run(async {

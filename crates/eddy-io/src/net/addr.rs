@@ -126,6 +126,26 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
     Ok(addrs)
 }
 
+/// A failed `bind` of `addr`: same kind, with a message that names the
+/// address and, for the usual causes, says what to do.
+pub(crate) fn bind_error(addr: SocketAddr, e: io::Error) -> io::Error {
+    let hint = match e.kind() {
+        io::ErrorKind::AddrInUse => {
+            "; another socket is bound to it (a running server, or one not closed yet): stop it \
+             or choose another port (port 0 picks a free one)"
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            "; no interface of this machine has that address: bind 127.0.0.1, 0.0.0.0 or one \
+             of this machine's addresses"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: choose another port (1024 or above)"
+        }
+        _ => "",
+    };
+    io::Error::new(e.kind(), format!("could not bind {addr}: {e}{hint}"))
+}
+
 /// Tries `op` on every address in turn; the last error if all fail.
 pub(crate) async fn try_each<T, F, Fut>(addr: impl ToSocketAddrs, mut op: F) -> io::Result<T>
 where

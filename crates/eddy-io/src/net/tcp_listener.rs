@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::addr::{try_each, ToSocketAddrs};
+use super::addr::{bind_error, try_each, ToSocketAddrs};
 use super::TcpStream;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
@@ -41,7 +41,8 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// Address in use, permission denied, or resolution failed.
+    /// Address in use, permission denied, or resolution failed; a bind
+    /// error names the address and says what to do.
     ///
     /// # Cancel safety
     ///
@@ -327,7 +328,7 @@ impl TcpListenerBuilder {
         }
         socket
             .bind(&self.addr.into())
-            .map_err(|e| io::Error::new(e.kind(), format!("could not bind {}: {e}", self.addr)))?;
+            .map_err(|e| bind_error(self.addr, e))?;
         socket.listen(self.backlog.min(i32::MAX as u32) as i32)?;
         TcpListener::from_std(socket.into())
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use super::addr::{resolve, try_each, ToSocketAddrs};
+use super::addr::{bind_error, resolve, try_each, ToSocketAddrs};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
@@ -32,7 +32,8 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// Address in use, permission denied, resolution failed.
+    /// Address in use, permission denied, resolution failed; a bind error
+    /// names the address and says what to do.
     ///
     /// # Cancel safety
     ///
@@ -48,7 +49,7 @@ impl UdpSocket {
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         try_each(addr, |a| async move {
             Ok(UdpSocket {
-                io: PollEvented::new(mio::net::UdpSocket::bind(a)?)?,
+                io: PollEvented::new(mio::net::UdpSocket::bind(a).map_err(|e| bind_error(a, e))?)?,
             })
         })
         .await
