@@ -14,9 +14,10 @@ use crate::sleep::Sleep;
 /// Timers fire on whole milliseconds of the driver's clock, so the paused
 /// clock stands on one: pausing a running clock moves it forward to the
 /// next whole millisecond (less than 1 ms, as if the pause came that much
-/// later). Whole-millisecond sleeps, timeouts and [`advance`]s then land
-/// exactly on their instants; after a jump to a deadline with a fraction
-/// of a millisecond, `Instant::now()` is up to 1 ms past it.
+/// later). Whole-millisecond sleeps and timeouts then land exactly on
+/// their instants ([`advance`] always does); after a jump to a deadline
+/// with a fraction of a millisecond, `Instant::now()` is up to 1 ms past
+/// it.
 ///
 /// # Panics
 ///
@@ -62,10 +63,11 @@ pub fn resume() {
     shared.unparker.unpark();
 }
 
-/// Moves the paused clock forward by `duration`, then lets the timers that
-/// became due fire (in deadline order) and their tasks run once before it
-/// returns. A `duration` with a fraction of a millisecond ends on the next
-/// whole millisecond (see [`pause`]).
+/// Moves the paused clock forward by exactly `duration`, then lets the
+/// timers that became due fire (in deadline order) and their tasks run once
+/// before it returns. Deadlines are rounded up to whole milliseconds, so a
+/// timer due at a fraction of a millisecond past the new instant fires on
+/// the next whole millisecond, not in this `advance`.
 ///
 /// # Cancel safety
 ///
@@ -100,11 +102,15 @@ pub fn advance(duration: Duration) -> impl std::future::Future<Output = ()> + Se
         "eddy_time::advance needs a paused clock: call eddy_time::pause() first \
          (or build the runtime with start_paused(true))"
     );
-    let now = shared.clock.now();
-    // A timer at the new "now", registered behind every older timer due by
-    // then: when it fires, they have fired and their tasks were queued
-    // before ours.
-    let wait = Sleep::new_forced(shared, now);
+    let clock = &shared.clock;
+    // A timer at the whole millisecond the new "now" falls in, registered
+    // behind every older timer due by then: when it fires, they have fired
+    // and their tasks were queued before ours. Not rounded up like other
+    // deadlines: a timer past "now" only fires once the idle loop jumps
+    // the clock to it, which would move the clock further than asked and
+    // never happen while other tasks keep the loop busy.
+    let due = clock.tick_instant(clock.now_tick(clock.now()));
+    let wait = Sleep::new_forced(shared, due);
     async move {
         wait.await;
         // Let the tasks woken in the same round run before we return.

@@ -353,6 +353,38 @@ fn advancing_and_sleeping_after_pausing_a_running_clock_are_exact() {
     });
 }
 
+/// `advance` by a fraction of a millisecond moves the clock by exactly
+/// that and returns even while a sibling task keeps the loop busy. Before
+/// the fix its own timer was rounded up to the next whole millisecond,
+/// which only an idle loop jumps to: with a busy sibling `advance` never
+/// returned, and when idle it moved the clock a whole millisecond. A timer
+/// rounded up past the new instant is not due yet and does not fire.
+#[test]
+fn advancing_a_fraction_of_a_millisecond_is_exact_with_a_busy_loop() {
+    guarded(60, || {
+        block_on(true, async {
+            let start = Instant::now();
+            let spinner = eddy_core::spawn(async {
+                loop {
+                    eddy_core::yield_now().await;
+                }
+            });
+            let later = eddy_core::spawn(sleep(Duration::from_micros(500)));
+            eddy_core::yield_now().await; // its timer is registered
+            advance(Duration::from_micros(300)).await;
+            assert_eq!(Instant::now() - start, Duration::from_micros(300));
+            advance(Duration::from_micros(300)).await;
+            assert_eq!(Instant::now() - start, Duration::from_micros(600));
+            // Due at 0.5 ms, it fires on the next whole millisecond.
+            assert!(!later.is_finished());
+            advance(Duration::from_micros(400)).await;
+            assert!(later.is_finished());
+            assert_eq!(Instant::now() - start, ms(1));
+            spinner.cancel();
+        })
+    });
+}
+
 #[test]
 fn pausing_from_another_thread_wakes_a_loop_parked_on_a_real_deadline() {
     guarded(60, || {
