@@ -484,8 +484,10 @@ impl Server {
     }
 
     /// Closes every connection gracefully: each handler is cancelled (its
-    /// future dropped), and each writer still sends what it had buffered
-    /// before shutting its socket down (asyncio's `close_clients`).
+    /// future dropped), and each writer, wherever it is kept, still sends
+    /// what it had buffered before shutting its socket down (asyncio's
+    /// `close_clients`); writing to it then fails with
+    /// [`WriteError::Closing`](super::WriteError::Closing).
     ///
     /// # Example
     ///
@@ -499,6 +501,9 @@ impl Server {
     pub fn close_clients(&self) {
         let s = self.shared.state.borrow();
         for (_, conn) in s.conns.iter() {
+            // Only marks the writer closing and wakes its flusher: the
+            // connection cannot end (and touch the state) in here.
+            conn.abort.close();
             if let Some(task) = &conn.task {
                 task.cancel();
             }
@@ -520,12 +525,19 @@ impl Server {
     /// # }
     /// ```
     pub fn abort_clients(&self) {
-        let s = self.shared.state.borrow();
-        for (_, conn) in s.conns.iter() {
-            conn.abort.abort();
-            if let Some(task) = &conn.task {
-                task.cancel();
+        // An abort can end a connection at once, and its guard then
+        // updates the state: run them with no borrow held.
+        let writers: Vec<_> = {
+            let s = self.shared.state.borrow();
+            for (_, conn) in s.conns.iter() {
+                if let Some(task) = &conn.task {
+                    task.cancel();
+                }
             }
+            s.conns.iter().map(|(_, c)| c.abort.clone()).collect()
+        };
+        for writer in writers {
+            writer.abort();
         }
     }
 

@@ -480,14 +480,15 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         .await
     }
 
-    /// Attaches `guard`, dropped when the writer and its flusher are both
-    /// gone (the server counts live connections with it).
+    /// Attaches `guard`, dropped when the stream is closed (or failed, or
+    /// aborted), or else when the writer and its flusher are both gone
+    /// (the server counts live connections with it).
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn set_guard(&mut self, guard: Box<dyn Any>) {
         self.shared.borrow_mut()._guard = Some(guard);
     }
 
-    /// A handle that can abort the writer from elsewhere.
+    /// A handle that can close or abort the writer from elsewhere.
     pub(crate) fn abort_handle(&self) -> AbortHandle<W> {
         AbortHandle(Rc::downgrade(&self.shared))
     }

@@ -59,7 +59,9 @@ pub(crate) struct Shared<W> {
     pub(super) abort: bool,
     /// How many buffered bytes the abort dropped.
     pub(super) discarded: usize,
-    /// Dropped with the shared state: lets a server count live connections.
+    /// Dropped when the stream is closed (`finish`), or with the shared
+    /// state: lets a server count live connections, even while a closed
+    /// writer's value is still kept somewhere.
     pub(super) _guard: Option<Box<dyn Any>>,
 }
 
@@ -79,11 +81,12 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         self.finish();
     }
 
-    /// Drops the stream and wakes everyone.
+    /// Drops the stream (and the server's guard) and wakes everyone.
     pub(super) fn finish(&mut self) {
         self.io = None;
         self.buf = Vec::new();
         self.start = 0;
+        self._guard = None;
         if let Some(w) = self.waiter.take() {
             w.wake();
         }
@@ -215,11 +218,35 @@ pub(super) fn kick<W: AsyncWrite + Unpin + 'static>(shared: &Rc<RefCell<Shared<W
     }
 }
 
-/// Aborts a writer: buffered data is dropped and the stream closed at once
-/// (asyncio's `transport.abort()`).
+/// Closes or aborts a writer from elsewhere (a server's `close_clients`
+/// and `abort_clients`), wherever the `StreamWriter` value itself is.
 pub(crate) struct AbortHandle<W>(pub(super) Weak<RefCell<Shared<W>>>);
 
+impl<W> Clone for AbortHandle<W> {
+    fn clone(&self) -> Self {
+        AbortHandle(self.0.clone())
+    }
+}
+
 impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
+    /// As [`StreamWriter::close`](super::StreamWriter::close): what is
+    /// buffered is still sent, then the stream is shut down.
+    pub(crate) fn close(&self) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        let mut s = shared.borrow_mut();
+        if s.closing || s.done() {
+            return;
+        }
+        s.closing = true;
+        drop(s);
+        kick(&shared);
+    }
+
+    /// Buffered data is dropped and the stream closed at once (asyncio's
+    /// `transport.abort()`). May drop the server's connection guard, so
+    /// call it with no borrow of the server's state held.
     pub(crate) fn abort(&self) {
         let Some(shared) = self.0.upgrade() else {
             return;
