@@ -40,8 +40,9 @@ pub trait Run: Send + Sync {
     /// if it ran.
     fn run(&self) -> bool;
     /// Cancels a job that has not started; its handle resolves to the
-    /// shutdown error. Does nothing if it already started or was cancelled.
-    fn cancel_shutdown(&self);
+    /// shutdown error. Does nothing if it already started or was cancelled
+    /// (its handle dropped). Returns `true` if it cancelled the job.
+    fn cancel_shutdown(&self) -> bool;
 }
 
 /// The handle's side of a job.
@@ -113,20 +114,22 @@ where
         true
     }
 
-    fn cancel_shutdown(&self) {
-        if self.try_claim(CANCELLED) {
-            let func = self.func.lock().take();
-            // The handle learns first: dropping the closure (and what the
-            // job held) runs the destructors of what it captured, which
-            // may panic.
-            let released = self.complete(Err(JoinError::shutdown()));
-            // Called while cancelling a whole queue (shutdown, a racing
-            // submitter, a worker): one panicking destructor must not stop
-            // the rest from being cancelled, nor unwind through the pool.
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop((func, released)))) {
-                report_panic("dropping a cancelled job's closure", &*payload);
-            }
+    fn cancel_shutdown(&self) -> bool {
+        if !self.try_claim(CANCELLED) {
+            return false;
         }
+        let func = self.func.lock().take();
+        // The handle learns first: dropping the closure (and what the
+        // job held) runs the destructors of what it captured, which
+        // may panic.
+        let released = self.complete(Err(JoinError::shutdown()));
+        // Called while cancelling a whole queue (shutdown, a racing
+        // submitter, a worker): one panicking destructor must not stop
+        // the rest from being cancelled, nor unwind through the pool.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop((func, released)))) {
+            report_panic("dropping a cancelled job's closure", &*payload);
+        }
+        true
     }
 }
 

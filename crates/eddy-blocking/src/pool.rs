@@ -99,21 +99,21 @@ impl Shared {
     }
 
     /// Cancels every queued job (their handles get the shutdown error).
+    /// Returns how many it cancelled: not the entries left behind by jobs
+    /// whose handle was dropped before they started (already cancelled).
     fn cancel_queued(&self) -> usize {
         let mut n = 0;
         loop {
             match self.injector.steal() {
                 Steal::Success(job) => {
-                    job.cancel_shutdown();
-                    n += 1;
+                    n += usize::from(job.cancel_shutdown());
                 }
                 Steal::Retry => {}
                 Steal::Empty => break,
             }
         }
         while let Some(job) = self.steal_from_others() {
-            job.cancel_shutdown();
-            n += 1;
+            n += usize::from(job.cancel_shutdown());
         }
         n
     }
@@ -229,6 +229,8 @@ pub struct ShutdownReport {
     /// their threads; they cannot be interrupted).
     pub still_running: usize,
     /// Queued jobs that never started; their handles got the shutdown error.
+    /// Jobs whose handle was dropped before they started are not counted:
+    /// they were cancelled then, not by the shutdown.
     pub cancelled: usize,
     /// Threads still alive when the call returned.
     pub threads_left: usize,

@@ -200,6 +200,29 @@ fn shutdown_reports_a_running_job_and_cancels_queued_ones() {
 }
 
 #[test]
+fn shutdown_does_not_count_jobs_whose_handle_was_dropped_as_cancelled() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let running = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    // Cancelled by their dropped handles while queued: they leave entries
+    // behind in the queue, but the shutdown cancels none of them.
+    drop((pool.spawn(|| 1), pool.spawn(|| 2), pool.spawn(|| 3)));
+    let queued = pool.spawn(|| 4);
+
+    let report = pool.shutdown_timeout(Duration::from_millis(20));
+    release_tx.send(()).unwrap();
+    block_on(running).unwrap();
+    assert!(block_on(queued).unwrap_err().is_shutdown());
+    // Counted 4 before: the three dropped jobs' queue entries too.
+    assert_eq!(report.cancelled, 1, "{report:?}");
+}
+
+#[test]
 fn submit_after_shutdown_errors() {
     let pool = Pool::new();
     block_on(pool.spawn(|| ())).unwrap();
