@@ -156,6 +156,31 @@ fn exit_codes() {
     });
 }
 
+/// `status` on a builder whose stdout and stderr are piped — set by hand,
+/// or left there by an earlier `output` on the same builder — must not
+/// leave the child blocked on a full pipe nobody reads. It hung forever.
+#[test]
+fn status_drains_piped_outputs_instead_of_hanging() {
+    common::stress::guarded(120, || {
+        common::run(async {
+            let mut cmd =
+                Command::shell("head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2; exit 5");
+            let out = cmd.output().await.unwrap();
+            assert_eq!((out.stdout.len(), out.stderr.len()), (1 << 20, 1 << 20));
+            // The builder now pipes both outputs (as `output` documents).
+            let status = cmd.status().await.unwrap();
+            assert_eq!(status.code(), Some(5));
+
+            let status = Command::shell("head -c 1048576 /dev/zero")
+                .stdout(Stdio::piped())
+                .status()
+                .await
+                .unwrap();
+            assert!(status.success());
+        });
+    });
+}
+
 #[test]
 fn signal_deaths() {
     common::run(async {

@@ -2,8 +2,12 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::path::Path;
+use std::pin::{pin, Pin};
+
+use futures_io::AsyncRead;
 
 use super::reap;
 use super::{Child, ExitStatus, Output, Stdio};
@@ -326,7 +330,11 @@ impl Command {
     }
 
     /// Runs the process to completion and returns its exit status
-    /// (streams inherited unless set).
+    /// (streams inherited unless set). A stdout or stderr set to
+    /// `Stdio::piped()` (here, or by an earlier [`output`](Self::output)
+    /// on this builder) is read while waiting and its bytes discarded, so
+    /// the child never blocks on a full pipe nobody reads; stdin is closed
+    /// at once.
     ///
     /// # Errors
     ///
@@ -350,7 +358,31 @@ impl Command {
         let mut child = self.spawn()?;
         // Nobody will write to it: EOF for the child.
         child.stdin = None;
-        child.wait().await
+        // Nor read them: drain piped outputs while waiting, or a child
+        // writing more than a pipe buffer would wait for us forever.
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let mut drain = pin!(futures_util::future::join(discard(stdout), discard(stderr)));
+        let mut drained = false;
+        let mut wait = pin!(child.wait());
+        poll_fn(|cx| {
+            if !drained {
+                drained = drain.as_mut().poll(cx).is_ready();
+            }
+            wait.as_mut().poll(cx)
+        })
+        .await
+    }
+}
+
+/// Reads `pipe` to EOF (or to its first error), throwing the bytes away.
+async fn discard<R: AsyncRead + Unpin>(pipe: Option<R>) {
+    let Some(mut pipe) = pipe else { return };
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = poll_fn(|cx| Pin::new(&mut pipe).poll_read(cx, &mut buf)).await {
+        if n == 0 {
+            return;
+        }
     }
 }
 
