@@ -272,6 +272,39 @@ fn missing_program_error_names_it() {
     });
 }
 
+/// A working directory that does not exist fails the spawn with the same
+/// `NotFound` as a missing program: the message must name the directory,
+/// not blame the program. It said `failed to spawn "true": No such file
+/// or directory`.
+#[test]
+fn missing_current_dir_error_names_the_directory() {
+    common::run(async {
+        let err = Command::new("true")
+            .current_dir("/eddy-no-such-dir-xyz")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let msg = err.to_string();
+        assert!(msg.contains("/eddy-no-such-dir-xyz"), "{msg}");
+        assert!(msg.contains("working directory"), "{msg}");
+        // A file is no directory either.
+        let err = Command::new("true")
+            .current_dir("/proc/self/status")
+            .status()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        // With a good directory, a missing program is still the one named.
+        let err = Command::new("eddy-no-such-program-xyz")
+            .current_dir("/")
+            .spawn()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("eddy-no-such-program-xyz"), "{msg}");
+        assert!(!msg.contains("working directory"), "{msg}");
+    });
+}
+
 #[test]
 fn env_and_current_dir() {
     common::run(async {

@@ -265,7 +265,10 @@ impl Command {
     /// # Errors
     ///
     /// The OS error from spawning, with the program in the message (for
-    /// example `NotFound` for a missing program).
+    /// example `NotFound` for a missing program). When the
+    /// [`current_dir`](Self::current_dir) cannot be entered the message
+    /// names the directory instead (the OS reports both with the same
+    /// error code, `NotFound` for a missing one).
     ///
     /// # Panics
     ///
@@ -284,12 +287,7 @@ impl Command {
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
         reap::reap_orphans();
-        let child = self.std.spawn().map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("failed to spawn {:?}: {e}", self.std.get_program()),
-            )
-        })?;
+        let child = self.std.spawn().map_err(|e| spawn_error(&self.std, e))?;
         Child::from_std(child, self.kill_on_drop)
     }
 
@@ -373,6 +371,26 @@ impl Command {
         })
         .await
     }
+}
+
+/// The spawn error `e` of `cmd`, saying what is wrong: the OS gives one
+/// errno (`ENOENT`, `EACCES`, ...) for both a bad program and a bad working
+/// directory, so a directory that cannot be entered is named as the cause.
+fn spawn_error(cmd: &std::process::Command, e: io::Error) -> io::Error {
+    let program = cmd.get_program();
+    let dir_problem = cmd.get_current_dir().and_then(|dir| {
+        let problem = match std::fs::metadata(dir) {
+            Err(err) => err.to_string(),
+            Ok(meta) if !meta.is_dir() => "it is not a directory".to_owned(),
+            Ok(_) => return None,
+        };
+        Some(format!(
+            "failed to spawn {program:?}: its working directory {dir:?} cannot be \
+             entered ({problem}); pass an existing directory to current_dir"
+        ))
+    });
+    let msg = dir_problem.unwrap_or_else(|| format!("failed to spawn {program:?}: {e}"));
+    io::Error::new(e.kind(), msg)
 }
 
 /// Reads `pipe` to EOF (or to its first error), throwing the bytes away.
