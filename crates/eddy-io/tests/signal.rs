@@ -110,5 +110,15 @@ fn forbidden_signals_are_refused() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         let err = signal(SignalKind::from_raw(1000)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        // Below SIGRTMIN, reserved by the C library (glibc: 32 and 33):
+        // the OS refuses it, and the error says why and what to use. It
+        // said only "registering signal 32: Invalid argument".
+        for sig in libc::SIGSYS + 1..libc::SIGRTMIN() {
+            let err = signal(SignalKind::from_raw(sig)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            let msg = err.to_string();
+            assert!(msg.contains("reserves"), "{msg}");
+            assert!(msg.contains("SIGRTMIN"), "{msg}");
+        }
     });
 }

@@ -156,8 +156,22 @@ fn ensure_registered(g: &'static Globals, sig: i32) -> io::Result<()> {
     // store and a write(2)), never allocates, locks or panics; `sig` is
     // valid and not in FORBIDDEN (checked above), so `register` cannot
     // panic.
-    unsafe { signal_hook_registry::register(sig, action) }
-        .map_err(|e| io::Error::new(e.kind(), format!("registering {}: {e}", signal_name(sig))))?;
+    unsafe { signal_hook_registry::register(sig, action) }.map_err(|e| {
+        let msg = if e.raw_os_error() == Some(libc::EINVAL) {
+            // In 1..NSIG and not forbidden, yet refused: one the C library
+            // keeps for itself (glibc: 32 and 33, below SIGRTMIN).
+            format!(
+                "{} cannot be handled: the C library reserves it for its own use \
+                 (sigaction: {e}); pick another signal, real-time ones start at \
+                 SIGRTMIN() = {}",
+                signal_name(sig),
+                libc::SIGRTMIN()
+            )
+        } else {
+            format!("installing a handler for {}: {e}", signal_name(sig))
+        };
+        io::Error::new(e.kind(), msg)
+    })?;
     *registered = true;
     Ok(())
 }

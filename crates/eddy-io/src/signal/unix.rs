@@ -201,9 +201,10 @@ pub struct Signal {
 /// # Errors
 ///
 /// `InvalidInput` for signals that cannot be handled (SIGKILL, SIGSTOP)
-/// or must not be (SIGILL, SIGFPE, SIGSEGV), and for numbers that are no
-/// signal; other errors if the handler or the self-pipe could not be set
-/// up.
+/// or must not be (SIGILL, SIGFPE, SIGSEGV), for the ones the C library
+/// reserves (glibc: 32 and 33, below `SIGRTMIN()`), and for numbers that
+/// are no signal; other errors if the handler or the self-pipe could not
+/// be set up.
 ///
 /// # Panics
 ///
