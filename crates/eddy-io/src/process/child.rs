@@ -94,6 +94,11 @@ impl Child {
     /// `Process.wait`). Closes the child's stdin first, if it is still
     /// here, so a child reading its input to EOF cannot deadlock with us.
     ///
+    /// A piped stdout or stderr that nobody reads can still deadlock: a
+    /// child that fills the pipe blocks on its next write and never exits
+    /// (asyncio warns about the same). Read the pipes while waiting, or use
+    /// [`communicate`](Self::communicate) or [`output`](Self::output).
+    ///
     /// # Errors
     ///
     /// `waitpid` failed (for example because someone else reaped the
