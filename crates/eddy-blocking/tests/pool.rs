@@ -176,14 +176,7 @@ fn threads_are_named_and_idle_threads_are_counted() {
 #[test]
 fn shutdown_reports_a_running_job_and_cancels_queued_ones() {
     let pool = Pool::builder().max_threads(1).build().unwrap();
-    let (started_tx, started_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let running = pool.spawn(move || {
-        started_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-        7
-    });
-    started_rx.recv().unwrap();
+    let (release_tx, running) = common::occupy(&pool, 7);
     let queued = pool.spawn(|| 8);
 
     let report = pool.shutdown_timeout(Duration::from_millis(20));
@@ -202,13 +195,7 @@ fn shutdown_reports_a_running_job_and_cancels_queued_ones() {
 #[test]
 fn shutdown_does_not_count_jobs_whose_handle_was_dropped_as_cancelled() {
     let pool = Pool::builder().max_threads(1).build().unwrap();
-    let (started_tx, started_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let running = pool.spawn(move || {
-        started_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    started_rx.recv().unwrap();
+    let (release_tx, running) = common::occupy(&pool, ());
     // Cancelled by their dropped handles while queued: they leave entries
     // behind in the queue, but the shutdown cancels none of them.
     drop((pool.spawn(|| 1), pool.spawn(|| 2), pool.spawn(|| 3)));

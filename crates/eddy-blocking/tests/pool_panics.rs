@@ -25,25 +25,13 @@ impl Drop for PanicOnDrop {
     }
 }
 
-/// Occupies the pool's only thread until the returned sender is used.
-fn occupy(pool: &Pool) -> (mpsc::Sender<()>, eddy_blocking::BlockingHandle<()>) {
-    let (started_tx, started_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let blocker = pool.spawn(move || {
-        started_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    started_rx.recv().unwrap();
-    (release_tx, blocker)
-}
-
 #[test]
 fn a_panicking_output_destructor_does_not_take_the_pool_thread_down() {
     guarded(60, || {
         let pool = Pool::builder().max_threads(1).build().unwrap();
         let drops = Arc::new(AtomicUsize::new(0));
         for _ in 0..3 {
-            let (release, blocker) = occupy(&pool);
+            let (release, blocker) = common::occupy(&pool, ());
             let d = drops.clone();
             // Queued behind the blocker; its handle is dropped while it
             // runs, so its output is dropped on the pool thread.
@@ -80,7 +68,7 @@ fn a_panicking_output_destructor_does_not_take_the_pool_thread_down() {
 fn a_panicking_capture_destructor_does_not_derail_shutdown() {
     guarded(60, || {
         let pool = Pool::builder().max_threads(1).build().unwrap();
-        let (release, blocker) = occupy(&pool);
+        let (release, blocker) = common::occupy(&pool, ());
         let drops = Arc::new(AtomicUsize::new(0));
         let bad = PanicOnDrop(drops.clone());
         let first = pool.spawn(move || {

@@ -12,27 +12,12 @@ use std::rc::Rc;
 use eddy_io::io::{open_connection, open_unix_connection, start_server, start_unix_server};
 use eddy_io::io::{StreamReader, StreamWriter};
 
-async fn echo_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
-    loop {
-        let line = r.read_line().await?;
-        if line.is_empty() {
-            return Ok(());
-        }
-        w.write(&line)?;
-        w.drain().await?;
-    }
-}
-
-async fn settle() {
-    for _ in 0..20 {
-        eddy_core::yield_now().await;
-    }
-}
-
 #[test]
 fn echo_round_trip_and_peer_addr() {
     common::run(async {
-        let server = start_server("127.0.0.1:0", echo_lines).await.unwrap();
+        let server = start_server("127.0.0.1:0", common::echo_lines)
+            .await
+            .unwrap();
         let addr = server.local_addr().unwrap();
         let (mut r, mut w) = open_connection(&addr.to_string()).await.unwrap();
         assert_eq!(w.peer_addr(), Some(addr));
@@ -96,7 +81,11 @@ fn large_transfer_through_streams_is_intact() {
 #[test]
 fn wait_closed_waits_for_close_and_for_every_connection() {
     common::run(async {
-        let server = Rc::new(start_server("127.0.0.1:0", echo_lines).await.unwrap());
+        let server = Rc::new(
+            start_server("127.0.0.1:0", common::echo_lines)
+                .await
+                .unwrap(),
+        );
         let addr = server.local_addr().unwrap().to_string();
         let (mut r, mut w) = open_connection(&addr).await.unwrap();
         w.write(b"hi\n").unwrap();
@@ -110,7 +99,7 @@ fn wait_closed_waits_for_close_and_for_every_connection() {
                 log.borrow_mut().push("wait_closed returned");
             })
         };
-        settle().await;
+        common::settle().await;
         assert!(
             log.borrow().is_empty(),
             "not closed yet: wait_closed must wait"
@@ -119,7 +108,7 @@ fn wait_closed_waits_for_close_and_for_every_connection() {
         server.close();
         assert!(!server.is_serving());
         server.serve_forever().await; // returns at once once closed
-        settle().await;
+        common::settle().await;
         assert!(log.borrow().is_empty(), "a connection is still live");
         assert_eq!(server.connection_count(), 1);
 
@@ -182,7 +171,7 @@ fn abort_clients_drops_the_connections() {
             clients.push(open_connection(&addr).await.unwrap());
         }
         while server.connection_count() < 5 {
-            settle().await;
+            common::settle().await;
         }
         server.close();
         server.abort_clients();
@@ -208,7 +197,7 @@ fn panicking_handler_leaves_the_server_serving() {
                     if first {
                         panic!("handler bug on the first connection");
                     }
-                    echo_lines(r, w).await
+                    common::echo_lines(r, w).await
                 }
             })
             .await
@@ -233,7 +222,7 @@ fn unix_server_round_trip_and_cleanup() {
     common::run(async {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("echo.sock");
-        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        let server = start_unix_server(&path, common::echo_lines).await.unwrap();
         assert_eq!(server.local_path(), Some(path.as_path()));
         let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
         w.write(b"over unix\n").unwrap();
@@ -255,7 +244,7 @@ fn unix_server_replaces_a_stale_socket_file() {
         let path = dir.path().join("stale.sock");
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(path.exists(), "the dead server left its socket file");
-        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        let server = start_unix_server(&path, common::echo_lines).await.unwrap();
         let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
         w.write(b"fresh\n").unwrap();
         assert_eq!(r.read_line().await.unwrap(), b"fresh\n");
@@ -274,7 +263,9 @@ fn unix_server_refuses_a_path_that_is_not_a_socket() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.txt");
         std::fs::write(&path, b"precious").unwrap();
-        let err = start_unix_server(&path, echo_lines).await.unwrap_err();
+        let err = start_unix_server(&path, common::echo_lines)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
         let msg = err.to_string();
         assert!(msg.contains("not a socket"), "{msg}");
@@ -290,8 +281,10 @@ fn unix_server_refuses_a_socket_another_server_listens_on() {
     common::run(async {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("busy.sock");
-        let first = start_unix_server(&path, echo_lines).await.unwrap();
-        let err = start_unix_server(&path, echo_lines).await.unwrap_err();
+        let first = start_unix_server(&path, common::echo_lines).await.unwrap();
+        let err = start_unix_server(&path, common::echo_lines)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
         assert!(err.to_string().contains("listening"), "{err}");
         let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
@@ -311,7 +304,7 @@ fn unix_server_close_leaves_a_path_rebound_by_someone_else() {
     common::run(async {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shared.sock");
-        let server = start_unix_server(&path, echo_lines).await.unwrap();
+        let server = start_unix_server(&path, common::echo_lines).await.unwrap();
         // Someone else takes the path over (as a second asyncio server
         // replacing "our" socket file would).
         std::fs::remove_file(&path).unwrap();
@@ -467,7 +460,9 @@ fn waiting_on_a_server_again_and_again_keeps_one_waker_per_task() {
     }
 
     common::run(async {
-        let server = start_server("127.0.0.1:0", echo_lines).await.unwrap();
+        let server = start_server("127.0.0.1:0", common::echo_lines)
+            .await
+            .unwrap();
         let token = Arc::new(Noop);
         let waker = Waker::from(token.clone());
         let mut cx = Context::from_waker(&waker);

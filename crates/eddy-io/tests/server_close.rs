@@ -10,19 +10,16 @@ use std::rc::Rc;
 use eddy_io::io::{open_connection, start_server, start_unix_server};
 use eddy_io::io::{StreamReader, StreamWriter};
 
-async fn echo_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
-    loop {
-        let line = r.read_line().await?;
-        if line.is_empty() {
-            return Ok(());
-        }
-        w.write(&line)?;
-        w.drain().await?;
-    }
-}
-
-async fn settle() {
-    for _ in 0..20 {
+/// Awaits `server.wait_closed()`, failing with `what` if it is still
+/// pending after 10,000 turns of the loop (a hang, not a slow close: no
+/// time is involved).
+async fn wait_closed_within_turns(server: &eddy_io::io::Server, what: &str) {
+    let wait = server.wait_closed();
+    futures::pin_mut!(wait);
+    let mut turns = 0;
+    while futures::poll!(wait.as_mut()).is_pending() {
+        turns += 1;
+        assert!(turns < 10_000, "{what}");
         eddy_core::yield_now().await;
     }
 }
@@ -37,11 +34,13 @@ fn close_frees_the_port_before_it_returns() {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("s.sock");
             let server = if unix {
-                start_unix_server(&path, echo_lines).await.unwrap()
+                start_unix_server(&path, common::echo_lines).await.unwrap()
             } else {
-                start_server("127.0.0.1:0", echo_lines).await.unwrap()
+                start_server("127.0.0.1:0", common::echo_lines)
+                    .await
+                    .unwrap()
             };
-            settle().await; // the accept task is parked in accept()
+            common::settle().await; // the accept task is parked in accept()
             server.close();
             server.wait_closed().await;
             if unix {
@@ -81,23 +80,13 @@ fn abort_clients_reaches_writers_still_flushing_after_their_handler() {
         // A client that never reads.
         let _client = eddy_io::net::TcpStream::connect(addr).await.unwrap();
         while !returned.get() {
-            settle().await;
+            common::settle().await;
         }
-        settle().await;
+        common::settle().await;
         assert_eq!(server.connection_count(), 1, "its writer is still flushing");
         server.close();
         server.abort_clients();
-        let wait = server.wait_closed();
-        futures::pin_mut!(wait);
-        let mut turns = 0;
-        while futures::poll!(wait.as_mut()).is_pending() {
-            turns += 1;
-            assert!(
-                turns < 10_000,
-                "abort_clients left the flushing writer alive"
-            );
-            eddy_core::yield_now().await;
-        }
+        wait_closed_within_turns(&server, "abort_clients left the flushing writer alive").await;
         assert_eq!(server.connection_count(), 0);
     });
 }
@@ -122,21 +111,11 @@ fn close_clients_closes_writers_kept_outside_their_handler() {
         let addr = server.local_addr().unwrap().to_string();
         let (mut r, _w) = open_connection(&addr).await.unwrap();
         while server.connection_count() < 1 || registry.borrow().is_empty() {
-            settle().await;
+            common::settle().await;
         }
         server.close();
         server.close_clients();
-        let wait = server.wait_closed();
-        futures::pin_mut!(wait);
-        let mut turns = 0;
-        while futures::poll!(wait.as_mut()).is_pending() {
-            turns += 1;
-            assert!(
-                turns < 10_000,
-                "a registered writer kept its connection open"
-            );
-            eddy_core::yield_now().await;
-        }
+        wait_closed_within_turns(&server, "a registered writer kept its connection open").await;
         assert_eq!(r.read(10).await.unwrap(), b"", "the peer reads EOF");
         assert!(registry.borrow()[0].is_closing());
     });

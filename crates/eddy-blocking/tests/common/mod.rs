@@ -17,3 +17,23 @@ pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// Occupies one of `pool`'s threads with a job that returns `result` once
+/// the returned sender is used (or dropped); returns after the job started.
+pub fn occupy<T: Send + 'static>(
+    pool: &eddy_blocking::Pool,
+    result: T,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    eddy_blocking::BlockingHandle<T>,
+) {
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv();
+        result
+    });
+    started_rx.recv().unwrap();
+    (release_tx, blocker)
+}

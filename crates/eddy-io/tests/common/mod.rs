@@ -7,6 +7,8 @@ pub mod stress;
 
 use std::future::Future;
 
+use eddy_io::io::{StreamReader, StreamWriter};
+
 pub fn run<F: Future>(fut: F) -> F::Output {
     let driver = eddy_io::driver::IoDriver::new().expect("reactor");
     let handle = driver.handle();
@@ -45,4 +47,24 @@ pub fn assert_child_ok(mut cmd: std::process::Command, marker: &str, what: &str)
         "{what}: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A `start_server` handler that echoes every line back until end of file.
+pub async fn echo_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
+    loop {
+        let line = r.read_line().await?;
+        if line.is_empty() {
+            return Ok(());
+        }
+        w.write(&line)?;
+        w.drain().await?;
+    }
+}
+
+/// Lets the loop run other tasks for a while (20 yields): enough for
+/// connection handlers to react to what the test just did.
+pub async fn settle() {
+    for _ in 0..20 {
+        eddy_core::yield_now().await;
+    }
 }
