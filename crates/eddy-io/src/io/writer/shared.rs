@@ -230,7 +230,9 @@ impl<W> Clone for AbortHandle<W> {
 
 impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
     /// As [`StreamWriter::close`](super::StreamWriter::close): what is
-    /// buffered is still sent, then the stream is shut down.
+    /// buffered is still sent, then the stream is shut down. (Only the
+    /// server, behind the `net` feature, closes writers from elsewhere.)
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn close(&self) {
         let Some(shared) = self.0.upgrade() else {
             return;
