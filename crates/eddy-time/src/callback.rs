@@ -276,9 +276,10 @@ fn schedule_local(
                     waiter.replace(cx.waker().clone())
                 }
             };
-            drop(replaced); // outside the lock
-                            // `cancel` sets the flag before it takes the waker: a cancel
-                            // that took the slot before we filled it is seen here.
+            // The old waker is dropped outside the lock.
+            drop(replaced);
+            // `cancel` sets the flag before it takes the waker: a cancel
+            // that took the slot before we filled it is seen here.
             if st.is_cancelled() {
                 return Poll::Ready(false);
             }
