@@ -26,7 +26,7 @@ mod unix_listener;
 mod unix_stream;
 
 pub use addr::ToSocketAddrs;
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SplitStream, WriteHalf};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
 pub use tcp_listener::{Incoming, TcpListener, TcpListenerBuilder};
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
