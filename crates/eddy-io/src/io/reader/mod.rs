@@ -16,6 +16,8 @@ use super::ReadError;
 
 mod adapters;
 mod search;
+#[cfg(test)]
+mod tests;
 
 pub use adapters::Lines;
 
@@ -33,6 +35,16 @@ const MIN_READ: usize = 8 * 1024;
 /// beyond it the buffer grows (doubling) as bytes arrive.
 const MAX_PRE_RESERVE: usize = DEFAULT_LIMIT;
 
+/// A buffer at most this large is kept as it is; a larger one gives memory
+/// back once little of it is in use (see "Memory" on [`StreamReader`]).
+/// Reads of messages up to about the default limit stay below it, so the
+/// common path never shrinks and regrows.
+const SHRINK_ABOVE: usize = 2 * DEFAULT_LIMIT;
+
+/// The smallest size a buffer shrinks to: room for what is left plus a
+/// whole [`MIN_READ`], so the next fill does not grow it again at once.
+const SHRINK_TO: usize = 2 * MIN_READ;
+
 /// asyncio's `StreamReader`: buffered reads of lines, separators, exact
 /// sizes or everything, over any [`AsyncRead`].
 ///
@@ -46,6 +58,17 @@ const MAX_PRE_RESERVE: usize = DEFAULT_LIMIT;
 /// work on it. As with `std::io::Read`, a `poll_read` into an empty buffer
 /// (like [`read(0)`](Self::read)) returns 0 at once, without waiting for or
 /// consuming data.
+///
+/// # Memory
+///
+/// The buffer grows to hold what a read needs (a long line under a raised
+/// limit, a large [`read_exactly`](Self::read_exactly)). It does not keep
+/// that size for the life of the connection: when bytes are consumed and
+/// the buffer is over 128 KiB while the bytes still unread fill at most a
+/// quarter of it, the unread bytes move to a new buffer of twice their
+/// size (at least 16 KiB) and the large one is freed. A buffer of 128 KiB
+/// or less is never shrunk, so a stream of ordinary messages reuses one
+/// buffer without reallocating.
 ///
 /// # Example
 ///

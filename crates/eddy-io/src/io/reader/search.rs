@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::AsyncRead;
 
-use super::{StreamReader, MIN_READ};
+use super::{StreamReader, MIN_READ, SHRINK_ABOVE, SHRINK_TO};
 use crate::io::ReadError;
 
 impl<R: AsyncRead + Unpin> StreamReader<R> {
@@ -29,6 +29,24 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             self.start = 0;
             self.end = 0;
         }
+        self.maybe_shrink();
+    }
+
+    /// Gives memory back after a large read: a buffer over
+    /// [`SHRINK_ABOVE`] whose unread bytes fill at most a quarter of it is
+    /// replaced by one of twice their size (at least [`SHRINK_TO`]), the
+    /// unread bytes first, in order. Two compares on the common path.
+    fn maybe_shrink(&mut self) {
+        let len = self.buf.len();
+        if len <= SHRINK_ABOVE || self.buffered() > len / 4 {
+            return;
+        }
+        let unread = self.buffered();
+        let mut smaller = vec![0; (unread * 2).max(SHRINK_TO)];
+        smaller[..unread].copy_from_slice(&self.buf[self.start..self.end]);
+        self.buf = smaller;
+        self.start = 0;
+        self.end = unread;
     }
 
     /// Makes room for at least `extra` more bytes after `end`.
