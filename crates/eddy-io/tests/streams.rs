@@ -639,3 +639,26 @@ fn zero_length_read_returns_at_once() {
         assert!(matches!(got, Some(Ok(0))));
     });
 }
+
+/// `fill` reports the bytes that arrived even when it first had to make
+/// room by moving the unread bytes to the front of the buffer.
+#[test]
+fn fill_counts_new_bytes_after_making_room() {
+    run(async {
+        let feed = Feed::default();
+        let mut r = StreamReader::new(feed.clone());
+        feed.push(&[b'a'; 8192]);
+        assert_eq!(r.fill().await.unwrap(), 8192);
+        assert_eq!(r.read(4000).await.unwrap(), vec![b'a'; 4000]);
+        // The buffer is full: this fill moves the 4192 unread bytes to
+        // the front (and grows) before reading.
+        feed.push(&[b'b'; 100]);
+        assert_eq!(r.fill().await.unwrap(), 100);
+        let mut want = vec![b'a'; 4192];
+        want.extend_from_slice(&[b'b'; 100]);
+        assert_eq!(r.buffer(), &want[..]);
+        feed.end();
+        assert_eq!(r.fill().await.unwrap(), 0);
+        assert_eq!(r.read_to_end().await.unwrap(), want);
+    });
+}

@@ -393,9 +393,11 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             if self.eof {
                 return Poll::Ready(Ok(0));
             }
-            let before = self.end;
+            // Counted in unread bytes, not by `end`: making room moves
+            // the unread bytes to the front of the buffer first.
+            let before = self.buffered();
             ready!(self.poll_fill(cx))?;
-            Poll::Ready(Ok(self.end - before))
+            Poll::Ready(Ok(self.buffered() - before))
         })
         .await
     }
