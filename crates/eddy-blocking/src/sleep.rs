@@ -34,6 +34,13 @@ struct State {
     shutdown: bool,
     /// Every `Pool` handle is gone: threads exit as soon as they are idle.
     closed: bool,
+    /// Pool threads blocked in [`Sleep::wait_exited`] (a job that shuts
+    /// its own pool down): they cannot exit while they wait, so the
+    /// waiters do not wait for them.
+    waiting_inside: usize,
+    /// Bumped each time the `wait_exited` callers are released because
+    /// the only threads left are the ones waiting there.
+    released: usize,
 }
 
 /// What a submitter must do after pushing a job.
@@ -125,9 +132,7 @@ impl Sleep {
         self.searching.fetch_sub(1, Ordering::SeqCst);
         s.threads -= 1;
         let left = s.threads;
-        if left == 0 {
-            self.exited.notify_all();
-        }
+        self.notify_exited(&s);
         left
     }
 
@@ -188,10 +193,16 @@ impl Sleep {
 
     fn exit(&self, mut s: crate::loom::MutexGuard<'_, State>) -> Park {
         s.threads -= 1;
-        if s.threads == 0 {
+        self.notify_exited(&s);
+        Park::Exit
+    }
+
+    /// Wakes the [`wait_exited`](Sleep::wait_exited) callers once the only
+    /// threads left are the ones waiting there themselves.
+    fn notify_exited(&self, s: &State) {
+        if s.threads <= s.waiting_inside {
             self.exited.notify_all();
         }
-        Park::Exit
     }
 
     /// A worker leaves without parking (shutdown seen between jobs).
@@ -218,9 +229,32 @@ impl Sleep {
 
     /// Waits until no thread is left or `deadline` passes; returns the
     /// number of threads still alive.
-    pub fn wait_exited(&self, deadline: Option<Instant>) -> usize {
+    ///
+    /// `from_pool_thread`: the caller is one of the pool's own threads (a
+    /// job shutting its pool down). Such a thread cannot exit while it
+    /// waits here, so no caller waits for the pool threads that are
+    /// waiting here: once every live thread is one of them, every caller
+    /// waiting at that moment returns.
+    pub fn wait_exited(&self, deadline: Option<Instant>, from_pool_thread: bool) -> usize {
         let mut s = self.state.lock();
-        while s.threads > 0 {
+        if from_pool_thread {
+            s.waiting_inside += 1;
+        }
+        let generation = s.released;
+        loop {
+            if s.threads <= s.waiting_inside {
+                if s.waiting_inside > 0 {
+                    // Release the pool threads already waiting here: the
+                    // first to leave goes back to its job, and the others
+                    // must not start waiting for its thread again.
+                    s.released = s.released.wrapping_add(1);
+                    self.exited.notify_all();
+                }
+                break;
+            }
+            if s.released != generation {
+                break;
+            }
             match deadline {
                 Some(d) => {
                     let now = Instant::now();
@@ -231,6 +265,9 @@ impl Sleep {
                 }
                 None => s = self.exited.wait(s),
             }
+        }
+        if from_pool_thread {
+            s.waiting_inside -= 1;
         }
         s.threads
     }

@@ -49,6 +49,14 @@ pub(crate) fn push_local(shared: &Arc<Shared>, job: Job) -> Result<(), Job> {
     }
 }
 
+/// `true` if this thread is one of `shared`'s pool threads.
+pub(crate) fn is_thread_of(shared: &Arc<Shared>) -> bool {
+    let me = addr(shared);
+    LOCAL
+        .try_with(|l| l.borrow().as_ref().is_some_and(|local| local.shared == me))
+        .unwrap_or(false)
+}
+
 /// The pool this thread belongs to, if it is a pool thread whose pool still
 /// has a handle.
 pub(crate) fn current_pool() -> Option<Arc<PoolHandle>> {

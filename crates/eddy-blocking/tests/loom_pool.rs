@@ -162,3 +162,42 @@ fn a_job_pushed_while_the_only_worker_goes_idle_is_not_lost() {
         assert_eq!(queue.load(Ordering::SeqCst), 0);
     });
 }
+
+#[test]
+fn a_pool_thread_shutting_its_pool_down_waits_only_for_the_other_thread() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        // Two threads, both searching, like freshly spawned ones.
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(1));
+
+        let s = sleep.clone();
+        let other = thread::spawn(move || {
+            s.stop_searching();
+            // Parks (then is woken by the shutdown) or sees it at once.
+            assert_eq!(s.park(FOREVER, || false), Park::Exit);
+        });
+        // This thread is the other pool thread, running a job that shuts
+        // the pool down: waiting for itself to exit would deadlock.
+        sleep.shutdown();
+        assert_eq!(sleep.wait_exited(None, true), 1);
+        other.join().unwrap();
+    });
+}
+
+#[test]
+fn two_pool_threads_shutting_their_pool_down_do_not_wait_for_each_other() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(1));
+        let s = sleep.clone();
+        let other = thread::spawn(move || {
+            s.shutdown();
+            s.wait_exited(None, true)
+        });
+        sleep.shutdown();
+        assert_eq!(sleep.wait_exited(None, true), 2);
+        assert_eq!(other.join().unwrap(), 2);
+    });
+}

@@ -436,3 +436,55 @@ fn handles_dropped_at_random_and_a_racing_shutdown_run_each_job_at_most_once() {
         report
     );
 }
+
+#[test]
+fn shutdown_from_inside_a_job_does_not_wait_for_its_own_thread() {
+    let pool = Pool::builder().max_threads(2).build().unwrap();
+    let (release_tx, other) = common::occupy(&pool, 3);
+    let inner = pool.clone();
+    let job = pool.spawn(move || {
+        // Let the other job finish once the shutdown has started: the
+        // shutdown waits for its thread, not for the calling one.
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            release_tx.send(()).unwrap();
+        });
+        let report = inner.shutdown_timeout(Duration::MAX);
+        releaser.join().unwrap();
+        report
+    });
+    // A hang guard: with the old code the job waited for its own thread
+    // to exit, which it cannot do before the job returns.
+    let report = common::stress::guarded(60, move || block_on(job).unwrap());
+    assert_eq!(block_on(other).unwrap(), 3);
+    // The calling job still runs on its thread while the report is made.
+    assert_eq!(report.still_running, 1, "{report:?}");
+    assert_eq!(report.threads_left, 1, "{report:?}");
+    assert_eq!(report.cancelled, 0, "{report:?}");
+    assert!(eventually(|| pool.thread_count() == 0));
+}
+
+#[test]
+fn two_jobs_shutting_their_pool_down_at_once_do_not_wait_for_each_other() {
+    let pool = Pool::builder().max_threads(2).build().unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let jobs: Vec<_> = (0..2)
+        .map(|_| {
+            let (inner, barrier) = (pool.clone(), barrier.clone());
+            pool.spawn(move || {
+                barrier.wait();
+                inner.shutdown_timeout(Duration::MAX)
+            })
+        })
+        .collect();
+    let reports = common::stress::guarded(60, move || {
+        jobs.into_iter()
+            .map(|h| block_on(h).unwrap())
+            .collect::<Vec<_>>()
+    });
+    for report in reports {
+        assert!(report.threads_left >= 1, "{report:?}");
+        assert!(report.still_running >= 1, "{report:?}");
+    }
+    assert!(eventually(|| pool.thread_count() == 0));
+}
