@@ -77,7 +77,10 @@ impl Pool {
     }
 
     /// The thread's current pool: the one entered with [`Pool::enter`], or,
-    /// on a pool thread, the pool the thread belongs to.
+    /// on a pool thread, the pool the thread belongs to. That holds even
+    /// after every handle of that pool was dropped, while it runs what is
+    /// left in its queue: the handle returned then submits to that queue,
+    /// and the pool's threads still exit once idle.
     ///
     /// # Panics
     ///
@@ -117,6 +120,12 @@ impl Pool {
 
 /// Runs `f` on the current pool ([`Pool::current`]); the handle resolves to
 /// its result. See [`Pool::spawn`].
+///
+/// Called from a job, `f` runs on the job's own pool, even if every
+/// [`Pool`] handle was dropped while the job ran: a pool without handles
+/// still runs its queue before its threads exit, and `f` joins that
+/// queue. (After [`Pool::shutdown_timeout`], the handle resolves to the
+/// shutdown error instead, as for [`Pool::spawn`].)
 ///
 /// # Panics
 ///

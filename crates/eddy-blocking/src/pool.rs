@@ -170,6 +170,16 @@ pub(crate) struct PoolHandle {
     shared: Arc<Shared>,
 }
 
+impl PoolHandle {
+    /// A handle onto a pool whose handles were all dropped, made on one of
+    /// its threads (see `worker::current_pool`). The pool is closed already
+    /// and stays so; dropping this handle closes it again, which cancels
+    /// the queue only if no thread is left to run it.
+    pub(crate) fn draining(shared: Arc<Shared>) -> Arc<PoolHandle> {
+        Arc::new(PoolHandle { shared })
+    }
+}
+
 impl Drop for PoolHandle {
     fn drop(&mut self) {
         if self.shared.sleep.close() == 0 {
@@ -185,7 +195,9 @@ impl Drop for PoolHandle {
 /// [`Builder::keep_alive`] without work. `Pool` is a cheap handle: clones
 /// share the same threads. When the last clone is dropped, queued jobs
 /// still run and then the threads exit; [`shutdown_timeout`](Pool::shutdown_timeout)
-/// stops it at once instead.
+/// stops it at once instead. A job still running then can go on
+/// submitting (through [`Pool::current`] or [`spawn_blocking`](crate::spawn_blocking)
+/// on its thread): those jobs join the queue the pool is draining.
 ///
 /// ```
 /// use eddy_blocking::Pool;

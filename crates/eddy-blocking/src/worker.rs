@@ -12,8 +12,9 @@ use crate::sleep::Park;
 
 /// What a pool thread keeps in its thread-local.
 struct Local {
-    /// Address of the pool's `Shared`, to tell our pool from another.
-    shared: usize,
+    /// The pool's shared state: tells our pool from another, and lets a
+    /// job submit to its pool after every handle was dropped.
+    shared: Arc<Shared>,
     deque: Worker<Job>,
     pool: Weak<PoolHandle>,
 }
@@ -22,21 +23,16 @@ thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
 }
 
-fn addr(shared: &Arc<Shared>) -> usize {
-    Arc::as_ptr(shared) as usize
-}
-
 /// Pushes `job` onto this thread's deque if this is a thread of `shared`'s
 /// pool; otherwise hands the job back.
 pub(crate) fn push_local(shared: &Arc<Shared>, job: Job) -> Result<(), Job> {
-    let me = addr(shared);
     // `try_with`: a job submitted at thread exit (a runtime dropped from a
     // `thread_local!`) may find the slot destroyed; this is then no pool
     // thread.
     let mut job = Some(job);
     let _ = LOCAL.try_with(|l| {
         if let Some(local) = &*l.borrow() {
-            if local.shared == me {
+            if Arc::ptr_eq(&local.shared, shared) {
                 if let Some(job) = job.take() {
                     local.deque.push(job);
                 }
@@ -51,17 +47,30 @@ pub(crate) fn push_local(shared: &Arc<Shared>, job: Job) -> Result<(), Job> {
 
 /// `true` if this thread is one of `shared`'s pool threads.
 pub(crate) fn is_thread_of(shared: &Arc<Shared>) -> bool {
-    let me = addr(shared);
     LOCAL
-        .try_with(|l| l.borrow().as_ref().is_some_and(|local| local.shared == me))
+        .try_with(|l| {
+            l.borrow()
+                .as_ref()
+                .is_some_and(|local| Arc::ptr_eq(&local.shared, shared))
+        })
         .unwrap_or(false)
 }
 
-/// The pool this thread belongs to, if it is a pool thread whose pool still
-/// has a handle.
+/// The pool this thread belongs to, if it is a pool thread. When every
+/// handle of the pool was dropped (a job still running while the pool
+/// drains its queue), a new handle onto the same threads and queue: the
+/// pool stays closed (threads exit once idle), and jobs submitted through
+/// it join the queue the pool is draining.
 pub(crate) fn current_pool() -> Option<Arc<PoolHandle>> {
     LOCAL
-        .try_with(|l| l.borrow().as_ref().and_then(|local| local.pool.upgrade()))
+        .try_with(|l| {
+            l.borrow().as_ref().map(|local| {
+                local
+                    .pool
+                    .upgrade()
+                    .unwrap_or_else(|| PoolHandle::draining(local.shared.clone()))
+            })
+        })
         .ok()
         .flatten()
 }
@@ -94,7 +103,7 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
     let id = shared.register(deque.stealer());
     LOCAL.with(|l| {
         *l.borrow_mut() = Some(Local {
-            shared: addr(&shared),
+            shared: shared.clone(),
             deque,
             pool: pool.clone(),
         })

@@ -488,3 +488,44 @@ fn two_jobs_shutting_their_pool_down_at_once_do_not_wait_for_each_other() {
     }
     assert!(eventually(|| pool.thread_count() == 0));
 }
+
+#[test]
+fn a_job_still_running_after_the_last_pool_is_dropped_can_submit_more() {
+    let pool = Pool::builder().max_threads(2).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let job = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        // Every Pool handle is gone now: the pool is draining, and the
+        // nested job joins what it still runs.
+        let nested = eddy_blocking::spawn_blocking(|| 5);
+        let through_current = Pool::current().spawn(|| 6);
+        block_on(nested).unwrap() + block_on(through_current).unwrap()
+    });
+    started_rx.recv().unwrap();
+    drop(pool);
+    release_tx.send(()).unwrap();
+    // Panicked with "no eddy blocking pool on this thread" before.
+    let out = common::stress::guarded(60, move || block_on(job));
+    assert_eq!(out.unwrap(), 11);
+}
+
+#[test]
+fn a_draining_single_thread_pool_runs_a_nested_job_after_its_parent() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let job = pool.spawn(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        eddy_blocking::to_thread(|| "nested")
+    });
+    started_rx.recv().unwrap();
+    drop(pool);
+    release_tx.send(()).unwrap();
+    let nested = block_on(job).unwrap();
+    // The only thread runs it from its own deque once the parent is done.
+    let out = common::stress::guarded(60, move || block_on(nested));
+    assert_eq!(out.unwrap(), "nested");
+}
