@@ -84,9 +84,9 @@ enum Out {
 /// One read of a random kind, polled once: `Some` if it finished (or, for
 /// futures' `read_until`, which is not cancel safe by design, whatever it
 /// had consumed), `None` if it was pending and is dropped here.
-fn one_read(reader: &mut StreamReader<Feed>, rng: &mut Rng) -> Option<Out> {
+fn one_read(reader: &mut StreamReader<Feed>, rng: &mut Rng, max_read: u64) -> Option<Out> {
     const SEPS: &[&[u8]] = &[b";", b"--", b"\r\n\r\n"];
-    let n = 1 + rng.below(40) as usize;
+    let n = 1 + rng.below(max_read) as usize;
     let done: Result<Vec<u8>, ReadError> = match rng.below(10) {
         0 => reader.read(n).now_or_never()?.map_err(Into::into),
         1 => reader.read_exactly(n).now_or_never()?,
@@ -147,11 +147,37 @@ fn overrun(reader: &mut StreamReader<Feed>, e: ReadError) -> Out {
     }
 }
 
-fn cancel_everywhere(seed: u64) {
+/// Sizes of one run.
+struct Sizes {
+    input: usize,
+    max_push: u64,
+    max_read: u64,
+    max_limit: u64,
+}
+
+/// Small: the buffer stays small and every read is cancelled often.
+const SMALL: Sizes = Sizes {
+    input: 30_000,
+    max_push: 30,
+    max_read: 40,
+    max_limit: 100,
+};
+
+/// Large: reads and limits of up to 300 KB make the buffer grow past the
+/// size at which it shrinks again, so it shrinks with bytes buffered
+/// between cancelled reads.
+const LARGE: Sizes = Sizes {
+    input: 3_000_000,
+    max_push: 20_000,
+    max_read: 300_000,
+    max_limit: 300_000,
+};
+
+fn cancel_everywhere(seed: u64, sizes: &Sizes) {
     common::run(async move {
         let mut rng = Rng::new(seed);
         const ALPHABET: &[u8] = b"abcab;--\r\n\r\n;x";
-        let input: Vec<u8> = (0..30_000)
+        let input: Vec<u8> = (0..sizes.input)
             .map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize])
             .collect();
         let feed = Feed::default();
@@ -163,13 +189,13 @@ fn cancel_everywhere(seed: u64) {
             steps += 1;
             assert!(steps < 10_000_000, "seed {seed}: no progress");
             if rng.below(50) == 0 {
-                reader.set_limit(1 + rng.below(100) as usize);
+                reader.set_limit(1 + rng.below(sizes.max_limit) as usize);
             }
-            let Some(out) = one_read(&mut reader, &mut rng) else {
+            let Some(out) = one_read(&mut reader, &mut rng, sizes.max_read) else {
                 // Pending: the read is dropped; more data arrives.
                 cancelled += 1;
                 if pushed < input.len() {
-                    let k = (1 + rng.below(30) as usize).min(input.len() - pushed);
+                    let k = (1 + rng.below(sizes.max_push) as usize).min(input.len() - pushed);
                     feed.push(&input[pushed..pushed + k]);
                     pushed += k;
                 } else if !ended {
@@ -219,6 +245,13 @@ fn cancel_everywhere(seed: u64) {
 #[test]
 fn dropping_any_read_at_any_await_loses_no_byte() {
     for seed in 1..=20 {
-        cancel_everywhere(seed);
+        cancel_everywhere(seed, &SMALL);
+    }
+}
+
+#[test]
+fn dropping_large_reads_while_the_buffer_shrinks_loses_no_byte() {
+    for seed in 1..=3 {
+        cancel_everywhere(seed, &LARGE);
     }
 }
