@@ -210,3 +210,19 @@ fn a_dropped_file_still_finishes_its_queued_write() {
     });
     assert_eq!(std::fs::read(&path).unwrap(), b"last words");
 }
+
+#[test]
+fn read_dir_ends_after_the_error_of_a_batch_that_could_not_run() {
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"").unwrap();
+    let mut entries = block_on(fs::read_dir(dir.path())).unwrap();
+    pool.shutdown_timeout(std::time::Duration::from_secs(10));
+    let err = block_on(entries.next()).unwrap().unwrap_err();
+    assert!(err.to_string().contains("shut down"), "{err}");
+    // The listing went with the job: the stream ends. It panicked with
+    // "ReadDir state is never left empty" before.
+    assert!(block_on(entries.next()).is_none());
+    assert!(block_on(entries.next()).is_none());
+}

@@ -62,12 +62,16 @@ struct Batch {
 enum State {
     Idle(Option<Batch>),
     Busy(BlockingHandle<Batch>),
+    /// The listing is over (or was lost with a batch that failed): every
+    /// poll gives `None`.
+    Ended,
 }
 
 /// The entries of a directory, made by [`read_dir`]: a
 /// `Stream<Item = io::Result<DirEntry>>` that fetches up to 32 entries per
 /// trip to the pool. Order is whatever the OS gives; `.` and `..` are
-/// skipped.
+/// skipped. After it gave `None`, or an error for a batch that could not
+/// be fetched (the pool was shut down), it gives `None` for good.
 ///
 /// # Cancel safety
 ///
@@ -109,7 +113,8 @@ impl Stream for ReadDir {
                         return Poll::Ready(Some(entry));
                     }
                     if b.done {
-                        this.state = State::Idle(Some(b));
+                        // Closes the directory now rather than with the stream.
+                        this.state = State::Ended;
                         return Poll::Ready(None);
                     }
                     this.state = State::Busy(this.pool.spawn(move || {
@@ -125,15 +130,16 @@ impl Stream for ReadDir {
                         b
                     }));
                 }
+                State::Ended => return Poll::Ready(None),
                 State::Busy(handle) => {
                     let res = ready!(Pin::new(handle).poll(cx));
                     match res {
                         Ok(b) => this.state = State::Idle(Some(b)),
                         Err(e) => {
-                            let err = join_to_io(e);
-                            // The listing is lost with the job; end the stream.
-                            this.state = State::Idle(None);
-                            return Poll::Ready(Some(Err(err)));
+                            // The listing is lost with the job; end the
+                            // stream (before a panic is re-raised, too).
+                            this.state = State::Ended;
+                            return Poll::Ready(Some(Err(join_to_io(e))));
                         }
                     }
                 }
