@@ -1,6 +1,8 @@
 //! fs round trip in a temp dir, on a pool entered on the test thread.
 #![cfg(feature = "fs")]
 
+mod common;
+
 use std::io::SeekFrom;
 
 use eddy_blocking::fs::{self, File, OpenOptions};
@@ -225,4 +227,73 @@ fn read_dir_ends_after_the_error_of_a_batch_that_could_not_run() {
     // "ReadDir state is never left empty" before.
     assert!(block_on(entries.next()).is_none());
     assert!(block_on(entries.next()).is_none());
+}
+
+#[test]
+fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
+    // One thread, held busy while the calls below are queued and dropped.
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    block_on(async {
+        let mut f = File::open(&path).await.unwrap();
+        // A read for 10 bytes dropped in flight, then a read for 2: the
+        // file has read all 10, and 8 wait in the read-ahead.
+        let (release, blocker) = common::occupy(&pool, ());
+        {
+            let mut big = [0u8; 10];
+            let mut read = f.read(&mut big);
+            assert!(futures::poll!(&mut read).is_pending());
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        let mut two = [0u8; 2];
+        assert_eq!(f.read(&mut two).await.unwrap(), 2);
+        assert_eq!(&two, b"01");
+
+        // Dropped while its job is still queued: the call never happens,
+        // and the 8 bytes must still be there.
+        let (release, blocker) = common::occupy(&pool, ());
+        {
+            let mut meta = Box::pin(f.metadata());
+            assert!(futures::poll!(&mut meta).is_pending());
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        let mut rest = String::new();
+        f.read_to_string(&mut rest).await.unwrap();
+        // Was "": the read-ahead was dropped with the call, and the seek
+        // back over it was cancelled with the call's job.
+        assert_eq!(rest, "23456789");
+
+        // The same with a sync_all dropped while queued, after a write.
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .await
+            .unwrap();
+        let (release, blocker) = common::occupy(&pool, ());
+        {
+            let mut big = [0u8; 10];
+            let mut read = f.read(&mut big);
+            assert!(futures::poll!(&mut read).is_pending());
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        assert_eq!(f.read(&mut two).await.unwrap(), 2);
+        let (release, blocker) = common::occupy(&pool, ());
+        {
+            let mut sync = Box::pin(f.sync_all());
+            assert!(futures::poll!(&mut sync).is_pending());
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        // The write lands right after the two bytes read.
+        f.write_all(b"ab").await.unwrap();
+        f.flush().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"01ab456789");
+    });
 }

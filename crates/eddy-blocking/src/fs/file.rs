@@ -26,6 +26,10 @@ enum Op {
     Read(io::Result<()>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
+    /// The seek back over read-ahead that a call on the whole file
+    /// (`sync_all`, `set_len`, `metadata`) makes first; like a write,
+    /// nobody awaits it and its error goes to the next call.
+    Rewind(io::Result<()>),
 }
 
 /// Bytes read ahead (`data[pos..]` not yet handed out) or waiting to be
@@ -93,7 +97,9 @@ enum State {
 /// another target then seeks again rather than taking its result (one with
 /// the very same `SeekFrom` is taken as the same request: a dropped
 /// `SeekFrom::Current(n)` followed by a new one moves the file by `n`, not
-/// `2n`).
+/// `2n`). A [`sync_all`](File::sync_all), [`set_len`](File::set_len) or
+/// [`metadata`](File::metadata) dropped before it ran leaves the reading
+/// position where it was: bytes read ahead are not skipped.
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -114,7 +120,7 @@ pub struct File {
     std: Arc<std::fs::File>,
     pool: Pool,
     state: State,
-    /// A write error nobody has seen yet.
+    /// A write (or rewind) error nobody has seen yet.
     write_err: Option<io::Error>,
     /// The target of the seek in flight, as asked: a later `poll_seek` for
     /// another target must not take its result.
@@ -233,7 +239,7 @@ impl File {
                 }
             };
             self.state = State::Idle(Some(buf));
-            if let Op::Write(Err(e)) = op {
+            if let Op::Write(Err(e)) | Op::Rewind(Err(e)) = op {
                 self.write_err = Some(e);
             }
         }
@@ -251,22 +257,25 @@ impl File {
         T: Send + 'static,
     {
         std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
-        let unread = match &mut self.state {
-            State::Idle(Some(buf)) => {
-                let n = buf.unread() as i64;
-                buf.clear();
-                n
-            }
-            _ => 0,
-        };
-        let std = self.std.clone();
-        run_on(&self.pool, move || {
+        if let State::Idle(slot) = &mut self.state {
+            let unread = slot.as_ref().map_or(0, Buf::unread);
             if unread > 0 {
-                (&*std).seek(SeekFrom::Current(-unread))?;
+                // The read-ahead goes only with the seek back over it, run
+                // as the file's own operation (kept in its state, not in
+                // this future): a call dropped before its job ran then
+                // still leaves the file where the reader had got to.
+                let mut buf = slot.take().expect("File state is never left empty");
+                buf.clear();
+                let std = self.std.clone();
+                self.state = State::Busy(self.pool.spawn(move || {
+                    let res = (&*std).seek(SeekFrom::Current(-(unread as i64)));
+                    (Op::Rewind(res.map(drop)), buf)
+                }));
+                std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
             }
-            f(&std)
-        })
-        .await
+        }
+        let std = self.std.clone();
+        run_on(&self.pool, move || f(&std)).await
     }
 
     /// Flushes pending writes and syncs data and metadata to disk
@@ -379,8 +388,8 @@ impl AsyncRead for File {
                             this.state = State::Idle(Some(buf));
                             return Poll::Ready(Err(e));
                         }
-                        Op::Write(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Seek(_) => {}
+                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
+                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Seek(_) => {}
                     }
                     this.state = State::Idle(Some(buf));
                 }
@@ -471,8 +480,8 @@ impl AsyncSeek for File {
                         // A seek dropped in flight, to another target: it
                         // happened; now ours.
                         Op::Seek(_) => {}
-                        Op::Write(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Read(_) => {}
+                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
+                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Read(_) => {}
                     }
                 }
             }
