@@ -8,6 +8,7 @@
 //! socket that is always ready cannot starve the other tasks.
 
 mod handle;
+mod in_queue;
 pub(crate) mod offload;
 pub(crate) mod poll_evented;
 mod reactor;

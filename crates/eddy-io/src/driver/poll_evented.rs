@@ -11,10 +11,12 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use super::handle::Handle;
+use super::in_queue::ReadHint;
 use super::ready::Interest;
 use super::scheduled_io::{ReadyEvent, ScheduledIo};
 
@@ -25,6 +27,8 @@ pub(crate) struct PollEvented<E: mio::event::Source> {
     handle: Handle,
     token: mio::Token,
     sched: Arc<ScheduledIo>,
+    /// How reads learn that the socket is drained (TCP: see `in_queue`).
+    read_hint: ReadHint,
 }
 
 impl<E: mio::event::Source> PollEvented<E> {
@@ -48,6 +52,7 @@ impl<E: mio::event::Source> PollEvented<E> {
             handle,
             token,
             sched,
+            read_hint: ReadHint::new(ReadHint::NONE),
         })
     }
 
@@ -60,6 +65,14 @@ impl<E: mio::event::Source> PollEvented<E> {
     #[cfg_attr(not(feature = "signal"), allow(dead_code))]
     pub(crate) fn registered_elsewhere(&self) -> bool {
         Handle::with_current(|current| current.is_some_and(|c| !c.same_reactor(&self.handle)))
+    }
+
+    /// Lets reads ask the kernel how much is still queued when they fill
+    /// their buffer (TCP streams; see `in_queue`), instead of finding out
+    /// with a read that returns `EAGAIN`.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn use_in_queue_hint(&mut self) {
+        self.read_hint = ReadHint::new(ReadHint::IDLE);
     }
 
     pub(crate) fn get_ref(&self) -> &E {
@@ -158,37 +171,30 @@ impl<E: mio::event::Source> PollEvented<E> {
     }
 }
 
-impl<E: mio::event::Source> PollEvented<E>
+impl<E: mio::event::Source + AsRawFd> PollEvented<E>
 where
     for<'a> &'a E: Read + Write,
 {
-    /// Reads into `buf`; a short read clears read readiness (end of stream
-    /// does not: it stays readable).
+    /// Reads into `buf`; a read known to have drained the socket (a short
+    /// one, or one the kernel's in-queue count says emptied it) clears read
+    /// readiness. End of stream does not: it stays readable.
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.poll_transfer(
-            cx,
-            Interest::READABLE,
-            len,
-            |n| n > 0 && n < len,
-            |mut s| s.read(buf),
-        )
+        self.poll_transfer(cx, Interest::READABLE, buf.len(), |mut s| {
+            let fd = s.as_raw_fd();
+            self.read_hint.read(fd, buf, |buf| s.read(buf))
+        })
     }
 
     /// Writes from `buf`; a short write clears write readiness.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let len = buf.len();
-        self.poll_transfer(
-            cx,
-            Interest::WRITABLE,
-            len,
-            |n| n < len,
-            |mut s| s.write(buf),
-        )
+        self.poll_transfer(cx, Interest::WRITABLE, len, |mut s| {
+            s.write(buf).map(|n| (n, n < len))
+        })
     }
 
     /// Vectored write; a short write clears write readiness.
@@ -198,28 +204,24 @@ where
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len: usize = bufs.iter().map(|b| b.len()).sum();
-        self.poll_transfer(
-            cx,
-            Interest::WRITABLE,
-            len,
-            |n| n < len,
-            |mut s| s.write_vectored(bufs),
-        )
+        self.poll_transfer(cx, Interest::WRITABLE, len, |mut s| {
+            s.write_vectored(bufs).map(|n| (n, n < len))
+        })
     }
 
     /// The loop behind the three above: waits for `interest`, runs `op`
-    /// (moving up to `len` bytes), and clears readiness when `drained(n)`
-    /// says the kernel had no more, so the next call waits for a new event
-    /// instead of making a system call that would return `EAGAIN`. Takes
-    /// one unit of the task's cooperative budget.
+    /// (moving up to `len` bytes; it returns the count and whether the
+    /// kernel is known to have no more), and clears readiness when drained,
+    /// so the next call waits for a new event instead of making a system
+    /// call that would return `EAGAIN`. Takes one unit of the task's
+    /// cooperative budget.
     #[inline]
     fn poll_transfer(
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
         len: usize,
-        drained: impl Fn(usize) -> bool,
-        mut op: impl FnMut(&E) -> io::Result<usize>,
+        mut op: impl FnMut(&E) -> io::Result<(usize, bool)>,
     ) -> Poll<io::Result<usize>> {
         if len == 0 {
             return Poll::Ready(Ok(0));
@@ -228,8 +230,8 @@ where
         loop {
             let event = ready!(self.poll_ready(cx, interest))?;
             match op(self.get_ref()) {
-                Ok(n) => {
-                    if drained(n) {
+                Ok((n, drained)) => {
+                    if drained {
                         self.sched.clear_drained(event);
                     }
                     coop.made_progress();

@@ -58,9 +58,7 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream {
-            io: PollEvented::new(mio::net::TcpStream::connect(addr)?)?,
-        };
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
         // A non-blocking connect completes when the socket turns writable;
         // the outcome is in SO_ERROR.
         stream.io.ready(Interest::WRITABLE).await?;
@@ -78,9 +76,9 @@ impl TcpStream {
     }
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            io: PollEvented::new(stream)?,
-        })
+        let mut io = PollEvented::new(stream)?;
+        io.use_in_queue_hint();
+        Ok(TcpStream { io })
     }
 
     /// Wraps a connected std stream (switching it to non-blocking mode).

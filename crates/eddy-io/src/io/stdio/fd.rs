@@ -217,6 +217,12 @@ impl mio::event::Source for StdFd {
     }
 }
 
+impl AsRawFd for StdFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.raw()
+    }
+}
+
 /// `n` from a send/recv-style call, or the error it reported.
 fn check(n: isize) -> io::Result<usize> {
     if n < 0 {
