@@ -142,6 +142,29 @@ fn limit_overrun_without_separator_keeps_data() {
 }
 
 #[test]
+fn discarding_an_overrun_never_cuts_a_separator_split_across_reads() {
+    run(async {
+        // The block's separator "\r\n\r\n" arrives in two reads; the
+        // overrun comes after the first, holding its first half.
+        let mut r =
+            StreamReader::with_limit(Feed::chunks(&[b"AAAAAAAAAA\r\n", b"\r\nNEXT\r\n\r\n"]), 8);
+        match r.read_until(b"\r\n\r\n").await {
+            Err(ReadError::LimitOverrun { consumed, limit }) => {
+                assert_eq!(limit, 8);
+                // 12 buffered, of which the last 3 may start a separator.
+                assert_eq!(consumed, 9);
+                assert_eq!(r.discard(consumed), 9);
+            }
+            other => panic!("expected LimitOverrun, got {other:?}"),
+        }
+        // The oversized block ends where its separator does, and the next
+        // block comes whole.
+        assert_eq!(r.read_until(b"\r\n\r\n").await.unwrap(), b"A\r\n\r\n");
+        assert_eq!(r.read_until(b"\r\n\r\n").await.unwrap(), b"NEXT\r\n\r\n");
+    });
+}
+
+#[test]
 fn separator_beyond_the_limit_is_an_overrun() {
     run(async {
         let mut r = StreamReader::with_limit(Feed::chunks(&[b"abcd\nz\n"]), 3);

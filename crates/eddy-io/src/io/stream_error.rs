@@ -31,8 +31,12 @@ pub enum ReadError {
     /// [`set_limit`](super::StreamReader::set_limit) and retry, or drop them
     /// with [`discard`](super::StreamReader::discard).
     LimitOverrun {
-        /// How many bytes the read would have consumed: up to and including
-        /// the separator if it was found, else everything buffered.
+        /// If the separator was found beyond the limit: how many bytes the
+        /// read would have consumed, up to and including the separator.
+        /// If not: how many buffered bytes cannot be part of a separator —
+        /// all of them but the last `separator length - 1`, which may be the
+        /// start of one still arriving — so discarding `consumed` never
+        /// cuts a separator in two.
         consumed: usize,
         /// The limit that was exceeded.
         limit: usize,
@@ -55,9 +59,9 @@ impl fmt::Display for ReadError {
         match self {
             ReadError::LimitOverrun { consumed, limit } => write!(
                 f,
-                "separator not found within the stream limit ({consumed} bytes needed, limit is \
-                 {limit}); the data is still buffered: raise the limit with set_limit or drop \
-                 it with discard"
+                "no separator within the stream limit of {limit} bytes ({consumed} bytes up to it, \
+                 or buffered without it); the data is still buffered: raise the limit with set_limit \
+                 or drop those bytes with discard"
             ),
             ReadError::IncompleteRead {
                 partial,

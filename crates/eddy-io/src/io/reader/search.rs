@@ -105,9 +105,15 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
                 return Poll::Ready(Ok(Some(end)));
             }
             self.scanned = data.len();
-            if data.len() > self.limit {
+            // The last `longest - 1` bytes may be the start of a separator
+            // whose rest has not arrived; the bytes before them cannot be
+            // part of one. Only those count against the limit and are
+            // offered for discarding (asyncio's readuntil does the same),
+            // so dropping an overrun never cuts a separator in two.
+            let settled = (data.len() + 1).saturating_sub(longest);
+            if settled > self.limit {
                 return Poll::Ready(Err(ReadError::LimitOverrun {
-                    consumed: data.len(),
+                    consumed: settled,
                     limit: self.limit,
                 }));
             }
