@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,6 @@ pub(crate) struct Shared {
     stealers: RwLock<Vec<(usize, Stealer<Job>)>>,
     next_stealer: AtomicUsize,
     pub(crate) sleep: Sleep,
-    shutdown: AtomicBool,
     /// Jobs running right now.
     running: AtomicUsize,
     pub(crate) keep_alive: Duration,
@@ -46,7 +45,7 @@ impl Shared {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        self.shutdown.load(Ordering::Acquire)
+        self.sleep.is_shutdown()
     }
 
     /// Runs `job` and drops it. The closure's own panic is caught into the
@@ -122,12 +121,9 @@ impl Shared {
         if let Err(job) = worker::push_local(self, job) {
             self.injector.push(job);
         }
+        // `Submit::Shutdown` if this raced with shutdown_timeout: `act`
+        // then makes sure nothing stays queued.
         let action = self.sleep.after_push(self.max_threads);
-        if self.shutdown.load(Ordering::SeqCst) {
-            // Raced with shutdown_timeout: make sure nothing stays queued.
-            self.cancel_queued();
-            return;
-        }
         self.act(action, || Arc::downgrade(pool));
     }
 
@@ -405,7 +401,6 @@ impl Pool {
     /// ```
     pub fn shutdown_timeout(&self, timeout: Duration) -> ShutdownReport {
         let shared = &self.inner.shared;
-        shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.shutdown();
         let cancelled = shared.cancel_queued();
         let deadline = Instant::now().checked_add(timeout);
@@ -638,7 +633,6 @@ impl Builder {
             stealers: RwLock::new(Vec::new()),
             next_stealer: AtomicUsize::new(0),
             sleep: Sleep::new(),
-            shutdown: AtomicBool::new(false),
             running: AtomicUsize::new(0),
             keep_alive: self.keep_alive,
             max_threads: self.max_threads,

@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::loom::{fence, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 #[derive(Debug, Default)]
 struct State {
@@ -73,6 +73,9 @@ pub struct Sleep {
     state: Mutex<State>,
     /// Threads awake without a job (see the module docs).
     searching: AtomicUsize,
+    /// `shutdown_timeout` was called: set before `State::shutdown`, read
+    /// without the lock (by submitters, and by workers between jobs).
+    stopping: AtomicBool,
     /// Idle workers park here.
     wake: Condvar,
     /// `shutdown_timeout` waits here for the last thread to exit.
@@ -85,6 +88,7 @@ impl Sleep {
         Sleep {
             state: Mutex::new(State::default()),
             searching: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
             wake: Condvar::new(),
             exited: Condvar::new(),
         }
@@ -92,13 +96,30 @@ impl Sleep {
 
     /// Called after a job was pushed: nothing if a thread is searching,
     /// else wake an idle thread, or ask for a new one if fewer than `max`
-    /// exist.
+    /// exist. [`Submit::Shutdown`] if the pool was shut down meanwhile:
+    /// the caller cancels what is queued (the shutdown may have emptied
+    /// the queue before the push).
     pub fn after_push(&self, max: usize) -> Submit {
         fence(Ordering::SeqCst);
-        if self.searching.load(Ordering::SeqCst) > 0 {
-            return Submit::Covered;
+        let action = if self.searching.load(Ordering::SeqCst) > 0 {
+            Submit::Covered
+        } else {
+            self.wake_one(max)
+        };
+        if self.stopping.load(Ordering::SeqCst) {
+            if let Submit::Spawn(_) = action {
+                // The thread counted for this job will not be started:
+                // uncount it, or the shutdown waits for it forever.
+                self.spawn_failed();
+            }
+            return Submit::Shutdown;
         }
-        self.wake_one(max)
+        action
+    }
+
+    /// `true` once [`shutdown`](Sleep::shutdown) was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     /// Wakes an idle thread, or asks for a new one if fewer than `max`
@@ -125,8 +146,9 @@ impl Sleep {
         Submit::Queued
     }
 
-    /// A thread promised by [`Submit::Spawn`] could not be started.
-    /// Returns the number of live threads left.
+    /// A thread promised by [`Submit::Spawn`] could not be started (or
+    /// will not be: see [`after_push`](Sleep::after_push)). Returns the
+    /// number of live threads left.
     pub fn spawn_failed(&self) -> usize {
         let mut s = self.state.lock();
         self.searching.fetch_sub(1, Ordering::SeqCst);
@@ -213,6 +235,7 @@ impl Sleep {
 
     /// Stops taking jobs and wakes every parked thread so it exits.
     pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         self.state.lock().shutdown = true;
         self.wake.notify_all();
     }

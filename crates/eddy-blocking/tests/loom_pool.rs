@@ -201,3 +201,39 @@ fn two_pool_threads_shutting_their_pool_down_do_not_wait_for_each_other() {
         assert_eq!(other.join().unwrap(), 2);
     });
 }
+
+#[test]
+fn a_submit_racing_shutdown_leaves_no_thread_promised_but_never_started() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let s = sleep.clone();
+        let submitter = thread::spawn(move || {
+            // A job was pushed; now what the pool does after the push.
+            match s.after_push(1) {
+                Submit::Spawn(_) => {
+                    // The pool starts the thread (played by this one): it
+                    // finds nothing to run (the shutdown cancels the job)
+                    // and leaves or parks until the shutdown wakes it.
+                    loop {
+                        s.stop_searching();
+                        if s.is_shutdown() {
+                            s.leave();
+                            break;
+                        }
+                        if s.park(FOREVER, || false) == Park::Exit {
+                            break;
+                        }
+                    }
+                }
+                // The queue is cancelled; no thread is started.
+                Submit::Shutdown => {}
+                other => panic!("no thread to wake or cover: {other:?}"),
+            }
+        });
+        sleep.shutdown();
+        // A thread counted but never started would be waited for forever.
+        assert_eq!(sleep.wait_exited(None, false), 0);
+        submitter.join().unwrap();
+        assert_eq!(sleep.threads(), 0);
+    });
+}
