@@ -150,7 +150,7 @@ impl Shared {
         }
         let shared = self.clone();
         if let Err(err) = b.spawn(move || worker::run(shared, weak)) {
-            let left = self.sleep.spawn_failed();
+            let left = self.sleep.spawn_failed(|| self.has_queued_work());
             tracing::warn!(
                 error = %err,
                 live_threads = left,

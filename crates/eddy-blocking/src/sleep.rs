@@ -110,7 +110,7 @@ impl Sleep {
             if let Submit::Spawn(_) = action {
                 // The thread counted for this job will not be started:
                 // uncount it, or the shutdown waits for it forever.
-                self.spawn_failed();
+                self.spawn_failed(|| false);
             }
             return Submit::Shutdown;
         }
@@ -149,12 +149,25 @@ impl Sleep {
     /// A thread promised by [`Submit::Spawn`] could not be started (or
     /// will not be: see [`after_push`](Sleep::after_push)). Returns the
     /// number of live threads left.
-    pub fn spawn_failed(&self) -> usize {
+    ///
+    /// The promised thread was counted as searching, so submitters since
+    /// then left their jobs to it and woke nobody. If it was the last
+    /// searcher and `has_work` (checked under the lock, after the fence, as
+    /// a parking thread does) sees a job queued, an idle thread is woken
+    /// for it. With no idle thread, the busy ones take it when they are
+    /// done; with no thread at all, it waits for the next submission.
+    pub fn spawn_failed(&self, has_work: impl Fn() -> bool) -> usize {
         let mut s = self.state.lock();
-        self.searching.fetch_sub(1, Ordering::SeqCst);
+        let last = self.stop_searching();
         s.threads -= 1;
         let left = s.threads;
         self.notify_exited(&s);
+        if last && !s.shutdown && s.idle > s.notified && has_work() {
+            s.notified += 1;
+            self.searching.fetch_add(1, Ordering::SeqCst);
+            drop(s);
+            self.wake.notify_one();
+        }
         left
     }
 

@@ -237,3 +237,46 @@ fn a_submit_racing_shutdown_leaves_no_thread_promised_but_never_started() {
         assert_eq!(sleep.threads(), 0);
     });
 }
+
+#[test]
+fn a_job_covered_by_a_thread_that_failed_to_start_wakes_an_idle_one() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let queue = Arc::new(AtomicUsize::new(0));
+        // Thread W exists and is running a job.
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(0));
+        sleep.stop_searching();
+        // A submission found nobody searching or idle and was promised a
+        // second thread, counted as searching until it starts.
+        assert_eq!(sleep.after_push(2), Submit::Spawn(1));
+
+        let (s, q) = (sleep.clone(), queue.clone());
+        let worker = thread::spawn(move || {
+            // W's job is done (the first submission's job is taken by
+            // someone else: not in this model's queue); it searches.
+            s.start_searching();
+            loop {
+                if take(&q) {
+                    return;
+                }
+                s.stop_searching();
+                match s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) {
+                    Park::Work => {}
+                    Park::Exit => panic!("the worker exited with a job queued"),
+                }
+            }
+        });
+        let (s, q) = (sleep.clone(), queue.clone());
+        let submitter = thread::spawn(move || {
+            q.fetch_add(1, Ordering::SeqCst); // push
+            s.after_push(2)
+        });
+        // The promised thread could not be started.
+        sleep.spawn_failed(|| queue.load(Ordering::SeqCst) > 0);
+        // Covered by the thread that never started, the job would wait
+        // with W parked: loom reports the deadlock at this join.
+        worker.join().unwrap();
+        assert_ne!(submitter.join().unwrap(), Submit::Shutdown);
+        assert_eq!(queue.load(Ordering::SeqCst), 0);
+    });
+}
