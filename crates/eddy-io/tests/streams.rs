@@ -1,80 +1,17 @@
 //! StreamReader / StreamWriter behaviour over in-memory streams whose
 //! chunking and readiness the test controls.
 
+mod common;
+
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use common::feed::Feed;
 use eddy_io::io::{ReadError, StreamReader, StreamWriter, WriteError};
 use futures::{AsyncReadExt, AsyncWriteExt, FutureExt, StreamExt};
-
-/// A reader fed by the test: each `push` is one chunk returned by one
-/// `poll_read` (split further only if the caller's buffer is smaller);
-/// `Pending` while empty and not ended.
-#[derive(Clone, Default)]
-struct Feed(Rc<RefCell<FeedState>>);
-
-#[derive(Default)]
-struct FeedState {
-    chunks: VecDeque<Vec<u8>>,
-    ended: bool,
-    waker: Option<Waker>,
-    reads: usize,
-}
-
-impl Feed {
-    fn push(&self, chunk: &[u8]) {
-        let mut s = self.0.borrow_mut();
-        s.chunks.push_back(chunk.to_vec());
-        if let Some(w) = s.waker.take() {
-            w.wake();
-        }
-    }
-    fn end(&self) {
-        let mut s = self.0.borrow_mut();
-        s.ended = true;
-        if let Some(w) = s.waker.take() {
-            w.wake();
-        }
-    }
-    fn chunks(chunks: &[&[u8]]) -> Feed {
-        let feed = Feed::default();
-        for c in chunks {
-            feed.push(c);
-        }
-        feed.end();
-        feed
-    }
-}
-
-impl futures::AsyncRead for Feed {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut s = self.0.borrow_mut();
-        s.reads += 1;
-        match s.chunks.pop_front() {
-            Some(mut chunk) => {
-                let n = chunk.len().min(out.len());
-                out[..n].copy_from_slice(&chunk[..n]);
-                if n < chunk.len() {
-                    s.chunks.push_front(chunk.split_off(n));
-                }
-                Poll::Ready(Ok(n))
-            }
-            None if s.ended => Poll::Ready(Ok(0)),
-            None => {
-                s.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
 
 fn run<F: std::future::Future>(f: F) -> F::Output {
     eddy_core::run(f)
@@ -646,7 +583,7 @@ fn zero_length_read_returns_at_once() {
             "a zero-length read must not wait for data"
         );
         assert!(r.read(0).now_or_never().unwrap().unwrap().is_empty());
-        assert_eq!(feed.0.borrow().reads, 0, "nothing asked of the stream");
+        assert_eq!(feed.reads(), 0, "nothing asked of the stream");
 
         // With data buffered: still 0, and the data stays.
         feed.push(b"abc");

@@ -6,69 +6,10 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
-
+use common::feed::Feed;
 use common::stress::Rng;
 use eddy_io::io::{ReadError, StreamReader};
 use futures::{AsyncBufReadExt, AsyncReadExt, FutureExt, StreamExt};
-
-/// An in-memory stream the test feeds; `Pending` while it has nothing.
-#[derive(Clone, Default)]
-struct Feed(Rc<RefCell<FeedState>>);
-
-#[derive(Default)]
-struct FeedState {
-    chunks: VecDeque<Vec<u8>>,
-    ended: bool,
-    waker: Option<Waker>,
-}
-
-impl Feed {
-    fn push(&self, chunk: &[u8]) {
-        let mut s = self.0.borrow_mut();
-        s.chunks.push_back(chunk.to_vec());
-        if let Some(w) = s.waker.take() {
-            w.wake();
-        }
-    }
-    fn end(&self) {
-        let mut s = self.0.borrow_mut();
-        s.ended = true;
-        if let Some(w) = s.waker.take() {
-            w.wake();
-        }
-    }
-}
-
-impl futures::AsyncRead for Feed {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut s = self.0.borrow_mut();
-        match s.chunks.pop_front() {
-            Some(mut chunk) => {
-                let n = chunk.len().min(out.len());
-                out[..n].copy_from_slice(&chunk[..n]);
-                if n < chunk.len() {
-                    s.chunks.push_front(chunk.split_off(n));
-                }
-                Poll::Ready(Ok(n))
-            }
-            None if s.ended => Poll::Ready(Ok(0)),
-            None => {
-                s.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
 
 /// What one read handed out.
 enum Out {
