@@ -6,7 +6,9 @@
 //! `ScheduledIo`), and so does a *short* read or write — fewer bytes than
 //! asked for means the kernel buffer is drained (or full), so the next
 //! call would only return `WouldBlock`. That saves one syscall per
-//! request/response exchange.
+//! request/response exchange. A TCP read that fills its buffer asks the
+//! kernel how much is left instead (see `in_queue`), so exact-size
+//! messages save that syscall too.
 
 use std::fmt;
 use std::future::poll_fn;
