@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -192,6 +193,175 @@ impl UnixStream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
+
+    /// Waits until the socket can be read: bytes are queued, the peer
+    /// shut its write side (reads return 0) or an error is pending. Then
+    /// [`try_read`](Self::try_read) reads without waiting. Several tasks
+    /// may wait at once; each is woken.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let (a, b) = eddy_io::net::UnixStream::pair()?;
+    /// a.writable().await?;
+    /// a.try_write(b"hi")?;
+    /// let mut got = [0u8; 8];
+    /// loop {
+    ///     b.readable().await?;
+    ///     match b.try_read(&mut got) {
+    ///         Ok(n) => break assert_eq!(&got[..n], b"hi"),
+    ///         // The readiness was stale: wait again.
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until the socket has room to write (or an error is pending);
+    /// then [`try_write`](Self::try_write) writes without waiting.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UnixStream) -> std::io::Result<()> {
+    /// let mut rest: &[u8] = b"a message";
+    /// while !rest.is_empty() {
+    ///     s.writable().await?;
+    ///     match s.try_write(rest) {
+    ///         Ok(n) => rest = &rest[n..],
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Reads the bytes queued now into `buf` and returns how many (0: the
+    /// peer shut its write side), without waiting. Fails with
+    /// `WouldBlock` when nothing is queued; the waker of a task parked in
+    /// a read of this socket is left in place.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing can be read yet, or the read's error
+    /// (e.g. `ConnectionReset`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UnixStream) -> std::io::Result<()> {
+    /// let mut buf = [0u8; 256];
+    /// match s.try_read(&mut buf) {
+    ///     Ok(0) => println!("the peer is done writing"),
+    ///     Ok(n) => println!("read {n} bytes"),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => println!("nothing yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        self.io.try_io(Interest::READABLE, |s| (&*s).read(buf))
+    }
+
+    /// Writes as much of `buf` as the socket takes now and returns how
+    /// many bytes that was, without waiting. Fails with `WouldBlock` when
+    /// the socket's buffer is full; the waker of a task parked in a write
+    /// of this socket is left in place.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room yet, or the write's error (e.g.
+    /// `BrokenPipe` once the peer is gone).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UnixStream) -> std::io::Result<()> {
+    /// let sent = match s.try_write(b"status?") {
+    ///     Ok(n) => n,
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # let _ = sent;
+    /// # Ok(()) }
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        self.io.try_io(Interest::WRITABLE, |s| (&*s).write(buf))
+    }
+
+    /// Waits for bytes and copies them into `buf` without taking them off
+    /// the socket: the next read returns them again. Returns 0 once the
+    /// peer shut its write side and everything before was read.
+    ///
+    /// # Errors
+    ///
+    /// The read's error (e.g. `ConnectionReset`), or the runtime shut
+    /// down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &mut eddy_io::net::UnixStream) -> std::io::Result<()> {
+    /// use futures::io::AsyncReadExt;
+    /// let mut tag = [0u8; 1];
+    /// s.peek(&mut tag).await?;
+    /// let mut message = vec![0u8; if tag[0] == b'L' { 4096 } else { 64 }];
+    /// let n = s.read(&mut message).await?; // the tag byte comes again
+    /// # let _ = n;
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .async_io(Interest::READABLE, |s| peek(s.as_fd(), buf))
+            .await
+    }
+}
+
+/// `recv(MSG_PEEK)` on a non-blocking socket: std's `UnixStream::peek` is
+/// not stable.
+fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole
+    // call, recv writes at most that many, and `fd` is open while borrowed.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    // Negative (-1) only on failure, with the cause in errno.
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
 impl fmt::Debug for UnixStream {
