@@ -434,7 +434,15 @@ macro_rules! stream_socket {
             }
         }
 
-        impl futures_io::AsyncRead for $ty {
+        $crate::net::split::stream_socket!(@io [$ty] $ty);
+        $crate::net::split::stream_socket!(@io [&$ty] $ty);
+    };
+    // `AsyncRead`/`AsyncWrite` for the stream `$ty` or for `&$ty`, written
+    // once so that the two cannot drift apart (`&$ty` once lacked
+    // `poll_write_vectored`, so futures' default sent only the first
+    // non-empty buffer per call).
+    (@io [$($io:tt)+] $ty:ident) => {
+        impl futures_io::AsyncRead for $($io)+ {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -444,17 +452,7 @@ macro_rules! stream_socket {
             }
         }
 
-        impl futures_io::AsyncRead for &$ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_read(cx, buf)
-            }
-        }
-
-        impl futures_io::AsyncWrite for $ty {
+        impl futures_io::AsyncWrite for $($io)+ {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -479,29 +477,9 @@ macro_rules! stream_socket {
                 self: std::pin::Pin<&mut Self>,
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready($crate::net::split::sealed::Sealed::shutdown_write(&*self))
-            }
-        }
-
-        impl futures_io::AsyncWrite for &$ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_write(cx, buf)
-            }
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready($crate::net::split::sealed::Sealed::shutdown_write(*self))
+                std::task::Poll::Ready(
+                    <$ty as $crate::net::split::sealed::Sealed>::shutdown_write(&self),
+                )
             }
         }
     };
