@@ -75,3 +75,76 @@ fn vectored_writes_through_every_write_half_send_every_buffer() {
         read_joined(&mut b).await;
     });
 }
+
+/// A connected stream whose peer has reset the connection (closed with
+/// SO_LINGER 0), with the reset already seen by a read.
+async fn reset_by_peer() -> TcpStream {
+    let (mut a, b) = tcp_pair().await;
+    socket2::SockRef::from(&b)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(b);
+    let mut buf = [0u8; 8];
+    let err = a
+        .read(&mut buf)
+        .await
+        .expect_err("a reset reads as an error");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    a
+}
+
+#[test]
+fn closing_after_the_peer_reset_is_ok_through_every_writer() {
+    common::run(async {
+        // The owned write half always said Ok here; the others said
+        // NotConnected.
+        let (_r, mut w) = reset_by_peer().await.into_split();
+        w.close().await.expect("owned write half");
+
+        let mut s = reset_by_peer().await;
+        let (_r, mut w) = TcpStream::split(&mut s);
+        w.close().await.expect("borrowed write half");
+
+        let mut s = reset_by_peer().await;
+        s.close().await.expect("the stream");
+
+        let s = reset_by_peer().await;
+        (&s).close().await.expect("&stream");
+    });
+}
+
+#[test]
+fn closing_twice_is_ok_through_every_writer() {
+    common::run(async {
+        // Once both sides are shut (our FIN and the peer's both sent), the
+        // second shutdown finds the connection closed.
+        async fn closed_both_ways() -> (TcpStream, TcpStream) {
+            let (mut a, mut b) = tcp_pair().await;
+            a.close().await.unwrap();
+            b.close().await.unwrap();
+            let mut rest = Vec::new();
+            assert_eq!(a.read_to_end(&mut rest).await.unwrap(), 0);
+            assert_eq!(b.read_to_end(&mut rest).await.unwrap(), 0);
+            (a, b)
+        }
+        let (mut a, _b) = closed_both_ways().await;
+        a.close().await.expect("the stream, again");
+        let (mut a, _b) = closed_both_ways().await;
+        let (_r, mut w) = TcpStream::split(&mut a);
+        w.close().await.expect("borrowed write half, again");
+        let (a, _b) = closed_both_ways().await;
+        (&a).close().await.expect("&stream, again");
+    });
+}
+
+#[test]
+fn closing_a_unix_stream_whose_peer_is_gone_is_ok() {
+    common::run(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        drop(b);
+        let (_r, mut w) = UnixStream::split(&mut a);
+        w.close().await.expect("borrowed write half");
+        a.close().await.expect("the stream");
+        (&a).close().await.expect("&stream");
+    });
+}

@@ -28,7 +28,11 @@ pub(crate) mod sealed {
             cx: &mut Context<'_>,
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>>;
-        fn shutdown_write(&self) -> io::Result<()>;
+        /// Shuts the write side down (what `close()` does). The peer
+        /// being gone already (`NotConnected`: it reset the connection, or
+        /// both sides are shut) is `Ok`: the write side is shut either way,
+        /// and the caller has nothing to act on.
+        fn close_write(&self) -> io::Result<()>;
     }
 }
 
@@ -56,7 +60,10 @@ pub trait SplitStream: sealed::Sealed + Send + Sync + 'static {}
 /// ```
 pub struct ReadHalf<'a, S>(pub(crate) &'a S);
 
-/// The write half borrowed from a stream by `split()`.
+/// The write half borrowed from a stream by `split()`. Closing it
+/// (`close()` from `AsyncWriteExt`) shuts the stream's write side down, as
+/// closing the owned half or the stream does: the peer reads EOF, and a
+/// peer already gone is not an error (see [`OwnedWriteHalf`]).
 ///
 /// # Example
 ///
@@ -90,6 +97,13 @@ pub struct OwnedReadHalf<S> {
 /// The write half owned after `into_split()`. Closing it (`close()` from
 /// `AsyncWriteExt`, or dropping it) shuts the write side down, so the peer
 /// reads EOF while this side can still read.
+///
+/// `close()` returns `Ok` also when the peer is already gone (it reset the
+/// connection, or both sides were shut): the write side is shut either
+/// way, and there is nothing the caller could do about it. Closing the
+/// stream, `&stream` or a [`WriteHalf`] answers the same; only the
+/// explicit `shutdown(Shutdown::Write)` reports that case as
+/// `NotConnected`.
 ///
 /// # Example
 ///
@@ -295,7 +309,7 @@ impl<S: SplitStream> AsyncWrite for WriteHalf<'_, S> {
         Poll::Ready(Ok(()))
     }
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown_write())
+        Poll::Ready(self.0.close_write())
     }
 }
 
@@ -322,18 +336,14 @@ impl<S: SplitStream> AsyncWrite for OwnedWriteHalf<S> {
             return Poll::Ready(Ok(()));
         }
         self.shut_down = true;
-        Poll::Ready(match self.stream.shutdown_write() {
-            // The peer already went away: the write side is shut either way.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            res => res,
-        })
+        Poll::Ready(self.stream.close_write())
     }
 }
 
 impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         if !self.shut_down {
-            let _ = self.stream.shutdown_write();
+            let _ = self.stream.close_write();
         }
     }
 }
@@ -389,8 +399,11 @@ macro_rules! stream_socket {
             ) -> std::task::Poll<std::io::Result<usize>> {
                 self.io.poll_write_vectored(cx, bufs)
             }
-            fn shutdown_write(&self) -> std::io::Result<()> {
-                self.io.get_ref().shutdown(std::net::Shutdown::Write)
+            fn close_write(&self) -> std::io::Result<()> {
+                match self.io.get_ref().shutdown(std::net::Shutdown::Write) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotConnected => Ok(()),
+                    res => res,
+                }
             }
         }
 
@@ -478,7 +491,7 @@ macro_rules! stream_socket {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 std::task::Poll::Ready(
-                    <$ty as $crate::net::split::sealed::Sealed>::shutdown_write(&self),
+                    <$ty as $crate::net::split::sealed::Sealed>::close_write(&self),
                 )
             }
         }

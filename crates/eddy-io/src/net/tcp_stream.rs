@@ -16,6 +16,11 @@ use crate::driver::Interest;
 /// give halves for reading and writing at once. For asyncio's line- and
 /// limit-based reading, use [`open_connection`](crate::io::open_connection).
 ///
+/// Closing it (`AsyncWriteExt::close`, also through `&TcpStream` or a write
+/// half) shuts the write side down: the peer reads EOF and this side can
+/// still read. It succeeds when the peer is already gone, too (see
+/// [`OwnedWriteHalf`](super::OwnedWriteHalf)).
+///
 /// # Example
 ///
 /// ```
@@ -179,7 +184,8 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// Not connected.
+    /// Not connected: also when the peer reset the connection or both
+    /// sides are shut already (`close()` treats that case as done).
     ///
     /// # Example
     ///
