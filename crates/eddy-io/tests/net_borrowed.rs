@@ -148,3 +148,39 @@ fn closing_a_unix_stream_whose_peer_is_gone_is_ok() {
         (&a).close().await.expect("&stream");
     });
 }
+
+/// Polls `fut` once with a no-op waker: `Some` if it finished.
+fn poll_once<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
+/// More buffers than one `writev` takes (Linux's IOV_MAX is 1024): the
+/// kernel writes only the first 1024, which is not a sign of a full socket
+/// buffer, so the stream must stay writable. It used to count the shortfall
+/// as "full" and wait for a writable event that an idle TCP peer never
+/// causes: the next write hung.
+#[test]
+fn a_vectored_write_of_more_buffers_than_iov_max_does_not_stall_the_next() {
+    common::run(async {
+        let (mut a, mut b) = tcp_pair().await;
+        let bytes = vec![b'v'; 2000];
+        let slices: Vec<IoSlice<'_>> = bytes.chunks(1).map(IoSlice::new).collect();
+        // Room for all of it: wait until the socket has said so.
+        a.writable().await.unwrap();
+        let n = a.write_vectored(&slices).await.unwrap();
+        assert!(n > 0 && n <= 2000);
+        let rest = &bytes[n..];
+        let next = poll_once(a.write(if rest.is_empty() { b"x" } else { rest }));
+        let written = next
+            .expect("the socket has room: the next write must not wait")
+            .unwrap();
+        assert!(written > 0);
+        let mut got = vec![0u8; n + written];
+        b.read_exact(&mut got).await.unwrap();
+    });
+}
