@@ -157,20 +157,9 @@ fn fs_on_a_shut_down_pool_is_an_io_error_naming_the_shutdown() {
 #[test]
 fn a_seek_dropped_in_flight_does_not_answer_the_next_one() {
     // One thread, held busy: the first seek stays queued while dropped.
-    let pool = Pool::builder().max_threads(1).build().unwrap();
-    let _guard = pool.enter();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f");
-    std::fs::write(&path, b"0123456789").unwrap();
-    block_on(async {
-        let mut f = File::open(&path).await.unwrap();
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let blocker = pool.spawn(move || {
-            started_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-        });
-        started_rx.recv().unwrap();
+    with_one_thread_and_file(b"0123456789", async |pool, path| {
+        let mut f = File::open(path).await.unwrap();
+        let (release_tx, blocker) = common::occupy(pool, ());
         {
             let mut seek = f.seek(SeekFrom::Start(8));
             assert!(futures::poll!(&mut seek).is_pending());
@@ -232,16 +221,11 @@ fn read_dir_ends_after_the_error_of_a_batch_that_could_not_run() {
 #[test]
 fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
     // One thread, held busy while the calls below are queued and dropped.
-    let pool = Pool::builder().max_threads(1).build().unwrap();
-    let _guard = pool.enter();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f");
-    std::fs::write(&path, b"0123456789").unwrap();
-    block_on(async {
-        let mut f = File::open(&path).await.unwrap();
+    with_one_thread_and_file(b"0123456789", async |pool, path| {
+        let mut f = File::open(path).await.unwrap();
         // A read for 10 bytes dropped in flight, then a read for 2: the
         // file has read all 10, and 8 wait in the read-ahead.
-        let (release, blocker) = common::occupy(&pool, ());
+        let (release, blocker) = common::occupy(pool, ());
         {
             let mut big = [0u8; 10];
             let mut read = f.read(&mut big);
@@ -255,7 +239,7 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
 
         // Dropped while its job is still queued: the call never happens,
         // and the 8 bytes must still be there.
-        let (release, blocker) = common::occupy(&pool, ());
+        let (release, blocker) = common::occupy(pool, ());
         {
             let mut meta = Box::pin(f.metadata());
             assert!(futures::poll!(&mut meta).is_pending());
@@ -272,10 +256,10 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
         let mut f = File::options()
             .read(true)
             .write(true)
-            .open(&path)
+            .open(path)
             .await
             .unwrap();
-        let (release, blocker) = common::occupy(&pool, ());
+        let (release, blocker) = common::occupy(pool, ());
         {
             let mut big = [0u8; 10];
             let mut read = f.read(&mut big);
@@ -284,7 +268,7 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
         release.send(()).unwrap();
         blocker.await.unwrap();
         assert_eq!(f.read(&mut two).await.unwrap(), 2);
-        let (release, blocker) = common::occupy(&pool, ());
+        let (release, blocker) = common::occupy(pool, ());
         {
             let mut sync = Box::pin(f.sync_all());
             assert!(futures::poll!(&mut sync).is_pending());
@@ -294,6 +278,18 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
         // The write lands right after the two bytes read.
         f.write_all(b"ab").await.unwrap();
         f.flush().await.unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"01ab456789");
+        assert_eq!(std::fs::read(path).unwrap(), b"01ab456789");
     });
+}
+
+/// Runs `test` on a one-thread pool (entered) with a temp file holding
+/// `contents`: the set-up of the tests that hold the only thread busy
+/// while a file call is queued.
+fn with_one_thread_and_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &std::path::Path)) {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, contents).unwrap();
+    block_on(test(&pool, &path));
 }
