@@ -22,6 +22,10 @@ use super::in_queue::ReadHint;
 use super::ready::Interest;
 use super::scheduled_io::{ReadyEvent, ScheduledIo};
 
+/// The most buffers one vectored system call takes (Linux's `UIO_MAXIOV`;
+/// std hands the kernel no more than this many either).
+pub(crate) const MAX_IOV: usize = 1024;
+
 /// A mio source plus its registration. Deregisters on drop, before the
 /// source (and its descriptor) is closed.
 pub(crate) struct PollEvented<E: mio::event::Source> {
@@ -199,12 +203,17 @@ where
         })
     }
 
-    /// Vectored write; a short write clears write readiness.
+    /// Vectored write; a short write clears write readiness. Only the
+    /// first [`MAX_IOV`] buffers are offered: the kernel looks at no more
+    /// in one call, and counting the rest would make every such write look
+    /// short, clearing readiness on a socket with room — the next write
+    /// would then wait for a writable event that never comes.
     pub(crate) fn poll_write_vectored(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let bufs = &bufs[..bufs.len().min(MAX_IOV)];
         let len: usize = bufs.iter().map(|b| b.len()).sum();
         self.poll_transfer(cx, Interest::WRITABLE, len, |mut s| {
             s.write_vectored(bufs).map(|n| (n, n < len))

@@ -120,21 +120,6 @@ pub struct OwnedWriteHalf<S: SplitStream> {
     shut_down: bool,
 }
 
-/// The most buffers one `writev` takes (Linux's `UIO_MAXIOV`; std hands
-/// the kernel no more than this many).
-const MAX_IOV: usize = 1024;
-
-/// The buffers of `bufs` that one `writev` looks at. The vectored write
-/// counts a write shorter than the bytes it was given as "the socket
-/// buffer is full" and waits for the next writable event; given more than
-/// [`MAX_IOV`] buffers, the kernel writes only the first ones, and on an
-/// idle TCP connection no writable event ever follows, so the next write
-/// would hang. Given only what the kernel looks at, a short write means a
-/// full buffer again.
-pub(crate) fn one_writev<'a, 'b>(bufs: &'a [IoSlice<'b>]) -> &'a [IoSlice<'b>] {
-    &bufs[..bufs.len().min(MAX_IOV)]
-}
-
 pub(crate) fn split_owned<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
     let stream = Arc::new(stream);
     (
@@ -412,7 +397,7 @@ macro_rules! stream_socket {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_write_vectored(cx, $crate::net::split::one_writev(bufs))
+                self.io.poll_write_vectored(cx, bufs)
             }
             fn close_write(&self) -> std::io::Result<()> {
                 match self.io.get_ref().shutdown(std::net::Shutdown::Write) {
@@ -493,7 +478,7 @@ macro_rules! stream_socket {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_write_vectored(cx, $crate::net::split::one_writev(bufs))
+                self.io.poll_write_vectored(cx, bufs)
             }
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,

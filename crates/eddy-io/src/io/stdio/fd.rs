@@ -11,6 +11,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use parking_lot::Mutex;
 
+use crate::driver::poll_evented::MAX_IOV;
+
 /// How many [`Mode::Shared`] handles each standard descriptor has, and
 /// whether the descriptor was non-blocking before the first one.
 static SHARED: Mutex<[(usize, bool); 3]> = Mutex::new([(0, false); 3]);
@@ -235,9 +237,6 @@ fn check(n: isize) -> io::Result<usize> {
 /// Flags for every send on the socket path: never wait (the socket's own
 /// flags say blocking), and report a closed peer as `EPIPE`, not SIGPIPE.
 const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
-
-/// The most buffers one `sendmsg` is given (Linux's `UIO_MAXIOV`).
-const MAX_IOV: usize = 1024;
 
 impl Read for &StdFd {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
