@@ -252,7 +252,10 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// `WouldBlock`, or the read's error.
+    /// `WouldBlock`, or the read's error. Readiness comes from the
+    /// reactor, so a socket that has not yet been through a turn of the
+    /// loop (just connected, accepted or created) answers `WouldBlock`
+    /// even if it could proceed: await [`readable`](Self::readable) first.
     ///
     /// # Example
     ///
@@ -272,7 +275,10 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// `WouldBlock`, or the write's error.
+    /// `WouldBlock`, or the write's error. Readiness comes from the
+    /// reactor, so a socket that has not yet been through a turn of the
+    /// loop (just connected, accepted or created) answers `WouldBlock`
+    /// even if it could proceed: await [`writable`](Self::writable) first.
     ///
     /// # Example
     ///

@@ -269,6 +269,10 @@ impl UnixStream {
     ///
     /// `WouldBlock` when nothing can be read yet, or the read's error
     /// (e.g. `ConnectionReset`).
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop (just connected, accepted or created)
+    /// answers `WouldBlock` even if it could proceed: await
+    /// [`readable`](Self::readable) first.
     ///
     /// # Example
     ///
@@ -297,6 +301,10 @@ impl UnixStream {
     ///
     /// `WouldBlock` when there is no room yet, or the write's error (e.g.
     /// `BrokenPipe` once the peer is gone).
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop (just connected, accepted or created)
+    /// answers `WouldBlock` even if it could proceed: await
+    /// [`writable`](Self::writable) first.
     ///
     /// # Example
     ///
