@@ -200,6 +200,247 @@ impl UdpSocket {
             .await
     }
 
+    /// Waits for a datagram and copies it into `buf` (truncated to it)
+    /// without taking it off the socket: the next receive returns it
+    /// again. Returns its length (as copied) and its sender.
+    ///
+    /// # Errors
+    ///
+    /// The receive failed (on a connected socket, e.g. `ConnectionRefused`
+    /// from the ICMP error an earlier send drew), or the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// let mut head = [0u8; 1];
+    /// let (_, from) = s.peek_from(&mut head).await?;
+    /// let mut whole = vec![0u8; if head[0] == b'L' { 65_507 } else { 512 }];
+    /// let (n, again) = s.recv_from(&mut whole).await?; // the same datagram
+    /// assert_eq!(from, again);
+    /// # let _ = n;
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Interest::READABLE, |s| s.peek_from(buf))
+            .await
+    }
+
+    /// Waits for a datagram from the connected peer and copies it into
+    /// `buf` (truncated to it) without taking it off the socket: the next
+    /// receive returns it again.
+    ///
+    /// # Errors
+    ///
+    /// The receive failed (e.g. `ConnectionRefused` from the ICMP error an
+    /// earlier send drew), or the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// let mut version = [0u8; 1];
+    /// s.peek(&mut version).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
+    }
+
+    /// Waits until a datagram (or an error: on a connected socket, the
+    /// ICMP "port unreachable" an earlier send drew) is queued; then
+    /// [`try_recv_from`](Self::try_recv_from) or [`try_recv`](Self::try_recv)
+    /// takes it without waiting. Any number of tasks may wait at once;
+    /// each is woken.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is received.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use eddy_io::net::UdpSocket;
+    /// let a = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.send_to(b"ping", b.local_addr()?).await?;
+    /// let mut buf = [0u8; 64];
+    /// let (n, from) = loop {
+    ///     b.readable().await?;
+    ///     match b.try_recv_from(&mut buf) {
+    ///         Ok(got) => break got,
+    ///         // The readiness was stale: wait again.
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// };
+    /// assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+    /// # Ok(()) }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until the socket has room for a datagram (or an error is
+    /// pending); then [`try_send_to`](Self::try_send_to) or
+    /// [`try_send`](Self::try_send) sends without waiting. Any number of
+    /// tasks may wait at once; each is woken.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is sent.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// let to = "127.0.0.1:9000".parse().unwrap();
+    /// loop {
+    ///     s.writable().await?;
+    ///     match s.try_send_to(b"tick", to) {
+    ///         Ok(_) => break,
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Sends one datagram to the connected peer if the socket has room
+    /// now, without waiting; `WouldBlock` when it has none (which clears
+    /// the write readiness: [`writable`](Self::writable) then waits for
+    /// room). A task parked in a send on this socket stays registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, not connected, or the send's error (e.g.
+    /// `ConnectionRefused` from an earlier datagram's ICMP error).
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop (just bound or created) answers
+    /// `WouldBlock` even if it could send: await
+    /// [`writable`](Self::writable) first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// match s.try_send(b"ping") {
+    ///     Ok(n) => assert_eq!(n, 4), // a datagram goes whole or not at all
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => println!("no room yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
+    }
+
+    /// Takes one datagram from the connected peer (truncated to `buf`) if
+    /// one is queued now, without waiting; `WouldBlock` when none is
+    /// (which clears the read readiness: [`readable`](Self::readable)
+    /// then waits for the next datagram). A task parked in a receive on
+    /// this socket stays registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the receive's error.
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop answers `WouldBlock` even if a datagram
+    /// is queued: await [`readable`](Self::readable) first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// let mut buf = [0u8; 1500];
+    /// while let Some(n) = match s.try_recv(&mut buf) {
+    ///     Ok(n) => Some(n),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+    ///     Err(e) => return Err(e),
+    /// } {
+    ///     println!("{n} bytes");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
+    }
+
+    /// Sends one datagram to `target` if the socket has room now, without
+    /// waiting; `WouldBlock` when it has none (which clears the write
+    /// readiness). A task parked in a send on this socket stays
+    /// registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the send's error.
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop (just bound or created) answers
+    /// `WouldBlock` even if it could send: await
+    /// [`writable`](Self::writable) first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// s.writable().await?;
+    /// s.try_send_to(b"hello", "127.0.0.1:9000".parse().unwrap())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(Interest::WRITABLE, |s| s.send_to(buf, target))
+    }
+
+    /// Takes one datagram (truncated to `buf`) and its sender if one is
+    /// queued now, without waiting; `WouldBlock` when none is (which
+    /// clears the read readiness). A task parked in a receive on this
+    /// socket stays registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the receive's error.
+    /// Readiness comes from the reactor, so a socket that has not yet been
+    /// through a turn of the loop answers `WouldBlock` even if a datagram
+    /// is queued: await [`readable`](Self::readable) first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UdpSocket) -> std::io::Result<()> {
+    /// let mut buf = [0u8; 1500];
+    /// match s.try_recv_from(&mut buf) {
+    ///     Ok((n, from)) => println!("{n} bytes from {from}"),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => println!("nothing yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
+    }
+
     /// The bound address.
     ///
     /// # Errors

@@ -104,6 +104,32 @@ impl UnixDatagram {
         Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
     }
 
+    /// Wraps a std socket, bound, connected or neither (switching it to
+    /// non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// Switching to non-blocking or registering with the reactor failed.
+    ///
+    /// # Panics
+    ///
+    /// Outside an eddy runtime.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo() -> std::io::Result<()> {
+    /// let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+    /// let a = eddy_io::net::UnixDatagram::from_std(a)?;
+    /// # let _ = (a, b);
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
+    }
+
     /// Sets the default peer for `send`/`recv`.
     ///
     /// # Errors
@@ -210,6 +236,176 @@ impl UnixDatagram {
         self.io
             .async_io(Interest::READABLE, |s| s.recv_from(buf))
             .await
+    }
+
+    /// Waits until a datagram (or an error) is queued; then
+    /// [`try_recv`](Self::try_recv) and [`try_recv_from`](Self::try_recv_from)
+    /// take datagrams without waiting. Works as
+    /// [`UdpSocket::readable`](super::UdpSocket::readable): any number of
+    /// tasks may wait at once, and each is woken.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is received.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UnixDatagram) -> std::io::Result<()> {
+    /// // Take every datagram queued now as one batch.
+    /// s.readable().await?;
+    /// let mut batch = Vec::new();
+    /// let mut buf = [0u8; 512];
+    /// loop {
+    ///     match s.try_recv(&mut buf) {
+    ///         Ok(n) => batch.push(buf[..n].to_vec()),
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until the socket can send (for a connected socket: until the
+    /// peer's queue has room) or an error is pending; then
+    /// [`try_send`](Self::try_send) sends without waiting. Any number of
+    /// tasks may wait at once.
+    ///
+    /// # Errors
+    ///
+    /// Only once the runtime has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits, nothing is sent.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let (a, b) = eddy_io::net::UnixDatagram::pair()?;
+    /// a.writable().await?;
+    /// assert_eq!(a.try_send(b"hello")?, 5);
+    /// # drop(b);
+    /// # Ok(()) }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Sends one datagram to the connected peer if its queue has room now;
+    /// `WouldBlock` if not. Readiness is handled as in
+    /// [`UdpSocket::try_send`](super::UdpSocket::try_send): `WouldBlock`
+    /// clears it, and a task parked in a send here stays registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` (also from a socket the loop has not polled yet: await
+    /// [`writable`](Self::writable) first), not connected, or the send's
+    /// error (`ConnectionRefused` once the peer is gone).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UnixDatagram, sample: u32) {
+    /// // Telemetry: drop a sample rather than wait for a slow reader.
+    /// let _ = s.try_send(&sample.to_be_bytes());
+    /// # }
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
+    }
+
+    /// Takes one queued datagram (truncated to `buf`); `WouldBlock` if
+    /// none is. Readiness is handled as in
+    /// [`UdpSocket::try_recv`](super::UdpSocket::try_recv): `WouldBlock`
+    /// clears it, and a task parked in a receive here stays registered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` (also from a socket the loop has not polled yet: await
+    /// [`readable`](Self::readable) first), or the receive's error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn demo(s: &eddy_io::net::UnixDatagram) -> std::io::Result<Option<Vec<u8>>> {
+    /// let mut message = vec![0u8; 4096];
+    /// match s.try_recv(&mut message) {
+    ///     Ok(n) => {
+    ///         message.truncate(n);
+    ///         Ok(Some(message))
+    ///     }
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+    ///     Err(e) => Err(e),
+    /// }
+    /// # }
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
+    }
+
+    /// Sends one datagram to the socket at `path` if it takes it now;
+    /// `WouldBlock` if not (readiness as for [`try_send`](Self::try_send)).
+    ///
+    /// The kernel signals no readiness for room in an unconnected
+    /// receiver's queue: after `WouldBlock` from a full one,
+    /// [`writable`](Self::writable) may only wake once this socket's own
+    /// send buffer frees. [`connect`](Self::connect) to the receiver and
+    /// use [`try_send`](Self::try_send) to be woken when its queue has
+    /// room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` (also from a socket the loop has not polled yet: await
+    /// [`writable`](Self::writable) first), no socket at `path`, or the
+    /// send's error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UnixDatagram) -> std::io::Result<()> {
+    /// s.writable().await?;
+    /// s.try_send_to(b"ping", "/tmp/app.dgram")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.try_io(Interest::WRITABLE, |s| s.send_to(buf, path))
+    }
+
+    /// Takes one queued datagram (truncated to `buf`) and the sender's
+    /// address; `WouldBlock` if none is (readiness as for
+    /// [`try_recv`](Self::try_recv)). The address is unnamed for an
+    /// unbound sender, which cannot be answered.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` (also from a socket the loop has not polled yet: await
+    /// [`readable`](Self::readable) first), or the receive's error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UnixDatagram) -> std::io::Result<()> {
+    /// s.readable().await?;
+    /// let mut buf = [0u8; 256];
+    /// if let Ok((n, from)) = s.try_recv_from(&mut buf) {
+    ///     if let Some(path) = from.as_pathname() {
+    ///         s.send_to(&buf[..n], path).await?; // echo
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
     }
 
     /// The bound address.
