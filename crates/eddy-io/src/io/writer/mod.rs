@@ -413,7 +413,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// ```
     pub fn close(&mut self) {
         let mut s = self.shared.borrow_mut();
-        s.end_reader = true;
+        s.end_reader_on_close();
         if s.closing {
             return;
         }
