@@ -33,9 +33,6 @@ pub(crate) mod sealed {
         /// both sides are shut) is `Ok`: the write side is shut either way,
         /// and the caller has nothing to act on.
         fn close_write(&self) -> io::Result<()>;
-        /// Shuts the read side: reads return what the kernel already
-        /// holds, then end of stream, and a task waiting to read is woken.
-        fn close_read(&self) -> io::Result<()>;
     }
 }
 
@@ -121,22 +118,6 @@ pub struct OwnedReadHalf<S> {
 pub struct OwnedWriteHalf<S: SplitStream> {
     stream: Arc<S>,
     shut_down: bool,
-}
-
-impl<S: SplitStream> OwnedWriteHalf<S> {
-    /// A call that shuts the read side of the stream these halves share,
-    /// for a [`StreamWriter`](crate::io::StreamWriter) that ends its reader
-    /// when closed (see `io::server`). Holds the stream until called or
-    /// dropped.
-    #[cfg_attr(not(feature = "net"), allow(dead_code))]
-    pub(crate) fn read_closer(&self) -> Box<dyn FnOnce()> {
-        let stream = self.stream.clone();
-        Box::new(move || {
-            // The peer may be gone already; the reader then sees its own
-            // end of stream or error.
-            let _ = stream.close_read();
-        })
-    }
 }
 
 pub(crate) fn split_owned<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
@@ -423,9 +404,6 @@ macro_rules! stream_socket {
                     Err(e) if e.kind() == std::io::ErrorKind::NotConnected => Ok(()),
                     res => res,
                 }
-            }
-            fn close_read(&self) -> std::io::Result<()> {
-                self.io.get_ref().shutdown(std::net::Shutdown::Read)
             }
         }
 

@@ -118,9 +118,7 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
     let peer = peer.or_else(|| stream.peer_addr().ok());
     let (r, w) = stream.into_split();
     let reader = StreamReader::new(Box::new(r) as super::BoxedReader);
-    let close_reader = w.read_closer();
     let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
-    writer.set_on_close(close_reader);
     if let Some(peer) = peer {
         writer = writer.with_peer_addr(peer);
     }
@@ -129,10 +127,10 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
 
 fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
     let (r, w) = stream.into_split();
-    let close_reader = w.read_closer();
-    let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
-    writer.set_on_close(close_reader);
-    (StreamReader::new(Box::new(r) as super::BoxedReader), writer)
+    (
+        StreamReader::new(Box::new(r) as super::BoxedReader),
+        StreamWriter::new(Box::new(w) as BoxedWriter),
+    )
 }
 
 /// Starts a TCP server on `addr` (asyncio's `start_server`): every
@@ -489,8 +487,7 @@ impl Server {
     /// future dropped), and each writer, wherever it is kept, still sends
     /// what it had buffered before shutting its socket down (asyncio's
     /// `close_clients`); writing to it then fails with
-    /// [`WriteError::Closing`](super::WriteError::Closing), and a reader the
-    /// handler moved into another task sees end of stream.
+    /// [`WriteError::Closing`](super::WriteError::Closing).
     ///
     /// # Example
     ///

@@ -98,8 +98,6 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 abort: false,
                 discarded: 0,
                 _guard: None,
-                on_close: None,
-                end_reader: false,
             })),
             peer: None,
         }
@@ -392,15 +390,6 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// shut down and dropped. Await [`wait_closed`](Self::wait_closed) to
     /// know when that is done.
     ///
-    /// On a socket's writer (from [`open_connection`](crate::io::open_connection),
-    /// a server's handler, or their Unix forms) closing ends the paired
-    /// [`StreamReader`](crate::io::StreamReader) too, as asyncio's does: the
-    /// read side is shut down once the writer is closed, so a reader waiting
-    /// in another task gets what had already arrived and then end of
-    /// stream, instead of waiting for the peer. Dropping the writer without
-    /// calling `close` only shuts the write side: after
-    /// [`write_eof`](Self::write_eof) the reader goes on receiving.
-    ///
     /// # Example
     ///
     /// ```
@@ -413,7 +402,6 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// ```
     pub fn close(&mut self) {
         let mut s = self.shared.borrow_mut();
-        s.end_reader_on_close();
         if s.closing {
             return;
         }
@@ -427,9 +415,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// From then on [`write`](Self::write), [`drain`](Self::drain),
     /// [`flush`](Self::flush) and `AsyncWrite::poll_close` fail with
     /// [`WriteError::Aborted`], which says how many bytes were dropped.
-    /// On a writer that has already closed or failed it does nothing to
-    /// the data. On a socket's writer it ends the paired reader, as
-    /// [`close`](Self::close) does.
+    /// On a writer that has already closed or failed it does nothing.
     ///
     /// # Example
     ///
@@ -500,13 +486,6 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn set_guard(&mut self, guard: Box<dyn Any>) {
         self.shared.borrow_mut()._guard = Some(guard);
-    }
-
-    /// Sets what runs once `close` or `abort` has finished the stream (see
-    /// `Shared::on_close`): the socket forms end their reader there.
-    #[cfg_attr(not(feature = "net"), allow(dead_code))]
-    pub(crate) fn set_on_close(&mut self, on_close: Box<dyn FnOnce()>) {
-        self.shared.borrow_mut().on_close = Some(on_close);
     }
 
     /// A handle that can close or abort the writer from elsewhere.

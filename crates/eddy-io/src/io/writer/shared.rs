@@ -63,16 +63,6 @@ pub(crate) struct Shared<W> {
     /// state: lets a server count live connections, even while a closed
     /// writer's value is still kept somewhere.
     pub(super) _guard: Option<Box<dyn Any>>,
-    /// Run once the stream is finished after an explicit `close` or
-    /// `abort` (see `end_reader`): for socket writers, shuts the read side
-    /// so the paired reader sees end of stream, as asyncio's
-    /// `transport.close()` ends its reader.
-    pub(super) on_close: Option<Box<dyn FnOnce()>>,
-    /// `close` or `abort` was called (by the writer or its server), so
-    /// finishing runs `on_close`. Dropping the writer closes it too but
-    /// leaves this unset: a half-closed stream (`write_eof`, then the
-    /// writer dropped) goes on reading.
-    pub(super) end_reader: bool,
 }
 
 impl<W: AsyncWrite + Unpin> Shared<W> {
@@ -94,9 +84,6 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
     /// Drops the stream (and the server's guard) and wakes everyone.
     pub(super) fn finish(&mut self) {
         self.io = None;
-        if self.end_reader {
-            self.run_on_close();
-        }
         self.buf = Vec::new();
         self.start = 0;
         self._guard = None;
@@ -109,21 +96,6 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         }
         for w in self.closed_waiters.drain(..) {
             w.wake();
-        }
-    }
-
-    /// Marks an explicit `close`/`abort`: `on_close` runs when the stream
-    /// finishes, or now if it already has (a write failure came first).
-    pub(super) fn end_reader_on_close(&mut self) {
-        self.end_reader = true;
-        if self.done() {
-            self.run_on_close();
-        }
-    }
-
-    fn run_on_close(&mut self) {
-        if let Some(close_reader) = self.on_close.take() {
-            close_reader();
         }
     }
 
@@ -266,7 +238,6 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
-        s.end_reader_on_close();
         if s.closing || s.done() {
             return;
         }
@@ -283,7 +254,6 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
-        s.end_reader_on_close();
         if s.abort || s.done() {
             // Aborted already, or closed (gracefully or by a failure, which
             // already reports its own error): nothing left to drop.
