@@ -159,14 +159,8 @@ fn a_seek_dropped_in_flight_does_not_answer_the_next_one() {
     // One thread, held busy: the first seek stays queued while dropped.
     with_one_thread_and_file(b"0123456789", async |pool, path| {
         let mut f = File::open(path).await.unwrap();
-        let (release_tx, blocker) = common::occupy(pool, ());
-        {
-            let mut seek = f.seek(SeekFrom::Start(8));
-            assert!(futures::poll!(&mut seek).is_pending());
-        } // dropped in flight: it still happens
-        release_tx.send(()).unwrap();
-        blocker.await.unwrap();
-        // Another position: answered by its own seek, not the dropped one.
+        drop_while_queued(pool, f.seek(SeekFrom::Start(8))).await; // dropped in flight: it still happens
+                                                                   // Another position: answered by its own seek, not the dropped one.
         assert_eq!(f.seek(SeekFrom::Start(2)).await.unwrap(), 2);
         let mut rest = String::new();
         f.read_to_string(&mut rest).await.unwrap();
@@ -225,27 +219,15 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
         let mut f = File::open(path).await.unwrap();
         // A read for 10 bytes dropped in flight, then a read for 2: the
         // file has read all 10, and 8 wait in the read-ahead.
-        let (release, blocker) = common::occupy(pool, ());
-        {
-            let mut big = [0u8; 10];
-            let mut read = f.read(&mut big);
-            assert!(futures::poll!(&mut read).is_pending());
-        }
-        release.send(()).unwrap();
-        blocker.await.unwrap();
+        let mut big = [0u8; 10];
+        drop_while_queued(pool, f.read(&mut big)).await;
         let mut two = [0u8; 2];
         assert_eq!(f.read(&mut two).await.unwrap(), 2);
         assert_eq!(&two, b"01");
 
         // Dropped while its job is still queued: the call never happens,
         // and the 8 bytes must still be there.
-        let (release, blocker) = common::occupy(pool, ());
-        {
-            let mut meta = Box::pin(f.metadata());
-            assert!(futures::poll!(&mut meta).is_pending());
-        }
-        release.send(()).unwrap();
-        blocker.await.unwrap();
+        drop_while_queued(pool, f.metadata()).await;
         let mut rest = String::new();
         f.read_to_string(&mut rest).await.unwrap();
         // Was "": the read-ahead was dropped with the call, and the seek
@@ -259,22 +241,10 @@ fn a_file_call_dropped_while_queued_keeps_the_read_ahead() {
             .open(path)
             .await
             .unwrap();
-        let (release, blocker) = common::occupy(pool, ());
-        {
-            let mut big = [0u8; 10];
-            let mut read = f.read(&mut big);
-            assert!(futures::poll!(&mut read).is_pending());
-        }
-        release.send(()).unwrap();
-        blocker.await.unwrap();
+        let mut big = [0u8; 10];
+        drop_while_queued(pool, f.read(&mut big)).await;
         assert_eq!(f.read(&mut two).await.unwrap(), 2);
-        let (release, blocker) = common::occupy(pool, ());
-        {
-            let mut sync = Box::pin(f.sync_all());
-            assert!(futures::poll!(&mut sync).is_pending());
-        }
-        release.send(()).unwrap();
-        blocker.await.unwrap();
+        drop_while_queued(pool, f.sync_all()).await;
         // The write lands right after the two bytes read.
         f.write_all(b"ab").await.unwrap();
         f.flush().await.unwrap();
@@ -292,4 +262,16 @@ fn with_one_thread_and_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &std:
     let path = dir.path().join("f");
     std::fs::write(&path, contents).unwrap();
     block_on(test(&pool, &path));
+}
+
+/// Polls `call` once while `pool`'s only thread is held busy (so the call
+/// is queued or in flight), drops it there, then lets the pool run on.
+async fn drop_while_queued<F: std::future::Future>(pool: &Pool, call: F) {
+    let (release, blocker) = common::occupy(pool, ());
+    {
+        let mut call = Box::pin(call);
+        assert!(futures::poll!(&mut call).is_pending());
+    }
+    release.send(()).unwrap();
+    blocker.await.unwrap();
 }
