@@ -4,6 +4,8 @@
 mod common;
 
 use std::io::SeekFrom;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use eddy_blocking::fs::{self, File, OpenOptions};
 use eddy_blocking::Pool;
@@ -210,6 +212,50 @@ fn read_dir_ends_after_the_error_of_a_batch_that_could_not_run() {
     // "ReadDir state is never left empty" before.
     assert!(block_on(entries.next()).is_none());
     assert!(block_on(entries.next()).is_none());
+}
+
+#[test]
+fn dir_entries_run_on_the_pool_of_their_listing() {
+    // Each pool counts the jobs queued on it.
+    let counted = || {
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = queued.clone();
+        let pool = Pool::builder()
+            .on_submit(move || {
+                q.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        (pool, queued)
+    };
+    let (listing, on_listing) = counted();
+    let (other, on_other) = counted();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"12").unwrap();
+    let (mut entries, entry) = {
+        let _guard = listing.enter();
+        block_on(async {
+            let mut entries = fs::read_dir(dir.path()).await.unwrap();
+            let entry = entries.next().await.unwrap().unwrap();
+            (entries, entry)
+        })
+    };
+    let before = on_listing.load(Ordering::SeqCst);
+
+    // No pool current: the entry still has its listing's pool (this
+    // panicked with "no eddy blocking pool on this thread").
+    let meta =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(entry.metadata())))
+            .expect("DirEntry::metadata looked for a current pool");
+    assert_eq!(meta.unwrap().len(), 2);
+    assert_eq!(on_listing.load(Ordering::SeqCst), before + 1);
+
+    // Another pool current: the calls still go to the listing's pool.
+    let _guard = other.enter();
+    assert_eq!(block_on(entry.metadata()).unwrap().len(), 2);
+    assert!(block_on(entries.next()).is_none());
+    assert_eq!(on_listing.load(Ordering::SeqCst), before + 2);
+    assert_eq!(on_other.load(Ordering::SeqCst), 0);
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Async file-system functions (feature `fs`, on by default): each call runs
 //! the matching `std::fs` call on the current pool ([`Pool::current`]).
+//! What they hand back keeps that pool: a [`File`], a [`ReadDir`] and its
+//! [`DirEntry`] values run their own calls on it, wherever they are made.
 //!
 //! A panic inside the std call is re-raised in the awaiting task; a pool
 //! that was shut down gives an [`io::Error`] of kind `Other` that says so.

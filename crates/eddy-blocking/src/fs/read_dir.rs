@@ -55,7 +55,9 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
 
 struct Batch {
     std: std::fs::ReadDir,
-    buf: VecDeque<io::Result<DirEntry>>,
+    /// Entries fetched but not handed out yet; they get the listing's pool
+    /// as they are (on the polling side, so the job holds no `Pool`).
+    buf: VecDeque<io::Result<std::fs::DirEntry>>,
     done: bool,
 }
 
@@ -110,7 +112,11 @@ impl Stream for ReadDir {
                     let mut b = batch.take().expect("ReadDir state is never left empty");
                     if let Some(entry) = b.buf.pop_front() {
                         this.state = State::Idle(Some(b));
-                        return Poll::Ready(Some(entry));
+                        let pool = &this.pool;
+                        return Poll::Ready(Some(entry.map(|std| DirEntry {
+                            std,
+                            pool: pool.clone(),
+                        })));
                     }
                     if b.done {
                         // Closes the directory now rather than with the stream.
@@ -120,7 +126,7 @@ impl Stream for ReadDir {
                     this.state = State::Busy(this.pool.spawn(move || {
                         for _ in 0..BATCH {
                             match b.std.next() {
-                                Some(entry) => b.buf.push_back(entry.map(DirEntry)),
+                                Some(entry) => b.buf.push_back(entry),
                                 None => {
                                     b.done = true;
                                     break;
@@ -148,7 +154,9 @@ impl Stream for ReadDir {
     }
 }
 
-/// One entry of a [`ReadDir`].
+/// One entry of a [`ReadDir`]. Its calls that do I/O run on the pool the
+/// listing was started on ([`read_dir`]'s current pool), whichever pool is
+/// current (if any) where they are made.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -163,8 +171,17 @@ impl Stream for ReadDir {
 ///     assert_eq!(entry.metadata().await.unwrap().len(), 2);
 /// });
 /// ```
-#[derive(Debug)]
-pub struct DirEntry(std::fs::DirEntry);
+pub struct DirEntry {
+    std: std::fs::DirEntry,
+    /// The listing's pool, as `File` keeps the pool it was opened on.
+    pool: Pool,
+}
+
+impl std::fmt::Debug for DirEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DirEntry").field(&self.std).finish()
+    }
+}
 
 impl DirEntry {
     /// The full path: the directory passed to [`read_dir`] joined with the
@@ -182,7 +199,7 @@ impl DirEntry {
     /// # });
     /// ```
     pub fn path(&self) -> PathBuf {
-        self.0.path()
+        self.std.path()
     }
 
     /// The bare file name.
@@ -199,11 +216,12 @@ impl DirEntry {
     /// # });
     /// ```
     pub fn file_name(&self) -> OsString {
-        self.0.file_name()
+        self.std.file_name()
     }
 
     /// The entry's metadata, without following a symlink
-    /// ([`std::fs::DirEntry::metadata`] on the current pool).
+    /// ([`std::fs::DirEntry::metadata`] on the listing's pool, not the
+    /// current one).
     ///
     /// # Cancel safety
     ///
@@ -221,8 +239,8 @@ impl DirEntry {
     /// # });
     /// ```
     pub async fn metadata(&self) -> io::Result<std::fs::Metadata> {
-        let path = self.0.path();
-        run_on(&Pool::current(), move || std::fs::symlink_metadata(path)).await
+        let path = self.std.path();
+        run_on(&self.pool, move || std::fs::symlink_metadata(path)).await
     }
 
     /// The entry's file type (usually answered without a system call).
@@ -239,6 +257,6 @@ impl DirEntry {
     /// # });
     /// ```
     pub fn file_type(&self) -> io::Result<std::fs::FileType> {
-        self.0.file_type()
+        self.std.file_type()
     }
 }
