@@ -183,6 +183,7 @@ fn spawn_with_guard_keeps_both_its_guard_and_the_hooks() {
 }
 
 #[test]
+#[cfg(feature = "fs")]
 fn fs_calls_and_file_operations_take_the_hook_guard() {
     use futures::io::AsyncReadExt;
     let live = Live::default();
