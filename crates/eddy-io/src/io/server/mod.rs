@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
+use futures_io::{AsyncRead, AsyncWrite};
 use slab::Slab;
 
+use super::read_end::end_on_close;
 use super::writer::AbortHandle;
 use super::{BoxedWriter, StreamReader, StreamWriter};
 use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
@@ -117,8 +119,7 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
     let _ = stream.set_nodelay(true);
     let peer = peer.or_else(|| stream.peer_addr().ok());
     let (r, w) = stream.into_split();
-    let reader = StreamReader::new(Box::new(r) as super::BoxedReader);
-    let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
+    let (reader, mut writer) = pair(r, w);
     if let Some(peer) = peer {
         writer = writer.with_peer_addr(peer);
     }
@@ -127,10 +128,20 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
 
 fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
     let (r, w) = stream.into_split();
-    (
-        StreamReader::new(Box::new(r) as super::BoxedReader),
-        StreamWriter::new(Box::new(w) as BoxedWriter),
-    )
+    pair(r, w)
+}
+
+/// The stream pair over a socket's halves: closing the writer ends the
+/// reader, as asyncio's `transport.close()` does (see `io::read_end`).
+fn pair<R, W>(r: R, w: W) -> (StreamReader, StreamWriter)
+where
+    R: AsyncRead + Unpin + 'static,
+    W: AsyncWrite + Unpin + 'static,
+{
+    let (r, end) = end_on_close(r);
+    let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
+    writer.set_read_end(end);
+    (StreamReader::new(Box::new(r) as super::BoxedReader), writer)
 }
 
 /// Starts a TCP server on `addr` (asyncio's `start_server`): every
@@ -487,7 +498,8 @@ impl Server {
     /// future dropped), and each writer, wherever it is kept, still sends
     /// what it had buffered before shutting its socket down (asyncio's
     /// `close_clients`); writing to it then fails with
-    /// [`WriteError::Closing`](super::WriteError::Closing).
+    /// [`WriteError::Closing`](super::WriteError::Closing), and a reader the
+    /// handler handed to another task reports end of stream.
     ///
     /// # Example
     ///

@@ -33,6 +33,8 @@ mod shared;
 pub(crate) use shared::AbortHandle;
 use shared::{kick, Flusher, Shared};
 
+use super::read_end::ReadEnd;
+
 /// The write half type behind a socket-backed [`StreamWriter`].
 pub type BoxedWriter = Box<dyn AsyncWrite + Unpin>;
 
@@ -98,6 +100,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 abort: false,
                 discarded: 0,
                 _guard: None,
+                read_end: None,
             })),
             peer: None,
         }
@@ -390,6 +393,16 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// shut down and dropped. Await [`wait_closed`](Self::wait_closed) to
     /// know when that is done.
     ///
+    /// On a socket's writer (from [`open_connection`](crate::io::open_connection),
+    /// a server's handler, or their Unix forms) it ends the connection both
+    /// ways, as asyncio's `close()` does: the paired
+    /// [`StreamReader`](crate::io::StreamReader) returns what it already
+    /// holds, then end of stream, at once, even while another task waits
+    /// on it; what the peer sends afterwards is not read. To stop writing
+    /// but keep reading the peer's answer, use
+    /// [`write_eof`](Self::write_eof). Dropping the writer without `close`
+    /// also only shuts the write side.
+    ///
     /// # Example
     ///
     /// ```
@@ -402,6 +415,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// ```
     pub fn close(&mut self) {
         let mut s = self.shared.borrow_mut();
+        s.end_reader();
         if s.closing {
             return;
         }
@@ -415,7 +429,8 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// From then on [`write`](Self::write), [`drain`](Self::drain),
     /// [`flush`](Self::flush) and `AsyncWrite::poll_close` fail with
     /// [`WriteError::Aborted`], which says how many bytes were dropped.
-    /// On a writer that has already closed or failed it does nothing.
+    /// On a writer that has already closed or failed it drops nothing.
+    /// Like [`close`](Self::close), it ends a socket's paired reader.
     ///
     /// # Example
     ///
@@ -486,6 +501,13 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn set_guard(&mut self, guard: Box<dyn Any>) {
         self.shared.borrow_mut()._guard = Some(guard);
+    }
+
+    /// Pairs the writer with a reader that an explicit `close`/`abort`
+    /// ends (see `io::read_end`): the socket forms do this.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn set_read_end(&mut self, end: ReadEnd) {
+        self.shared.borrow_mut().read_end = Some(end);
     }
 
     /// A handle that can close or abort the writer from elsewhere.

@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_io::AsyncWrite;
 
+use crate::io::read_end::ReadEnd;
 use crate::io::WriteError;
 
 /// Where the flusher task is.
@@ -63,6 +64,9 @@ pub(crate) struct Shared<W> {
     /// state: lets a server count live connections, even while a closed
     /// writer's value is still kept somewhere.
     pub(super) _guard: Option<Box<dyn Any>>,
+    /// For a socket's writer: ends the paired reader on an explicit
+    /// `close` or `abort` (see `io::read_end`). Taken when used.
+    pub(super) read_end: Option<ReadEnd>,
 }
 
 impl<W: AsyncWrite + Unpin> Shared<W> {
@@ -79,6 +83,14 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
             self.error = Some((e.kind(), e.to_string()));
         }
         self.finish();
+    }
+
+    /// An explicit `close` or `abort`: the paired reader, if any, reports
+    /// end of stream from now on.
+    pub(super) fn end_reader(&mut self) {
+        if let Some(end) = self.read_end.take() {
+            end.end();
+        }
     }
 
     /// Drops the stream (and the server's guard) and wakes everyone.
@@ -238,6 +250,7 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
+        s.end_reader();
         if s.closing || s.done() {
             return;
         }
@@ -254,6 +267,7 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
+        s.end_reader();
         if s.abort || s.done() {
             // Aborted already, or closed (gracefully or by a failure, which
             // already reports its own error): nothing left to drop.

@@ -1,0 +1,198 @@
+//! Closing a socket's StreamWriter ends its StreamReader, as asyncio's
+//! `transport.close()` does: a reader waiting in another task sees end of
+//! stream (after what it already holds) instead of waiting for the peer.
+//! Dropping the writer without closing it does not: half-closed streams
+//! keep reading. No test waits on time; a hang is a bounded number of loop
+//! turns or the guard.
+
+mod common;
+
+use common::stress::{guarded, race_yields, yields};
+use eddy_io::io::{open_connection, open_unix_connection, start_server, StreamReader};
+use eddy_io::net::{TcpListener, UnixListener};
+
+/// Loop turns a reader gets to see end of stream; far more than needed.
+const TURNS: u64 = 10_000;
+
+/// Reads lines until end of stream; the lines read.
+async fn lines_to_eof(mut reader: StreamReader) -> Vec<Vec<u8>> {
+    let mut lines = Vec::new();
+    loop {
+        let line = reader.read_line().await.unwrap();
+        if line.is_empty() {
+            return lines;
+        }
+        lines.push(line);
+    }
+}
+
+#[test]
+fn closing_the_writer_ends_a_reader_waiting_in_another_task() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
+            let (reader, mut writer) = connected.unwrap();
+            // The peer sends a line, then stays silent and open throughout.
+            let (mut peer, _) = accepted.unwrap();
+            futures::AsyncWriteExt::write_all(&mut peer, b"before close\n")
+                .await
+                .unwrap();
+            let reading = eddy_core::spawn(lines_to_eof(reader));
+            yields(100).await; // the reader takes the line and waits
+            writer.close();
+            writer.wait_closed().await;
+            let lines = race_yields(reading, TURNS)
+                .await
+                .expect("the reader still waits after the writer closed")
+                .unwrap();
+            assert_eq!(lines, vec![b"before close\n".to_vec()]);
+            drop(peer);
+        })
+    });
+}
+
+#[test]
+fn after_close_the_reader_returns_what_it_holds_then_end_of_stream() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
+            let (mut reader, mut writer) = connected.unwrap();
+            let (mut peer, _) = accepted.unwrap();
+            // Two lines in one write: the first read_line buffers both.
+            futures::AsyncWriteExt::write_all(&mut peer, b"one\ntwo\n")
+                .await
+                .unwrap();
+            assert_eq!(reader.read_line().await.unwrap(), b"one\n");
+            writer.close();
+            // Sent after the close: not read, as under asyncio.
+            futures::AsyncWriteExt::write_all(&mut peer, b"late\n")
+                .await
+                .unwrap();
+            yields(100).await;
+            assert_eq!(reader.read_line().await.unwrap(), b"two\n");
+            assert_eq!(reader.read_line().await.unwrap(), b"");
+            assert!(reader.at_eof());
+            writer.wait_closed().await;
+            // The peer still sees an orderly end of our side.
+            let mut rest = Vec::new();
+            futures::AsyncReadExt::read_to_end(&mut peer, &mut rest)
+                .await
+                .unwrap();
+            assert!(rest.is_empty());
+        })
+    });
+}
+
+#[test]
+fn aborting_the_writer_ends_the_reader_too() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
+            let (reader, mut writer) = connected.unwrap();
+            let _peer = accepted.unwrap();
+            let reading = eddy_core::spawn(lines_to_eof(reader));
+            yields(100).await;
+            writer.abort();
+            let lines = race_yields(reading, TURNS)
+                .await
+                .expect("the reader still waits after the writer aborted")
+                .unwrap();
+            assert!(lines.is_empty());
+        })
+    });
+}
+
+#[test]
+fn closing_a_unix_writer_ends_its_reader() {
+    guarded(30, || {
+        common::run(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s");
+            let listener = UnixListener::bind(&path).unwrap();
+            let (connected, accepted) =
+                futures::join!(open_unix_connection(&path), listener.accept());
+            let (reader, mut writer) = connected.unwrap();
+            let _peer = accepted.unwrap();
+            let reading = eddy_core::spawn(lines_to_eof(reader));
+            yields(100).await;
+            writer.close();
+            writer.wait_closed().await;
+            let lines = race_yields(reading, TURNS)
+                .await
+                .expect("the Unix reader still waits after the writer closed")
+                .unwrap();
+            assert!(lines.is_empty());
+        })
+    });
+}
+
+#[test]
+fn a_writer_dropped_after_write_eof_leaves_the_reader_reading() {
+    guarded(30, || {
+        common::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
+            let (mut reader, mut writer) = connected.unwrap();
+            let (mut peer, _) = accepted.unwrap();
+            // Half-close: only the write side goes; the peer answers after.
+            writer.write(b"request\n").unwrap();
+            writer.write_eof();
+            drop(writer);
+            let mut got = Vec::new();
+            futures::AsyncReadExt::read_to_end(&mut peer, &mut got)
+                .await
+                .unwrap();
+            assert_eq!(got, b"request\n");
+            futures::AsyncWriteExt::write_all(&mut peer, b"reply\n")
+                .await
+                .unwrap();
+            drop(peer);
+            assert_eq!(reader.read_line().await.unwrap(), b"reply\n");
+            assert_eq!(reader.read_line().await.unwrap(), b"");
+        })
+    });
+}
+
+#[test]
+fn close_clients_ends_a_handler_reader_moved_to_another_task() {
+    guarded(30, || {
+        common::run(async {
+            let ended = std::rc::Rc::new(std::cell::Cell::new(false));
+            let seen = ended.clone();
+            let server = start_server("127.0.0.1:0", move |reader, writer| {
+                let seen = seen.clone();
+                async move {
+                    // The reader lives on in its own task; the handler
+                    // keeps the writer until the server closes it.
+                    drop(eddy_core::spawn(async move {
+                        lines_to_eof(reader).await;
+                        seen.set(true);
+                    }));
+                    let _keep = writer;
+                    futures::future::pending::<std::io::Result<()>>().await
+                }
+            })
+            .await
+            .unwrap();
+            let addr = server.local_addr().unwrap().to_string();
+            // The client neither sends nor closes.
+            let (_client_reader, _client_writer) = open_connection(&addr).await.unwrap();
+            yields(100).await;
+            server.close();
+            server.close_clients();
+            let mut turns = 0;
+            while !ended.get() {
+                turns += 1;
+                assert!(turns < TURNS, "the handler's reader still waits");
+                eddy_core::yield_now().await;
+            }
+        })
+    });
+}
