@@ -2,12 +2,16 @@
 
 use std::any::Any;
 use std::fmt;
+use std::io;
+use std::sync::Arc;
 
 /// Why a [`BlockingHandle`](crate::BlockingHandle) has no value.
 ///
 /// Either the job panicked (the payload is kept, see
-/// [`into_panic`](JoinError::into_panic)) or it never ran because its pool
-/// was shut down first.
+/// [`into_panic`](JoinError::into_panic)), or it never ran: its pool was
+/// shut down first ([`is_shutdown`](JoinError::is_shutdown)), or the pool
+/// had no thread and the system refused to start one
+/// ([`is_no_thread`](JoinError::is_no_thread)).
 ///
 /// ```
 /// use eddy_blocking::Pool;
@@ -25,6 +29,9 @@ enum Repr {
     /// In a mutex only so that `JoinError` is `Sync` (the payload is not).
     Panic(parking_lot::Mutex<Box<dyn Any + Send + 'static>>),
     Shutdown,
+    /// The OS error of the failed thread start, shared by every job it
+    /// stranded.
+    NoThread(Arc<io::Error>),
 }
 
 impl JoinError {
@@ -37,6 +44,12 @@ impl JoinError {
     pub(crate) fn shutdown() -> Self {
         JoinError {
             repr: Repr::Shutdown,
+        }
+    }
+
+    pub(crate) fn no_thread(err: Arc<io::Error>) -> Self {
+        JoinError {
+            repr: Repr::NoThread(err),
         }
     }
 
@@ -65,6 +78,26 @@ impl JoinError {
     /// ```
     pub fn is_shutdown(&self) -> bool {
         matches!(self.repr, Repr::Shutdown)
+    }
+
+    /// `true` if the job never ran because the pool had no thread to run it
+    /// and the system refused to start one (too many threads for the
+    /// process or the system, or no memory for the thread's stack). Every
+    /// job queued at that moment gets this error rather than waiting for a
+    /// thread that may never come; the OS error is the
+    /// [`source`](std::error::Error::source). A pool that still has threads
+    /// keeps the job queued for them instead.
+    ///
+    /// ```
+    /// # use eddy_blocking::Pool;
+    /// // A stack size no system can map: no thread ever starts.
+    /// let pool = Pool::builder().stack_size(1 << 62).build().unwrap();
+    /// let err = futures::executor::block_on(pool.spawn(|| 1)).unwrap_err();
+    /// assert!(err.is_no_thread() && !err.is_shutdown());
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    pub fn is_no_thread(&self) -> bool {
+        matches!(self.repr, Repr::NoThread(_))
     }
 
     /// The panic payload; panics (with this error's message) if the job did
@@ -124,6 +157,13 @@ impl fmt::Display for JoinError {
                 "blocking job did not run: its pool was shut down; submit jobs before calling \
                  Pool::shutdown_timeout, or use a pool that is still running",
             ),
+            Repr::NoThread(err) => write!(
+                f,
+                "blocking job did not run: the pool had no thread and could not start one \
+                 ({err}); the process is at its thread limit or short of memory for thread \
+                 stacks: raise the limit (ulimit -u), run fewer threads elsewhere in the \
+                 process or set a smaller Builder::stack_size, then submit the job again"
+            ),
         }
     }
 }
@@ -136,11 +176,19 @@ impl fmt::Debug for JoinError {
                 .field(&panic_message(p.lock().as_ref()).unwrap_or("..."))
                 .finish(),
             Repr::Shutdown => f.write_str("JoinError::Shutdown"),
+            Repr::NoThread(err) => f.debug_tuple("JoinError::NoThread").field(err).finish(),
         }
     }
 }
 
-impl std::error::Error for JoinError {}
+impl std::error::Error for JoinError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.repr {
+            Repr::NoThread(err) => Some(&**err),
+            _ => None,
+        }
+    }
+}
 
 /// [`Pool::try_spawn`](crate::Pool::try_spawn) refused a job because the pool
 /// was shut down.

@@ -40,9 +40,15 @@ pub trait Run: Send + Sync {
     /// if it ran.
     fn run(&self) -> bool;
     /// Cancels a job that has not started; its handle resolves to the
-    /// shutdown error. Does nothing if it already started or was cancelled
-    /// (its handle dropped). Returns `true` if it cancelled the job.
-    fn cancel_shutdown(&self) -> bool;
+    /// error `why` makes (called only if this call claims the job). Does
+    /// nothing if it already started or was cancelled (its handle
+    /// dropped). Returns `true` if it cancelled the job.
+    fn cancel(&self, why: &dyn Fn() -> JoinError) -> bool;
+
+    /// [`cancel`](Run::cancel) with the shutdown error.
+    fn cancel_shutdown(&self) -> bool {
+        self.cancel(&JoinError::shutdown)
+    }
 }
 
 /// The handle's side of a job.
@@ -114,7 +120,7 @@ where
         true
     }
 
-    fn cancel_shutdown(&self) -> bool {
+    fn cancel(&self, why: &dyn Fn() -> JoinError) -> bool {
         if !self.try_claim(CANCELLED) {
             return false;
         }
@@ -122,7 +128,7 @@ where
         // The handle learns first: dropping the closure (and what the
         // job held) runs the destructors of what it captured, which
         // may panic.
-        let released = self.complete(Err(JoinError::shutdown()));
+        let released = self.complete(Err(why()));
         // Called while cancelling a whole queue (shutdown, a racing
         // submitter, a worker): one panicking destructor must not stop
         // the rest from being cancelled, nor unwind through the pool.

@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 use crate::guard::SubmitGuard;
 use crate::job::{new_job, report_panic, Job};
 use crate::sleep::{Sleep, Submit};
-use crate::{worker, BlockingHandle, BuildError, SpawnError};
+use crate::{worker, BlockingHandle, BuildError, JoinError, SpawnError};
 
 const DEFAULT_MAX_THREADS: usize = 512;
 const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -102,19 +102,22 @@ impl Shared {
     /// whose handle was dropped before they started (already cancelled).
     fn cancel_queued(&self) -> usize {
         let mut n = 0;
+        self.take_queued(|job| n += usize::from(job.cancel_shutdown()));
+        n
+    }
+
+    /// Takes every job out of the queues, handing each to `f`.
+    fn take_queued(&self, mut f: impl FnMut(Job)) {
         loop {
             match self.injector.steal() {
-                Steal::Success(job) => {
-                    n += usize::from(job.cancel_shutdown());
-                }
+                Steal::Success(job) => f(job),
                 Steal::Retry => {}
                 Steal::Empty => break,
             }
         }
         while let Some(job) = self.steal_from_others() {
-            n += usize::from(job.cancel_shutdown());
+            f(job);
         }
-        n
     }
 
     fn submit(self: &Arc<Self>, pool: &Arc<PoolHandle>, job: Job) {
@@ -150,12 +153,33 @@ impl Shared {
         }
         let shared = self.clone();
         if let Err(err) = b.spawn(move || worker::run(shared, weak)) {
-            let left = self.sleep.spawn_failed(|| self.has_queued_work());
-            tracing::warn!(
+            // Taken out of the queue under the sleep lock (see
+            // `Sleep::spawn_failed`), failed after it is released.
+            let mut stranded = Vec::new();
+            let left = self.sleep.spawn_failed(
+                || self.has_queued_work(),
+                || self.take_queued(|job| stranded.push(job)),
+            );
+            if left > 0 {
+                tracing::warn!(
+                    error = %err,
+                    live_threads = left,
+                    "eddy-blocking: could not start a pool thread; the job stays queued until \
+                     a pool thread is free"
+                );
+                return;
+            }
+            let err = Arc::new(err);
+            let failed: usize = stranded
+                .into_iter()
+                .map(|job| usize::from(job.cancel(&|| JoinError::no_thread(err.clone()))))
+                .sum();
+            tracing::error!(
                 error = %err,
-                live_threads = left,
-                "eddy-blocking: could not start a pool thread; the job stays queued until a \
-                 thread is free (or the next submission retries the spawn)"
+                failed_jobs = failed,
+                "eddy-blocking: could not start a pool thread and none is running; the queued \
+                 jobs fail with JoinError::is_no_thread (raise the process's thread limit or \
+                 run fewer threads)"
             );
         }
     }
@@ -279,9 +303,12 @@ impl Pool {
     /// Runs `f` on a pool thread; the handle resolves to its result.
     ///
     /// After [`shutdown_timeout`](Pool::shutdown_timeout) the job is not run
-    /// and the handle resolves to a [`JoinError`](crate::JoinError) for which
+    /// and the handle resolves to a [`JoinError`] for which
     /// `is_shutdown()` is true; use [`try_spawn`](Pool::try_spawn) to be told
-    /// at once. Called from one of this pool's threads, the job goes to that
+    /// at once. If the system refuses to start a thread for the job, it
+    /// waits for one of the pool's running threads; with none running, the
+    /// handle resolves to a [`JoinError`] for which
+    /// [`is_no_thread()`](JoinError::is_no_thread) is true. Called from one of this pool's threads, the job goes to that
     /// thread's own deque (idle threads steal it).
     ///
     /// ```

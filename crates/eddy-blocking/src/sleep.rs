@@ -110,7 +110,7 @@ impl Sleep {
             if let Submit::Spawn(_) = action {
                 // The thread counted for this job will not be started:
                 // uncount it, or the shutdown waits for it forever.
-                self.spawn_failed(|| false);
+                self.spawn_failed(|| false, || {});
             }
             return Submit::Shutdown;
         }
@@ -155,13 +155,28 @@ impl Sleep {
     /// searcher and `has_work` (checked under the lock, after the fence, as
     /// a parking thread does) sees a job queued, an idle thread is woken
     /// for it. With no idle thread, the busy ones take it when they are
-    /// done; with no thread at all, it waits for the next submission.
-    pub fn spawn_failed(&self, has_work: impl Fn() -> bool) -> usize {
+    /// done.
+    ///
+    /// With no thread at all left (none alive, none being started) nothing
+    /// would ever run what is queued, so `strand` is called, under the
+    /// lock, to take it all out of the queue (the caller fails those jobs
+    /// once this returns, outside the lock: failing one runs user code).
+    /// Under the lock no other thread can be promised meanwhile, so no
+    /// job is taken from a thread that is alive or being started; a job
+    /// pushed later gets a thread start from its own submitter (one pushed
+    /// just before may be taken while its submitter has yet to ask for a
+    /// thread: that thread then finds nothing). Not after a shutdown,
+    /// which cancels the queue itself.
+    pub fn spawn_failed(&self, has_work: impl Fn() -> bool, strand: impl FnOnce()) -> usize {
         let mut s = self.state.lock();
         let last = self.stop_searching();
         s.threads -= 1;
         let left = s.threads;
         self.notify_exited(&s);
+        if left == 0 && !s.shutdown {
+            strand();
+            return left;
+        }
         if last && !s.shutdown && s.idle > s.notified && has_work() {
             s.notified += 1;
             self.searching.fetch_add(1, Ordering::SeqCst);

@@ -157,6 +157,16 @@ fn fs_on_a_shut_down_pool_is_an_io_error_naming_the_shutdown() {
 }
 
 #[test]
+fn fs_on_a_pool_that_cannot_start_a_thread_is_an_io_error_saying_so() {
+    // A stack no system can map: every spawn fails.
+    let pool = Pool::builder().stack_size(1 << 62).build().unwrap();
+    let _guard = pool.enter();
+    let err = block_on(fs::read("/nonexistent")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::Other);
+    assert!(err.to_string().contains("could not start"), "{err}");
+}
+
+#[test]
 fn a_seek_dropped_in_flight_does_not_answer_the_next_one() {
     // One thread, held busy: the first seek stays queued while dropped.
     with_one_thread_and_file(b"0123456789", async |pool, path| {

@@ -1,7 +1,8 @@
 //! Loom models of the racy paths of the pool: a job's state word (cancel
 //! vs start), what a job holds (released exactly once, never before the
 //! job ended, and not before a waiting handle has the result), and the
-//! searching/idle/notify path (no lost wake-up).
+//! searching/idle/notify path (no lost wake-up, no job left queued with
+//! no thread to run it).
 //!
 //! RUSTFLAGS="--cfg loom" cargo test -p eddy-blocking --test loom_pool --release
 #![cfg(loom)]
@@ -272,11 +273,68 @@ fn a_job_covered_by_a_thread_that_failed_to_start_wakes_an_idle_one() {
             s.after_push(2)
         });
         // The promised thread could not be started.
-        sleep.spawn_failed(|| queue.load(Ordering::SeqCst) > 0);
+        sleep.spawn_failed(
+            || queue.load(Ordering::SeqCst) > 0,
+            || panic!("W is alive: nothing is stranded"),
+        );
         // Covered by the thread that never started, the job would wait
         // with W parked: loom reports the deadlock at this join.
         worker.join().unwrap();
         assert_ne!(submitter.join().unwrap(), Submit::Shutdown);
         assert_eq!(queue.load(Ordering::SeqCst), 0);
+    });
+}
+
+#[test]
+fn a_job_queued_as_the_only_thread_start_fails_is_run_or_failed_never_stranded() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let queue = Arc::new(AtomicUsize::new(0));
+        let ran = Arc::new(AtomicUsize::new(0));
+        // A job is queued and a thread promised for it (counted as
+        // searching until it starts): the pool's first.
+        queue.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(sleep.after_push(1), Submit::Spawn(0));
+
+        let (s, q, r) = (sleep.clone(), queue.clone(), ran.clone());
+        let submitter = thread::spawn(move || {
+            q.fetch_add(1, Ordering::SeqCst); // a second job
+            match s.after_push(1) {
+                // Left to the promised thread.
+                Submit::Covered => {}
+                // A thread of its own, which starts (played by this one):
+                // it runs what it finds, then parks until the pool closes.
+                Submit::Spawn(_) => loop {
+                    while take(&q) {
+                        r.fetch_add(1, Ordering::SeqCst);
+                    }
+                    s.stop_searching();
+                    if s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) == Park::Exit {
+                        break;
+                    }
+                },
+                other => panic!("no thread to wake, none to wait for: {other:?}"),
+            }
+        });
+        // The promised thread could not be started. With no thread left,
+        // what is queued is taken out (the pool fails those jobs).
+        let failed = AtomicUsize::new(0);
+        sleep.spawn_failed(
+            || queue.load(Ordering::SeqCst) > 0,
+            || {
+                while take(&queue) {
+                    failed.fetch_add(1, Ordering::SeqCst);
+                }
+            },
+        );
+        sleep.close();
+        submitter.join().unwrap();
+        // Left in the queue with no thread, a job would wait forever.
+        assert_eq!(queue.load(Ordering::SeqCst), 0, "a job was stranded");
+        assert_eq!(
+            ran.load(Ordering::SeqCst) + failed.load(Ordering::SeqCst),
+            2
+        );
+        assert_eq!(sleep.threads(), 0);
     });
 }

@@ -299,19 +299,49 @@ fn pool_is_send_sync_clone_and_handles_are_send() {
 }
 
 #[test]
-fn thread_spawn_failure_degrades_to_queueing() {
+fn jobs_no_thread_could_be_started_for_fail_saying_so() {
     // A stack no system can map: every spawn fails.
     let pool = Pool::builder().stack_size(1 << 62).build().unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     let r = ran.clone();
     let h = pool.spawn(move || r.fetch_add(1, Ordering::SeqCst));
-    let h2 = pool.spawn(|| 2); // the next submission retries, and fails again
+    let h2 = pool.spawn(|| 2); // the next submission tries again, and fails again
     assert_eq!(pool.thread_count(), 0);
-    let report = pool.shutdown_timeout(Duration::from_secs(1));
-    assert_eq!(report.cancelled, 2);
-    assert!(block_on(h).unwrap_err().is_shutdown());
-    assert!(block_on(h2).unwrap_err().is_shutdown());
+    // These waited for a thread that never came (forever, unless the pool
+    // was dropped or shut down: then they said it was shut down).
+    for err in [within_10s(h).unwrap_err(), within_10s(h2).unwrap_err()] {
+        assert!(
+            err.is_no_thread() && !err.is_shutdown() && !err.is_panic(),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("could not start"), "{msg}");
+        assert!(msg.contains("ulimit"), "what to do: {msg}");
+        let os = std::error::Error::source(&err).expect("the OS error");
+        assert!(os.is::<std::io::Error>());
+        assert!(msg.contains(&os.to_string()), "{msg}");
+    }
     assert_eq!(ran.load(Ordering::SeqCst), 0);
+    // Nothing was left queued for the shutdown to cancel.
+    let report = pool.shutdown_timeout(Duration::from_secs(1));
+    assert_eq!(report.cancelled, 0);
+    assert_eq!(report.threads_left, 0);
+
+    // Nor for dropping the pool, which said it was shut down.
+    let pool = Pool::builder().stack_size(1 << 62).build().unwrap();
+    let h = pool.spawn(|| 3);
+    drop(pool);
+    assert!(within_10s(h).unwrap_err().is_no_thread());
+}
+
+/// Awaits `h` on another thread, for at most 10 s (a hang fails the test).
+fn within_10s<T: Send + 'static>(h: BlockingHandle<T>) -> Result<T, eddy_blocking::JoinError> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(block_on(h));
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the job neither ran nor failed")
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! [`DirEntry`] values run their own calls on it, wherever they are made.
 //!
 //! A panic inside the std call is re-raised in the awaiting task; a pool
-//! that was shut down gives an [`io::Error`] of kind `Other` that says so.
+//! that was shut down, or that has no thread and could not start one,
+//! gives an [`io::Error`] of kind `Other` that says so (the
+//! [`JoinError`] is its inner error).
 //!
 //! # Panics
 //!
@@ -45,7 +47,7 @@ pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 
 /// Turns a job's `JoinError` into the caller's error: panics are re-raised,
-/// a shut-down pool becomes an `io::Error`.
+/// a job that never ran becomes an `io::Error`.
 pub(crate) fn join_to_io(err: JoinError) -> io::Error {
     match err.try_into_panic() {
         Ok(payload) => std::panic::resume_unwind(payload),
