@@ -47,8 +47,13 @@ impl UnixStream {
     ///
     /// # Errors
     ///
-    /// No socket there (`NotFound`), nobody listening (`ConnectionRefused`),
-    /// permission denied.
+    /// The OS error, unchanged, so both its `kind()` and its
+    /// `raw_os_error()` can be matched: no socket there (`NotFound`,
+    /// `ENOENT`), nobody listening (`ConnectionRefused`, `ECONNREFUSED`),
+    /// permission denied (`EACCES`). As with std's and asyncio's connect,
+    /// the message does not name the path (an `io::Error` cannot carry
+    /// both a message of its own and the errno); add it where the error is
+    /// reported.
     ///
     /// # Cancel safety
     ///
@@ -60,6 +65,20 @@ impl UnixStream {
     /// # async fn demo() -> std::io::Result<()> {
     /// let s = eddy_io::net::UnixStream::connect("/tmp/app.sock").await?;
     /// # Ok(()) }
+    /// ```
+    ///
+    /// Telling the failures apart, and naming the path when reporting:
+    ///
+    /// ```
+    /// # async fn demo() {
+    /// use std::io::ErrorKind;
+    /// let path = "/tmp/app.sock";
+    /// match eddy_io::net::UnixStream::connect(path).await {
+    ///     Ok(_stream) => {}
+    ///     Err(e) if e.kind() == ErrorKind::NotFound => eprintln!("{path}: no server started"),
+    ///     Err(e) => eprintln!("{path}: {e} (errno {:?})", e.raw_os_error()),
+    /// }
+    /// # }
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
@@ -74,12 +93,10 @@ impl UnixStream {
                     crate::driver::offload::pause(pause).await;
                     pause = (pause * 2).min(BACKLOG_PAUSE_MAX);
                 }
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("could not connect to {}: {e}", path.display()),
-                    ))
-                }
+                // The OS error as it is: wrapping it to name the path
+                // (io::Error::new) would keep its kind but lose
+                // `raw_os_error()`, which callers match on.
+                Err(e) => return Err(e),
             }
         };
         let stream = UnixStream::from_mio(sys)?;
