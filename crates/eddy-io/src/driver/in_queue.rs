@@ -24,6 +24,10 @@
 //! * everything else — Unix sockets, pipes, a kernel that refuses the
 //!   option — stays [`ReadHint::NONE`] and always reads plainly.
 //!
+//! Only plain reads (`PollEvented::poll_read`) consult the hint. Vectored
+//! reads (`readv`) neither use nor change it: they clear readiness after a
+//! short read and otherwise leave the question to the next read.
+//!
 //! The hint only ever *skips* a read that would have returned `EAGAIN`; it
 //! never reads ahead of the caller's buffer, so nothing is held back from a
 //! user who later reads the raw descriptor.

@@ -8,11 +8,12 @@
 //! call would only return `WouldBlock`. That saves one syscall per
 //! request/response exchange. A TCP read that fills its buffer asks the
 //! kernel how much is left instead (see `in_queue`), so exact-size
-//! messages save that syscall too.
+//! messages save that syscall too. Vectored reads keep to the short-read
+//! rule alone (see `poll_read_vectored`).
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -195,6 +196,41 @@ where
         })
     }
 
+    /// Vectored read (one `readv`) into `bufs`, in order. A read that
+    /// comes back shorter than all the buffers together clears read
+    /// readiness, as a short [`poll_read`](Self::poll_read) does; one
+    /// that fills them all keeps it, so the next read goes to the kernel
+    /// (and gets the rest, or `EAGAIN`, which clears it then). End of
+    /// stream (0) keeps it too.
+    ///
+    /// This path never asks for the TCP in-queue count (`in_queue`) and
+    /// leaves the socket's [`ReadHint`] as it is: `readv` carries no
+    /// control message, the short-read rule already settles every read
+    /// that does not fill the buffers, and a full vectored read costs at
+    /// most the one `EAGAIN` read that plain reads paid before the hint.
+    /// The hint is the plain-read path's policy; vectored reads neither
+    /// use nor steer it, and `TCP_INQ` being on does not change what
+    /// `readv` returns.
+    ///
+    /// Only the first [`MAX_IOV`] buffers are offered (see
+    /// [`poll_write_vectored`](Self::poll_write_vectored)): counting the
+    /// rest would make a read that filled every offered buffer look short
+    /// and clear readiness with bytes still queued, and the next read
+    /// would wait for an event that never comes.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn poll_read_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let offered = bufs.len().min(MAX_IOV);
+        let bufs = &mut bufs[..offered];
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        self.poll_transfer(cx, Interest::READABLE, len, |mut s| {
+            s.read_vectored(bufs).map(|n| (n, n > 0 && n < len))
+        })
+    }
+
     /// Writes from `buf`; a short write clears write readiness.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let len = buf.len();
@@ -220,7 +256,7 @@ where
         })
     }
 
-    /// The loop behind the three above: waits for `interest`, runs `op`
+    /// The loop behind the four above: waits for `interest`, runs `op`
     /// (moving up to `len` bytes; it returns the count and whether the
     /// kernel is known to have no more), and clears readiness when drained,
     /// so the next call waits for a new event instead of making a system

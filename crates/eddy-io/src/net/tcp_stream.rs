@@ -13,8 +13,12 @@ use crate::driver::Interest;
 ///
 /// It implements futures' `AsyncRead`/`AsyncWrite` (also through `&TcpStream`),
 /// so `futures::io` combinators work on it; `split()` and `into_split()`
-/// give halves for reading and writing at once. For asyncio's line- and
-/// limit-based reading, use [`open_connection`](crate::io::open_connection).
+/// give halves for reading and writing at once. Vectored reads and writes
+/// (`read_vectored`, `write_vectored`) take one `readv`/`writev` per call
+/// through the stream, `&TcpStream` and either kind of half, filling or
+/// sending every buffer in order rather than only the first. For
+/// asyncio's line- and limit-based reading, use
+/// [`open_connection`](crate::io::open_connection).
 ///
 /// Closing it (`AsyncWriteExt::close`, also through `&TcpStream` or a write
 /// half) shuts the write side down: the peer reads EOF and this side can

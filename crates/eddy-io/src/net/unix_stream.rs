@@ -13,8 +13,8 @@ use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
 /// A Unix-domain stream socket registered with the loop's reactor. Like
-/// [`TcpStream`](super::TcpStream): `AsyncRead`/`AsyncWrite`, `split()`,
-/// `into_split()`.
+/// [`TcpStream`](super::TcpStream): `AsyncRead`/`AsyncWrite` (with
+/// vectored reads and writes), `split()`, `into_split()`.
 ///
 /// # Example
 ///
