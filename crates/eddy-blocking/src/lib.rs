@@ -52,5 +52,5 @@ pub use pool::{Builder, Pool, ShutdownReport};
 #[doc(hidden)]
 pub mod loom_internals {
     pub use crate::job::{new_job, Run};
-    pub use crate::sleep::{Park, Sleep, Submit};
+    pub use crate::sleep::{Park, Sleep, Submit, Waiter};
 }

@@ -542,6 +542,8 @@ impl Builder {
     }
 
     /// How long a thread waits for work before it exits (default 10 s).
+    /// A job wakes the thread that went idle last, so under a light steady
+    /// load the same few threads take the jobs and the others exit.
     ///
     /// ```
     /// use std::time::Duration;

@@ -1,5 +1,5 @@
-//! The idle/notify bookkeeping of the pool: how many threads exist, how many
-//! are parked, how many wake-ups are in flight, and the condvar they park on.
+//! The idle/notify bookkeeping of the pool: how many threads exist, which
+//! are parked, and the condvars they park on.
 //!
 //! A thread is *searching* while it is awake without a job: just started,
 //! just woken, or just done with a job. A submitter skips the wake-up when a
@@ -15,7 +15,15 @@
 //! - The last searcher to take a job wakes another thread if work is still
 //!   queued, so queued jobs never wait behind a running one while threads
 //!   are free (a chain of wake-ups instead of one per job).
+//!
+//! Idle threads are woken last in, first out: each parks on its own
+//! condvar ([`Waiter`]) and a wake-up goes to the one parked most
+//! recently. Under light steady load the same few threads take turns and
+//! the others reach their keep-alive and exit; woken in turn (FIFO, as a
+//! shared condvar does), every thread's keep-alive would start over before
+//! it ran out, and the pool would never shrink.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::{fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
@@ -24,10 +32,9 @@ use crate::loom::{fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 struct State {
     /// Live threads, counting ones being spawned.
     threads: usize,
-    /// Threads parked on the condvar (including notified ones not yet awake).
-    idle: usize,
-    /// Notifications sent that no thread has consumed yet.
-    notified: usize,
+    /// Parked threads no wake-up is on its way to, most recently parked
+    /// last: a wake-up goes to the last one (see the module docs).
+    parked: Vec<Arc<Waiter>>,
     /// Id for the next thread's name.
     next_id: usize,
     /// `shutdown_timeout` was called: take no more jobs.
@@ -67,6 +74,26 @@ pub enum Park {
     Exit,
 }
 
+/// Where one pool thread parks: its own condvar, so that a wake-up can
+/// pick the thread (see the module docs). Made once per thread.
+#[derive(Debug)]
+pub struct Waiter {
+    wake: Condvar,
+    /// Set when a wake-up took this thread off the parked stack. Read and
+    /// written under the [`Sleep`] lock only.
+    notified: AtomicBool,
+}
+
+impl Waiter {
+    /// A waiter for one thread.
+    pub fn new() -> Arc<Waiter> {
+        Arc::new(Waiter {
+            wake: Condvar::new(),
+            notified: AtomicBool::new(false),
+        })
+    }
+}
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub struct Sleep {
@@ -76,8 +103,6 @@ pub struct Sleep {
     /// `shutdown_timeout` was called: set before `State::shutdown`, read
     /// without the lock (by submitters, and by workers between jobs).
     stopping: AtomicBool,
-    /// Idle workers park here.
-    wake: Condvar,
     /// `shutdown_timeout` waits here for the last thread to exit.
     exited: Condvar,
 }
@@ -89,7 +114,6 @@ impl Sleep {
             state: Mutex::new(State::default()),
             searching: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
-            wake: Condvar::new(),
             exited: Condvar::new(),
         }
     }
@@ -129,11 +153,8 @@ impl Sleep {
         if s.shutdown {
             return Submit::Shutdown;
         }
-        if s.idle > s.notified {
-            s.notified += 1;
-            self.searching.fetch_add(1, Ordering::SeqCst);
-            drop(s);
-            self.wake.notify_one();
+        if let Some(waiter) = s.parked.pop() {
+            self.notify(s, &waiter);
             return Submit::Woke;
         }
         if s.threads < max {
@@ -177,13 +198,21 @@ impl Sleep {
             strand();
             return left;
         }
-        if last && !s.shutdown && s.idle > s.notified && has_work() {
-            s.notified += 1;
-            self.searching.fetch_add(1, Ordering::SeqCst);
-            drop(s);
-            self.wake.notify_one();
+        if last && !s.shutdown && !s.parked.is_empty() && has_work() {
+            if let Some(waiter) = s.parked.pop() {
+                self.notify(s, &waiter);
+            }
         }
         left
+    }
+
+    /// Wakes `waiter`, just taken off the parked stack; it counts as
+    /// searching from now on.
+    fn notify(&self, s: crate::loom::MutexGuard<'_, State>, waiter: &Waiter) {
+        waiter.notified.store(true, Ordering::Relaxed);
+        self.searching.fetch_add(1, Ordering::SeqCst);
+        drop(s);
+        waiter.wake.notify_one();
     }
 
     /// The thread is now searching (it finished a job).
@@ -200,10 +229,16 @@ impl Sleep {
         last
     }
 
-    /// Parks an idle worker (one that has stopped searching) until it is
-    /// notified, the pool shuts down or `keep_alive` passes with nothing to
-    /// do. `has_work` is checked under the lock first; see the module docs.
-    pub fn park(&self, keep_alive: Duration, has_work: impl Fn() -> bool) -> Park {
+    /// Parks an idle worker (one that has stopped searching) on its
+    /// `waiter` until it is notified, the pool shuts down or `keep_alive`
+    /// passes with nothing to do. `has_work` is checked under the lock
+    /// first; see the module docs.
+    pub fn park(
+        &self,
+        waiter: &Arc<Waiter>,
+        keep_alive: Duration,
+        has_work: impl Fn() -> bool,
+    ) -> Park {
         let mut s = self.state.lock();
         if has_work() && !s.shutdown {
             self.searching.fetch_add(1, Ordering::SeqCst);
@@ -212,25 +247,32 @@ impl Sleep {
         if s.shutdown || s.closed {
             return self.exit(s);
         }
-        s.idle += 1;
+        waiter.notified.store(false, Ordering::Relaxed);
+        s.parked.push(waiter.clone());
         let deadline = Instant::now().checked_add(keep_alive);
         loop {
             let timed_out;
             (s, timed_out) = match deadline {
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
-                    self.wake.wait_timeout(s, left)
+                    waiter.wake.wait_timeout(s, left)
                 }
-                None => (self.wake.wait(s), false),
+                None => (waiter.wake.wait(s), false),
             };
-            if s.notified > 0 {
-                s.notified -= 1;
-                s.idle -= 1;
+            if waiter.notified.load(Ordering::Relaxed) {
+                // Taken off the stack, and counted as searching, by the
+                // waker.
                 return Park::Work;
             }
+            // A late wake-up meant for an earlier park, or none at all.
             let expired = timed_out || deadline.is_some_and(|d| Instant::now() >= d);
             if s.shutdown || s.closed || expired {
-                s.idle -= 1;
+                // Not notified, so still on the stack.
+                let at = s.parked.iter().rposition(|w| Arc::ptr_eq(w, waiter));
+                debug_assert!(at.is_some(), "a parked thread left the stack unnotified");
+                if let Some(at) = at {
+                    s.parked.remove(at);
+                }
                 if has_work() && !s.shutdown {
                     // A job raced in that nobody was notified for.
                     self.searching.fetch_add(1, Ordering::SeqCst);
@@ -264,18 +306,25 @@ impl Sleep {
     /// Stops taking jobs and wakes every parked thread so it exits.
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        self.state.lock().shutdown = true;
-        self.wake.notify_all();
+        let mut s = self.state.lock();
+        s.shutdown = true;
+        Self::wake_all(&s);
     }
 
     /// The last `Pool` is gone: idle threads exit. Returns the live count.
     pub fn close(&self) -> usize {
         let mut s = self.state.lock();
         s.closed = true;
-        let threads = s.threads;
-        drop(s);
-        self.wake.notify_all();
-        threads
+        Self::wake_all(&s);
+        s.threads
+    }
+
+    /// Wakes every parked thread (under the lock: they see why when they
+    /// get it, and take themselves off the stack).
+    fn wake_all(s: &State) {
+        for waiter in &s.parked {
+            waiter.wake.notify_one();
+        }
     }
 
     /// Waits until no thread is left or `deadline` passes; returns the
@@ -330,7 +379,6 @@ impl Sleep {
 
     /// Parked threads that no wake-up is on its way to.
     pub fn idle(&self) -> usize {
-        let s = self.state.lock();
-        s.idle - s.notified
+        self.state.lock().parked.len()
     }
 }

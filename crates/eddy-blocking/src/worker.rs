@@ -8,7 +8,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use crate::job::Job;
 use crate::pool::{PoolHandle, Shared};
-use crate::sleep::Park;
+use crate::sleep::{Park, Waiter};
 
 /// What a pool thread keeps in its thread-local.
 struct Local {
@@ -109,6 +109,7 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
         })
     });
 
+    let waiter = Waiter::new();
     // At the top of the loop the thread is always counted as searching.
     let exited_by_park = loop {
         if let Some(job) = find_job(&shared) {
@@ -131,7 +132,7 @@ pub(crate) fn run(shared: Arc<Shared>, pool: Weak<PoolHandle>) {
         }
         match shared
             .sleep
-            .park(shared.keep_alive, || shared.has_queued_work())
+            .park(&waiter, shared.keep_alive, || shared.has_queued_work())
         {
             Park::Work => {}
             Park::Exit => break true,

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use eddy_blocking::loom_internals::{new_job, Park, Sleep, Submit};
+use eddy_blocking::loom_internals::{new_job, Park, Sleep, Submit, Waiter};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -143,14 +143,17 @@ fn a_job_pushed_while_the_only_worker_goes_idle_is_not_lost() {
         assert_eq!(sleep.wake_one(1), Submit::Spawn(0));
 
         let (s, q) = (sleep.clone(), queue.clone());
-        let worker = thread::spawn(move || loop {
-            if take(&q) {
-                return; // ran the job
-            }
-            s.stop_searching();
-            match s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) {
-                Park::Work => {}
-                Park::Exit => panic!("the worker exited with a job queued"),
+        let worker = thread::spawn(move || {
+            let w = Waiter::new();
+            loop {
+                if take(&q) {
+                    return; // ran the job
+                }
+                s.stop_searching();
+                match s.park(&w, FOREVER, || q.load(Ordering::SeqCst) > 0) {
+                    Park::Work => {}
+                    Park::Exit => panic!("the worker exited with a job queued"),
+                }
             }
         });
 
@@ -176,7 +179,7 @@ fn a_pool_thread_shutting_its_pool_down_waits_only_for_the_other_thread() {
         let other = thread::spawn(move || {
             s.stop_searching();
             // Parks (then is woken by the shutdown) or sees it at once.
-            assert_eq!(s.park(FOREVER, || false), Park::Exit);
+            assert_eq!(s.park(&Waiter::new(), FOREVER, || false), Park::Exit);
         });
         // This thread is the other pool thread, running a job that shuts
         // the pool down: waiting for itself to exit would deadlock.
@@ -215,13 +218,14 @@ fn a_submit_racing_shutdown_leaves_no_thread_promised_but_never_started() {
                     // The pool starts the thread (played by this one): it
                     // finds nothing to run (the shutdown cancels the job)
                     // and leaves or parks until the shutdown wakes it.
+                    let w = Waiter::new();
                     loop {
                         s.stop_searching();
                         if s.is_shutdown() {
                             s.leave();
                             break;
                         }
-                        if s.park(FOREVER, || false) == Park::Exit {
+                        if s.park(&w, FOREVER, || false) == Park::Exit {
                             break;
                         }
                     }
@@ -256,12 +260,13 @@ fn a_job_covered_by_a_thread_that_failed_to_start_wakes_an_idle_one() {
             // W's job is done (the first submission's job is taken by
             // someone else: not in this model's queue); it searches.
             s.start_searching();
+            let w = Waiter::new();
             loop {
                 if take(&q) {
                     return;
                 }
                 s.stop_searching();
-                match s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) {
+                match s.park(&w, FOREVER, || q.load(Ordering::SeqCst) > 0) {
                     Park::Work => {}
                     Park::Exit => panic!("the worker exited with a job queued"),
                 }
@@ -304,15 +309,18 @@ fn a_job_queued_as_the_only_thread_start_fails_is_run_or_failed_never_stranded()
                 Submit::Covered => {}
                 // A thread of its own, which starts (played by this one):
                 // it runs what it finds, then parks until the pool closes.
-                Submit::Spawn(_) => loop {
-                    while take(&q) {
-                        r.fetch_add(1, Ordering::SeqCst);
+                Submit::Spawn(_) => {
+                    let w = Waiter::new();
+                    loop {
+                        while take(&q) {
+                            r.fetch_add(1, Ordering::SeqCst);
+                        }
+                        s.stop_searching();
+                        if s.park(&w, FOREVER, || q.load(Ordering::SeqCst) > 0) == Park::Exit {
+                            break;
+                        }
                     }
-                    s.stop_searching();
-                    if s.park(FOREVER, || q.load(Ordering::SeqCst) > 0) == Park::Exit {
-                        break;
-                    }
-                },
+                }
                 other => panic!("no thread to wake, none to wait for: {other:?}"),
             }
         });
@@ -336,5 +344,91 @@ fn a_job_queued_as_the_only_thread_start_fails_is_run_or_failed_never_stranded()
             2
         );
         assert_eq!(sleep.threads(), 0);
+    });
+}
+
+/// A pool thread of the models below: runs what it finds in `queue`,
+/// parks on its own waiter when there is none, and returns how many jobs
+/// it ran once the pool lets it exit. Starts out searching.
+fn worker(sleep: Arc<Sleep>, queue: Arc<AtomicUsize>) -> thread::JoinHandle<usize> {
+    thread::spawn(move || {
+        let w = Waiter::new();
+        let mut ran = 0;
+        loop {
+            if take(&queue) {
+                sleep.stop_searching();
+                ran += 1;
+                sleep.start_searching();
+                continue;
+            }
+            sleep.stop_searching();
+            match sleep.park(&w, FOREVER, || queue.load(Ordering::SeqCst) > 0) {
+                Park::Work => {}
+                Park::Exit => return ran,
+            }
+        }
+    })
+}
+
+/// Spins (yielding to loom) until `n` threads are parked.
+fn until_parked(sleep: &Sleep, n: usize) {
+    while sleep.idle() < n {
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn a_wake_up_goes_to_the_thread_parked_last_and_closing_reaches_the_others() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let queue = Arc::new(AtomicUsize::new(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(1));
+        // Thread 0 parks first, then thread 1.
+        let first = worker(sleep.clone(), queue.clone());
+        until_parked(&sleep, 1);
+        let last = worker(sleep.clone(), queue.clone());
+        until_parked(&sleep, 2);
+
+        queue.fetch_add(1, Ordering::SeqCst); // push
+        assert_eq!(sleep.after_push(2), Submit::Woke);
+        // The thread parked last takes it (the other one can then reach
+        // its keep-alive under light load). A lost wake-up deadlocks here.
+        while queue.load(Ordering::SeqCst) > 0 {
+            thread::yield_now();
+        }
+        // Closing the pool wakes both wherever they are: parked, or
+        // about to park again.
+        sleep.close();
+        assert_eq!(last.join().unwrap(), 1);
+        assert_eq!(first.join().unwrap(), 0);
+        assert_eq!(sleep.threads(), 0);
+        assert_eq!(sleep.idle(), 0);
+    });
+}
+
+#[test]
+fn a_wake_up_racing_a_shutdown_leaves_no_thread_parked_or_counted() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new());
+        let queue = Arc::new(AtomicUsize::new(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(0));
+        assert_eq!(sleep.wake_one(2), Submit::Spawn(1));
+        let a = worker(sleep.clone(), queue.clone());
+        let b = worker(sleep.clone(), queue.clone());
+        until_parked(&sleep, 2);
+        let (s, q) = (sleep.clone(), queue.clone());
+        let submitter = thread::spawn(move || {
+            q.fetch_add(1, Ordering::SeqCst); // push
+            s.after_push(2)
+        });
+        sleep.shutdown();
+        // A thread left on the parked stack, or a wake-up sent to a thread
+        // that already left it, would hang this wait or the joins.
+        assert_eq!(sleep.wait_exited(None, false), 0);
+        let ran = a.join().unwrap() + b.join().unwrap();
+        assert!(ran <= 1);
+        assert_ne!(submitter.join().unwrap(), Submit::Queued);
+        assert_eq!(sleep.idle(), 0);
     });
 }

@@ -165,6 +165,49 @@ fn keep_alive_expiry_shrinks_the_pool() {
 }
 
 #[test]
+fn a_trickle_of_jobs_lets_the_spare_threads_expire() {
+    const N: usize = 8;
+    let pool = Pool::builder()
+        .keep_alive(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    // A burst of jobs that wait for each other: N threads at once.
+    let barrier = Arc::new(std::sync::Barrier::new(N));
+    let burst: Vec<_> = (0..N)
+        .map(|_| {
+            let b = barrier.clone();
+            pool.spawn(move || {
+                b.wait();
+            })
+        })
+        .collect();
+    for h in burst {
+        block_on(h).unwrap();
+    }
+    assert!(eventually(|| pool.idle_count() == N));
+
+    // Then a trickle: a short job every 10 ms, well below the keep-alive.
+    // One thread is enough for it. If each job woke the thread idle the
+    // longest (FIFO), every thread would get a job every N * 10 ms and
+    // none would ever reach its keep-alive; waking the one idle the
+    // shortest (LIFO) lets the others expire. At least 5 keep-alives of
+    // trickle, then up to 15 s (no timing is asserted).
+    let mut threads = N;
+    for i in 0..1_500 {
+        block_on(pool.spawn(|| ())).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        threads = pool.thread_count();
+        if i >= 100 && threads <= 2 {
+            break;
+        }
+    }
+    assert!(
+        threads <= 2,
+        "{threads} of {N} threads still alive under a trickle of jobs"
+    );
+}
+
+#[test]
 fn threads_are_named_and_idle_threads_are_counted() {
     let pool = Pool::builder().thread_name("blk").build().unwrap();
     let name = block_on(pool.spawn(|| std::thread::current().name().unwrap().to_owned())).unwrap();
