@@ -180,7 +180,7 @@ impl<E: mio::event::Source> PollEvented<E> {
 
 impl<E: mio::event::Source + AsRawFd> PollEvented<E>
 where
-    for<'a> &'a E: Read + Write,
+    for<'a> &'a E: Read,
 {
     /// Reads into `buf`; a read known to have drained the socket (a short
     /// one, or one the kernel's in-queue count says emptied it) clears read
@@ -217,7 +217,7 @@ where
     /// rest would make a read that filled every offered buffer look short
     /// and clear readiness with bytes still queued, and the next read
     /// would wait for an event that never comes.
-    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "net", feature = "process")), allow(dead_code))]
     pub(crate) fn poll_read_vectored(
         &self,
         cx: &mut Context<'_>,
@@ -230,7 +230,12 @@ where
             s.read_vectored(bufs).map(|n| (n, n > 0 && n < len))
         })
     }
+}
 
+impl<E: mio::event::Source> PollEvented<E>
+where
+    for<'a> &'a E: Write,
+{
     /// Writes from `buf`; a short write clears write readiness.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let len = buf.len();
@@ -255,8 +260,10 @@ where
             s.write_vectored(bufs).map(|n| (n, n < len))
         })
     }
+}
 
-    /// The loop behind the four above: waits for `interest`, runs `op`
+impl<E: mio::event::Source> PollEvented<E> {
+    /// The loop behind the reads and writes above: waits for `interest`, runs `op`
     /// (moving up to `len` bytes; it returns the count and whether the
     /// kernel is known to have no more), and clears readiness when drained,
     /// so the next call waits for a new event instead of making a system

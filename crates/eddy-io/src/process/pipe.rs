@@ -2,7 +2,7 @@
 //! non-blocking and registered with the loop's reactor.
 
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -147,15 +147,18 @@ macro_rules! reader_impl {
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
-                if buf.is_empty() {
-                    return Poll::Ready(Ok(0));
-                }
-                self.io.poll_io(cx, Interest::READABLE, |mut r| loop {
-                    match r.read(buf) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        res => return res,
-                    }
-                })
+                // A short read drained the pipe and clears readiness, so
+                // the next read waits for the writer instead of making a
+                // read that returns EAGAIN.
+                self.io.poll_read(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_read_vectored(cx, bufs)
             }
         }
 
@@ -240,16 +243,11 @@ impl AsyncWrite for ChildStdin {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let io = match self.io() {
-            Ok(io) => io,
-            Err(e) => return Poll::Ready(Err(e)),
-        };
-        io.poll_io(cx, Interest::WRITABLE, |mut w| loop {
-            match w.write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                res => return res,
-            }
-        })
+        match self.io() {
+            // A short write filled the pipe and clears readiness.
+            Ok(io) => io.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_write_vectored(
@@ -257,16 +255,10 @@ impl AsyncWrite for ChildStdin {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let io = match self.io() {
-            Ok(io) => io,
-            Err(e) => return Poll::Ready(Err(e)),
-        };
-        io.poll_io(cx, Interest::WRITABLE, |mut w| loop {
-            match w.write_vectored(bufs) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                res => return res,
-            }
-        })
+        match self.io() {
+            Ok(io) => io.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
