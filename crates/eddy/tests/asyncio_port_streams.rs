@@ -1,0 +1,664 @@
+//! asyncio's streams topics, ported to eddy the way an asyncio user would
+//! write them: a TCP echo client and server, a line protocol that limits
+//! line length, closing servers and their clients, and Unix sockets.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io::ErrorKind;
+use std::rc::Rc;
+use std::time::Duration;
+
+use eddy::io::{
+    open_connection, open_unix_connection, start_server, start_unix_server, ReadError,
+    StreamReader, StreamWriter, WriteError,
+};
+use eddy::sync::Event;
+
+/// A hang guard: none of these programs should take anywhere near this.
+async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
+    match eddy::wait_for(fut, Duration::from_secs(20)).await {
+        Ok(v) => v,
+        Err(_) => panic!("hung: {what}"),
+    }
+}
+
+/// The echo handler of the asyncio tutorial: read a line, send it back,
+/// until the client is done.
+async fn echo(mut r: StreamReader, mut w: StreamWriter) -> Result<(), WriteError> {
+    loop {
+        let line = match r.read_line().await {
+            Ok(line) => line,
+            Err(_) => break,
+        };
+        if line.is_empty() {
+            break;
+        }
+        w.write(&line)?;
+        w.drain().await?;
+    }
+    w.close();
+    w.wait_closed().await;
+    Ok(())
+}
+
+#[test]
+fn tcp_echo_client_and_server() {
+    eddy::run(async {
+        let server = start_server("127.0.0.1:0", echo).await.unwrap();
+        assert!(server.is_serving());
+        let addr = server.local_addr().unwrap().to_string();
+
+        let (mut reader, mut writer) = open_connection(&addr).await.unwrap();
+        assert_eq!(writer.peer_addr(), server.local_addr());
+        for msg in ["hello\n", "world\n", "a longer line with spaces\n"] {
+            writer.write(msg.as_bytes()).unwrap();
+            writer.drain().await.unwrap();
+            let back = guard("echo", reader.read_line()).await.unwrap();
+            assert_eq!(back, msg.as_bytes());
+        }
+        // Several writes before one drain arrive in order.
+        writer
+            .write_all_parts(&[b"one\n", b"two\n", b"three\n"])
+            .unwrap();
+        writer.drain().await.unwrap();
+        for want in ["one\n", "two\n", "three\n"] {
+            assert_eq!(reader.read_line().await.unwrap(), want.as_bytes());
+        }
+        // Half-close: the server sees end of file, finishes and closes.
+        writer.write_eof();
+        assert_eq!(guard("eof", reader.read_line()).await.unwrap(), b"");
+        assert!(reader.at_eof());
+        writer.close();
+        guard("client wait_closed", writer.wait_closed()).await;
+        assert!(writer.is_closing());
+
+        server.close();
+        assert!(!server.is_serving());
+        guard("server wait_closed", server.wait_closed()).await;
+        assert_eq!(server.connection_count(), 0);
+        // The port is free again: connecting is refused.
+        let err = open_connection(&addr).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn many_clients_at_once_each_get_their_own_answers() {
+    eddy::run(async {
+        let server = start_server("127.0.0.1:0", echo).await.unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let clients = (0..20).map(|i| {
+            let addr = addr.clone();
+            async move {
+                let (mut r, mut w) = open_connection(&addr).await.unwrap();
+                let mut got = Vec::new();
+                for j in 0..5 {
+                    w.write(format!("client {i} message {j}\n").as_bytes())
+                        .unwrap();
+                    w.drain().await.unwrap();
+                    got.push(String::from_utf8(r.read_line().await.unwrap()).unwrap());
+                }
+                w.close();
+                w.wait_closed().await;
+                got
+            }
+        });
+        let all = guard("clients", eddy::gather_all(clients)).await;
+        for (i, got) in all.iter().enumerate() {
+            let want: Vec<_> = (0..5)
+                .map(|j| format!("client {i} message {j}\n"))
+                .collect();
+            assert_eq!(got, &want);
+        }
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn reading_a_reply_in_pieces_with_read_exactly_and_read_until() {
+    eddy::run(async {
+        // A tiny length-prefixed protocol: "LEN <n>\r\n" then n bytes.
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                let name = r.read_until(b"\r\n").await.unwrap();
+                let body = format!(
+                    "hello, {}",
+                    String::from_utf8_lossy(&name[..name.len() - 2])
+                );
+                w.write(format!("LEN {}\r\n", body.len()).as_bytes())
+                    .unwrap();
+                // The body in two writes with a pause between them.
+                let (a, b) = body.as_bytes().split_at(3);
+                w.write(a).unwrap();
+                w.drain().await.unwrap();
+                eddy::sleep(Duration::from_millis(5)).await;
+                w.write(b).unwrap();
+                // Returning drops the writer: what is buffered is still sent.
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        w.write(b"eddy\r\n").unwrap();
+        let header = guard("header", r.read_until(b"\r\n")).await.unwrap();
+        let n: usize = std::str::from_utf8(&header[4..header.len() - 2])
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body = guard("body", r.read_exactly(n)).await.unwrap();
+        assert_eq!(body, b"hello, eddy");
+        // Asking for more than the server sends: IncompleteRead with nothing.
+        match guard("incomplete", r.read_exactly(4)).await {
+            Err(ReadError::IncompleteRead { partial, expected }) => {
+                assert!(partial.is_empty());
+                assert_eq!(expected, Some(4));
+            }
+            other => panic!("expected IncompleteRead, got {other:?}"),
+        }
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+/// A line server that refuses lines over 16 bytes: it answers `ERR` for a
+/// long line, skips the rest of that line, and carries on.
+async fn limited_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Result<()> {
+    r.set_limit(16);
+    // True while dropping the tail of a line that was too long.
+    let mut skipping = false;
+    loop {
+        match r.read_line().await {
+            Ok(line) if line.is_empty() => break,
+            Ok(line) => {
+                if skipping {
+                    // The end of the long line: not a request of its own.
+                    skipping = false;
+                    continue;
+                }
+                w.write(b"OK ")?;
+                w.write(&line)?;
+            }
+            Err(ReadError::LimitOverrun { consumed, .. }) => {
+                // `consumed` ends with the separator if it was found past
+                // the limit; otherwise the line goes on in later data.
+                let found = r.buffer()[..consumed].ends_with(b"\n");
+                r.discard(consumed);
+                if !skipping {
+                    w.write(b"ERR line too long\n")?;
+                }
+                skipping = !found;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        w.drain().await?;
+    }
+    Ok(())
+}
+
+#[test]
+fn line_server_rejects_long_lines_and_recovers() {
+    eddy::run(async {
+        let server = start_server("127.0.0.1:0", limited_lines).await.unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+
+        // A long line sent whole: the separator is already buffered.
+        w.write(b"short\n").unwrap();
+        w.write(&[b'x'; 100]).unwrap();
+        w.write(b"\nafter\n").unwrap();
+        w.drain().await.unwrap();
+        assert_eq!(guard("1", r.read_line()).await.unwrap(), b"OK short\n");
+        assert_eq!(
+            guard("2", r.read_line()).await.unwrap(),
+            b"ERR line too long\n"
+        );
+        assert_eq!(guard("3", r.read_line()).await.unwrap(), b"OK after\n");
+
+        // A long line that arrives in pieces: the server has to skip data
+        // it has not seen yet, and still answers only once.
+        w.write(&[b'y'; 40]).unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(
+            guard("4", r.read_line()).await.unwrap(),
+            b"ERR line too long\n"
+        );
+        w.write(&[b'y'; 40]).unwrap();
+        w.flush().await.unwrap();
+        eddy::sleep(Duration::from_millis(5)).await;
+        w.write(b"yyy\nfine\n").unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(guard("5", r.read_line()).await.unwrap(), b"OK fine\n");
+
+        w.write_eof();
+        assert_eq!(guard("eof", r.read_line()).await.unwrap(), b"");
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn line_reader_lines_stream_reports_overrun_until_discarded() {
+    use futures::StreamExt;
+    eddy::run(async {
+        let data = b"ok\nthis one is far too long\nlast";
+        let mut reader = StreamReader::with_limit(&data[..], 8);
+        {
+            let mut lines = reader.lines();
+            assert_eq!(lines.next().await.unwrap().unwrap(), b"ok");
+            assert!(matches!(
+                lines.next().await,
+                Some(Err(ReadError::LimitOverrun { limit: 8, .. }))
+            ));
+        }
+        // Recover: drop the rest of that line, as the server above does.
+        let consumed = match reader.read_line().await {
+            Err(ReadError::LimitOverrun { consumed, .. }) => consumed,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(&reader.buffer()[..consumed], b"this one is far too long\n");
+        reader.discard(consumed);
+        let rest: Vec<_> = reader.lines().map(|l| l.unwrap()).collect().await;
+        assert_eq!(rest, vec![b"last".to_vec()]);
+    });
+}
+
+#[test]
+fn server_close_clients_sends_what_is_buffered_then_ends_each_connection() {
+    eddy::run(async {
+        let greeted = Rc::new(Event::new());
+        let g = greeted.clone();
+        let server = start_server(
+            "127.0.0.1:0",
+            move |mut r: StreamReader, mut w: StreamWriter| {
+                let g = g.clone();
+                async move {
+                    w.write(b"welcome\n").unwrap();
+                    g.set();
+                    // Wait for a request that never comes.
+                    let _ = r.read_line().await;
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r1, _w1) = open_connection(&addr).await.unwrap();
+        assert_eq!(
+            guard("welcome", r1.read_line()).await.unwrap(),
+            b"welcome\n"
+        );
+        guard("greeted", greeted.wait()).await;
+        assert_eq!(server.connection_count(), 1);
+
+        server.close();
+        // New connections are refused, the old one still lives.
+        assert_eq!(
+            open_connection(&addr).await.unwrap_err().kind(),
+            ErrorKind::ConnectionRefused
+        );
+        assert_eq!(server.connection_count(), 1);
+
+        server.close_clients();
+        guard("wait_closed", server.wait_closed()).await;
+        assert_eq!(server.connection_count(), 0);
+        // The client sees end of file.
+        assert_eq!(guard("eof", r1.read_line()).await.unwrap(), b"");
+    });
+}
+
+#[test]
+fn server_wait_closed_waits_for_handlers_still_running() {
+    eddy::run(async {
+        let release = Rc::new(Event::new());
+        let finished = Rc::new(RefCell::new(0));
+        let (rel, fin) = (release.clone(), finished.clone());
+        let server = start_server(
+            "127.0.0.1:0",
+            move |_r: StreamReader, mut w: StreamWriter| {
+                let (rel, fin) = (rel.clone(), fin.clone());
+                async move {
+                    rel.wait().await;
+                    w.write(b"done\n").unwrap();
+                    *fin.borrow_mut() += 1;
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let (mut r1, _w1) = open_connection(&addr).await.unwrap();
+        let (mut r2, _w2) = open_connection(&addr).await.unwrap();
+        // Both connections accepted (no more may arrive).
+        guard("accepts", async {
+            while server.connection_count() < 2 {
+                eddy::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        server.close();
+        let waiting = eddy::spawn(async move {
+            server.wait_closed().await;
+            server
+        });
+        for _ in 0..10 {
+            eddy::yield_now().await;
+        }
+        assert!(
+            !waiting.is_finished(),
+            "wait_closed returned with handlers running"
+        );
+        release.set();
+        let server = guard("wait_closed", waiting).await.unwrap();
+        assert_eq!(*finished.borrow(), 2);
+        assert_eq!(server.connection_count(), 0);
+        assert_eq!(r1.read_line().await.unwrap(), b"done\n");
+        assert_eq!(r2.read_line().await.unwrap(), b"done\n");
+    });
+}
+
+#[test]
+fn server_abort_clients_drops_unsent_data() {
+    eddy::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |_r: StreamReader, mut w: StreamWriter| async move {
+                // Far more than the socket buffers hold, to a client that does
+                // not read: most of it stays buffered in the writer.
+                w.write(&vec![b'z'; 32 << 20]).unwrap();
+                std::future::pending::<()>().await
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        guard("accept", async {
+            while server.connection_count() < 1 {
+                eddy::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        server.close();
+        server.abort_clients();
+        guard("wait_closed", server.wait_closed()).await;
+        // The client gets at most what was in flight, then end or reset.
+        let mut total = 0usize;
+        loop {
+            match guard("read", r.read(1 << 20)).await {
+                Ok(chunk) if chunk.is_empty() => break,
+                Ok(chunk) => total += chunk.len(),
+                Err(e) => {
+                    assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+                    break;
+                }
+            }
+        }
+        assert!(total < 32 << 20, "aborted data arrived whole");
+    });
+}
+
+#[test]
+fn drain_waits_while_the_peer_does_not_read() {
+    eddy::run(async {
+        let start_reading = Rc::new(Event::new());
+        let s = start_reading.clone();
+        let server = start_server(
+            "127.0.0.1:0",
+            move |mut r: StreamReader, mut w: StreamWriter| {
+                let s = s.clone();
+                async move {
+                    s.wait().await;
+                    let all = r.read_to_end().await.unwrap();
+                    w.write(format!("{}\n", all.len()).as_bytes()).unwrap();
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        let size = 32 << 20;
+        w.write(&vec![b'd'; size]).unwrap();
+        assert!(w.buffered_len() > w.write_buffer_limits().0);
+        // The peer reads nothing yet, so drain cannot finish.
+        assert!(eddy::wait_for(w.drain(), Duration::from_millis(50))
+            .await
+            .is_err());
+        start_reading.set();
+        guard("drain", w.drain()).await.unwrap();
+        assert!(w.buffered_len() <= w.write_buffer_limits().1);
+        w.write_eof();
+        let reply = guard("reply", r.read_line()).await.unwrap();
+        assert_eq!(reply, format!("{size}\n").as_bytes());
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn writing_after_close_is_refused() {
+    eddy::run(async {
+        let server = start_server("127.0.0.1:0", echo).await.unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        w.write(b"last\n").unwrap();
+        w.close();
+        assert!(w.is_closing());
+        assert!(matches!(w.write(b"more\n"), Err(WriteError::Closing)));
+        guard("wait_closed", w.wait_closed()).await;
+        // close ends the reader too, as asyncio's transport.close() does.
+        assert_eq!(guard("reader", r.read_line()).await.unwrap(), b"");
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn unix_socket_echo_server_in_a_temp_dir() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("echo.sock");
+        let server = start_unix_server(&path, echo).await.unwrap();
+        assert_eq!(server.local_path(), Some(path.as_path()));
+        assert!(server.local_addr().is_none());
+        assert!(path.exists());
+
+        let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+        w.write(b"over a unix socket\n").unwrap();
+        w.drain().await.unwrap();
+        assert_eq!(
+            guard("echo", r.read_line()).await.unwrap(),
+            b"over a unix socket\n"
+        );
+        assert_eq!(w.peer_addr(), None);
+        w.write_eof();
+        assert_eq!(guard("eof", r.read_line()).await.unwrap(), b"");
+
+        server.close();
+        guard("server", server.wait_closed()).await;
+        assert!(!path.exists(), "close removes the socket file");
+        let err = open_unix_connection(&path).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+    });
+}
+
+#[test]
+fn unix_server_replaces_a_stale_socket_but_not_a_live_one_or_a_file() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.sock");
+        // A stale socket: bound by a listener that is gone without cleanup.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists());
+        let server = start_unix_server(&path, echo).await.unwrap();
+
+        // A second server on the same live path is refused.
+        let err = start_unix_server(&path, echo).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+        // ... and the first still works.
+        let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+        w.write(b"still here\n").unwrap();
+        assert_eq!(guard("echo", r.read_line()).await.unwrap(), b"still here\n");
+        drop((r, w));
+        server.close();
+        guard("server", server.wait_closed()).await;
+
+        // A regular file is never removed.
+        let file = dir.path().join("not-a-socket");
+        std::fs::write(&file, b"data").unwrap();
+        let err = start_unix_server(&file, echo).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+        assert_eq!(std::fs::read(&file).unwrap(), b"data");
+    });
+}
+
+#[test]
+fn a_failing_handler_does_not_stop_the_server() {
+    eddy::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                let line = r.read_line().await?;
+                if line == b"fail\n" {
+                    return Err(std::io::Error::other("bad request"));
+                }
+                if line == b"panic\n" {
+                    panic!("handler panicked on purpose");
+                }
+                w.write(b"served\n")?;
+                Ok::<(), std::io::Error>(())
+            },
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        for req in ["fail\n", "panic\n", "fine\n"] {
+            let (mut r, mut w) = open_connection(&addr).await.unwrap();
+            w.write(req.as_bytes()).unwrap();
+            let reply = guard("reply", r.read_line()).await.unwrap();
+            if req == "fine\n" {
+                assert_eq!(reply, b"served\n");
+            } else {
+                assert_eq!(reply, b"", "{req:?} ends the connection");
+            }
+        }
+        assert!(server.is_serving());
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn a_read_line_timed_out_halfway_loses_nothing() {
+    eddy::run(async {
+        let go_on = Rc::new(Event::new());
+        let g = go_on.clone();
+        let server = start_server(
+            "127.0.0.1:0",
+            move |_r: StreamReader, mut w: StreamWriter| {
+                let g = g.clone();
+                async move {
+                    w.write(b"first half, ").unwrap();
+                    w.flush().await.unwrap();
+                    g.wait().await;
+                    w.write(b"second half\n").unwrap();
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        // Wait until the first half is here, then time a read_line out.
+        guard("first half", async {
+            while r.buffer().is_empty() {
+                r.fill().await.unwrap();
+            }
+        })
+        .await;
+        let timed_out = eddy::wait_for(r.read_line(), Duration::from_millis(10)).await;
+        assert!(timed_out.is_err());
+        go_on.set();
+        assert_eq!(
+            guard("whole line", r.read_line()).await.unwrap(),
+            b"first half, second half\n"
+        );
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn closing_the_writer_ends_a_read_waiting_in_another_task() {
+    eddy::run(async {
+        // A server that never answers and never closes.
+        let server = start_server(
+            "127.0.0.1:0",
+            |r: StreamReader, w: StreamWriter| async move {
+                std::future::pending::<()>().await;
+                drop((r, w));
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        let listener = eddy::spawn(async move { r.read_line().await.map_err(|e| e.to_string()) });
+        eddy::yield_now().await;
+        w.close();
+        let got = guard("reader task", listener).await.unwrap();
+        assert_eq!(got, Ok(Vec::new()));
+        guard("wait_closed", w.wait_closed()).await;
+        server.close();
+        server.abort_clients();
+        guard("server", server.wait_closed()).await;
+    });
+}
+
+#[test]
+fn close_clients_reaches_a_writer_kept_outside_its_handler() {
+    eddy::run(async {
+        // A chat-style server keeps every client's writer in a shared list
+        // and lets the handler return.
+        let writers: Rc<RefCell<Vec<StreamWriter>>> = Rc::default();
+        let ws = writers.clone();
+        let server = start_server("127.0.0.1:0", move |_r: StreamReader, w: StreamWriter| {
+            let ws = ws.clone();
+            async move {
+                ws.borrow_mut().push(w);
+            }
+        })
+        .await
+        .unwrap();
+        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        guard("registered", async {
+            while writers.borrow().is_empty() {
+                eddy::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        writers.borrow_mut()[0].write(b"broadcast\n").unwrap();
+        assert_eq!(server.connection_count(), 1);
+        server.close();
+        server.close_clients();
+        guard("wait_closed", server.wait_closed()).await;
+        assert_eq!(guard("msg", r.read_line()).await.unwrap(), b"broadcast\n");
+        assert_eq!(guard("eof", r.read_line()).await.unwrap(), b"");
+        assert!(matches!(
+            writers.borrow_mut()[0].write(b"late\n"),
+            Err(WriteError::Closing)
+        ));
+    });
+}
