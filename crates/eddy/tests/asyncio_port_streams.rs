@@ -662,3 +662,58 @@ fn close_clients_reaches_a_writer_kept_outside_its_handler() {
         ));
     });
 }
+
+/// asyncio's `readline()` drops an over-long line (up to its `\n` when it
+/// is already buffered, else the whole buffer) and raises `ValueError`,
+/// so the usual handler logs it and reads on. Ported literally, the same
+/// handler meets the same `LimitOverrun` again and again: the data stays
+/// buffered, and each retry returns at once without yielding, so the
+/// handler spins and holds the whole loop (here it gives up after 100
+/// rounds instead of hanging the test). asyncio-map.md maps `readline()`
+/// to `read_line()` without saying that this differs.
+#[test]
+#[ignore = "defect: read_line keeps the over-long line buffered where asyncio's readline drops it, so a ported retry-on-error loop spins without yielding"]
+fn a_ported_readline_error_loop_makes_progress() {
+    eddy::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                r.set_limit(16);
+                let mut errors = 0;
+                loop {
+                    match r.read_line().await {
+                        Ok(line) if line.is_empty() => break,
+                        Ok(line) => {
+                            w.write(b"OK ").unwrap();
+                            w.write(&line).unwrap();
+                        }
+                        Err(ReadError::LimitOverrun { .. }) => {
+                            // `except ValueError: writer.write(b"too long\n")`
+                            errors += 1;
+                            if errors > 100 {
+                                w.write(b"SPINNING\n").unwrap();
+                                break;
+                            }
+                            w.write(b"ERR too long\n").unwrap();
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        // One write: the long line and its newline arrive together.
+        let mut msg = vec![b'x'; 40];
+        msg.extend_from_slice(b"\nafter\n");
+        w.write(&msg).unwrap();
+        w.write_eof();
+        assert_eq!(guard("1", r.read_line()).await.unwrap(), b"ERR too long\n");
+        assert_eq!(guard("2", r.read_line()).await.unwrap(), b"OK after\n");
+        server.close();
+        guard("server", server.wait_closed()).await;
+    });
+}
