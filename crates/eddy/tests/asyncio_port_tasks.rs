@@ -561,3 +561,54 @@ fn cancelled_task_runs_its_destructors_and_reports_cancelled() {
         assert_eq!(done.await.unwrap(), 5);
     });
 }
+
+#[test]
+fn a_closed_server_leaves_no_tasks_behind() {
+    use eddy::io::{open_connection, start_server, StreamReader, StreamWriter};
+    eddy::run(async {
+        let server = start_server(
+            "127.0.0.1:0",
+            |mut r: StreamReader, mut w: StreamWriter| async move {
+                let line = r.read_line().await.unwrap();
+                w.write(&line).unwrap();
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
+            .await
+            .unwrap();
+        w.write(b"x\n").unwrap();
+        assert_eq!(guard("echo", r.read_line()).await.unwrap(), b"x\n");
+        w.close();
+        guard("client", w.wait_closed()).await;
+        server.close();
+        guard("server", server.wait_closed()).await;
+        // asyncio tests check `all_tasks() == {current_task()}` here.
+        guard("no tasks left", async {
+            while !eddy::task::all().is_empty() {
+                eddy::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+    });
+}
+
+/// asyncio's all_tasks() lists tasks only; a timer scheduled with
+/// call_later is a TimerHandle, not a task. In eddy each pending
+/// call_later callback shows up in task::all() as an unnamed task, so the
+/// usual "no task leaked" check fails while a timer is pending.
+#[test]
+#[ignore = "defect: a pending call_later callback is listed by task::all() as an unnamed task"]
+fn a_pending_timer_callback_is_not_a_task() {
+    eddy::run(async {
+        let timer = eddy::call_later(Duration::from_secs(3600), || {});
+        eddy::yield_now().await;
+        let tasks: Vec<_> = eddy::task::all()
+            .iter()
+            .map(|t| format!("{:?} at {}", t.name(), t.spawned_at()))
+            .collect();
+        timer.cancel();
+        assert!(tasks.is_empty(), "{tasks:?}");
+    });
+}
