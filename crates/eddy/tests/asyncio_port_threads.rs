@@ -221,3 +221,25 @@ fn shutdown_does_not_wait_forever_for_a_stuck_thread() {
     );
     let _ = tx.send(());
 }
+
+#[test]
+fn a_thread_feeds_a_queue_that_a_task_drains() {
+    // asyncio needs loop.call_soon_threadsafe(q.put_nowait, x) for this;
+    // eddy's queues are thread-safe, so the thread puts directly.
+    eddy::run(async {
+        let q = Arc::new(eddy::sync::Queue::new(4));
+        let q2 = q.clone();
+        let producer = std::thread::spawn(move || {
+            for i in 0..1000u64 {
+                futures::executor::block_on(q2.put(i)).unwrap();
+            }
+            q2.shutdown(false);
+        });
+        let mut sum = 0;
+        while let Ok(i) = guard("get", q.get()).await {
+            sum += i;
+        }
+        producer.join().unwrap();
+        assert_eq!(sum, 999 * 1000 / 2);
+    });
+}
