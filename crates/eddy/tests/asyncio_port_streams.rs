@@ -717,3 +717,22 @@ fn a_ported_readline_error_loop_makes_progress() {
         guard("server", server.wait_closed()).await;
     });
 }
+
+#[test]
+fn dropping_a_unix_server_removes_its_socket_file_and_a_new_one_can_start() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("restart.sock");
+        for round in 0..3 {
+            let server = start_unix_server(&path, echo).await.unwrap();
+            let (mut r, mut w) = open_unix_connection(&path).await.unwrap();
+            w.write(format!("round {round}\n").as_bytes()).unwrap();
+            assert_eq!(
+                guard("echo", r.read_line()).await.unwrap(),
+                format!("round {round}\n").as_bytes()
+            );
+            drop(server); // no close(): dropping closes it
+            assert!(!path.exists(), "round {round}: the socket file was left");
+        }
+    });
+}
