@@ -91,10 +91,15 @@ pub struct StreamReader<R = BoxedReader> {
     end: usize,
     /// The stream returned 0 bytes (end of file).
     eof: bool,
-    /// Bytes of `buf[start..]` already searched for the current separator
-    /// set without a match; lets a separator read resume where it stopped.
-    /// Reset by every consume.
+    /// Bytes of `buf[start..]` already searched for `search`'s separators
+    /// without a match; lets a separator read resume where it stopped,
+    /// also when a cancelled read is re-issued. An offset from `start`, so
+    /// moving the unread bytes (making room, shrinking) keeps it valid;
+    /// reset by every consume and whenever the separators change.
     scanned: usize,
+    /// The separators `scanned` counts for (those of the last separator
+    /// read), with their searchers.
+    search: search::Search,
     limit: usize,
 }
 
@@ -127,6 +132,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             end: 0,
             eof: false,
             scanned: 0,
+            search: search::Search::EMPTY,
             limit: limit.max(1),
         }
     }
@@ -250,7 +256,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Cancel safety
     ///
     /// Cancel safe: a partially received line stays buffered and the next
-    /// call returns it whole.
+    /// call returns it whole. The next call also resumes the search for
+    /// `\n` where the dropped one stopped, so re-issuing a read_line in a
+    /// loop (with a timeout, in a `select!`) does not rescan a long line
+    /// from its start each time.
     ///
     /// # Example
     ///
@@ -263,7 +272,6 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// });
     /// ```
     pub async fn read_line(&mut self) -> Result<Vec<u8>, ReadError> {
-        self.scanned = 0;
         poll_fn(|cx| self.poll_line(cx)).await
     }
 
@@ -284,6 +292,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Cancel safety
     ///
     /// Cancel safe: nothing is consumed until the separator is found.
+    /// Re-issuing the same read after a cancellation resumes the search
+    /// where the dropped one stopped; a read with another separator
+    /// searches the buffer from its start.
     ///
     /// # Example
     ///
@@ -311,6 +322,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Cancel safety
     ///
     /// Cancel safe: nothing is consumed until a separator is found.
+    /// Re-issuing the read with the same separators (in the same order)
+    /// after a cancellation resumes the search where the dropped one
+    /// stopped; other separators search the buffer from its start.
     ///
     /// # Example
     ///
@@ -326,7 +340,6 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             !separators.is_empty() && separators.iter().all(|s| !s.is_empty()),
             "read_until_any needs at least one non-empty separator"
         );
-        self.scanned = 0;
         poll_fn(|cx| match ready!(self.poll_until(cx, separators)) {
             Ok(Some(n)) => Poll::Ready(Ok(self.take(n))),
             Ok(None) => {
@@ -363,7 +376,6 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// });
     /// ```
     pub fn lines(&mut self) -> Lines<'_, R> {
-        self.scanned = 0;
         Lines { reader: self }
     }
 

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::AsyncRead;
+use memchr::memmem;
 
 use super::{StreamReader, MIN_READ, SHRINK_ABOVE, SHRINK_TO};
 use crate::io::ReadError;
@@ -80,22 +81,28 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 
     /// Finds the end (exclusive) of the earliest-ending separator in the
     /// buffer, filling as needed. `Ok(None)` means end of file without one.
+    ///
+    /// The scan resumes where the last one stopped, also across calls (a
+    /// cancelled read re-issued in a loop does not rescan the whole
+    /// buffer), as long as the separators are the ones that scan looked
+    /// for: bytes already searched for `"AB"` may still hold an `"X"`.
     pub(super) fn poll_until(
         &mut self,
         cx: &mut Context<'_>,
         separators: &[&[u8]],
     ) -> Poll<Result<Option<usize>, ReadError>> {
-        let longest = separators.iter().map(|s| s.len()).max().unwrap_or(1);
+        if !self.search.is_for(separators) {
+            self.search.set(separators);
+            self.scanned = 0;
+        }
+        let longest = self.search.longest;
         loop {
             let data = &self.buf[self.start..self.end];
-            // Resume the scan where the last one stopped, stepping back so
-            // a separator split across two reads is still found.
+            debug_assert!(self.scanned <= data.len(), "scan offset past the buffer");
+            // Step back from where the last scan stopped so a separator
+            // split across two reads is still found.
             let from = self.scanned.saturating_sub(longest - 1);
-            let found = separators
-                .iter()
-                .filter_map(|sep| find(&data[from..], sep).map(|i| from + i + sep.len()))
-                .min();
-            if let Some(end) = found {
+            if let Some(end) = self.search.earliest_end(&data[from..]).map(|e| from + e) {
                 if end > self.limit {
                     return Poll::Ready(Err(ReadError::LimitOverrun {
                         consumed: end,
@@ -130,9 +137,90 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() == 1 {
-        return haystack.iter().position(|&b| b == needle[0]);
+/// The separator set of the last separator read, ready to search with:
+/// what `StreamReader::scanned` counts bytes searched for.
+pub(super) struct Search {
+    /// The separators, in the caller's order.
+    seps: Vec<Sep>,
+    /// The longest separator's length (0 before the first search).
+    longest: usize,
+}
+
+/// One separator: a byte (searched with `memchr`) or a longer needle with
+/// its `memmem` searcher, built once per separator set (boxed: a searcher
+/// is a few hundred bytes).
+enum Sep {
+    Byte(u8),
+    Bytes(Box<memmem::Finder<'static>>),
+}
+
+impl Sep {
+    fn needle(&self) -> &[u8] {
+        match self {
+            Sep::Byte(b) => std::slice::from_ref(b),
+            Sep::Bytes(f) => f.needle(),
+        }
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+
+    /// Where the first match in `hay` starts.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Sep::Byte(b) => memchr::memchr(*b, hay),
+            Sep::Bytes(f) => f.find(hay),
+        }
+    }
+}
+
+impl Search {
+    /// No separators yet: matches no call, so the first one sets it.
+    pub(super) const EMPTY: Search = Search {
+        seps: Vec::new(),
+        longest: 0,
+    };
+
+    /// Whether this is the search for exactly `separators` (same ones, same
+    /// order): a comparison of a few short slices.
+    fn is_for(&self, separators: &[&[u8]]) -> bool {
+        self.seps.len() == separators.len()
+            && self
+                .seps
+                .iter()
+                .zip(separators)
+                .all(|(s, sep)| s.needle() == *sep)
+    }
+
+    /// Makes this the search for `separators`, keeping the list's memory
+    /// (switching between one-byte separators allocates nothing).
+    fn set(&mut self, separators: &[&[u8]]) {
+        self.seps.clear();
+        self.seps.extend(separators.iter().map(|sep| match sep {
+            [b] => Sep::Byte(*b),
+            _ => Sep::Bytes(Box::new(memmem::Finder::new(sep).into_owned())),
+        }));
+        self.longest = separators.iter().map(|s| s.len()).max().unwrap_or(1);
+    }
+
+    /// The end (exclusive) of the earliest-ending separator in `hay`.
+    fn earliest_end(&self, hay: &[u8]) -> Option<usize> {
+        match self.seps.as_slice() {
+            [one] => return one.find(hay).map(|i| i + one.needle().len()),
+            [Sep::Byte(a), Sep::Byte(b)] => return memchr::memchr2(*a, *b, hay).map(|i| i + 1),
+            [Sep::Byte(a), Sep::Byte(b), Sep::Byte(c)] => {
+                return memchr::memchr3(*a, *b, *c, hay).map(|i| i + 1)
+            }
+            _ => {}
+        }
+        // A separator can only win by ending before the best end so far,
+        // so each search looks no further than that (ties end at the same
+        // place, so which one matched does not matter).
+        let mut best: Option<usize> = None;
+        for sep in &self.seps {
+            let bound = best.unwrap_or(hay.len());
+            if let Some(i) = sep.find(&hay[..bound]) {
+                let end = i + sep.needle().len();
+                best = Some(best.map_or(end, |b| b.min(end)));
+            }
+        }
+        best
+    }
 }

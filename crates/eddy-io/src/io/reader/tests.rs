@@ -179,3 +179,46 @@ fn small_messages_reuse_one_buffer() {
         assert_eq!(reader.buf.capacity(), cap);
     });
 }
+
+/// Hands out its chunks one per read, then `Pending` (a stream whose
+/// rest has not arrived).
+struct Trickle(std::collections::VecDeque<Vec<u8>>);
+
+impl AsyncRead for Trickle {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.0.pop_front() {
+            Some(chunk) => {
+                buf[..chunk.len()].copy_from_slice(&chunk);
+                Poll::Ready(Ok(chunk.len()))
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// A separator read that is dropped and re-issued picks up where the
+/// dropped one stopped (so a long line re-read in a timeout loop costs
+/// its length once, not once per retry); a read with other separators
+/// starts over. Seen from inside: a `\n` planted in bytes already
+/// searched is not seen by the re-issued `read_line`, and is once a
+/// search for something else has come between.
+#[test]
+fn a_re_issued_read_resumes_its_scan() {
+    use futures_util::{FutureExt, StreamExt};
+
+    let mut reader = StreamReader::new(Trickle([vec![b'a'; 5000]].into()));
+    assert!(reader.read_line().now_or_never().is_none());
+    assert_eq!(reader.scanned, 5000);
+    let start = reader.start;
+    reader.buf[start + 10] = b'\n';
+    assert!(reader.read_line().now_or_never().is_none(), "rescanned");
+    assert!(reader.lines().next().now_or_never().is_none(), "rescanned");
+    assert!(reader.read_until(b"\r\n").now_or_never().is_none());
+    let line = reader.read_line().now_or_never().expect("not rescanned");
+    assert_eq!(line.unwrap().len(), 11);
+    assert_eq!(reader.scanned, 0, "a consume resets the scan");
+}
