@@ -170,3 +170,29 @@ fn feed_stdin_from_one_task_and_read_stdout_in_another() {
         assert!(guard("exit", child.wait()).await.unwrap().success());
     });
 }
+
+#[test]
+fn writing_to_a_child_that_exited_fails_with_broken_pipe() {
+    eddy::run(async {
+        // asyncio: BrokenPipeError from drain(), not a dead parent.
+        let mut child = Command::shell("exit 0")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap().into_stream_writer();
+        assert!(guard("exit", child.wait()).await.unwrap().success());
+        let err = guard("write error", async {
+            loop {
+                if let Err(e) = stdin.write(&[b'x'; 64 * 1024]) {
+                    break e;
+                }
+                if let Err(e) = stdin.drain().await {
+                    break e;
+                }
+            }
+        })
+        .await;
+        let io: std::io::Error = err.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe, "{io}");
+    });
+}
