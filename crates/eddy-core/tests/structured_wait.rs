@@ -42,7 +42,7 @@ fn wait_all_completed_keeps_every_output() {
 }
 
 #[test]
-fn wait_first_error_counts_err_outputs_panics_and_cancellations() {
+fn wait_first_error_counts_err_outputs_and_panics_not_cancellations() {
     run_task(async {
         // An Err output.
         let tasks = vec![
@@ -56,14 +56,26 @@ fn wait_first_error_counts_err_outputs_panics_and_cancellations() {
         assert_eq!(done[1].result.as_ref().unwrap(), &Err("bad"));
         assert_eq!(pending.len(), 2);
 
-        // A cancellation (a JoinError) counts too.
+        // A cancellation is not a failure (asyncio's FIRST_EXCEPTION skips
+        // cancelled tasks): the wait goes on until the rest are done.
         let victim = spawn(std::future::pending::<u32>());
         victim.cancel();
         let (done, pending) = wait(vec![after(50, 1u32), victim], ReturnWhen::FirstError)
             .await
             .unwrap();
-        assert!(done[0].result.as_ref().unwrap_err().is_cancelled());
-        assert_eq!(done[0].index, 1);
+        assert_eq!(pending.len(), 0);
+        assert_eq!(*done[0].result.as_ref().unwrap(), 1);
+        assert!(done[1].result.as_ref().unwrap_err().is_cancelled());
+
+        // A panic stops it.
+        let (done, pending) = wait(
+            vec![after(50, 1u32), spawn(async { panic!("boom") })],
+            ReturnWhen::FirstError,
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.len(), 1);
+        assert!(done[0].result.as_ref().unwrap_err().is_panic());
         assert_eq!(pending.len(), 1);
 
         // No failure at all: returns when all are done.

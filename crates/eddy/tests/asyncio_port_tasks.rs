@@ -431,12 +431,9 @@ fn a_pending_timer_callback_is_not_a_task() {
 }
 
 /// asyncio's FIRST_EXCEPTION ignores cancelled tasks ("not f.cancelled()
-/// and f.exception() is not None"); eddy's FirstError counts a
-/// cancellation as a failure (its rustdoc says so, asyncio-map.md maps
-/// the two without a note), so a wait returns early where asyncio's goes
-/// on.
+/// and f.exception() is not None"); so does eddy's FirstError: a wait goes
+/// on past a cancellation.
 #[test]
-#[ignore = "defect: ReturnWhen::FirstError stops at a cancelled task; asyncio's FIRST_EXCEPTION does not count cancellations"]
 fn wait_first_error_is_not_stopped_by_a_cancellation() {
     eddy::run(async {
         let go = Rc::new(eddy::sync::Event::new());

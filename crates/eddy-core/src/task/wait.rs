@@ -32,9 +32,11 @@ pub enum ReturnWhen {
     /// As soon as any task finishes (completes, fails, panics or is
     /// cancelled).
     FirstCompleted,
-    /// As soon as any task fails — its handle gives a [`JoinError`] (panic
-    /// or cancellation) or its output is a failure per [`Outcome`] (an
-    /// `Err`) — or when all have finished.
+    /// As soon as any task fails — it panicked, or its output is a failure
+    /// per [`Outcome`] (an `Err`) — or when all have finished. A cancelled
+    /// task does not count as a failure (asyncio's `FIRST_EXCEPTION` skips
+    /// cancelled tasks too): the wait goes on, and the task is in `done`
+    /// with its cancelled [`JoinError`].
     FirstError,
     /// When every task has finished.
     AllCompleted,
@@ -275,7 +277,7 @@ where
         let stop = |_, slot: std::pin::Pin<&mut MaybeDone<JoinHandle<T>>>| match when {
             ReturnWhen::FirstCompleted => ControlFlow::Break(()),
             ReturnWhen::FirstError => match &*slot {
-                MaybeDone::Done(Err(_)) => ControlFlow::Break(()),
+                MaybeDone::Done(Err(e)) if !e.is_cancelled() => ControlFlow::Break(()),
                 MaybeDone::Done(Ok(out)) if out.is_failure() => ControlFlow::Break(()),
                 _ => ControlFlow::Continue(()),
             },
