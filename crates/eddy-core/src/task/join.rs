@@ -16,7 +16,10 @@ use super::{JoinError, TaskId};
 /// Awaiting gives `Ok(value)`, or a [`JoinError`] if the task was cancelled
 /// or panicked. Dropping the handle **detaches** the task: it keeps running
 /// (asyncio keeps tasks alive the same way, but without the risk of the
-/// task being garbage-collected). Use [`JoinHandle::cancel`] to stop it.
+/// task being garbage-collected). Use [`JoinHandle::cancel`] to stop it,
+/// or [`JoinHandle::cancel_on_drop`] to make dropping the handle cancel
+/// the task, as asyncio cancels a task whose awaiter is cancelled
+/// (`wait_for` timing out, a cancelled `gather`).
 ///
 /// The handle is `Send` when `T` is, even for tasks whose future is not:
 /// the future itself never leaves its loop thread.

@@ -3,6 +3,7 @@
 
 mod abort;
 mod as_completed;
+mod cancel_on_drop;
 mod error;
 mod gather;
 mod group;
@@ -21,6 +22,7 @@ pub(crate) mod waker;
 pub(crate) use error::payload_message;
 pub use error::JoinError;
 pub use id::TaskId;
+pub use cancel_on_drop::CancelOnDrop;
 pub use join::JoinHandle;
 
 // Structured concurrency (asyncio's TaskGroup, gather, wait, as_completed, shield).
@@ -106,7 +108,8 @@ where
 }
 
 /// Configures a task before spawning it: a name (shown by [`current`],
-/// [`all`], debug-mode reports and unhandled-panic logs) and a parent.
+/// [`all`], debug-mode reports and unhandled-panic logs), a parent, and
+/// the spawn location those show.
 ///
 /// # Example
 ///
@@ -122,6 +125,7 @@ where
 pub struct Builder {
     name: Option<Arc<str>>,
     parent: Option<TaskId>,
+    location: Option<&'static Location<'static>>,
 }
 
 impl Builder {
@@ -168,6 +172,42 @@ impl Builder {
         self
     }
 
+    /// Records `location` as where the task was spawned ([`TaskInfo::spawned_at`],
+    /// debug-mode slow-poll reports, unhandled-panic logs) instead of the
+    /// caller of [`spawn`](Self::spawn).
+    ///
+    /// For libraries that spawn tasks on their user's behalf (a server's
+    /// connection handlers, a pool's workers): make the public function
+    /// `#[track_caller]`, capture [`Location::caller()`] in it, and pass
+    /// that here, so reports point at the user's code rather than at the
+    /// library's.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::panic::Location;
+    ///
+    /// #[track_caller]
+    /// fn spawn_worker() -> eddy_core::JoinHandle<()> {
+    ///     let caller = Location::caller();
+    ///     eddy_core::task::Builder::new()
+    ///         .name("worker")
+    ///         .spawned_at(caller)
+    ///         .spawn(async {})
+    /// }
+    ///
+    /// eddy_core::run(async {
+    ///     let line = line!() + 1;
+    ///     let t = spawn_worker();
+    ///     let info = eddy_core::task::all().into_iter().find(|i| i.id() == t.id()).unwrap();
+    ///     assert_eq!(info.spawned_at().line(), line);
+    /// });
+    /// ```
+    pub fn spawned_at(mut self, location: &'static Location<'static>) -> Builder {
+        self.location = Some(location);
+        self
+    }
+
     fn meta(self) -> Option<Box<TaskMeta>> {
         if self.name.is_none() && self.parent.is_none() {
             None
@@ -199,7 +239,8 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_local_inner(future, self.meta(), Location::caller())
+        let location = self.location.unwrap_or(Location::caller());
+        spawn_local_inner(future, self.meta(), location)
     }
 
     /// Spawns a `Send` future on the loop behind `handle`, from any thread.
@@ -229,7 +270,8 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.spawn_inner(future, self.meta(), Location::caller())
+        let location = self.location.unwrap_or(Location::caller());
+        handle.spawn_inner(future, self.meta(), location)
     }
 }
 
