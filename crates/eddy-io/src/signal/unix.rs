@@ -7,6 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
 use super::registry::{signal_name, Listener};
@@ -176,7 +177,10 @@ impl fmt::Debug for SignalKind {
 ///
 /// Each item means "the signal arrived at least once since the previous
 /// item" (deliveries coalesce, none is lost entirely). The stream never
-/// ends. Dropping it unsubscribes; the process-wide handler stays
+/// ends, not even when its runtime shuts down (polled later, under
+/// another runtime, it registers there), so it is a [`FusedStream`]
+/// that is never terminated: `futures::select!` takes `sig.next()`
+/// directly. Dropping it unsubscribes; the process-wide handler stays
 /// installed.
 ///
 /// # Example
@@ -187,6 +191,25 @@ impl fmt::Debug for SignalKind {
 /// let mut hup = signal(SignalKind::hangup())?;
 /// while hup.recv().await.is_some() {
 ///     println!("reloading configuration");
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// In a `select!` loop, next to other work:
+///
+/// ```no_run
+/// # async fn demo(mut jobs: futures::channel::mpsc::Receiver<u32>) -> std::io::Result<()> {
+/// use eddy_io::signal::unix::{signal, SignalKind};
+/// use futures::{select, StreamExt};
+/// let mut term = signal(SignalKind::terminate())?;
+/// loop {
+///     select! {
+///         job = jobs.next() => match job {
+///             Some(job) => println!("job {job}"),
+///             None => break,
+///         },
+///         _ = term.next() => break,
+///     }
 /// }
 /// # Ok(()) }
 /// ```
@@ -281,6 +304,13 @@ impl Stream for Signal {
     type Item = ();
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
         self.get_mut().poll_recv(cx)
+    }
+}
+
+/// Never terminated: the stream never yields `None`.
+impl FusedStream for Signal {
+    fn is_terminated(&self) -> bool {
+        false
     }
 }
 

@@ -1,16 +1,18 @@
 //! The accept loop of a [`Server`](super::Server): accepting, turning each
 //! connection into a handler task, and riding out accept errors.
 
+use std::fmt::{self, Write as _};
 use std::future::{poll_fn, Future};
 use std::io;
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, Location};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use super::{split_tcp, split_unix, Conn, ConnGuard, HandlerOutput, Shared};
+use super::{split_tcp, split_unix, Conn, ConnGuard, HandlerOutput, Local, Shared};
 use crate::io::{StreamReader, StreamWriter};
 use crate::net::{TcpListener, UnixListener};
 
@@ -31,19 +33,92 @@ impl Listener {
     fn poll_accept(
         &self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StreamReader, StreamWriter, String)>> {
+        names: &Names,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter, ConnName)>> {
         match self {
             Listener::Tcp(l) => {
                 let (stream, peer) = ready!(l.poll_accept(cx))?;
                 let (r, w) = split_tcp(stream, Some(peer));
-                Poll::Ready(Ok((r, w, peer.to_string())))
+                Poll::Ready(Ok((r, w, names.connection(&peer))))
             }
             Listener::Unix(l) => {
-                let (stream, _) = ready!(l.poll_accept(cx))?;
+                let (stream, peer) = ready!(l.poll_accept(cx))?;
                 let (r, w) = split_unix(stream);
-                Poll::Ready(Ok((r, w, "unix peer".to_string())))
+                let name = match peer.as_pathname() {
+                    Some(path) => names.connection(&path.display()),
+                    None => names.unnamed_unix(),
+                };
+                Poll::Ready(Ok((r, w, name)))
             }
         }
+    }
+}
+
+/// How a connection's task name starts; the peer follows.
+const FROM: &str = "connection from ";
+/// The peer of a Unix connection whose client did not bind a path (the
+/// usual case).
+const UNNAMED: &str = "an unnamed socket";
+
+/// The task names of one server, made once when it starts: its accept
+/// task's, and the parts every connection's name is made of.
+pub(super) struct Names {
+    /// `accept loop of the server on 127.0.0.1:8888`.
+    pub(super) accept: Arc<str>,
+    /// ` to 127.0.0.1:8888`: how every connection's name ends.
+    to_local: Box<str>,
+    /// The whole name of a Unix connection from an unnamed socket, shared
+    /// by all of them (no allocation per connection).
+    unnamed_unix: Arc<str>,
+}
+
+impl Names {
+    pub(super) fn new(local: &Local) -> Names {
+        let local = match local {
+            Local::Tcp(addr) => addr.to_string(),
+            Local::Unix { path, .. } => path.display().to_string(),
+        };
+        let to_local: Box<str> = format!(" to {local}").into();
+        Names {
+            accept: format!("accept loop of the server on {local}").into(),
+            unnamed_unix: format!("{FROM}{UNNAMED}{to_local}").into(),
+            to_local,
+        }
+    }
+
+    /// `connection from PEER to LOCAL`.
+    fn connection(&self, peer: &dyn fmt::Display) -> ConnName {
+        let mut name = String::with_capacity(FROM.len() + 32 + self.to_local.len());
+        name.push_str(FROM);
+        // Writing to a String cannot fail.
+        let _ = write!(name, "{peer}");
+        let peer_end = name.len();
+        name.push_str(&self.to_local);
+        ConnName {
+            name: name.into(),
+            peer_end,
+        }
+    }
+
+    fn unnamed_unix(&self) -> ConnName {
+        ConnName {
+            name: self.unnamed_unix.clone(),
+            peer_end: FROM.len() + UNNAMED.len(),
+        }
+    }
+}
+
+/// A connection task's name, `connection from PEER to LOCAL`, which also
+/// gives the peer for the log lines about that connection.
+struct ConnName {
+    name: Arc<str>,
+    /// Where PEER ends in `name`.
+    peer_end: usize,
+}
+
+impl ConnName {
+    fn peer(&self) -> &str {
+        &self.name[FROM.len()..self.peer_end]
     }
 }
 
@@ -90,8 +165,17 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// Accepts until the server closes: `close` takes the listener out of
 /// [`Shared`] (closing the socket), and the next poll here sees it gone.
-pub(super) async fn accept_loop<H, F>(server: Weak<Shared>, handler: H)
-where
+///
+/// Each handler task is named after its connection and recorded as
+/// spawned at `location`, where the user started the server: debug mode's
+/// slow-poll reports and `task::all` then lead to the user's server, not
+/// to this loop.
+pub(super) async fn accept_loop<H, F>(
+    server: Weak<Shared>,
+    handler: H,
+    names: Names,
+    location: &'static Location<'static>,
+) where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future + 'static,
     F::Output: HandlerOutput,
@@ -104,7 +188,7 @@ where
             };
             let listener = shared.listener.borrow();
             let polled = match listener.as_ref() {
-                Some(l) => l.poll_accept(cx).map(Some),
+                Some(l) => l.poll_accept(cx, &names).map(Some),
                 // Closed: the socket is gone already.
                 None => Poll::Ready(None),
             };
@@ -118,7 +202,7 @@ where
             return;
         };
         match accepted {
-            Ok((reader, mut writer, peer)) => {
+            Ok((reader, mut writer, conn)) => {
                 backoff = BACKOFF_MIN;
                 if shared.state.borrow().closed {
                     return;
@@ -149,7 +233,7 @@ where
                     Err(panic) => {
                         let msg = panic_message(&*panic);
                         tracing::error!(
-                            peer,
+                            peer = conn.peer(),
                             "connection handler panicked: {msg}; closing that connection, the server goes on"
                         );
                         continue;
@@ -159,14 +243,17 @@ where
                     server: Rc::downgrade(&shared),
                     key,
                 };
-                let task = eddy_core::spawn(async move {
+                let builder = eddy_core::task::Builder::new()
+                    .name(conn.name.clone())
+                    .spawned_at(location);
+                let task = builder.spawn(async move {
                     let _entry = entry_guard;
                     match AssertUnwindSafe(fut).catch_unwind().await {
-                        Ok(out) => out.report(&peer),
+                        Ok(out) => out.report(conn.peer()),
                         Err(panic) => {
                             let msg = panic_message(&*panic);
                             tracing::error!(
-                                peer,
+                                peer = conn.peer(),
                                 "connection handler panicked: {msg}; closing that connection, the server goes on"
                             );
                         }
@@ -199,5 +286,40 @@ where
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log lines about a connection name its peer: the part of the
+    /// task name between "connection from " and " to ".
+    #[test]
+    fn connection_names_give_the_peer_for_the_logs() {
+        let names = Names::new(&Local::Tcp("127.0.0.1:8888".parse().unwrap()));
+        assert_eq!(
+            &*names.accept,
+            "accept loop of the server on 127.0.0.1:8888"
+        );
+        let peer: std::net::SocketAddr = "[::1]:54321".parse().unwrap();
+        let conn = names.connection(&peer);
+        assert_eq!(&*conn.name, "connection from [::1]:54321 to 127.0.0.1:8888");
+        assert_eq!(conn.peer(), "[::1]:54321");
+
+        let unix = Names::new(&Local::Unix {
+            path: "/tmp/app.sock".into(),
+            id: None,
+        });
+        let conn = unix.unnamed_unix();
+        assert_eq!(
+            &*conn.name,
+            "connection from an unnamed socket to /tmp/app.sock"
+        );
+        assert_eq!(conn.peer(), "an unnamed socket");
+        // Shared, not made again for every connection.
+        assert!(Arc::ptr_eq(&conn.name, &unix.unnamed_unix().name));
+        let conn = unix.connection(&std::path::Path::new("/tmp/client.sock").display());
+        assert_eq!(conn.peer(), "/tmp/client.sock");
     }
 }

@@ -12,6 +12,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
@@ -22,14 +23,14 @@ use slab::Slab;
 use super::read_end::end_on_close;
 use super::writer::AbortHandle;
 use super::{BoxedWriter, StreamReader, StreamWriter};
-use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream};
 
 mod accept;
 #[cfg(test)]
 mod tests;
 mod unix_path;
 
-use accept::{accept_loop, Listener};
+use accept::{accept_loop, Listener, Names};
 
 /// What a connection handler's future may return: `()` or a `Result` whose
 /// error is logged (at `debug` level) when the handler ends with it.
@@ -66,6 +67,11 @@ impl<E: fmt::Display> HandlerOutput for Result<(), E> {
 /// Opens a TCP connection (asyncio's `open_connection`) and returns its
 /// reader and writer. `TCP_NODELAY` is set, as asyncio does.
 ///
+/// `addr` is anything [`TcpStream::connect`] takes ([`ToSocketAddrs`]):
+/// `"host:port"` (a `&str` or a `String`), a `SocketAddr`, `(ip, port)`
+/// or `(host, port)`. Host names are resolved off the loop, and each
+/// address they resolve to is tried in turn.
+///
 /// # Errors
 ///
 /// Whatever connecting fails with (refused, unreachable, resolution).
@@ -81,9 +87,14 @@ impl<E: fmt::Display> HandlerOutput for Result<(), E> {
 /// let (mut reader, mut writer) = eddy_io::io::open_connection("127.0.0.1:6379").await?;
 /// writer.write(b"PING\r\n")?;
 /// let reply = reader.read_line().await?;
+///
+/// // Or from an address already at hand, or a (host, port) pair:
+/// let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 6379));
+/// let (reader, writer) = eddy_io::io::open_connection(addr).await?;
+/// let (reader, writer) = eddy_io::io::open_connection(("localhost", 6379)).await?;
 /// # Ok(()) }
 /// ```
-pub async fn open_connection(addr: &str) -> io::Result<(StreamReader, StreamWriter)> {
+pub async fn open_connection(addr: impl ToSocketAddrs) -> io::Result<(StreamReader, StreamWriter)> {
     let stream = TcpStream::connect(addr).await?;
     Ok(split_tcp(stream, None))
 }
@@ -148,6 +159,16 @@ where
 /// accepted connection becomes a task running `handler(reader, writer)`.
 /// It serves at once; [`Server::serve_forever`] only waits.
 ///
+/// `addr` is anything [`TcpListener::bind`] takes ([`ToSocketAddrs`]):
+/// `"host:port"` (a `&str` or a `String`), a `SocketAddr`, `(ip, port)`
+/// or `(host, port)`; port 0 picks a free port ([`Server::local_addr`]
+/// tells which).
+///
+/// Each connection's task is named after the connection (`"connection
+/// from 127.0.0.1:54321 to 127.0.0.1:8888"`) and recorded as spawned
+/// where `start_server` was called, so [`task::all`] and debug mode's
+/// slow-poll reports point at your server, not into eddy.
+///
 /// A handler that panics (its future, or the call of `handler` that makes
 /// it) is logged and its connection closed; the server goes on. `handler`
 /// may use the [`Server`] itself, e.g. to close it after N connections.
@@ -180,18 +201,36 @@ where
 /// # async fn demo() -> std::io::Result<()> {
 /// let server = start_server("127.0.0.1:8888", echo).await?;
 /// println!("serving on {}", server.local_addr().unwrap());
+/// // Also: start_server(([127, 0, 0, 1], 8888), echo), start_server(addr, echo)
+/// // with a SocketAddr, start_server(("localhost", 8888), echo).
 /// server.serve_forever().await;
 /// # Ok(()) }
 /// ```
-pub async fn start_server<H, F>(addr: &str, handler: H) -> io::Result<Server>
+///
+/// [`task::all`]: eddy_core::task::all
+#[track_caller]
+pub fn start_server<H, F>(
+    addr: impl ToSocketAddrs,
+    handler: H,
+) -> impl Future<Output = io::Result<Server>>
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future + 'static,
     F::Output: HandlerOutput,
 {
-    let listener = TcpListener::bind(addr).await?;
-    let local = Local::Tcp(listener.local_addr()?);
-    Ok(Server::start(local, Listener::Tcp(listener), handler))
+    // Not an `async fn`: those cannot be `#[track_caller]`, and the
+    // caller's location must be read here, before the future is polled.
+    let location = Location::caller();
+    async move {
+        let listener = TcpListener::bind(addr).await?;
+        let local = Local::Tcp(listener.local_addr()?);
+        Ok(Server::start(
+            local,
+            Listener::Tcp(listener),
+            handler,
+            location,
+        ))
+    }
 }
 
 /// Starts a Unix-socket server at `path` (asyncio's `start_unix_server`).
@@ -206,6 +245,12 @@ where
 ///
 /// The socket file is removed when the server closes, if it is still the
 /// one this server created (see [`Server::close`]).
+///
+/// Each connection's task is named after the connection (`"connection
+/// from an unnamed socket to /tmp/app.sock"`, or the client's socket path
+/// when it bound one) and recorded as spawned where `start_unix_server`
+/// was called, so [`task::all`] and debug mode's slow-poll reports point
+/// at your server, not into eddy.
 ///
 /// # Errors
 ///
@@ -228,21 +273,32 @@ where
 /// }).await?;
 /// # Ok(()) }
 /// ```
-pub async fn start_unix_server<H, F>(path: impl AsRef<Path>, handler: H) -> io::Result<Server>
+///
+/// [`task::all`]: eddy_core::task::all
+#[track_caller]
+pub fn start_unix_server<H, F>(
+    path: impl AsRef<Path>,
+    handler: H,
+) -> impl Future<Output = io::Result<Server>>
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future + 'static,
     F::Output: HandlerOutput,
 {
-    let path = path.as_ref().to_path_buf();
-    unix_path::clear_stale_socket(&path)?;
-    let listener = UnixListener::bind(&path)?;
-    let id = unix_path::socket_id(&path);
-    Ok(Server::start(
-        Local::Unix { path, id },
-        Listener::Unix(listener),
-        handler,
-    ))
+    // Not an `async fn`, for `#[track_caller]` (see `start_server`).
+    let location = Location::caller();
+    async move {
+        let path = path.as_ref().to_path_buf();
+        unix_path::clear_stale_socket(&path)?;
+        let listener = UnixListener::bind(&path)?;
+        let id = unix_path::socket_id(&path);
+        Ok(Server::start(
+            Local::Unix { path, id },
+            Listener::Unix(listener),
+            handler,
+            location,
+        ))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -343,12 +399,21 @@ pub struct Server {
 }
 
 impl Server {
-    fn start<H, F>(local: Local, listener: Listener, handler: H) -> Server
+    /// Starts accepting; `location` is where the user started the server:
+    /// the accept task and every connection task are recorded as spawned
+    /// there.
+    fn start<H, F>(
+        local: Local,
+        listener: Listener,
+        handler: H,
+        location: &'static Location<'static>,
+    ) -> Server
     where
         H: Fn(StreamReader, StreamWriter) -> F + 'static,
         F: Future + 'static,
         F::Output: HandlerOutput,
     {
+        let names = Names::new(&local);
         let shared = Rc::new(Shared {
             local,
             state: RefCell::new(State {
@@ -360,7 +425,15 @@ impl Server {
             }),
             listener: RefCell::new(Some(listener)),
         });
-        let task = eddy_core::spawn(accept_loop(Rc::downgrade(&shared), handler));
+        let task = eddy_core::task::Builder::new()
+            .name(names.accept.clone())
+            .spawned_at(location)
+            .spawn(accept_loop(
+                Rc::downgrade(&shared),
+                handler,
+                names,
+                location,
+            ));
         shared.state.borrow_mut().accept_task = Some(task);
         Server { shared }
     }
