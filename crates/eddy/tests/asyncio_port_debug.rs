@@ -249,7 +249,6 @@ fn a_blocking_main_future_is_reported() {
 /// report should lead to the handler, or at least to the `start_server`
 /// call, not into eddy's own accept loop.
 #[test]
-#[ignore = "defect: a slow connection handler is reported as an unnamed task spawned at eddy-io's accept.rs, not at the user's server"]
 fn a_blocking_connection_handler_is_reported_at_the_users_code() {
     use eddy::io::{open_connection, start_server, StreamReader, StreamWriter};
     // A threshold no other test uses, to pick out this runtime's reports.
