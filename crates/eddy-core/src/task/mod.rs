@@ -19,10 +19,10 @@ pub(crate) mod state;
 mod wait;
 pub(crate) mod waker;
 
+pub use cancel_on_drop::CancelOnDrop;
 pub(crate) use error::payload_message;
 pub use error::JoinError;
 pub use id::TaskId;
-pub use cancel_on_drop::CancelOnDrop;
 pub use join::JoinHandle;
 
 // Structured concurrency (asyncio's TaskGroup, gather, wait, as_completed, shield).
