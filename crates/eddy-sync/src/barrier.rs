@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{Mutex, MutexGuard};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
@@ -266,7 +267,13 @@ impl Future for BarrierWait<'_> {
     type Output = Result<usize, BrokenBarrier>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        budgeted(cx, |cx| self.get_mut().poll_wait(cx))
+    }
+}
+
+impl BarrierWait<'_> {
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, BrokenBarrier>> {
+        let this = self;
         let mut stale = Stale::new(); // dropped after the guard
         let mut wakers = WakeBatch::new();
         let out = {

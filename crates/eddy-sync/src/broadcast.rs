@@ -26,6 +26,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{Arc, Mutex, MutexGuard};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
@@ -358,7 +359,8 @@ fn read<T: Clone>(next: &mut u64, st: &mut State<T>) -> Option<Result<T, TryRecv
 
 impl<T: Clone> Receiver<T> {
     /// Polls for the next message (see [`recv`](Self::recv), also for what
-    /// a panicking `T::clone` does).
+    /// a panicking `T::clone` does). Asks the cooperative
+    /// [budget](crate::budget) first, like `recv`.
     ///
     /// # Examples
     ///
@@ -370,6 +372,11 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    #[inline]
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let Receiver { shared, next, reg } = self;
         let mut stale = Stale::new(); // dropped after the guard
         let mut st = shared.state.lock();

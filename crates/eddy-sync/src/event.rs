@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
@@ -175,7 +176,14 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        budgeted(cx, |cx| self.get_mut().poll_wait(cx))
+    }
+}
+
+impl EventWait<'_> {
+    #[inline]
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         if !this.reg.is_registered() && this.event.is_set() {
             return Poll::Ready(());
         }

@@ -30,6 +30,11 @@
 //!   async fn documents its cancel safety.
 //! - **Lean**: uncontended lock/unlock and acquire/release are one atomic
 //!   compare-and-swap each.
+//! - **Cooperative**: under a runtime that installs a [`budget`] hook (the
+//!   `eddy` facade does), a task that keeps finding its channel, queue or
+//!   lock ready yields once its budget for the poll is spent, so it cannot
+//!   starve its siblings, timers or I/O. With no hook nothing is ever
+//!   refused; a refused poll changes nothing, so it loses nothing either.
 //!
 //! # User code under the internal locks
 //!
@@ -97,6 +102,7 @@ mod rwlock;
 mod semaphore;
 
 pub mod broadcast;
+pub mod budget;
 pub mod mpsc;
 pub mod oneshot;
 pub mod watch;

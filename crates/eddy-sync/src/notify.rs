@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
@@ -215,6 +216,14 @@ impl Future for Notified<'_> {
         if this.done {
             return Poll::Ready(());
         }
+        budgeted(cx, |cx| this.poll_notified(cx))
+    }
+}
+
+impl Notified<'_> {
+    #[inline]
+    fn poll_notified(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let mut stale = Stale::new(); // dropped after the guard
         let mut st = this.notify.state.lock();
         let ready = if this.reg.is_registered() {

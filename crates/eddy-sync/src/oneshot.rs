@@ -16,6 +16,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use crate::budget::budgeted;
 use crate::loom::{Arc, AtomicUsize, Ordering, UnsafeCell};
 
 // The channel's state word. Each flag says who may touch which cell.
@@ -277,6 +278,7 @@ impl<T> Sender<T> {
     }
 
     /// Polls for the receiver going away (see [`closed`](Self::closed)).
+    /// Asks the cooperative [budget](crate::budget) first.
     ///
     /// # Examples
     ///
@@ -289,14 +291,16 @@ impl<T> Sender<T> {
     /// assert!(tx.poll_closed(&mut cx).is_ready());
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(inner) = &self.inner else {
-            return Poll::Ready(());
-        };
-        if inner.register(&inner.tx_waker, TX_WAKER, RX_CLOSED, cx.waker()) {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
+        budgeted(cx, |cx| {
+            let Some(inner) = &self.inner else {
+                return Poll::Ready(());
+            };
+            if inner.register(&inner.tx_waker, TX_WAKER, RX_CLOSED, cx.waker()) {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
     }
 
     /// Waits until the receiver is dropped or closed (so the work whose
@@ -414,7 +418,16 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // Asked before the state is read: a refused poll leaves a sent
+        // value in the channel.
+        budgeted(cx, |cx| self.get_mut().poll_recv(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    #[inline]
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self;
         let inner = &*this.inner;
         // After `close` no value can be published any more (the send's
         // compare-exchange fails on `RX_CLOSED`), and a failed `send` wakes

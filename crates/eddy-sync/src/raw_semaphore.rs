@@ -41,6 +41,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
 use crate::waitlist::{Stale, WaitList, WakeBatch, NIL};
 
@@ -368,7 +369,10 @@ impl Future for Acquire<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.sem.poll_acquire(&mut this.place, this.n, cx)
+        // The budget is asked before anything is looked at: a refused poll
+        // of a served waiter leaves its permits with it (its drop passes
+        // them on, as for a waiter that never ran).
+        budgeted(cx, |cx| this.sem.poll_acquire(&mut this.place, this.n, cx))
     }
 }
 

@@ -19,6 +19,7 @@ use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::{Arc, Mutex, MutexGuard};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
@@ -405,7 +406,8 @@ impl<T> Receiver<T> {
         Ok(st.version != self.seen)
     }
 
-    /// Polls for a change (see [`changed`](Self::changed)).
+    /// Polls for a change (see [`changed`](Self::changed)). Asks the
+    /// cooperative [budget](crate::budget) first, like `changed`.
     ///
     /// # Examples
     ///
@@ -418,6 +420,11 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.poll_changed(&mut cx), Poll::Ready(Ok(())));
     /// ```
     pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        budgeted(cx, |cx| self.poll_changed_unbudgeted(cx))
+    }
+
+    #[inline]
+    fn poll_changed_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         let Receiver { shared, seen, reg } = self;
         let mut stale = Stale::new(); // dropped after the guard
         let mut st = shared.state.lock();

@@ -55,6 +55,8 @@ impl Stack {
     /// the outermost driver for the core loop to park on.
     pub(crate) fn build(config: &StackConfig) -> std::io::Result<(Stack, Box<dyn Park>)> {
         let _ = config;
+        #[cfg(feature = "sync")]
+        Stack::install_sync_budget();
         #[cfg(feature = "blocking")]
         let blocking = {
             let mut b = eddy_blocking::Pool::builder();
@@ -117,6 +119,44 @@ impl Stack {
             blocking,
         };
         Ok((stack, Box::new(outer)))
+    }
+
+    /// Makes eddy-sync's awaiting operations (channels, queues, locks,
+    /// events, ...) ask eddy-core's cooperative budget, so a task that keeps
+    /// finding them ready yields like one reading a ready socket. The hook
+    /// is process-wide and the first one installed stays; every runtime
+    /// installs the same one. Outside an eddy task the core budget is
+    /// unconstrained, so the primitives on other executors are unaffected.
+    #[cfg(feature = "sync")]
+    fn install_sync_budget() {
+        use std::task::{Context, Poll, Waker};
+
+        use eddy_core::coop;
+
+        /// Refuses once the task's budget is spent (eddy-core wakes the
+        /// task); takes nothing, so a poll that then finds nothing to do
+        /// costs nothing.
+        fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+            if coop::has_budget_remaining() {
+                Poll::Ready(())
+            } else {
+                coop::poll_proceed(cx).map(drop)
+            }
+        }
+        /// Charges the unit for an operation that completed.
+        fn made_progress() {
+            // `poll_proceed` let the operation through, so there is budget
+            // left; were it spent meanwhile, nothing is charged and the
+            // wake eddy-core would send goes nowhere.
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(unit) = coop::poll_proceed(&mut cx) {
+                unit.made_progress();
+            }
+        }
+        let _ = eddy_sync::budget::set_hook(eddy_sync::budget::Hook {
+            poll_proceed,
+            made_progress,
+        });
     }
 
     /// The drivers entered on this thread, if a facade runtime is running

@@ -59,7 +59,6 @@ fn a_busy_reader_of_a_socket_lets_siblings_run() {
 }
 
 #[test]
-#[ignore = "defect: eddy::sync primitives ignore the cooperative budget, so a task draining a ready channel or queue starves its siblings, I/O and timers"]
 fn a_busy_consumer_of_a_channel_lets_siblings_run() {
     eddy::run(async {
         let (tx, mut rx) = eddy::sync::mpsc::unbounded_channel();
@@ -85,7 +84,6 @@ fn a_busy_consumer_of_a_channel_lets_siblings_run() {
 }
 
 #[test]
-#[ignore = "defect: eddy::sync primitives ignore the cooperative budget, so a task draining a ready channel or queue starves its siblings, I/O and timers"]
 fn a_busy_consumer_of_a_queue_lets_a_timer_fire() {
     eddy::run(async {
         let q = eddy::sync::Queue::new(0);

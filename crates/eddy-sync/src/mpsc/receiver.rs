@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use super::{Chan, TryRecvError};
+use crate::budget::budgeted;
 use crate::loom::Arc;
 use crate::queue::core::{GetRefused, Getters};
 use crate::waitlist::Registration;
@@ -57,7 +58,8 @@ impl<T> Receiver<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Polls for the next message (the [`Stream`] impl uses this).
+    /// Polls for the next message (the [`Stream`] impl uses this). Asks
+    /// the cooperative [budget](crate::budget) first, like `recv`.
     ///
     /// # Examples
     ///
@@ -70,6 +72,11 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    #[inline]
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.chan.core.poll_get(&mut self.reg, cx).map(Result::ok)
     }
 
@@ -94,9 +101,11 @@ impl<T> Receiver<T> {
     /// ```
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
         poll_fn(|cx| {
-            self.chan
-                .core
-                .poll_get_many(&mut self.reg, buffer, limit, cx)
+            budgeted(cx, |cx| {
+                self.chan
+                    .core
+                    .poll_get_many(&mut self.reg, buffer, limit, cx)
+            })
         })
         .await
     }
@@ -118,8 +127,9 @@ impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         if self.reg.is_registered() {
             // A message may have been handed to an earlier, dropped `recv`.
+            // (Not a wait: the budget is not asked.)
             let mut cx = Context::from_waker(std::task::Waker::noop());
-            return match self.poll_recv(&mut cx) {
+            return match self.poll_recv_unbudgeted(&mut cx) {
                 Poll::Ready(Some(v)) => Ok(v),
                 Poll::Ready(None) => Err(TryRecvError::Disconnected),
                 Poll::Pending => Err(TryRecvError::Empty),

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{Chan, SendError, TrySendError};
+use crate::budget::budgeted;
 use crate::loom::Arc;
 use crate::queue::core::{Closers, Fifo, PutRefused};
 use crate::waitlist::Registration;
@@ -162,7 +163,7 @@ async fn closed<T>(chan: &Chan<T>) {
         type Output = ();
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
             let this = self.get_mut();
-            this.chan.core.poll_closed(&mut this.reg, cx)
+            budgeted(cx, |cx| this.chan.core.poll_closed(&mut this.reg, cx))
         }
     }
     impl<T> Drop for Closed<'_, T> {

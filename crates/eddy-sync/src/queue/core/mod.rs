@@ -31,6 +31,11 @@
 //! is counted for it; a slot it held goes to the next putter), releases
 //! the lock, wakes whom it served, drops that item and resumes the panic
 //! (see [`Caught`]). A panic while popping leaves every item stored.
+//!
+//! The `poll_*` methods here do not ask the cooperative budget
+//! ([`crate::budget`]): the futures below and the channel's public poll
+//! methods wrap them in it, so a non-waiting form (`try_recv` collecting an
+//! item handed to an earlier `recv`) can poll without being refused.
 
 use std::fmt;
 use std::future::Future;
@@ -38,6 +43,7 @@ use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::budget::budgeted;
 use crate::loom::Mutex;
 use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 
@@ -568,7 +574,9 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
         let this = self.get_mut();
-        this.core.poll_put(&mut this.reg, &mut this.item, cx)
+        budgeted(cx, |cx| {
+            this.core.poll_put(&mut this.reg, &mut this.item, cx)
+        })
     }
 }
 
@@ -588,7 +596,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, ()>> {
         let this = self.get_mut();
-        this.core.poll_get(&mut this.reg, cx)
+        budgeted(cx, |cx| this.core.poll_get(&mut this.reg, cx))
     }
 }
 
@@ -607,7 +615,7 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.core.poll_join(&mut this.reg, cx)
+        budgeted(cx, |cx| this.core.poll_join(&mut this.reg, cx))
     }
 }
 
