@@ -21,7 +21,10 @@ use crate::timeout::Elapsed;
 /// (asyncio's `async with asyncio.timeout(delay) as scope`). If the deadline
 /// passes first, the body is dropped (cancelled) and the result is
 /// `Err(Elapsed)`; the body can move the deadline with
-/// [`DeadlineHandle::reschedule`]. `Duration::MAX` means no deadline.
+/// [`DeadlineHandle::reschedule`]. `Duration::MAX` (or any delay past the
+/// clock's range) means no deadline: the scope's
+/// [`when`](DeadlineHandle::when) is `None`, as asyncio's `timeout(None)`,
+/// until the body reschedules it.
 ///
 /// Nested scopes: the innermost scope whose deadline passed reports
 /// `Elapsed` (and its handle says [`expired`](DeadlineHandle::expired)); an
@@ -58,8 +61,10 @@ where
     Fut: Future,
 {
     let shared = current_shared();
-    let when = shared.clock.now() + duration;
-    Deadline::new(shared, Some(when), body)
+    // An instant past the clock's range would saturate to a made-up far
+    // future that `when()` would then report: no deadline is `None`.
+    let when = shared.clock.now().checked_add(duration);
+    Deadline::new(shared, when, body)
 }
 
 /// Runs `body(scope)` under a deadline at `when` (`None` = no deadline

@@ -243,6 +243,39 @@ fn scope_without_deadline_and_rescheduled_to_the_past() {
     });
 }
 
+/// `deadline(Duration::MAX, ..)` is a scope with no deadline, as
+/// asyncio's `timeout(None)`: `when()` is `None` (not an instant some
+/// 285,000 years out), it never expires, and a reschedule gives it one.
+#[test]
+fn a_scope_of_duration_max_has_no_deadline_until_rescheduled() {
+    block_on(true, async {
+        let out = deadline(Duration::MAX, |scope| async move {
+            assert_eq!(scope.when(), None);
+            sleep(Duration::from_secs(86_400)).await;
+            scope.reschedule(None);
+            assert_eq!(scope.when(), None);
+            scope.when()
+        })
+        .await;
+        assert_eq!(out, Ok(None));
+        let start = Instant::now();
+        let mut kept = None;
+        let out = deadline(Duration::MAX, |scope| {
+            kept = Some(scope.clone());
+            async move {
+                let at = Instant::now() + ms(10);
+                scope.reschedule(Some(at));
+                assert_eq!(scope.when(), Some(at));
+                sleep(Duration::from_secs(3600)).await;
+            }
+        })
+        .await;
+        assert!(out.is_err());
+        assert!(kept.unwrap().expired());
+        assert_eq!(Instant::now() - start, ms(10));
+    });
+}
+
 #[test]
 fn nested_scopes_report_the_innermost_expired() {
     block_on(true, async {
