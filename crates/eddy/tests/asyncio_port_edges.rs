@@ -44,7 +44,6 @@ fn forever_as_a_timeout_never_expires_and_never_panics() {
 /// some 285 million years away, so code that asks "is there a deadline?"
 /// gets the wrong answer.
 #[test]
-#[ignore = "defect: deadline(Duration::MAX, ..) is documented as no deadline but its scope's when() is Some(far future), not None"]
 fn a_scope_without_deadline_says_so() {
     eddy::run(async {
         let out = deadline(Duration::MAX, |scope| async move { scope.when() }).await;
