@@ -1,10 +1,12 @@
 //! `call_soon`: plain callbacks on the loop, FIFO with task steps.
 
+use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ptr;
 use std::sync::Arc;
 
-use crate::runtime::context;
+use crate::loom::{Arc as LoomArc, AtomicBool, Ordering};
+use crate::runtime::context::{self, Runnable};
 use crate::runtime::Shared;
 
 /// Handle to a callback scheduled with [`call_soon`] (or a timer callback of
@@ -30,7 +32,7 @@ pub struct CallbackHandle {
 }
 
 #[derive(Debug)]
-struct CallbackState {
+pub(crate) struct CallbackState {
     cancelled: AtomicBool,
     /// Where the callback was queued from (debug mode names it when the
     /// callback is slow or blocks the loop).
@@ -38,11 +40,10 @@ struct CallbackState {
 }
 
 impl CallbackState {
-    #[track_caller]
-    fn new() -> Arc<CallbackState> {
+    fn at(location: &'static Location<'static>) -> Arc<CallbackState> {
         Arc::new(CallbackState {
             cancelled: AtomicBool::new(false),
-            location: Location::caller(),
+            location,
         })
     }
 }
@@ -101,6 +102,11 @@ impl RemoteCallback {
 }
 
 impl Callback {
+    /// Whether this is the callback of `state`.
+    pub(crate) fn is(&self, state: &Arc<CallbackState>) -> bool {
+        Arc::ptr_eq(&self.state, state)
+    }
+
     /// Where the callback was queued from.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.state.location
@@ -112,8 +118,9 @@ impl Callback {
         if self.state.cancelled.load(Ordering::Acquire) {
             return;
         }
+        let location = self.state.location;
         if let Err(payload) = catch_unwind(AssertUnwindSafe(self.f)) {
-            shared.callback_panicked(payload);
+            shared.callback_panicked(location, payload);
         }
     }
 }
@@ -141,7 +148,24 @@ impl Callback {
 /// ```
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
-    let state = CallbackState::new();
+    call_soon_from(Location::caller(), f)
+}
+
+/// [`call_soon`] naming `location` as the place the callback was queued
+/// from (debug mode reports a slow callback there): for a driver queuing a
+/// callback it holds on behalf of its caller, such as a timer callback
+/// when its timer fires. Not a public API.
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+#[doc(hidden)]
+#[track_caller]
+pub fn call_soon_from(
+    location: &'static Location<'static>,
+    f: impl FnOnce() + 'static,
+) -> CallbackHandle {
+    let state = CallbackState::at(location);
     let cb = Callback {
         f: Box::new(f),
         state: state.clone(),
@@ -153,7 +177,15 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
 /// The thread-safe form behind `Handle::call_soon`.
 #[track_caller]
 pub(crate) fn remote(f: impl FnOnce() + Send + 'static) -> (RemoteCallback, CallbackHandle) {
-    let state = CallbackState::new();
+    remote_from(Location::caller(), f)
+}
+
+/// [`remote`] naming `location` as the place the callback was queued from.
+fn remote_from(
+    location: &'static Location<'static>,
+    f: impl FnOnce() + Send + 'static,
+) -> (RemoteCallback, CallbackHandle) {
+    let state = CallbackState::at(location);
     (
         RemoteCallback {
             f: Box::new(f),
@@ -161,4 +193,141 @@ pub(crate) fn remote(f: impl FnOnce() + Send + 'static) -> (RemoteCallback, Call
         },
         CallbackHandle { state },
     )
+}
+
+/// A callback held on its loop, off the run queue, until it is released
+/// (queued to run, FIFO with task steps, as by [`call_soon`]) or dropped
+/// (its closure is dropped on the loop, unrun). Not a public API: it is how
+/// eddy-time keeps a loop-thread `call_later` callback, whose closure need
+/// not be `Send`, while the timer that releases it waits in a wheel shared
+/// with other threads.
+///
+/// It is `Send + Sync` and may be released or dropped on any thread: on
+/// its loop's thread (inside that loop) it acts at once; elsewhere it sends
+/// the loop a message to do so. The closure itself never leaves the loop.
+/// Callbacks still parked when the loop shuts down are dropped there with
+/// the queued ones, and a `ParkedCallback` released or dropped later finds
+/// nothing to do.
+#[doc(hidden)]
+pub struct ParkedCallback {
+    shared: LoomArc<Shared>,
+    /// The callback's state: who it is (a stale `key`, reused by another
+    /// callback, holds another state) and where it was queued from.
+    state: Arc<CallbackState>,
+    /// Its slot in the loop's table of parked callbacks.
+    key: u32,
+    /// Released: `Drop` has nothing left to do. (A `bool` rather than an
+    /// `Option` around the fields, so enums holding a `ParkedCallback`
+    /// can keep their tag in its spare values: eddy-time's wheel entries
+    /// stay as small as before.)
+    released: bool,
+}
+
+impl ParkedCallback {
+    /// Parks `f` on the current loop; the handle cancels it (it then never
+    /// runs, even if already released). `location` is where the caller
+    /// scheduled it (debug mode names it when the callback is slow).
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread.
+    #[track_caller]
+    pub fn new(
+        location: &'static Location<'static>,
+        f: impl FnOnce() + 'static,
+    ) -> (ParkedCallback, CallbackHandle) {
+        let state = CallbackState::at(location);
+        let cb = Callback {
+            f: Box::new(f),
+            state: state.clone(),
+        };
+        let (shared, key) = context::expect_local(|l| {
+            let key = l.parked.borrow_mut().insert(cb);
+            let key = u32::try_from(key).expect("more than 4 billion parked callbacks");
+            (l.shared.clone(), key)
+        });
+        let parked = ParkedCallback {
+            shared,
+            state: state.clone(),
+            key,
+            released: false,
+        };
+        (parked, CallbackHandle { state })
+    }
+
+    /// Whether `handle` is the handle [`ParkedCallback::new`] returned with
+    /// this callback.
+    pub fn is(&self, handle: &CallbackHandle) -> bool {
+        Arc::ptr_eq(&self.state, &handle.state)
+    }
+
+    /// Queues the callback on its loop, after what is already queued (it
+    /// runs as a `call_soon` callback would, unless cancelled first).
+    pub fn release(mut self) {
+        self.released = true;
+        let key = self.key as usize;
+        let done = context::with_local(|l| {
+            if !ptr::eq(&*l.shared, &*self.shared) {
+                return false;
+            }
+            if let Some(cb) = l.take_parked(key, &self.state) {
+                l.run_queue.borrow_mut().push_back(Runnable::Callback(cb));
+            }
+            true
+        });
+        if done != Some(true) {
+            // Off the loop: the loop queues it when the message runs.
+            let state = self.state.clone();
+            self.send(move || {
+                context::with_local(|l| {
+                    if let Some(cb) = l.take_parked(key, &state) {
+                        l.run_queue.borrow_mut().push_back(Runnable::Callback(cb));
+                    }
+                });
+            });
+        }
+    }
+
+    /// Sends `f` to run on the loop (as a callback named after this one);
+    /// after shutdown there is nothing left to act on, and it is dropped.
+    fn send(&self, f: impl FnOnce() + Send + 'static) {
+        if self.shared.inject.is_closed() {
+            return;
+        }
+        let (cb, _) = remote_from(self.state.location, f);
+        // Refused if the loop closed meanwhile: it dropped the callback.
+        let _ = self.shared.push_remote_callback(cb);
+    }
+}
+
+impl Drop for ParkedCallback {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        let key = self.key as usize;
+        let done = context::with_local(|l| {
+            if !ptr::eq(&*l.shared, &*self.shared) {
+                return false;
+            }
+            // The closure is dropped after the table is released: its
+            // destructor may schedule callbacks.
+            drop(l.take_parked(key, &self.state));
+            true
+        });
+        if done != Some(true) {
+            let state = self.state.clone();
+            self.send(move || {
+                context::with_local(|l| drop(l.take_parked(key, &state)));
+            });
+        }
+    }
+}
+
+impl fmt::Debug for ParkedCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParkedCallback")
+            .field("released", &self.released)
+            .finish_non_exhaustive()
+    }
 }

@@ -1,49 +1,53 @@
 //! `call_later` / `call_at` and their `TimerHandle`.
+//!
+//! A callback waits in the timer wheel and, when its timer fires, is queued
+//! on the loop as a `call_soon` callback would be (asyncio's `TimerHandle`
+//! is a `Handle` too): not a task, so it is not listed among tasks and
+//! debug mode reports it as a slow callback, named by where `call_later` /
+//! `call_at` was called. The closure of the loop-thread form need not be
+//! `Send`, so the wheel (shared with other threads) holds only a
+//! `ParkedCallback`: a reference to the closure, which waits on the loop.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::panic::Location;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
 use std::time::Duration;
+
+use eddy_core::CallbackHandle;
 
 use crate::driver::{Payload, TimeShared};
 use crate::handle::current_shared;
 use crate::instant::Instant;
-use crate::loom::{AtomicBool, Mutex, Ordering};
-use crate::sleep::Sleep;
+use crate::loom::{AtomicBool, Ordering};
 
-/// Shared between a scheduled callback and its [`TimerHandle`].
-#[derive(Debug, Default)]
+pub(crate) use eddy_core::__driver::ParkedCallback;
+
+/// Shared between a thread-safe callback in the wheel and its
+/// [`TimerHandle`].
+#[derive(Debug)]
 pub(crate) struct CallbackState {
     /// `cancel()` was called: the callback must not run.
     cancelled: AtomicBool,
-    /// The timer fired: a wheel callback left the wheel (set under the
-    /// wheel lock, so `cancel` knows the key is no longer its own).
+    /// The timer fired: the callback left the wheel (set under the wheel
+    /// lock, so `cancel` knows the key is no longer its own).
     fired: AtomicBool,
-    /// A loop-thread callback's task while it waits for its timer: `cancel`
-    /// wakes it so it ends (and its timer leaves the wheel).
-    waiter: Mutex<Option<Waker>>,
+    /// Where `call_later`/`call_at` was called (debug mode names it).
+    pub(crate) location: &'static Location<'static>,
 }
 
 impl CallbackState {
+    fn new(location: &'static Location<'static>) -> CallbackState {
+        CallbackState {
+            cancelled: AtomicBool::new(false),
+            fired: AtomicBool::new(false),
+            location,
+        }
+    }
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
     pub(crate) fn mark_fired(&self) {
         self.fired.store(true, Ordering::Release);
-    }
-}
-
-/// Empties the waiter slot when a loop-thread callback's task ends (ran,
-/// was cancelled, or was dropped at shutdown), so a kept `TimerHandle` does
-/// not keep the finished task's memory alive.
-struct ClearWaiter<'a>(&'a CallbackState);
-
-impl Drop for ClearWaiter<'_> {
-    fn drop(&mut self) {
-        let waker = self.0.waiter.lock().take();
-        drop(waker);
     }
 }
 
@@ -67,27 +71,35 @@ impl Drop for ClearWaiter<'_> {
 /// ```
 pub struct TimerHandle {
     when: Instant,
-    state: Arc<CallbackState>,
     kind: Kind,
 }
 
 enum Kind {
-    /// A loop-thread callback: a small detached task that sleeps, then runs
-    /// it (so the closure need not be `Send` and only ever lives on the
-    /// loop). Nobody joins that task, so a panic in the callback goes to
-    /// the unhandled-panic policy when it happens; `cancel` wakes the task
-    /// through [`CallbackState::waiter`] and it ends without running it.
-    Task,
+    /// A loop-thread callback: its closure waits on the loop (parked in
+    /// eddy-core) and the wheel entry under `key` holds the
+    /// `ParkedCallback` that `callback` is the handle of. The closure is
+    /// dropped on the loop, whichever thread cancels it.
+    Local {
+        shared: Arc<TimeShared>,
+        key: u32,
+        callback: CallbackHandle,
+    },
     /// A thread-safe callback stored in the wheel under `key`.
-    Wheel { shared: Arc<TimeShared>, key: u32 },
+    Wheel {
+        shared: Arc<TimeShared>,
+        key: u32,
+        state: Arc<CallbackState>,
+    },
     /// Scheduled after shutdown: never runs.
     Dead,
 }
 
 impl TimerHandle {
     /// Prevents the callback from running if it has not started; from any
-    /// thread. Its timer leaves the wheel (a loop-thread callback's at the
-    /// loop's next scheduling point). Calling it again, or after the
+    /// thread. Its timer leaves the wheel at once; the closure is dropped
+    /// on the loop thread (at once when cancelled there, else at the
+    /// loop's next scheduling point, or when its turn in the queue comes
+    /// if the timer had already fired). Calling it again, or after the
     /// callback ran, does nothing.
     ///
     /// # Example
@@ -101,24 +113,46 @@ impl TimerHandle {
     /// });
     /// ```
     pub fn cancel(&self) {
-        // Only the first cancel may touch the wheel: after it removed the
-        // entry, the slab may hand `key` to another timer, which a second
-        // remove would take out (or find vacant and panic). The swap also
-        // settles two threads cancelling at once.
-        if self.state.cancelled.swap(true, Ordering::AcqRel) {
-            return;
-        }
         match &self.kind {
-            Kind::Task => {
-                let waiter = self.state.waiter.lock().take();
-                if let Some(w) = waiter {
-                    w.wake();
+            Kind::Local {
+                shared,
+                key,
+                callback,
+            } => {
+                if callback.is_cancelled() {
+                    return;
                 }
-            }
-            Kind::Wheel { shared, key } => {
+                // Set first: a callback already queued (its timer fired)
+                // sees it and does not run.
+                callback.cancel();
+                // The entry is ours while it holds our callback: after it
+                // fired, or after another cancel removed it, the slab may
+                // have handed `key` to another timer.
                 let payload = {
                     let mut st = shared.state.lock();
-                    if st.shut_down || self.state.fired.load(Ordering::Acquire) {
+                    let ours = !st.shut_down
+                        && matches!(st.wheel.get(*key), Some(Payload::Local(p)) if p.is(callback));
+                    if !ours {
+                        return;
+                    }
+                    st.wheel.remove(*key)
+                };
+                // Dropped outside the lock: the closure is dropped on the
+                // loop (now, on the loop thread; else at its next step).
+                drop(payload);
+            }
+            Kind::Wheel { shared, key, state } => {
+                // Only the first cancel may touch the wheel: after it
+                // removed the entry, the slab may hand `key` to another
+                // timer, which a second remove would take out (or find
+                // vacant and panic). The swap also settles two threads
+                // cancelling at once.
+                if state.cancelled.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+                let payload = {
+                    let mut st = shared.state.lock();
+                    if st.shut_down || state.fired.load(Ordering::Acquire) {
                         return;
                     }
                     st.wheel.remove(*key)
@@ -144,7 +178,11 @@ impl TimerHandle {
     /// });
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.state.is_cancelled()
+        match &self.kind {
+            Kind::Local { callback, .. } => callback.is_cancelled(),
+            Kind::Wheel { state, .. } => state.is_cancelled(),
+            Kind::Dead => true,
+        }
     }
 
     /// When the callback is due (asyncio's `TimerHandle.when()`).
@@ -180,23 +218,28 @@ impl fmt::Debug for TimerHandle {
 /// `f` need not be `Send`: it never leaves the loop thread. Use
 /// [`Handle::call_later`](crate::Handle::call_later) from other threads.
 ///
-/// A panic in `f` goes to the runtime's unhandled-panic policy when it
-/// happens, whether or not the [`TimerHandle`] is kept.
+/// The callback is not a task (asyncio's `TimerHandle` is a callback
+/// handle too): it is not listed by `task::all`, and debug mode reports it
+/// when slow as a slow callback queued at the place `call_later` was
+/// called, as it does a [`call_soon`](eddy_core::call_soon) callback. A
+/// panic in `f` goes to the runtime's unhandled-panic policy when it
+/// happens, whether or not the [`TimerHandle`] is kept. Callbacks still
+/// pending when the runtime shuts down are dropped unrun, on the loop
+/// thread.
 ///
 /// # Ordering
 ///
 /// Callbacks run in deadline order, equal deadlines in the order they were
-/// scheduled. Each runs as a small task of its own, queued when its timer
-/// fires, and the future given to `block_on`/`run` takes its turn in the
-/// same FIFO queue, as asyncio's main task does. So a callback due before a
-/// sleep of that future has run when the sleep returns, even when both
-/// timers fire in the same loop turn (a busy loop).
+/// scheduled. Each is queued as a `call_soon` callback when its timer
+/// fires, and task steps and the future given to `block_on`/`run` take
+/// their turns in the same FIFO queue, as asyncio's main task does. So a
+/// callback due before a sleep of that future has run when the sleep
+/// returns, even when both timers fire in the same loop turn (a busy loop).
 ///
 /// Deadlines are rounded up to the millisecond, and timers due in the same
 /// millisecond fire in the order they were registered. A callback's timer
-/// is registered when its task first runs, after the poll that called
-/// `call_later`: a sleep started in that same poll and due in the same
-/// millisecond resumes the future first.
+/// is registered when `call_later` is called: a sleep started after it and
+/// due in the same millisecond resumes after the callback ran.
 ///
 /// # Panics
 ///
@@ -254,50 +297,59 @@ fn schedule_local(
     when: Instant,
     f: impl FnOnce() + 'static,
 ) -> TimerHandle {
-    let state = Arc::new(CallbackState::default());
-    let st = state.clone();
-    // In the wheel from now on (the task's first poll gives it a waker), so
-    // equal deadlines keep the order they were scheduled in, whether with
-    // call_later/call_at or their Handle forms.
-    let mut sleep = Sleep::new_registered(shared, when);
-    // Detached: a panic in `f` must reach the unhandled-panic policy now,
-    // not wait in a join handle that nobody can read.
-    drop(eddy_core::spawn(async move {
-        let clear = ClearWaiter(&st);
-        let fired = poll_fn(|cx| {
-            if st.is_cancelled() {
-                return Poll::Ready(false);
-            }
-            let replaced = {
-                let mut waiter = st.waiter.lock();
-                if waiter.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    None
-                } else {
-                    waiter.replace(cx.waker().clone())
-                }
-            };
-            // The old waker is dropped outside the lock.
-            drop(replaced);
-            // `cancel` sets the flag before it takes the waker: a cancel
-            // that took the slot before we filled it is seen here.
-            if st.is_cancelled() {
-                return Poll::Ready(false);
-            }
-            Pin::new(&mut sleep).poll(cx).map(|()| true)
-        })
-        .await;
-        drop(clear);
-        // The timer leaves the wheel now, before `f` runs.
-        drop(sleep);
-        if fired && !st.is_cancelled() {
-            st.mark_fired();
-            f();
-        }
-    }));
+    let location = Location::caller();
+    let tick = shared.clock.deadline_tick(when);
+    // The closure waits on the loop; the wheel only refers to it.
+    let (parked, callback) = ParkedCallback::new(location, f);
+    let mut st = shared.state.lock();
+    if st.shut_down {
+        drop(st);
+        callback.cancel();
+        // Dropped on the loop, now.
+        drop(parked);
+        return TimerHandle {
+            when,
+            kind: Kind::Dead,
+        };
+    }
+    // In the wheel from now on, so equal deadlines keep the order they
+    // were scheduled in, whether with call_later/call_at or their Handle
+    // forms.
+    let key = st.wheel.insert(tick, Payload::Local(parked));
+    shared.wake_for(&mut st, tick);
+    drop(st);
     TimerHandle {
         when,
-        state,
-        kind: Kind::Task,
+        kind: Kind::Local {
+            shared,
+            key,
+            callback,
+        },
+    }
+}
+
+/// A thread-safe callback as the wheel holds it: one allocation with its
+/// state, behind a thin `Box<dyn RemoteCallback>` (the wheel entries stay
+/// small).
+pub(crate) trait RemoteCallback: Send {
+    fn state(&self) -> &Arc<CallbackState>;
+    /// Runs the callback unless it was cancelled.
+    fn run(self: Box<Self>);
+}
+
+struct Remote<F> {
+    state: Arc<CallbackState>,
+    f: F,
+}
+
+impl<F: FnOnce() + Send> RemoteCallback for Remote<F> {
+    fn state(&self) -> &Arc<CallbackState> {
+        &self.state
+    }
+    fn run(self: Box<Self>) {
+        if !self.state.is_cancelled() {
+            (self.f)()
+        }
     }
 }
 
@@ -306,29 +358,34 @@ fn schedule_local(
 pub(crate) fn schedule_remote(
     shared: &Arc<TimeShared>,
     when: Instant,
-    f: Box<dyn FnOnce() + Send>,
+    f: impl FnOnce() + Send + 'static,
 ) -> TimerHandle {
-    let state = Arc::new(CallbackState::default());
+    let state = Arc::new(CallbackState::new(Location::caller()));
     let tick = shared.clock.deadline_tick(when);
+    let callback = Box::new(Remote {
+        state: state.clone(),
+        f,
+    });
     let mut st = shared.state.lock();
     if st.shut_down {
         drop(st);
         state.cancelled.store(true, Ordering::Release);
+        // The closure is dropped outside the lock.
+        drop(callback);
         return TimerHandle {
             when,
-            state,
             kind: Kind::Dead,
         };
     }
-    let key = st.wheel.insert(tick, Payload::Callback(f, state.clone()));
+    let key = st.wheel.insert(tick, Payload::Callback(callback));
     shared.wake_for(&mut st, tick);
     drop(st);
     TimerHandle {
         when,
-        state,
         kind: Kind::Wheel {
             shared: shared.clone(),
             key,
+            state,
         },
     }
 }

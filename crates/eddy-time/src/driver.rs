@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use eddy_core::park::{Park, Unpark};
 
-use crate::callback::CallbackState;
+use crate::callback::{ParkedCallback, RemoteCallback};
 use crate::clock::{Clock, Tick, NEVER};
 use crate::handle::Handle;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
@@ -34,8 +34,11 @@ pub(crate) enum Payload {
     /// A `Sleep`'s task waker (`None` once taken by the driver).
     Waker(Option<Waker>),
     /// A thread-safe `call_later`/`call_at` callback, queued on the loop
-    /// with `eddy_core::call_soon` when it fires.
-    Callback(Box<dyn FnOnce() + Send>, Arc<CallbackState>),
+    /// as a `call_soon` callback when it fires.
+    Callback(Box<dyn RemoteCallback>),
+    /// A loop-thread `call_later`/`call_at` callback: its closure waits on
+    /// the loop, released to the loop's queue when the timer fires.
+    Local(ParkedCallback),
 }
 
 /// The driver state shared with every timer.
@@ -176,14 +179,16 @@ impl DriverBuilder {
 /// A fired timer, handled after the lock is released.
 enum Fired {
     Wake(Waker),
-    Call(Box<dyn FnOnce() + Send>, Arc<CallbackState>),
+    Call(Box<dyn RemoteCallback>),
+    Release(ParkedCallback),
 }
 
 /// The time driver: a [`Park`] that wraps an inner `Park` and fires timers.
 ///
 /// It parks the inner driver with `timeout = min(requested, next deadline)`
-/// and then fires everything that expired: wakes `Sleep`s in deadline order
-/// and queues `Handle::call_later` callbacks with `eddy_core::call_soon`.
+/// and then fires everything that expired, in deadline order: wakes
+/// `Sleep`s and queues `call_later`/`call_at` callbacks on the loop as
+/// `call_soon` callbacks.
 /// With the test clock paused, a blocking park (`park(None)`, which the
 /// loop only issues when it has nothing ready) jumps the clock to the next
 /// deadline instead of blocking.
@@ -320,9 +325,16 @@ impl<P: Park> TimeDriver<P> {
                         }
                     }
                     Payload::Callback(..) => {
-                        if let Payload::Callback(f, state) = st.wheel.remove(key) {
-                            state.mark_fired();
-                            self.fired.push(Fired::Call(f, state));
+                        if let Payload::Callback(callback) = st.wheel.remove(key) {
+                            callback.state().mark_fired();
+                            self.fired.push(Fired::Call(callback));
+                        }
+                    }
+                    Payload::Local(_) => {
+                        // Leaving the wheel tells `cancel` the key is no
+                        // longer this callback's.
+                        if let Payload::Local(parked) = st.wheel.remove(key) {
+                            self.fired.push(Fired::Release(parked));
                         }
                     }
                 }
@@ -335,21 +347,22 @@ impl<P: Park> TimeDriver<P> {
         for fired in self.fired.drain(..) {
             match fired {
                 Fired::Wake(w) => w.wake(),
-                Fired::Call(f, state) => {
-                    let run = move || {
-                        if !state.is_cancelled() {
-                            f()
-                        }
-                    };
+                Fired::Call(callback) => {
+                    let location = callback.state().location;
+                    let run = move || callback.run();
                     // Parked by an eddy loop (always, in a runtime): queue
-                    // the callback FIFO with task steps. A driver parked by
-                    // hand has no loop to queue on: run it here.
+                    // the callback FIFO with task steps, named by where it
+                    // was scheduled. A driver parked by hand has no loop to
+                    // queue on: run it here.
                     if *in_loop.get_or_insert_with(|| eddy_core::Handle::try_current().is_some()) {
-                        eddy_core::call_soon(run);
+                        eddy_core::__driver::call_soon_from(location, run);
                     } else {
                         run();
                     }
                 }
+                // Queued on its loop FIFO with task steps, as a `call_soon`
+                // callback (by a message if this is not its loop's thread).
+                Fired::Release(parked) => parked.release(),
             }
         }
     }
@@ -409,5 +422,20 @@ impl<P> std::fmt::Debug for TimeDriver<P> {
             .field("timers", &st.wheel.len())
             .field("paused", &self.shared.clock.is_paused())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Every timer is one wheel entry: the payload of a sleep, a thread-safe
+    /// callback and a loop-thread callback fits in three words.
+    #[test]
+    fn a_wheel_payload_is_three_words() {
+        assert_eq!(
+            std::mem::size_of::<Payload>(),
+            3 * std::mem::size_of::<usize>()
+        );
     }
 }

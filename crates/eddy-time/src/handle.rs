@@ -232,7 +232,7 @@ impl Handle {
     #[track_caller]
     pub fn call_later(&self, delay: Duration, f: impl FnOnce() + Send + 'static) -> TimerHandle {
         let when = self.shared.clock.now() + delay;
-        callback::schedule_remote(&self.shared, when, Box::new(f))
+        callback::schedule_remote(&self.shared, when, f)
     }
 
     /// Runs `f` on the loop at `when`, from any thread; a past instant runs
@@ -250,7 +250,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn call_at(&self, when: Instant, f: impl FnOnce() + Send + 'static) -> TimerHandle {
-        callback::schedule_remote(&self.shared, when, Box::new(f))
+        callback::schedule_remote(&self.shared, when, f)
     }
 
     /// Pauses this driver's clock (see [`pause`](crate::pause)); callable

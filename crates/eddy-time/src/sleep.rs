@@ -137,27 +137,6 @@ impl Sleep {
         }
     }
 
-    /// A sleep already in the wheel, with no waker until its first poll:
-    /// its place among equal deadlines is taken now, not at that poll.
-    /// Registered even if the deadline passed (it fires from the driver).
-    pub(crate) fn new_registered(shared: Arc<TimeShared>, deadline: Instant) -> Sleep {
-        let tick = shared.clock.deadline_tick(deadline);
-        let mut st = shared.state.lock();
-        if st.shut_down {
-            // No wheel: the first poll reports the shutdown.
-            drop(st);
-            return Sleep::new_forced(shared, deadline);
-        }
-        let key = st.wheel.insert(tick, Payload::Waker(None));
-        shared.wake_for(&mut st, tick);
-        drop(st);
-        Sleep {
-            shared,
-            deadline,
-            state: State::Registered(key),
-        }
-    }
-
     /// The instant this sleep completes at.
     ///
     /// # Example
@@ -277,7 +256,9 @@ impl Sleep {
                         Some(w) if w.will_wake(cx.waker()) => None,
                         _ => slot.replace(cx.waker().clone()),
                     },
-                    Payload::Callback(..) => unreachable!("a Sleep's entry holds a waker"),
+                    Payload::Callback(..) | Payload::Local(_) => {
+                        unreachable!("a Sleep's entry holds a waker")
+                    }
                 };
                 drop(st);
                 drop(old);

@@ -169,6 +169,11 @@ impl<T> Wheel<T> {
         self.entries[key as usize].loc == LOC_FIRED
     }
 
+    /// The payload under `key`, if that key is in use.
+    pub(crate) fn get(&self, key: u32) -> Option<&T> {
+        self.entries.get(key as usize).map(|e| &e.payload)
+    }
+
     pub(crate) fn payload_mut(&mut self, key: u32) -> &mut T {
         &mut self.entries[key as usize].payload
     }

@@ -40,8 +40,9 @@ fn loop_and_thread_safe_callbacks_with_equal_deadlines_keep_scheduling_order() {
             let l = log.clone();
             let push = move || l.lock().unwrap().push(i);
             let at = start + ms(10 + i % 2);
-            // Interleaved on the loop thread: loop-thread callbacks (a
-            // small task each) and thread-safe ones (straight in the wheel).
+            // Interleaved on the loop thread: loop-thread callbacks (the
+            // closure waits on the loop) and thread-safe ones (straight in
+            // the wheel).
             match i % 3 {
                 0 => drop(call_at(at, push)),
                 1 => drop(Handle::current().call_at(at, push)),
@@ -146,8 +147,8 @@ fn cancel_from_another_thread() {
     });
 }
 
-/// A loop-thread callback cancelled after its task started waiting (from
-/// this thread or another) leaves the wheel and drops its closure at the
+/// A loop-thread callback cancelled while it waits for its timer (from
+/// this thread or another) leaves the wheel and drops its closure by the
 /// loop's next step, without waiting for its deadline.
 #[test]
 fn a_cancelled_waiting_callback_leaves_at_the_next_step() {
@@ -159,7 +160,7 @@ fn a_cancelled_waiting_callback_leaves_at_the_next_step() {
                 let _flag = flag;
                 panic!("cancelled callback ran");
             });
-            eddy_core::yield_now().await; // its task now waits on the timer
+            eddy_core::yield_now().await;
             assert_eq!(Handle::current().timer_count(), 1);
             if remote_cancel {
                 std::thread::spawn(move || timer.cancel()).join().unwrap();
@@ -219,8 +220,9 @@ fn a_panicking_callback_does_not_stop_the_loop() {
 /// A loop-thread callback's panic goes to the unhandled-panic policy when
 /// it happens, even while its `TimerHandle` is kept (say, to cancel the
 /// callback later): the handle cannot read the panic, so it must not hold
-/// it back. Before the fix the handle's task kept the panic until the handle
-/// was dropped, and `ShutdownRuntime` never stopped this `block_on`.
+/// it back. (When each callback ran as a task, that task once kept the
+/// panic until the handle was dropped, and `ShutdownRuntime` never stopped
+/// this `block_on`.)
 #[test]
 fn a_panicking_callback_reaches_the_policy_while_its_handle_is_kept() {
     let driver = eddy_time::DriverBuilder::new()
@@ -256,4 +258,196 @@ fn remote_callback_after_shutdown_is_dropped() {
     let t = handle.call_later(ms(1), || unreachable!());
     assert!(t.is_cancelled());
     assert_eq!(handle.timer_count(), 0);
+}
+
+/// asyncio's `TimerHandle` is a callback handle, not a task: a pending
+/// callback is not listed among the loop's tasks (the "no task leaked"
+/// check passes), before and after its timer fires.
+#[test]
+fn a_pending_callback_is_not_a_task() {
+    block_on(true, async {
+        let ran = Rc::new(std::cell::Cell::new(false));
+        let r = ran.clone();
+        let far = call_later(Duration::from_secs(3600), || unreachable!());
+        let near = call_later(ms(1), move || {
+            r.set(true);
+            assert!(eddy_core::task::all().is_empty());
+        });
+        eddy_core::yield_now().await;
+        assert!(eddy_core::task::all().is_empty());
+        sleep(ms(5)).await;
+        assert!(ran.get());
+        assert!(!near.is_cancelled());
+        far.cancel();
+        assert_eq!(Handle::current().timer_count(), 0);
+    });
+}
+
+/// Callbacks still pending when the runtime shuts down never run, and
+/// their closures are dropped on the loop thread during the shutdown.
+#[test]
+fn callbacks_pending_at_shutdown_are_dropped_unrun_on_the_loop_thread() {
+    let (rt, handle) = runtime(true);
+    let _g = handle.enter();
+    let dropped_on = Rc::new(std::cell::Cell::new(None));
+    rt.block_on(async {
+        let flag = ThreadFlag(dropped_on.clone());
+        call_later(Duration::from_secs(3600), move || {
+            let _flag = flag;
+            unreachable!("a callback pending at shutdown ran");
+        });
+        eddy_core::yield_now().await;
+    });
+    assert_eq!(dropped_on.get(), None, "dropped before the shutdown");
+    drop(rt);
+    assert_eq!(dropped_on.get(), Some(std::thread::current().id()));
+    assert_eq!(handle.timer_count(), 0);
+}
+
+/// Records the thread it is dropped on.
+struct ThreadFlag(Rc<std::cell::Cell<Option<std::thread::ThreadId>>>);
+impl Drop for ThreadFlag {
+    fn drop(&mut self) {
+        self.0.set(Some(std::thread::current().id()));
+    }
+}
+
+/// Runs `f` when dropped.
+struct OnDrop<F: FnMut()>(F);
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
+/// A closure's destructor may schedule more callbacks, whether the closure
+/// is dropped by a cancel, after it ran, or at shutdown.
+#[test]
+fn a_closure_destructor_may_schedule_callbacks() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (rt, handle) = runtime(true);
+    let _g = handle.enter();
+    rt.block_on({
+        let log = log.clone();
+        async move {
+            let l = log.clone();
+            let on_drop = OnDrop(move || {
+                let l = l.clone();
+                call_later(ms(1), move || l.borrow_mut().push("after cancel"));
+            });
+            let timer = call_later(Duration::from_secs(3600), move || {
+                let _d = &on_drop;
+            });
+            timer.cancel();
+            let l = log.clone();
+            let on_drop = OnDrop(move || {
+                let l = l.clone();
+                eddy_core::call_soon(move || l.borrow_mut().push("after run"));
+            });
+            call_later(ms(1), move || {
+                let _d = &on_drop;
+            });
+            sleep(ms(5)).await;
+            eddy_core::yield_now().await;
+            // Pending at shutdown: its destructor schedules once more.
+            let l = log.clone();
+            let on_drop = OnDrop(move || {
+                l.borrow_mut().push("at shutdown");
+                call_later(ms(1), || unreachable!("scheduled during shutdown"));
+                eddy_core::call_soon(|| unreachable!("queued during shutdown"));
+            });
+            call_later(Duration::from_secs(3600), move || {
+                let _d = &on_drop;
+            });
+        }
+    });
+    drop(rt);
+    let mut got = log.borrow().clone();
+    got.sort_unstable();
+    assert_eq!(got, ["after cancel", "after run", "at shutdown"]);
+}
+
+/// A callback and a task's sleep due at the same instant: whichever timer
+/// was registered first goes first, since the callback is queued in the
+/// same FIFO as the task's wake-up.
+#[test]
+fn a_callback_and_a_sleep_with_equal_deadlines_keep_registration_order() {
+    block_on(true, async {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let at = Instant::now() + ms(5);
+        let l = log.clone();
+        call_at(at, move || l.borrow_mut().push("callback first"));
+        let l = log.clone();
+        let task = eddy_core::spawn(async move {
+            eddy_time::sleep_until(at).await;
+            l.borrow_mut().push("task second");
+            let l2 = l.clone();
+            let at = Instant::now() + ms(5);
+            let task = eddy_core::spawn(async move {
+                eddy_time::sleep_until(at).await;
+                l2.borrow_mut().push("task first");
+            });
+            eddy_core::yield_now().await; // the task's sleep registers now
+            let l3 = l.clone();
+            call_at(at, move || l3.borrow_mut().push("callback second"));
+            task.await.unwrap();
+        });
+        task.await.unwrap();
+        sleep(ms(10)).await;
+        assert_eq!(
+            *log.borrow(),
+            [
+                "callback first",
+                "task second",
+                "task first",
+                "callback second"
+            ]
+        );
+    });
+}
+
+/// A loop-thread callback whose timer is on another loop's driver (its
+/// time handle entered here): that loop fires it, and the callback still
+/// runs on the loop that scheduled it. Cancelling one from a third thread
+/// drops it on its loop too.
+#[test]
+fn a_callback_fired_by_another_loops_driver_runs_on_its_own_loop() {
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+    let other = std::thread::spawn(move || {
+        let (rt, handle) = runtime(false);
+        let _g = handle.enter();
+        handle_tx.send(handle.clone()).unwrap();
+        rt.block_on(async move {
+            let _ = stop_rx.await;
+        });
+    });
+    let other_time = handle_rx.recv().unwrap();
+    block_on(false, async move {
+        let here = std::thread::current().id();
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let dropped_on = Rc::new(std::cell::Cell::new(None));
+        let flag = ThreadFlag(dropped_on.clone());
+        let (fired, cancelled) = {
+            let _g = other_time.enter();
+            (
+                call_later(ms(1), move || tx.send(std::thread::current().id()).unwrap()),
+                call_later(Duration::from_secs(3600), move || {
+                    let _flag = flag;
+                    unreachable!("cancelled callback ran");
+                }),
+            )
+        };
+        assert_eq!(rx.await.unwrap(), here);
+        assert!(!fired.is_cancelled());
+        std::thread::spawn(move || cancelled.cancel())
+            .join()
+            .unwrap();
+        // The drop message reaches this loop at its next step.
+        eddy_core::yield_now().await;
+        assert_eq!(dropped_on.get(), Some(here));
+        assert_eq!(other_time.timer_count(), 0);
+    });
+    stop_tx.send(()).unwrap();
+    other.join().unwrap();
 }

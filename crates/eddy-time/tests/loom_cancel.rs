@@ -1,9 +1,11 @@
 //! Loom models of the cross-thread paths: a `Sleep` dropped or reset on
 //! another thread while the loop fires the wheel, a timer callback
-//! cancelled while it fires (by one thread, and by two at once), a timer
-//! registered from another thread while the loop parks, and the clock
-//! paused from another thread while the loop waits for a far deadline (no
-//! lost wake-up).
+//! cancelled while it fires (by one thread, and by two at once; thread-safe
+//! callbacks on a driver parked by hand, loop-thread ones on an eddy-core
+//! loop, whose closures must stay on the loop thread), a timer registered
+//! from another thread while the loop parks, and the clock paused from
+//! another thread while the loop waits for a far deadline (no lost
+//! wake-up).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-time --release --test 'loom_*'`
 #![cfg(loom)]
@@ -253,5 +255,105 @@ fn remote_registration_wakes_a_parked_loop() {
         let s = t.join().unwrap();
         assert_eq!(handle.timer_count(), 1);
         drop(s);
+    });
+}
+
+/// Records which model thread dropped it.
+struct DropProbe(Arc<loom::sync::Mutex<Vec<loom::thread::ThreadId>>>);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(loom::thread::current().id());
+    }
+}
+
+/// A loop on `ModelPark` with the paused clock, its time handle entered.
+fn model_loop() -> (eddy_core::Runtime, Handle) {
+    let driver = DriverBuilder::new()
+        .start_paused(true)
+        .build(ModelPark::new());
+    let handle = driver.handle();
+    let rt = eddy_core::Builder::new()
+        .build_with_driver(Box::new(driver))
+        .unwrap();
+    (rt, handle)
+}
+
+/// A loop-thread callback (its closure waits on the loop, the wheel holds
+/// a reference to it) cancelled from another thread while its timer fires:
+/// it runs at most once, not at all once the cancel's flag is seen, its
+/// closure is dropped exactly once and on the loop thread, and nothing is
+/// left in the wheel.
+#[test]
+fn loop_callback_cancelled_from_another_thread_as_it_fires() {
+    loom::model(|| {
+        let (rt, handle) = model_loop();
+        let _g = handle.enter();
+        let loop_thread = loom::thread::current().id();
+        let drops = Arc::new(loom::sync::Mutex::new(Vec::new()));
+        let ran = std::rc::Rc::new(std::cell::Cell::new(0));
+        rt.block_on(async {
+            let probe = DropProbe(drops.clone());
+            let r = ran.clone();
+            let timer = eddy_time::call_later(Duration::from_millis(1), move || {
+                let _probe = &probe;
+                r.set(r.get() + 1);
+            });
+            let t = loom::thread::spawn(move || {
+                timer.cancel();
+                timer
+            });
+            // Paused clock, nothing else to do: the loop jumps to the
+            // deadline and fires the timer.
+            sleep(Duration::from_millis(2)).await;
+            let timer = t.join().unwrap();
+            assert!(timer.is_cancelled());
+            // A discard sent by the other thread runs at the next step.
+            eddy_core::yield_now().await;
+            assert!(ran.get() <= 1);
+            assert_eq!(handle.timer_count(), 0);
+            assert_eq!(*drops.lock().unwrap(), [loop_thread]);
+        });
+        drop(rt);
+        assert_eq!(*drops.lock().unwrap(), [loop_thread]);
+    });
+}
+
+/// The loop and another thread cancel one loop-thread callback at once,
+/// and the loop schedules another callback, which may take the freed wheel
+/// key: only one cancel removes the entry, the other callback is left
+/// alone and runs, and the cancelled closure never runs and is dropped
+/// once, on the loop.
+#[test]
+fn two_threads_cancel_a_loop_callback_and_leave_the_next_one_alone() {
+    loom::model(|| {
+        let (rt, handle) = model_loop();
+        let _g = handle.enter();
+        let loop_thread = loom::thread::current().id();
+        let drops = Arc::new(loom::sync::Mutex::new(Vec::new()));
+        let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+        rt.block_on(async {
+            let probe = DropProbe(drops.clone());
+            let timer = Arc::new(eddy_time::call_later(
+                Duration::from_secs(3600),
+                move || {
+                    let _probe = &probe;
+                    panic!("a cancelled callback ran");
+                },
+            ));
+            let other = timer.clone();
+            let t = loom::thread::spawn(move || other.cancel());
+            timer.cancel();
+            let r = ran.clone();
+            let _next = eddy_time::call_later(Duration::from_secs(3600), move || r.set(true));
+            t.join().unwrap();
+            eddy_core::yield_now().await;
+            assert_eq!(handle.timer_count(), 1, "the next callback lost its entry");
+            assert_eq!(*drops.lock().unwrap(), [loop_thread]);
+            sleep(Duration::from_secs(7200)).await;
+            assert!(ran.get(), "the next callback never ran");
+        });
+        drop(rt);
+        assert_eq!(*drops.lock().unwrap(), [loop_thread]);
     });
 }

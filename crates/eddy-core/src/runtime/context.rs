@@ -14,7 +14,7 @@ use super::debug::Debug;
 use super::inject::Popped;
 use super::main_task::MainSlot;
 use super::Shared;
-use crate::callback::Callback;
+use crate::callback::{Callback, CallbackState};
 use crate::loom::Arc;
 use crate::task::raw::{prefix, Header, UNBOUND};
 use crate::task::waker as task_waker;
@@ -44,9 +44,29 @@ pub(crate) struct Local {
     pub(crate) debug: Option<Debug>,
     /// The running `block_on` future's waker and queue state.
     pub(crate) main: MainSlot,
+    /// Callbacks held off the run queue until released (see
+    /// `ParkedCallback`): loop-thread timer callbacks waiting for their
+    /// timers. Dropped unrun at shutdown.
+    pub(crate) parked: RefCell<Slab<Callback>>,
 }
 
 impl Local {
+    /// Takes parked callback `key` out of the table if it still holds the
+    /// callback of `state` (the key may have been reused since). The
+    /// caller drops or queues it after the table is released.
+    pub(crate) fn take_parked(
+        &self,
+        key: usize,
+        state: &std::sync::Arc<CallbackState>,
+    ) -> Option<Callback> {
+        let mut parked = self.parked.borrow_mut();
+        if parked.get(key).is_some_and(|cb| cb.is(state)) {
+            Some(parked.remove(key))
+        } else {
+            None
+        }
+    }
+
     /// Moves up to `max` remote tasks, with the remote callbacks queued
     /// among them, into the local queue in submission order, binding tasks
     /// spawned from other threads (see `inject.rs`). Whether there was
@@ -76,8 +96,16 @@ impl Local {
     }
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CONTEXT: Cell<*const Local> = const { Cell::new(ptr::null()) };
+}
+
+// loom runs every model thread on one OS thread: a std thread-local would
+// make another model thread look like the loop's.
+#[cfg(loom)]
+loom::thread_local! {
+    static CONTEXT: Cell<*const Local> = Cell::new(ptr::null());
 }
 
 /// Restores the previous context on drop.

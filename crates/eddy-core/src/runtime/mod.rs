@@ -116,6 +116,7 @@ impl Runtime {
                 self_woken: std::cell::Cell::new(false),
                 debug,
                 main: Default::default(),
+                parked: RefCell::new(Slab::new()),
             }),
             driver: RefCell::new(driver),
             event_interval: builder.event_interval,
@@ -303,9 +304,10 @@ impl Runtime {
     }
 
     /// Cancels every task still alive (dropping each future on this thread,
-    /// so destructors run), drops queued callbacks, then shuts the driver
-    /// down. New remote spawns are refused from the start of shutdown.
-    /// Dropping the runtime does the same.
+    /// so destructors run), drops queued callbacks and timer callbacks
+    /// still waiting for their timers, then shuts the driver down. New
+    /// remote spawns are refused from the start of shutdown. Dropping the
+    /// runtime does the same.
     ///
     /// # Example
     ///
@@ -343,8 +345,17 @@ impl Runtime {
                     None => break,
                 }
             }
+            // Parked callbacks (timer callbacks waiting for their timers)
+            // are dropped unrun, outside the table: a destructor may
+            // schedule more work, which the next round drops too.
+            let parked = std::mem::take(&mut *local.parked.borrow_mut());
+            let had_parked = !parked.is_empty();
+            drop(parked);
             let live: Vec<NonNull<Header>> = local.owned.borrow().iter().map(|(_, t)| *t).collect();
             if live.is_empty() {
+                if had_parked {
+                    continue;
+                }
                 break;
             }
             for task in live {

@@ -99,12 +99,18 @@ pub(crate) unsafe fn release(task: NonNull<Header>) {
 }
 
 impl Shared {
-    /// A `call_soon` callback panicked: logged, and the runtime shut down
+    /// A callback (`call_soon`, or a timer's `call_later`/`call_at`)
+    /// queued from `location` panicked: logged, and the runtime shut down
     /// under `UnhandledPanic::ShutdownRuntime`, like an unjoined task panic.
-    pub(crate) fn callback_panicked(&self, payload: Box<dyn Any + Send>) {
+    pub(crate) fn callback_panicked(
+        &self,
+        location: &'static Location<'static>,
+        payload: Box<dyn Any + Send>,
+    ) {
         tracing::error!(
             panic = payload_message(&*payload).unwrap_or("<non-string payload>"),
-            "a callback scheduled with call_soon panicked"
+            callback.queued_at = %location,
+            "a callback panicked (scheduled with call_soon, call_later or call_at)"
         );
         if self.unhandled_panic == UnhandledPanic::ShutdownRuntime {
             self.shutdown_requested.store(true, Ordering::Release);
