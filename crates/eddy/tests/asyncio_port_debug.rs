@@ -219,7 +219,6 @@ fn a_blocking_call_later_callback_is_reported() {
 /// a call_later callback is a callback too, but is reported as "slow
 /// poll: a task held the event loop" with `task.name=<unnamed>`.
 #[test]
-#[ignore = "defect: a slow call_later callback is reported as a slow poll of an unnamed task, not as a slow callback"]
 fn a_blocking_call_later_callback_is_reported_as_a_callback() {
     let (slow, place) = blocking_call_later(29);
     assert!(
