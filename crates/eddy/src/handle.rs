@@ -155,6 +155,7 @@ impl Handle {
     /// rt.block_on(async { eddy::sleep(Duration::from_millis(5)).await });
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
+    #[track_caller]
     pub fn call_later(
         &self,
         delay: std::time::Duration,
@@ -176,6 +177,7 @@ impl Handle {
     /// let timer = handle.call_at(when, || println!("a minute later"));
     /// assert_eq!(timer.when(), when);
     /// ```
+    #[track_caller]
     pub fn call_at(
         &self,
         when: crate::time::Instant,
