@@ -2,17 +2,12 @@
 //! left in the pipe after the exit, a timed-out `output()` that takes its
 //! child down, and stdin fed by a task while another reads.
 
-use std::future::Future;
+mod common;
+
 use std::time::Duration;
 
+use common::port::slow_guard as guard;
 use eddy::process::{Command, Stdio};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(30)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
 
 fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()

@@ -2,36 +2,24 @@
 //! under a timeout, workers of a queue inside a TaskGroup, a server that
 //! stops itself, and writers whose peer went away.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{close_server, connect, flag, guard, paused, Finally};
 use eddy::io::{open_connection, start_server, StreamReader, StreamWriter, WriteError};
 use eddy::sync::Queue;
 use eddy::TaskGroup;
 
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-struct Finally(Rc<Cell<bool>>);
-impl Drop for Finally {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
 #[test]
 fn a_task_group_under_a_timeout_is_cancelled_whole() {
     // async with asyncio.timeout(t): async with TaskGroup() as tg: ...
-    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    let rt = paused();
     rt.block_on(async {
-        let dropped: Vec<_> = (0..3).map(|_| Rc::new(Cell::new(false))).collect();
+        let dropped: Vec<_> = (0..3).map(|_| flag()).collect();
         let d = dropped.clone();
         let out = eddy::time::deadline(Duration::from_secs(5), |_| async move {
             let group = TaskGroup::<String>::new();
@@ -176,9 +164,7 @@ fn writing_to_a_peer_that_went_away_fails_instead_of_hanging() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         // The reader sees the end (or a reset).
         match guard("read", r.read_line()).await {
             Ok(line) => assert!(line.is_empty()),
@@ -207,8 +193,7 @@ fn writing_to_a_peer_that_went_away_fails_instead_of_hanging() {
         // close / wait_closed still finish.
         w.close();
         guard("wait_closed", w.wait_closed()).await;
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -242,8 +227,7 @@ fn gather_of_connections_with_one_refused() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 

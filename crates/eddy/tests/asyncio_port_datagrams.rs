@@ -2,18 +2,13 @@
 //! a UDP echo server and client on loopback, and Unix datagrams in a temp
 //! dir.
 
-use std::future::Future;
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::guard;
 use eddy::net::{UdpSocket, UnixDatagram};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
 
 /// Echoes every datagram upper-cased until it receives `quit`.
 async fn udp_echo_server(sock: Rc<UdpSocket>) -> usize {

@@ -8,10 +8,13 @@
 //! global subscriber for the whole file: the watchdog logs from its own
 //! thread). Each test looks for lines naming its own task or text.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use common::port::connect;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -249,7 +252,7 @@ fn a_blocking_main_future_is_reported() {
 /// call, not into eddy's own accept loop.
 #[test]
 fn a_blocking_connection_handler_is_reported_at_the_users_code() {
-    use eddy::io::{open_connection, start_server, StreamReader, StreamWriter};
+    use eddy::io::{start_server, StreamReader, StreamWriter};
     // A threshold no other test uses, to pick out this runtime's reports.
     let rt = debug_runtime(37);
     rt.block_on(async {
@@ -264,9 +267,7 @@ fn a_blocking_connection_handler_is_reported_at_the_users_code() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         w.write(b"query\n").unwrap();
         assert_eq!(r.read_line().await.unwrap(), b"query\n");
         server.close();

@@ -3,19 +3,14 @@
 //! while it is being joined, a barrier used for several rounds, and
 //! reading until one of several separators.
 
+mod common;
+
 use std::cell::Cell;
-use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{connect, guard, paused};
 use eddy::time::{deadline, Instant};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
 
 #[test]
 fn forever_as_a_timeout_never_expires_and_never_panics() {
@@ -160,7 +155,7 @@ fn sleep_zero_lets_the_others_run_once() {
 fn a_paused_clock_still_waits_for_a_socket() {
     // With a paused clock, a timeout must not fire just because the loop
     // is waiting for the network.
-    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    let rt = paused();
     rt.block_on(async {
         let server = eddy::io::start_server(
             "127.0.0.1:0",
@@ -171,9 +166,7 @@ fn a_paused_clock_still_waits_for_a_socket() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = eddy::io::open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         w.write(b"ping\n").unwrap();
         let got = eddy::wait_for(r.read_line(), Duration::from_secs(10)).await;
         assert_eq!(got.unwrap().unwrap(), b"ping\n");

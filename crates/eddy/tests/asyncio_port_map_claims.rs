@@ -3,19 +3,14 @@
 //! a writer's abort, shutdown of queued blocking jobs, callbacks that
 //! panic, and SIGINT seen by every listener.
 
-use std::future::Future;
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eddy::io::{open_connection, start_server, StreamReader, StreamWriter, WriteError};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
+use common::port::{connect, guard, paused, silent};
+use eddy::io::{start_server, WriteError};
 
 /// "`loop.call_soon_threadsafe(cb)` → `Handle::call_soon(f)`: runs in
 /// submission order with the thread's `Handle::spawn`s, as in asyncio".
@@ -55,7 +50,7 @@ fn a_paused_clock_waits_for_an_executor_job() {
         .max_threads(1)
         .build()
         .unwrap();
-    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    let rt = paused();
     rt.block_on(async {
         let job = eddy::Handle::current().run_in_executor(&pool, || {
             std::thread::sleep(Duration::from_millis(30));
@@ -80,19 +75,8 @@ fn a_paused_clock_waits_for_an_executor_job() {
 #[test]
 fn abort_drops_the_buffer_and_reports_it() {
     eddy::run(async {
-        let server = start_server(
-            "127.0.0.1:0",
-            |r: StreamReader, w: StreamWriter| async move {
-                // Never reads.
-                std::future::pending::<()>().await;
-                drop((r, w));
-            },
-        )
-        .await
-        .unwrap();
-        let (_r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let server = start_server("127.0.0.1:0", silent).await.unwrap();
+        let (_r, mut w) = connect(&server).await;
         w.write(&vec![0u8; 32 << 20]).unwrap();
         assert!(w.buffered_len() > 0);
         w.abort();

@@ -3,20 +3,15 @@
 //! while it runs, killing a child on timeout and reaping it, and signals
 //! delivered to this process.
 
-use std::future::Future;
+mod common;
+
 use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
+use common::port::slow_guard as guard;
 use eddy::process::{Command, Stdio};
 use eddy::signal::unix::{signal, SignalKind};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(30)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
 
 #[test]
 fn a_shell_pipeline_and_its_exit_status() {

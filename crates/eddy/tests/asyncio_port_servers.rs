@@ -2,44 +2,19 @@
 //! close_clients / abort_clients, handlers that fail, and Unix-socket
 //! servers in a temp dir.
 
+mod common;
+
 use std::cell::RefCell;
-use std::future::Future;
 use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{close_server, connect, echo, guard};
 use eddy::io::{
     open_connection, open_unix_connection, start_server, start_unix_server, StreamReader,
     StreamWriter, WriteError,
 };
 use eddy::sync::Event;
-
-/// A hang guard: none of these programs should take anywhere near this.
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-/// The echo handler of the asyncio tutorial: read a line, send it back,
-/// until the client is done.
-async fn echo(mut r: StreamReader, mut w: StreamWriter) -> Result<(), WriteError> {
-    loop {
-        let line = match r.read_line().await {
-            Ok(line) => line,
-            Err(_) => break,
-        };
-        if line.is_empty() {
-            break;
-        }
-        w.write(&line)?;
-        w.drain().await?;
-    }
-    w.close();
-    w.wait_closed().await;
-    Ok(())
-}
 
 #[test]
 fn server_close_clients_sends_what_is_buffered_then_ends_each_connection() {
@@ -149,9 +124,7 @@ fn server_abort_clients_drops_unsent_data() {
         )
         .await
         .unwrap();
-        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, _w) = connect(&server).await;
         guard("accept", async {
             while server.connection_count() < 1 {
                 eddy::sleep(Duration::from_millis(1)).await;
@@ -198,8 +171,7 @@ fn unix_socket_echo_server_in_a_temp_dir() {
         w.write_eof();
         assert_eq!(guard("eof", r.read_line()).await.unwrap(), b"");
 
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
         assert!(!path.exists(), "close removes the socket file");
         let err = open_unix_connection(&path).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
@@ -224,8 +196,7 @@ fn unix_server_replaces_a_stale_socket_but_not_a_live_one_or_a_file() {
         w.write(b"still here\n").unwrap();
         assert_eq!(guard("echo", r.read_line()).await.unwrap(), b"still here\n");
         drop((r, w));
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
 
         // A regular file is never removed.
         let file = dir.path().join("not-a-socket");
@@ -267,8 +238,7 @@ fn a_failing_handler_does_not_stop_the_server() {
             }
         }
         assert!(server.is_serving());
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -287,9 +257,7 @@ fn close_clients_reaches_a_writer_kept_outside_its_handler() {
         })
         .await
         .unwrap();
-        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, _w) = connect(&server).await;
         guard("registered", async {
             while writers.borrow().is_empty() {
                 eddy::sleep(Duration::from_millis(1)).await;

@@ -3,40 +3,15 @@
 //! line length, reading in pieces, back-pressure and closing a writer.
 //! Servers' lifecycle and Unix sockets are in asyncio_port_servers.rs.
 
-use std::future::Future;
+mod common;
+
 use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{close_server, connect, echo, guard, silent};
 use eddy::io::{open_connection, start_server, ReadError, StreamReader, StreamWriter, WriteError};
 use eddy::sync::Event;
-
-/// A hang guard: none of these programs should take anywhere near this.
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-/// The echo handler of the asyncio tutorial: read a line, send it back,
-/// until the client is done.
-async fn echo(mut r: StreamReader, mut w: StreamWriter) -> Result<(), WriteError> {
-    loop {
-        let line = match r.read_line().await {
-            Ok(line) => line,
-            Err(_) => break,
-        };
-        if line.is_empty() {
-            break;
-        }
-        w.write(&line)?;
-        w.drain().await?;
-    }
-    w.close();
-    w.wait_closed().await;
-    Ok(())
-}
 
 #[test]
 fn tcp_echo_client_and_server() {
@@ -107,8 +82,7 @@ fn many_clients_at_once_each_get_their_own_answers() {
                 .collect();
             assert_eq!(got, &want);
         }
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -137,9 +111,7 @@ fn reading_a_reply_in_pieces_with_read_exactly_and_read_until() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         w.write(b"eddy\r\n").unwrap();
         let header = guard("header", r.read_until(b"\r\n")).await.unwrap();
         let n: usize = std::str::from_utf8(&header[4..header.len() - 2])
@@ -156,8 +128,7 @@ fn reading_a_reply_in_pieces_with_read_exactly_and_read_until() {
             }
             other => panic!("expected IncompleteRead, got {other:?}"),
         }
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -200,9 +171,7 @@ async fn limited_lines(mut r: StreamReader, mut w: StreamWriter) -> std::io::Res
 fn line_server_rejects_long_lines_and_recovers() {
     eddy::run(async {
         let server = start_server("127.0.0.1:0", limited_lines).await.unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
 
         // A long line sent whole: the separator is already buffered.
         w.write(b"short\n").unwrap();
@@ -233,8 +202,7 @@ fn line_server_rejects_long_lines_and_recovers() {
 
         w.write_eof();
         assert_eq!(guard("eof", r.read_line()).await.unwrap(), b"");
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -282,9 +250,7 @@ fn drain_waits_while_the_peer_does_not_read() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         let size = 32 << 20;
         w.write(&vec![b'd'; size]).unwrap();
         assert!(w.buffered_len() > w.write_buffer_limits().0);
@@ -298,8 +264,7 @@ fn drain_waits_while_the_peer_does_not_read() {
         w.write_eof();
         let reply = guard("reply", r.read_line()).await.unwrap();
         assert_eq!(reply, format!("{size}\n").as_bytes());
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -307,9 +272,7 @@ fn drain_waits_while_the_peer_does_not_read() {
 fn writing_after_close_is_refused() {
     eddy::run(async {
         let server = start_server("127.0.0.1:0", echo).await.unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         w.write(b"last\n").unwrap();
         w.close();
         assert!(w.is_closing());
@@ -317,8 +280,7 @@ fn writing_after_close_is_refused() {
         guard("wait_closed", w.wait_closed()).await;
         // close ends the reader too, as asyncio's transport.close() does.
         assert_eq!(guard("reader", r.read_line()).await.unwrap(), b"");
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -341,9 +303,7 @@ fn a_read_line_timed_out_halfway_loses_nothing() {
         )
         .await
         .unwrap();
-        let (mut r, _w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, _w) = connect(&server).await;
         // Wait until the first half is here, then time a read_line out.
         guard("first half", async {
             while r.buffer().is_empty() {
@@ -358,8 +318,7 @@ fn a_read_line_timed_out_halfway_loses_nothing() {
             guard("whole line", r.read_line()).await.unwrap(),
             b"first half, second half\n"
         );
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }
 
@@ -367,18 +326,8 @@ fn a_read_line_timed_out_halfway_loses_nothing() {
 fn closing_the_writer_ends_a_read_waiting_in_another_task() {
     eddy::run(async {
         // A server that never answers and never closes.
-        let server = start_server(
-            "127.0.0.1:0",
-            |r: StreamReader, w: StreamWriter| async move {
-                std::future::pending::<()>().await;
-                drop((r, w));
-            },
-        )
-        .await
-        .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let server = start_server("127.0.0.1:0", silent).await.unwrap();
+        let (mut r, mut w) = connect(&server).await;
         let listener = eddy::spawn(async move { r.read_line().await.map_err(|e| e.to_string()) });
         eddy::yield_now().await;
         w.close();
@@ -430,9 +379,7 @@ fn a_ported_readline_error_loop_makes_progress() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         // One write: the long line and its newline arrive together.
         let mut msg = vec![b'x'; 40];
         msg.extend_from_slice(b"\nafter\n");
@@ -440,7 +387,6 @@ fn a_ported_readline_error_loop_makes_progress() {
         w.write_eof();
         assert_eq!(guard("1", r.read_line()).await.unwrap(), b"ERR too long\n");
         assert_eq!(guard("2", r.read_line()).await.unwrap(), b"OK after\n");
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
     });
 }

@@ -3,29 +3,17 @@
 //! cancelled waiter each time), and a producer/consumer worker pool on a
 //! bounded Queue with task_done/join.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{guard, settle};
 use eddy::sync::{
     Barrier, BoundedSemaphore, BrokenBarrier, Condition, Event, LifoQueue, Mutex, PriorityQueue,
     Queue, QueueShutDown, Semaphore, TryGetError, TryPutError,
 };
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-/// Lets every ready task run a few steps.
-async fn settle() {
-    for _ in 0..10 {
-        eddy::yield_now().await;
-    }
-}
 
 #[test]
 fn lock_is_fair_and_a_cancelled_waiter_passes_it_on() {

@@ -4,33 +4,16 @@
 //! comes back from join, cancelling the joining task cancels the children,
 //! and groups nest.
 
+mod common;
+
 use std::cell::Cell;
-use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{flag, guard, Finally};
 use eddy::task::ClosedReason;
 use eddy::TaskGroup;
 use futures::FutureExt;
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-/// Sets its flag when dropped: the Rust form of a `finally:` block.
-struct Finally(Rc<Cell<bool>>);
-impl Drop for Finally {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
-fn flag() -> Rc<Cell<bool>> {
-    Rc::new(Cell::new(false))
-}
 
 #[test]
 fn task_group_one_failure_cancels_the_siblings_and_is_reported() {

@@ -3,32 +3,15 @@
 //! shield, cancellation and task introspection. TaskGroup is in
 //! asyncio_port_taskgroup.rs.
 
+mod common;
+
 use std::cell::Cell;
-use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::port::{close_server, connect, flag, guard, paused, Finally};
 use eddy::ReturnWhen;
 use futures::StreamExt;
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-/// Sets its flag when dropped: the Rust form of a `finally:` block.
-struct Finally(Rc<Cell<bool>>);
-impl Drop for Finally {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
-fn flag() -> Rc<Cell<bool>> {
-    Rc::new(Cell::new(false))
-}
 
 #[test]
 fn gather_returns_results_in_argument_order() {
@@ -257,7 +240,7 @@ fn wait_with_a_timeout_neither_errors_nor_cancels() {
 
 #[test]
 fn as_completed_yields_in_completion_order() {
-    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    let rt = paused();
     rt.block_on(async {
         let delays = [30u64, 10, 20];
         let futs = delays.map(|ms| async move {
@@ -382,7 +365,7 @@ fn cancelled_task_runs_its_destructors_and_reports_cancelled() {
 
 #[test]
 fn a_closed_server_leaves_no_tasks_behind() {
-    use eddy::io::{open_connection, start_server, StreamReader, StreamWriter};
+    use eddy::io::{start_server, StreamReader, StreamWriter};
     eddy::run(async {
         let server = start_server(
             "127.0.0.1:0",
@@ -393,15 +376,12 @@ fn a_closed_server_leaves_no_tasks_behind() {
         )
         .await
         .unwrap();
-        let (mut r, mut w) = open_connection(&server.local_addr().unwrap().to_string())
-            .await
-            .unwrap();
+        let (mut r, mut w) = connect(&server).await;
         w.write(b"x\n").unwrap();
         assert_eq!(guard("echo", r.read_line()).await.unwrap(), b"x\n");
         w.close();
         guard("client", w.wait_closed()).await;
-        server.close();
-        guard("server", server.wait_closed()).await;
+        close_server(&server).await;
         // asyncio tests check `all_tasks() == {current_task()}` here.
         guard("no tasks left", async {
             while !eddy::task::all().is_empty() {

@@ -2,17 +2,12 @@
 //! run_in_executor with an executor of your own, and talking to the loop
 //! from other threads (call_soon_threadsafe, run_coroutine_threadsafe).
 
-use std::future::Future;
+mod common;
+
+use common::port::guard;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
 
 #[test]
 fn to_thread_returns_values_and_panics_as_errors() {

@@ -2,35 +2,15 @@
 //! (asyncio.timeout / timeout_at) with reschedule and nesting, and the
 //! callback scheduling of call_soon / call_later / call_at.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
+mod common;
+
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::port::{flag, guard, paused, Finally};
 use eddy::time::{deadline, deadline_at, Elapsed, Instant};
-
-async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
-    match eddy::wait_for(fut, Duration::from_secs(20)).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what}"),
-    }
-}
-
-struct Finally(Rc<Cell<bool>>);
-impl Drop for Finally {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
-fn flag() -> Rc<Cell<bool>> {
-    Rc::new(Cell::new(false))
-}
-
-fn paused() -> eddy::Runtime {
-    eddy::Builder::new().start_paused(true).build().unwrap()
-}
 
 #[test]
 fn wait_for_gives_the_value_or_cancels_and_times_out() {

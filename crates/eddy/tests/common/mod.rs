@@ -1,6 +1,6 @@
-//! Helpers shared by the facade's tests (io_cancel_stress.rs,
-//! stream_cancel_wiring.rs, blocking_io_wiring.rs): eddy-io's stress
-//! helpers, one copy for both crates.
+//! Helpers shared by the facade's tests: eddy-io's stress helpers (for
+//! io_cancel_stress.rs, stream_cancel_wiring.rs, blocking_io_wiring.rs),
+//! one copy for both crates, and the asyncio ports' helpers (`port`).
 
 #![allow(dead_code, unused_imports)]
 
@@ -8,3 +8,5 @@
 mod stress;
 
 pub use stress::{guarded, Rng};
+
+pub mod port;

@@ -1,0 +1,91 @@
+//! Helpers shared by the asyncio ports (asyncio_port_*.rs): the hang
+//! guard, the `finally:` drop flag, the tutorial's echo handler and the
+//! usual server/connection set-ups. Not every test binary uses every item.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use eddy::io::{open_connection, Server, StreamReader, StreamWriter, WriteError};
+
+/// A hang guard: none of these programs should take anywhere near this.
+pub async fn guard<F: Future>(what: &str, fut: F) -> F::Output {
+    guard_within(what, Duration::from_secs(20), fut).await
+}
+
+/// The hang guard for programs that start child processes, which may be
+/// slow to start on a loaded machine.
+pub async fn slow_guard<F: Future>(what: &str, fut: F) -> F::Output {
+    guard_within(what, Duration::from_secs(30), fut).await
+}
+
+async fn guard_within<F: Future>(what: &str, limit: Duration, fut: F) -> F::Output {
+    match eddy::wait_for(fut, limit).await {
+        Ok(v) => v,
+        Err(_) => panic!("hung: {what}"),
+    }
+}
+
+/// Sets its flag when dropped: the Rust form of a `finally:` block.
+pub struct Finally(pub Rc<Cell<bool>>);
+impl Drop for Finally {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// A fresh, unset flag for [`Finally`].
+pub fn flag() -> Rc<Cell<bool>> {
+    Rc::new(Cell::new(false))
+}
+
+/// A runtime whose clock starts paused.
+pub fn paused() -> eddy::Runtime {
+    eddy::Builder::new().start_paused(true).build().unwrap()
+}
+
+/// Lets every ready task run a few steps.
+pub async fn settle() {
+    for _ in 0..10 {
+        eddy::yield_now().await;
+    }
+}
+
+/// The echo handler of the asyncio tutorial: read a line, send it back,
+/// until the client is done.
+pub async fn echo(mut r: StreamReader, mut w: StreamWriter) -> Result<(), WriteError> {
+    loop {
+        let line = match r.read_line().await {
+            Ok(line) => line,
+            Err(_) => break,
+        };
+        if line.is_empty() {
+            break;
+        }
+        w.write(&line)?;
+        w.drain().await?;
+    }
+    w.close();
+    w.wait_closed().await;
+    Ok(())
+}
+
+/// A handler that never reads, never answers and never closes.
+pub async fn silent(r: StreamReader, w: StreamWriter) {
+    std::future::pending::<()>().await;
+    drop((r, w));
+}
+
+/// `open_connection` to a TCP server of this process.
+pub async fn connect(server: &Server) -> (StreamReader, StreamWriter) {
+    open_connection(&server.local_addr().unwrap().to_string())
+        .await
+        .unwrap()
+}
+
+/// Closes a server and waits (guarded) until it is closed.
+pub async fn close_server(server: &Server) {
+    server.close();
+    guard("server", server.wait_closed()).await;
+}
