@@ -8,8 +8,11 @@
 mod common;
 
 use common::stress::{guarded, race_yields, yields};
-use eddy_io::io::{open_connection, open_unix_connection, start_server, StreamReader};
-use eddy_io::net::{TcpListener, UnixListener};
+use eddy_core::JoinHandle;
+use eddy_io::io::{
+    open_connection, open_unix_connection, start_server, StreamReader, StreamWriter,
+};
+use eddy_io::net::{TcpListener, TcpStream, UnixListener};
 
 /// Loop turns a reader gets to see end of stream; far more than needed.
 const TURNS: u64 = 10_000;
@@ -26,27 +29,45 @@ async fn lines_to_eof(mut reader: StreamReader) -> Vec<Vec<u8>> {
     }
 }
 
+/// A client connection to a listener of this test, and the peer's end of
+/// it as accepted.
+async fn tcp_connection() -> (StreamReader, StreamWriter, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
+    let (reader, writer) = connected.unwrap();
+    let (peer, _) = accepted.unwrap();
+    (reader, writer, peer)
+}
+
+/// A task reading `reader` to end of stream, waiting by the time this
+/// returns.
+async fn reading_to_eof(reader: StreamReader) -> JoinHandle<Vec<Vec<u8>>> {
+    let reading = eddy_core::spawn(lines_to_eof(reader));
+    yields(100).await; // the reader takes what is there and waits
+    reading
+}
+
+/// The lines `reading` got, which must see end of stream within `TURNS`
+/// loop turns; `waits` says what failed if it does not.
+async fn lines_within_turns(reading: JoinHandle<Vec<Vec<u8>>>, waits: &str) -> Vec<Vec<u8>> {
+    race_yields(reading, TURNS).await.expect(waits).unwrap()
+}
+
 #[test]
 fn closing_the_writer_ends_a_reader_waiting_in_another_task() {
     guarded(30, || {
         common::run(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap().to_string();
-            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
-            let (reader, mut writer) = connected.unwrap();
+            let (reader, mut writer, mut peer) = tcp_connection().await;
             // The peer sends a line, then stays silent and open throughout.
-            let (mut peer, _) = accepted.unwrap();
             futures::AsyncWriteExt::write_all(&mut peer, b"before close\n")
                 .await
                 .unwrap();
-            let reading = eddy_core::spawn(lines_to_eof(reader));
-            yields(100).await; // the reader takes the line and waits
+            let reading = reading_to_eof(reader).await;
             writer.close();
             writer.wait_closed().await;
-            let lines = race_yields(reading, TURNS)
-                .await
-                .expect("the reader still waits after the writer closed")
-                .unwrap();
+            let lines =
+                lines_within_turns(reading, "the reader still waits after the writer closed").await;
             assert_eq!(lines, vec![b"before close\n".to_vec()]);
             drop(peer);
         })
@@ -57,11 +78,7 @@ fn closing_the_writer_ends_a_reader_waiting_in_another_task() {
 fn after_close_the_reader_returns_what_it_holds_then_end_of_stream() {
     guarded(30, || {
         common::run(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap().to_string();
-            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
-            let (mut reader, mut writer) = connected.unwrap();
-            let (mut peer, _) = accepted.unwrap();
+            let (mut reader, mut writer, mut peer) = tcp_connection().await;
             // Two lines in one write: the first read_line buffers both.
             futures::AsyncWriteExt::write_all(&mut peer, b"one\ntwo\n")
                 .await
@@ -91,18 +108,12 @@ fn after_close_the_reader_returns_what_it_holds_then_end_of_stream() {
 fn aborting_the_writer_ends_the_reader_too() {
     guarded(30, || {
         common::run(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap().to_string();
-            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
-            let (reader, mut writer) = connected.unwrap();
-            let _peer = accepted.unwrap();
-            let reading = eddy_core::spawn(lines_to_eof(reader));
-            yields(100).await;
+            let (reader, mut writer, _peer) = tcp_connection().await;
+            let reading = reading_to_eof(reader).await;
             writer.abort();
-            let lines = race_yields(reading, TURNS)
-                .await
-                .expect("the reader still waits after the writer aborted")
-                .unwrap();
+            let lines =
+                lines_within_turns(reading, "the reader still waits after the writer aborted")
+                    .await;
             assert!(lines.is_empty());
         })
     });
@@ -119,14 +130,14 @@ fn closing_a_unix_writer_ends_its_reader() {
                 futures::join!(open_unix_connection(&path), listener.accept());
             let (reader, mut writer) = connected.unwrap();
             let _peer = accepted.unwrap();
-            let reading = eddy_core::spawn(lines_to_eof(reader));
-            yields(100).await;
+            let reading = reading_to_eof(reader).await;
             writer.close();
             writer.wait_closed().await;
-            let lines = race_yields(reading, TURNS)
-                .await
-                .expect("the Unix reader still waits after the writer closed")
-                .unwrap();
+            let lines = lines_within_turns(
+                reading,
+                "the Unix reader still waits after the writer closed",
+            )
+            .await;
             assert!(lines.is_empty());
         })
     });
@@ -136,11 +147,7 @@ fn closing_a_unix_writer_ends_its_reader() {
 fn a_writer_dropped_after_write_eof_leaves_the_reader_reading() {
     guarded(30, || {
         common::run(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap().to_string();
-            let (connected, accepted) = futures::join!(open_connection(&addr), listener.accept());
-            let (mut reader, mut writer) = connected.unwrap();
-            let (mut peer, _) = accepted.unwrap();
+            let (mut reader, mut writer, mut peer) = tcp_connection().await;
             // Half-close: only the write side goes; the peer answers after.
             writer.write(b"request\n").unwrap();
             writer.write_eof();
