@@ -4,65 +4,17 @@
 //! for the loop-thread form and for the thread-safe `Handle` form — and a
 //! callback's panic is logged with that place too.
 //!
-//! The log is captured by a small `tracing` subscriber (one global
-//! subscriber for the file: the watchdog logs from its own thread); each
-//! test uses a threshold of its own to pick out its runtime's reports.
+//! The log is captured by a small `tracing` subscriber (common/capture.rs,
+//! one global subscriber for the file: the watchdog logs from its own
+//! thread); each test uses a threshold of its own to pick out its
+//! runtime's reports.
 
-use std::fmt::Write as _;
-use std::sync::{Mutex, OnceLock};
+#[path = "common/capture.rs"]
+mod capture;
+
 use std::time::Duration;
 
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-struct Capture(Mutex<Vec<String>>);
-
-struct Line(String);
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl Subscriber for &'static Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(String::new());
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-fn capture() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let c: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
-        tracing::subscriber::set_global_default(c).unwrap();
-        c
-    })
-}
-
-/// Captured lines containing every one of `parts`.
-fn lines_with(parts: &[&str]) -> Vec<String> {
-    capture()
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| parts.iter().all(|p| l.contains(p)))
-        .cloned()
-        .collect()
-}
+use capture::{capture, lines_with};
 
 /// Runs `f` on a debug-mode loop with a time driver and the given slow-step
 /// threshold (distinct per test), then shuts it down.

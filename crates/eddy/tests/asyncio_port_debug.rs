@@ -4,84 +4,19 @@
 //! that is still blocked, and a panic nobody retrieves is logged ("Task
 //! exception was never retrieved").
 //!
-//! The log is captured by a small `tracing` subscriber of our own (one
-//! global subscriber for the whole file: the watchdog logs from its own
-//! thread). Each test looks for lines naming its own task or text.
+//! The log is captured by a small `tracing` subscriber of our own
+//! (eddy-time's tests/common/capture.rs, one global subscriber for the
+//! whole file: the watchdog logs from its own thread). Each test looks
+//! for lines naming its own task or text.
 
+#[path = "../../eddy-time/tests/common/capture.rs"]
+mod capture;
 mod common;
 
-use std::fmt::Write as _;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use capture::{all_lines, capture, lines_with};
 use common::port::connect;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// Every event, one line each: `message key=value key=value`.
-struct Capture(Mutex<Vec<String>>);
-
-struct Line(String);
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.0, "{value:?} ");
-        } else {
-            let _ = write!(self.0, "{}={value:?} ", field.name());
-        }
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            let _ = write!(self.0, "{value} ");
-        } else {
-            let _ = write!(self.0, "{}={value} ", field.name());
-        }
-    }
-}
-
-impl Subscriber for &'static Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(format!("{} ", event.metadata().level()));
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-fn capture() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let c: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
-        tracing::subscriber::set_global_default(c).unwrap();
-        c
-    })
-}
-
-/// The captured lines that contain every one of `parts`.
-fn lines_with(parts: &[&str]) -> Vec<String> {
-    capture()
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| parts.iter().all(|p| l.contains(p)))
-        .cloned()
-        .collect()
-}
-
-fn all_lines() -> String {
-    capture().0.lock().unwrap().join("\n")
-}
 
 fn debug_runtime(threshold_ms: u64) -> eddy::Runtime {
     capture();
