@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{flag, guard, Finally};
+use common::port::{flag, guard, sleep_an_hour, Finally};
 use eddy::task::ClosedReason;
 use eddy::TaskGroup;
 use futures::FutureExt;
@@ -27,8 +27,7 @@ fn task_group_one_failure_cancels_the_siblings_and_is_reported() {
             slow.push(
                 group
                     .spawn(async move {
-                        let _finally = Finally(f);
-                        eddy::sleep(Duration::from_secs(3600)).await;
+                        sleep_an_hour(f).await;
                         Ok(2)
                     })
                     .unwrap(),
@@ -163,8 +162,7 @@ fn cancelling_the_task_that_joins_a_group_cancels_its_children() {
             let group = TaskGroup::<()>::new();
             group
                 .spawn(async move {
-                    let _finally = Finally(f);
-                    eddy::sleep(Duration::from_secs(3600)).await;
+                    sleep_an_hour(f).await;
                     Ok(())
                 })
                 .unwrap();

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{close_server, connect, flag, guard, paused, Finally};
+use common::port::{close_server, connect, flag, guard, paused, sleep_an_hour};
 use eddy::ReturnWhen;
 use futures::StreamExt;
 
@@ -71,8 +71,7 @@ fn try_gather_stops_at_the_first_error() {
         let slow_dropped = flag();
         let f = slow_dropped.clone();
         let slow = async move {
-            let _finally = Finally(f);
-            eddy::sleep(Duration::from_secs(3600)).await;
+            sleep_an_hour(f).await;
             Ok::<u32, String>(1)
         };
         let failing = async {
@@ -103,8 +102,7 @@ fn cancelling_a_gather_of_tasks_cancels_the_tasks() {
             .map(|f| {
                 let f = f.clone();
                 eddy::spawn(async move {
-                    let _finally = Finally(f);
-                    eddy::sleep(Duration::from_secs(3600)).await;
+                    sleep_an_hour(f).await;
                 })
                 .cancel_on_drop()
             })
@@ -344,8 +342,7 @@ fn cancelled_task_runs_its_destructors_and_reports_cancelled() {
         let dropped = flag();
         let f = dropped.clone();
         let task = eddy::spawn(async move {
-            let _finally = Finally(f);
-            eddy::sleep(Duration::from_secs(3600)).await;
+            sleep_an_hour(f).await;
             "never"
         });
         eddy::yield_now().await;

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::port::{flag, guard, paused, Finally};
+use common::port::{flag, guard, paused, sleep_an_hour, Finally};
 use eddy::time::{deadline, deadline_at, Elapsed, Instant};
 
 #[test]
@@ -56,8 +56,7 @@ fn wait_for_on_a_task_cancels_the_task_on_timeout() {
         let dropped = flag();
         let f = dropped.clone();
         let task = eddy::spawn(async move {
-            let _finally = Finally(f);
-            eddy::sleep(Duration::from_secs(3600)).await;
+            sleep_an_hour(f).await;
         });
         assert!(
             eddy::wait_for(task.cancel_on_drop(), Duration::from_millis(5))
@@ -114,8 +113,7 @@ fn cancelling_a_task_cancels_the_task_it_awaits() {
         let f = dropped.clone();
         let outer = eddy::spawn(async move {
             let inner = eddy::spawn(async move {
-                let _finally = Finally(f);
-                eddy::sleep(Duration::from_secs(3600)).await;
+                sleep_an_hour(f).await;
             });
             inner.cancel_on_drop().await
         });

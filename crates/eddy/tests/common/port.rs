@@ -40,6 +40,13 @@ pub fn flag() -> Rc<Cell<bool>> {
     Rc::new(Cell::new(false))
 }
 
+/// Sleeps an hour holding a [`Finally`] on `dropped`: work that ends only
+/// by being cancelled.
+pub async fn sleep_an_hour(dropped: Rc<Cell<bool>>) {
+    let _finally = Finally(dropped);
+    eddy::sleep(Duration::from_secs(3600)).await;
+}
+
 /// A runtime whose clock starts paused.
 pub fn paused() -> eddy::Runtime {
     eddy::Builder::new().start_paused(true).build().unwrap()
