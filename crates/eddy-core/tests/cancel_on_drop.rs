@@ -4,9 +4,10 @@
 //! destructor flags, never timing.
 
 use std::cell::Cell;
-use std::future::pending;
+use std::future::{pending, Future};
 use std::rc::Rc;
 
+use futures::channel::oneshot;
 use futures::future::{select, Either};
 
 /// Sets its flag when dropped: the task's future was dropped.
@@ -22,6 +23,24 @@ fn flag() -> Rc<Cell<bool>> {
     Rc::new(Cell::new(false))
 }
 
+/// Waits forever holding a [`Finally`] on `dropped`: ends only by being
+/// dropped.
+async fn wait_forever<T>(dropped: Rc<Cell<bool>>) -> T {
+    let _finally = Finally(dropped);
+    pending().await
+}
+
+/// A task body that runs to its end, setting `done`, once the sender
+/// returned with it sends.
+fn ends_when_told(done: Rc<Cell<bool>>) -> (oneshot::Sender<()>, impl Future<Output = ()>) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let body = async move {
+        let _ = rx.await;
+        done.set(true);
+    };
+    (tx, body)
+}
+
 async fn turns(n: usize) {
     for _ in 0..n {
         eddy_core::yield_now().await;
@@ -33,11 +52,7 @@ fn dropping_it_unfinished_cancels_the_task() {
     eddy_core::run(async {
         let dropped = flag();
         let f = dropped.clone();
-        let task = eddy_core::spawn(async move {
-            let _finally = Finally(f);
-            pending::<()>().await;
-        })
-        .cancel_on_drop();
+        let task = eddy_core::spawn(wait_forever::<()>(f)).cancel_on_drop();
         turns(3).await;
         assert!(!dropped.get());
         drop(task);
@@ -53,12 +68,8 @@ fn dropping_it_unfinished_cancels_the_task() {
 fn a_plain_handle_dropped_unfinished_detaches() {
     eddy_core::run(async {
         let done = flag();
-        let d = done.clone();
-        let (tx, rx) = futures::channel::oneshot::channel::<()>();
-        drop(eddy_core::spawn(async move {
-            let _ = rx.await;
-            d.set(true);
-        }));
+        let (tx, body) = ends_when_told(done.clone());
+        drop(eddy_core::spawn(body));
         turns(3).await;
         tx.send(()).unwrap();
         turns(3).await;
@@ -71,11 +82,7 @@ fn losing_a_select_cancels_the_task() {
     eddy_core::run(async {
         let dropped = flag();
         let f = dropped.clone();
-        let slow = eddy_core::spawn(async move {
-            let _finally = Finally(f);
-            pending::<u8>().await
-        })
-        .cancel_on_drop();
+        let slow = eddy_core::spawn(wait_forever::<u8>(f)).cancel_on_drop();
         let fast = eddy_core::spawn(async { 2u8 });
         match select(slow, fast).await {
             Either::Right((Ok(2), slow)) => drop(slow),
@@ -92,12 +99,9 @@ fn cancelling_the_awaiting_task_cancels_the_awaited_one() {
         let dropped = flag();
         let f = dropped.clone();
         let outer = eddy_core::spawn(async move {
-            eddy_core::spawn(async move {
-                let _finally = Finally(f);
-                pending::<()>().await;
-            })
-            .cancel_on_drop()
-            .await
+            eddy_core::spawn(wait_forever::<()>(f))
+                .cancel_on_drop()
+                .await
         });
         turns(3).await;
         outer.cancel();
@@ -124,13 +128,8 @@ fn awaiting_gives_the_output_and_a_finished_task_keeps_it() {
 fn detach_gives_back_a_handle_that_does_not_cancel() {
     eddy_core::run(async {
         let done = flag();
-        let d = done.clone();
-        let (tx, rx) = futures::channel::oneshot::channel::<()>();
-        let task = eddy_core::spawn(async move {
-            let _ = rx.await;
-            d.set(true);
-        })
-        .cancel_on_drop();
+        let (tx, body) = ends_when_told(done.clone());
+        let task = eddy_core::spawn(body).cancel_on_drop();
         drop(task.detach());
         tx.send(()).unwrap();
         turns(3).await;
@@ -159,10 +158,7 @@ fn tasks_cancelled_at_shutdown_may_hold_cancel_on_drop_handles() {
     let flags = dropped.clone();
     eddy_core::run(async move {
         let [a, b] = flags;
-        let inner = eddy_core::spawn(async move {
-            let _finally = Finally(a);
-            pending::<()>().await;
-        });
+        let inner = eddy_core::spawn(wait_forever::<()>(a));
         drop(eddy_core::spawn(async move {
             let _finally = Finally(b);
             inner.cancel_on_drop().await
