@@ -6,12 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::port::slow_guard as guard;
+use common::port::{reaped, slow_guard as guard};
 use eddy::process::{Command, Stdio};
-
-fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
 
 #[test]
 fn many_children_at_once_are_all_waited_for() {
@@ -93,12 +89,7 @@ fn a_timed_out_output_with_kill_on_drop_takes_the_child_down() {
         });
         assert!(guard("timeout", out).await.is_err());
         let pid = read_pid().unwrap();
-        guard("killed and reaped", async {
-            while alive(pid) {
-                eddy::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await;
+        reaped("killed and reaped", pid).await;
     });
 }
 
@@ -118,12 +109,7 @@ fn a_dropped_child_without_kill_on_drop_keeps_running_and_is_reaped_later() {
             }
         })
         .await;
-        guard("reaped, not a zombie", async {
-            while alive(pid) {
-                eddy::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await;
+        reaped("reaped, not a zombie", pid).await;
     });
 }
 

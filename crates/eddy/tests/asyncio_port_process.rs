@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::port::slow_guard as guard;
+use common::port::{reaped, slow_guard as guard};
 use eddy::process::{Command, Stdio};
 use eddy::signal::unix::{signal, SignalKind};
 
@@ -172,12 +172,7 @@ fn a_cancelled_task_takes_its_kill_on_drop_child_with_it() {
         task.cancel();
         assert!(task.await.unwrap_err().is_cancelled());
         // Killed and reaped in the background: no zombie is left.
-        guard("reaped", async {
-            while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                eddy::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await;
+        reaped("reaped", pid).await;
     });
 }
 

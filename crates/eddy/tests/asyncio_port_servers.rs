@@ -7,9 +7,8 @@ mod common;
 use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::rc::Rc;
-use std::time::Duration;
 
-use common::port::{close_server, connect, echo, guard};
+use common::port::{close_server, connect, echo, guard, wait_while};
 use eddy::io::{
     open_connection, open_unix_connection, start_server, start_unix_server, StreamReader,
     StreamWriter, WriteError,
@@ -83,12 +82,7 @@ fn server_wait_closed_waits_for_handlers_still_running() {
         let (mut r1, _w1) = open_connection(&addr).await.unwrap();
         let (mut r2, _w2) = open_connection(&addr).await.unwrap();
         // Both connections accepted (no more may arrive).
-        guard("accepts", async {
-            while server.connection_count() < 2 {
-                eddy::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await;
+        wait_while("accepts", || server.connection_count() < 2).await;
         server.close();
         let waiting = eddy::spawn(async move {
             server.wait_closed().await;
@@ -125,12 +119,7 @@ fn server_abort_clients_drops_unsent_data() {
         .await
         .unwrap();
         let (mut r, _w) = connect(&server).await;
-        guard("accept", async {
-            while server.connection_count() < 1 {
-                eddy::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await;
+        wait_while("accept", || server.connection_count() < 1).await;
         server.close();
         server.abort_clients();
         guard("wait_closed", server.wait_closed()).await;
@@ -258,12 +247,7 @@ fn close_clients_reaches_a_writer_kept_outside_its_handler() {
         .await
         .unwrap();
         let (mut r, _w) = connect(&server).await;
-        guard("registered", async {
-            while writers.borrow().is_empty() {
-                eddy::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await;
+        wait_while("registered", || writers.borrow().is_empty()).await;
         writers.borrow_mut()[0].write(b"broadcast\n").unwrap();
         assert_eq!(server.connection_count(), 1);
         server.close();

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{close_server, connect, flag, guard, paused, sleep_an_hour};
+use common::port::{close_server, connect, flag, guard, paused, sleep_an_hour, wait_while};
 use eddy::ReturnWhen;
 use futures::StreamExt;
 
@@ -300,12 +300,7 @@ fn shield_keeps_the_work_going_when_the_waiter_gives_up() {
         eddy::yield_now().await;
         outer.cancel();
         assert!(outer.await.unwrap_err().is_cancelled());
-        guard("shielded work", async {
-            while !done.get() {
-                eddy::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await;
+        wait_while("shielded work", || !done.get()).await;
     });
 }
 
@@ -380,12 +375,7 @@ fn a_closed_server_leaves_no_tasks_behind() {
         guard("client", w.wait_closed()).await;
         close_server(&server).await;
         // asyncio tests check `all_tasks() == {current_task()}` here.
-        guard("no tasks left", async {
-            while !eddy::task::all().is_empty() {
-                eddy::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await;
+        wait_while("no tasks left", || !eddy::task::all().is_empty()).await;
     });
 }
 

@@ -27,6 +27,33 @@ async fn guard_within<F: Future>(what: &str, limit: Duration, fut: F) -> F::Outp
     }
 }
 
+/// Waits (guarded as `what`) while `cond()` holds, looking every
+/// millisecond.
+pub async fn wait_while(what: &str, mut cond: impl FnMut() -> bool) {
+    guard(what, async {
+        while cond() {
+            eddy::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+}
+
+/// Whether process `pid` still exists (a zombie counts).
+pub fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits (with the child processes' guard, as `what`) until process `pid`
+/// is gone: killed if need be, and reaped.
+pub async fn reaped(what: &str, pid: u32) {
+    slow_guard(what, async {
+        while alive(pid) {
+            eddy::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+}
+
 /// Sets its flag when dropped: the Rust form of a `finally:` block.
 pub struct Finally(pub Rc<Cell<bool>>);
 impl Drop for Finally {
