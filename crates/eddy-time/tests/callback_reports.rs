@@ -38,6 +38,16 @@ fn block(threshold_ms: u64) {
     std::thread::sleep(Duration::from_millis(threshold_ms * 4));
 }
 
+/// Asserts that the runtime with `threshold_ms` reported exactly one slow
+/// callback scheduled at line `line` of this file.
+#[track_caller]
+fn assert_one_slow_callback_at(threshold_ms: u64, line: u32) {
+    let threshold = format!("threshold_ms={threshold_ms}.0");
+    let place = format!("callback_reports.rs:{line}");
+    let slow = lines_with(&["slow callback", &threshold, &place]);
+    assert_eq!(slow.len(), 1, "{:#?}", lines_with(&[&threshold]));
+}
+
 #[test]
 fn a_slow_loop_thread_callback_is_reported_as_a_callback_where_it_was_scheduled() {
     let line = line!() + 3;
@@ -48,11 +58,8 @@ fn a_slow_loop_thread_callback_is_reported_as_a_callback_where_it_was_scheduled(
         eddy_time::sleep(Duration::from_millis(5)).await;
         eddy_core::yield_now().await;
     });
-    let threshold = "threshold_ms=13.0";
     for at in [line, line + 1] {
-        let place = format!("callback_reports.rs:{at}");
-        let slow = lines_with(&["slow callback", threshold, &place]);
-        assert_eq!(slow.len(), 1, "{:#?}", lines_with(&[threshold]));
+        assert_one_slow_callback_at(13, at);
     }
 }
 
@@ -69,10 +76,7 @@ fn a_slow_thread_safe_callback_is_reported_where_it_was_scheduled() {
         eddy_time::sleep(Duration::from_millis(5)).await;
         eddy_core::yield_now().await;
     });
-    let threshold = "threshold_ms=17.0";
-    let place = format!("callback_reports.rs:{line}");
-    let slow = lines_with(&["slow callback", threshold, &place]);
-    assert_eq!(slow.len(), 1, "{:#?}", lines_with(&[threshold]));
+    assert_one_slow_callback_at(17, line);
 }
 
 #[test]
