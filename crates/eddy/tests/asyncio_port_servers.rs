@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::rc::Rc;
 
-use common::port::{close_server, connect, echo, guard, wait_while};
+use common::port::{close_server, connect, echo, guard, settle, wait_while};
 use eddy::io::{
     open_connection, open_unix_connection, start_server, start_unix_server, StreamReader,
     StreamWriter, WriteError,
@@ -88,9 +88,7 @@ fn server_wait_closed_waits_for_handlers_still_running() {
             server.wait_closed().await;
             server
         });
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(
             !waiting.is_finished(),
             "wait_closed returned with handlers running"

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{close_server, connect, flag, guard, paused, sleep_an_hour, wait_while};
+use common::port::{close_server, connect, flag, guard, paused, settle, sleep_an_hour, wait_while};
 use eddy::ReturnWhen;
 use futures::StreamExt;
 
@@ -109,9 +109,7 @@ fn cancelling_a_gather_of_tasks_cancels_the_tasks() {
             .collect();
         let timed_out = eddy::wait_for(eddy::gather_all(tasks), Duration::from_millis(5)).await;
         assert!(timed_out.is_err());
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(
             dropped.iter().all(|f| f.get()),
             "the gathered tasks still run after the gather was cancelled"

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::port::{flag, guard, paused, sleep_an_hour, Finally};
+use common::port::{flag, guard, paused, settle, sleep_an_hour, Finally};
 use eddy::time::{deadline, deadline_at, Elapsed, Instant};
 
 #[test]
@@ -63,9 +63,7 @@ fn wait_for_on_a_task_cancels_the_task_on_timeout() {
                 .await
                 .is_err()
         );
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(
             dropped.get(),
             "the task still runs after wait_for timed out"
@@ -90,15 +88,11 @@ fn wait_for_on_a_plain_handle_detaches_the_task_on_timeout() {
         assert!(eddy::wait_for(task, Duration::from_millis(5))
             .await
             .is_err());
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(!dropped.get(), "a detached task was cancelled");
         assert!(eddy::task::all().iter().any(|t| t.id() == id));
         tx.send(()).unwrap();
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(dropped.get(), "the detached task did not run to its end");
     });
 }
@@ -120,9 +114,7 @@ fn cancelling_a_task_cancels_the_task_it_awaits() {
         eddy::sleep(Duration::from_millis(1)).await;
         outer.cancel();
         assert!(outer.await.unwrap_err().is_cancelled());
-        for _ in 0..10 {
-            eddy::yield_now().await;
-        }
+        settle().await;
         assert!(dropped.get(), "the inner task survived the cancellation");
     });
 }
