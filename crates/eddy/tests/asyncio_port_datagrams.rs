@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -25,12 +26,17 @@ async fn udp_echo_server(sock: Rc<UdpSocket>) -> usize {
     }
 }
 
+/// A [`udp_echo_server`] task on loopback, and its address.
+async fn start_udp_echo_server() -> (SocketAddr, eddy::JoinHandle<usize>) {
+    let sock = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = sock.local_addr().unwrap();
+    (addr, eddy::spawn(udp_echo_server(sock)))
+}
+
 #[test]
 fn udp_echo_server_and_client() {
     eddy::run(async {
-        let server_sock = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-        let server_addr = server_sock.local_addr().unwrap();
-        let server = eddy::spawn(udp_echo_server(server_sock));
+        let (server_addr, server) = start_udp_echo_server().await;
 
         // A connected client: send/recv talk to the server only.
         let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -58,9 +64,7 @@ fn udp_echo_server_and_client() {
 #[test]
 fn udp_many_clients_at_once() {
     eddy::run(async {
-        let server_sock = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-        let server_addr = server_sock.local_addr().unwrap();
-        let server = eddy::spawn(udp_echo_server(server_sock));
+        let (server_addr, server) = start_udp_echo_server().await;
         let clients = (0..10).map(|i| async move {
             let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             sock.connect(server_addr).await.unwrap();
