@@ -105,12 +105,18 @@ async fn fills_three_buffers(mut r: impl AsyncRead + Unpin) {
     assert_eq!((&a, &b, &c), (b"abcd", b"efgh", b"ijkl"));
 }
 
+/// A connected pair with `TWELVE` written and queued at the reader.
+async fn tcp_with_twelve_queued() -> (TcpStream, TcpStream) {
+    let (mut w, r) = tcp_pair().await;
+    w.write_all(TWELVE).await.unwrap();
+    tcp_queued(&r, 12).await;
+    (w, r)
+}
+
 #[test]
 fn a_vectored_read_fills_every_buffer_of_a_tcp_stream() {
     bounded(|| async {
-        let (mut w, mut r) = tcp_pair().await;
-        w.write_all(TWELVE).await.unwrap();
-        tcp_queued(&r, 12).await;
+        let (_w, mut r) = tcp_with_twelve_queued().await;
         fills_three_buffers(&mut r).await;
     });
 }
@@ -118,9 +124,7 @@ fn a_vectored_read_fills_every_buffer_of_a_tcp_stream() {
 #[test]
 fn a_vectored_read_fills_every_buffer_through_a_shared_tcp_stream() {
     bounded(|| async {
-        let (mut w, r) = tcp_pair().await;
-        w.write_all(TWELVE).await.unwrap();
-        tcp_queued(&r, 12).await;
+        let (_w, r) = tcp_with_twelve_queued().await;
         fills_three_buffers(&r).await;
     });
 }
@@ -128,9 +132,7 @@ fn a_vectored_read_fills_every_buffer_through_a_shared_tcp_stream() {
 #[test]
 fn a_vectored_read_fills_every_buffer_through_a_borrowed_tcp_half() {
     bounded(|| async {
-        let (mut w, mut r) = tcp_pair().await;
-        w.write_all(TWELVE).await.unwrap();
-        tcp_queued(&r, 12).await;
+        let (_w, mut r) = tcp_with_twelve_queued().await;
         let (read, _write) = TcpStream::split(&mut r);
         fills_three_buffers(read).await;
     });
@@ -139,9 +141,7 @@ fn a_vectored_read_fills_every_buffer_through_a_borrowed_tcp_half() {
 #[test]
 fn a_vectored_read_fills_every_buffer_through_an_owned_tcp_half() {
     bounded(|| async {
-        let (mut w, r) = tcp_pair().await;
-        w.write_all(TWELVE).await.unwrap();
-        tcp_queued(&r, 12).await;
+        let (_w, r) = tcp_with_twelve_queued().await;
         let (read, _write) = r.into_split();
         fills_three_buffers(read).await;
     });
@@ -223,9 +223,7 @@ fn a_short_vectored_read_leaves_later_bytes_to_the_next_read() {
 #[test]
 fn a_full_vectored_read_keeps_the_rest_readable() {
     bounded(|| async {
-        let (mut w, mut r) = tcp_pair().await;
-        w.write_all(TWELVE).await.unwrap();
-        tcp_queued(&r, 12).await;
+        let (mut w, mut r) = tcp_with_twelve_queued().await;
         let (mut a, mut b) = ([0u8; 4], [0u8; 4]);
         let n = r
             .read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)])

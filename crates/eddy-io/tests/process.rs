@@ -12,13 +12,7 @@ use futures::io::{AsyncReadExt, AsyncWriteExt};
 #[test]
 fn echo_through_cat() {
     common::run(async {
-        let mut child = Command::new("cat")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = child.stdout.take().unwrap();
+        let (mut child, mut stdin, mut stdout) = common::cat();
         stdin.write_all(b"hello, cat\n").await.unwrap();
         let mut buf = [0u8; 11];
         stdout.read_exact(&mut buf).await.unwrap();

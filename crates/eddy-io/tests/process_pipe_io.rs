@@ -9,26 +9,14 @@ mod common;
 use std::io::IoSliceMut;
 
 use common::stress::guarded;
-use eddy_io::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use eddy_io::process::{Command, Stdio};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-
-/// `cat` with its stdin and stdout piped, and those pipes.
-fn cat() -> (Child, ChildStdin, ChildStdout) {
-    let mut child = Command::new("cat")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, stdin, stdout)
-}
 
 #[test]
 fn many_exact_round_trips_through_cat() {
     guarded(60, || {
         common::run(async {
-            let (mut child, mut stdin, mut stdout) = cat();
+            let (mut child, mut stdin, mut stdout) = common::cat();
             let mut back = [0u8; 100];
             for round in 0..2_000u32 {
                 let msg = [round as u8; 100];
@@ -80,7 +68,7 @@ fn a_vectored_read_of_a_child_pipe_fills_every_buffer() {
 fn a_large_transfer_through_cat_with_full_pipes_arrives_intact() {
     guarded(60, || {
         common::run(async {
-            let (mut child, mut stdin, mut stdout) = cat();
+            let (mut child, mut stdin, mut stdout) = common::cat();
             // 4 MiB: far more than both pipes hold, so writes come back
             // short and wait for cat, and cat waits for our reads.
             let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 251) as u8).collect();

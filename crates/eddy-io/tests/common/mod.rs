@@ -69,3 +69,20 @@ pub async fn settle() {
         eddy_core::yield_now().await;
     }
 }
+
+/// `cat` with both its stdin and stdout piped: the child and the two ends.
+pub fn cat() -> (
+    eddy_io::process::Child,
+    eddy_io::process::ChildStdin,
+    eddy_io::process::ChildStdout,
+) {
+    use eddy_io::process::{Command, Stdio};
+    let mut child = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, stdin, stdout)
+}
