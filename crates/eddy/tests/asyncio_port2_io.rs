@@ -330,3 +330,42 @@ fn fs_calls_under_a_paused_clock_do_not_let_timeouts_fire_early() {
         assert!(start.elapsed() < Duration::from_secs(60));
     });
 }
+
+#[test]
+fn the_filter_with_stdin_on_a_socket_and_stdout_in_a_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out");
+    let out_file = std::fs::File::create(&out_path).unwrap();
+    let (mut mine, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    eddy::run(async move {
+        use eddy::process::{Command, Stdio};
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "stdio_child_filter", "--nocapture", "-q"])
+            .env(CHILD, "socket")
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .stdout(out_file)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The socket's buffer takes these few bytes without waiting.
+        mine.write_all(b"over a socket\ninto a file\n").unwrap();
+        mine.shutdown(std::net::Shutdown::Write).unwrap();
+        let status = slow_guard("filter exit", child.wait()).await.unwrap();
+        assert!(status.success(), "{status:?}");
+        let text = eddy::fs::read_to_string(&out_path).await.unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.find("@@ ").map(|i| &l[i + 3..]))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "stdin nonblocking=true fd0 O_NONBLOCK=false fd1 O_NONBLOCK=false",
+                "socket OVER A SOCKET",
+                "socket INTO A FILE",
+                "lines=2",
+            ]
+        );
+    });
+}

@@ -96,10 +96,13 @@ fn a_handle_outliving_its_runtime_refuses_work_clearly() {
     // Callbacks to a closed loop are dropped, not run, and do not panic.
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
-    let _cb = handle.call_soon(move || r.store(true, Ordering::SeqCst));
+    let cb = handle.call_soon(move || r.store(true, Ordering::SeqCst));
     let r = ran.clone();
-    let _timer = handle.call_later(Duration::ZERO, move || r.store(true, Ordering::SeqCst));
+    let timer = handle.call_later(Duration::ZERO, move || r.store(true, Ordering::SeqCst));
     assert!(!ran.load(Ordering::SeqCst));
+    // ... and their handles say so.
+    assert!(cb.is_cancelled());
+    assert!(timer.is_cancelled());
     // The clock can still be read.
     let _ = handle.now();
 }
