@@ -154,8 +154,9 @@ impl fmt::Display for JoinError {
                 ),
             },
             Repr::Shutdown => f.write_str(
-                "blocking job did not run: its pool was shut down; submit jobs before calling \
-                 Pool::shutdown_timeout, or use a pool that is still running",
+                "blocking job did not run: its pool was shut down (by Pool::shutdown_timeout, \
+                 or by the runtime that owns it shutting down); submit jobs while the runtime \
+                 or pool is running, or to one that still is",
             ),
             Repr::NoThread(err) => write!(
                 f,
@@ -215,8 +216,9 @@ impl SpawnError {
 impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "cannot submit a blocking job: the pool was shut down; submit jobs before calling \
-             Pool::shutdown_timeout, or build a new Pool",
+            "cannot submit a blocking job: the pool was shut down (by Pool::shutdown_timeout, \
+             or by the runtime that owns it shutting down); submit jobs while the runtime or \
+             pool is running, or build a new one",
         )
     }
 }

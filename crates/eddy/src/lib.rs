@@ -48,7 +48,7 @@ pub use runtime::{run, Runtime};
 #[cfg(feature = "time")]
 pub use eddy_time::{call_at, call_later, sleep, wait_for};
 #[cfg(feature = "time")]
-pub use wait::{as_completed_with_timeout, wait};
+pub use wait::{as_completed_with_timeout, wait, wait_by};
 
 #[cfg(feature = "macros")]
 pub use eddy_macros::{main, test};

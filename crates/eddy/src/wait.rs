@@ -54,6 +54,45 @@ pub async fn wait<T: Outcome>(
     eddy_core::task::wait_with(handles, when, timeout.map(crate::time::sleep)).await
 }
 
+/// [`wait`] for tasks whose output type does not implement
+/// [`Outcome`](crate::task::Outcome) (tuples, `PathBuf`, ...):
+/// `is_failure` says which outputs stop a
+/// [`ReturnWhen::FirstError`](crate::ReturnWhen::FirstError) wait (a
+/// panic always does; a cancellation never does). The other modes never
+/// call it.
+///
+/// # Errors
+///
+/// [`EmptyWait`](crate::task::EmptyWait) if `handles` is empty.
+///
+/// # Cancel safety
+///
+/// As [`wait`]: not cancel-safe.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use eddy::ReturnWhen;
+///
+/// eddy::run(async {
+///     let tasks = vec![eddy::spawn(async { (1u64, 2u32) }), eddy::spawn(async { (3, 4) })];
+///     let (done, pending) =
+///         eddy::wait_by(tasks, ReturnWhen::AllCompleted, Some(Duration::from_secs(5)), |_| false)
+///             .await
+///             .unwrap();
+///     assert_eq!((done.len(), pending.len()), (2, 0));
+/// });
+/// ```
+pub async fn wait_by<T>(
+    handles: Vec<JoinHandle<T>>,
+    when: ReturnWhen,
+    timeout: Option<Duration>,
+    is_failure: impl Fn(&T) -> bool,
+) -> WaitResult<T> {
+    eddy_core::task::wait_by(handles, when, timeout.map(crate::time::sleep), is_failure).await
+}
+
 /// Yields the outputs of `futures` in completion order until `timeout`
 /// passes (asyncio's `as_completed(aws, timeout=)`); when time runs out the
 /// stream's last item is `Err(TimedOut)` naming how many were left, and the

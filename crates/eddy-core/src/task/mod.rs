@@ -34,7 +34,9 @@ pub use group::{Spawner, TaskGroup};
 pub use group_child::ChildHandle;
 pub use group_error::{ClosedReason, ErrorGroup, GroupClosed};
 pub use shield::{shield, Shielded};
-pub use wait::{wait, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, WaitResult};
+pub use wait::{
+    wait, wait_by, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, WaitResult,
+};
 
 use std::fmt;
 use std::future::Future;

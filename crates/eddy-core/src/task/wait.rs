@@ -45,7 +45,9 @@ pub enum ReturnWhen {
 /// Whether a task's output counts as a failure for
 /// [`ReturnWhen::FirstError`]. `Result` outputs fail when `Err`; the other
 /// implementations here never fail. For your own output types implement it
-/// (the default says "never fails"), or return `Result`.
+/// (the default says "never fails"), or return `Result`; for foreign types
+/// that have no implementation (tuples, `PathBuf`, ...) use [`wait_by`]
+/// with a closure instead.
 ///
 /// # Example
 ///
@@ -268,6 +270,52 @@ where
     T: Outcome,
     Tm: Future,
 {
+    wait_by(handles, when, timer, T::is_failure).await
+}
+
+/// [`wait_with`] for outputs of any type: `is_failure` says which outputs
+/// stop a [`ReturnWhen::FirstError`] wait, instead of [`Outcome`] (which
+/// foreign types such as tuples cannot implement). The other modes never
+/// call it.
+///
+/// # Errors
+///
+/// [`EmptyWait`] if `handles` is empty.
+///
+/// # Cancel safety
+///
+/// As [`wait`]: not cancel-safe.
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait_by, ReturnWhen};
+/// eddy_core::run(async {
+///     let tasks = vec![
+///         eddy_core::spawn(async { (200u16, "ok") }),
+///         eddy_core::spawn(async { (503u16, "busy") }),
+///         eddy_core::spawn(std::future::pending()),
+///     ];
+///     let timer = None::<std::future::Pending<()>>;
+///     let (done, pending) = wait_by(tasks, ReturnWhen::FirstError, timer, |(status, _)| {
+///         *status >= 500
+///     })
+///     .await
+///     .unwrap();
+///     assert_eq!((done.len(), pending.len()), (2, 1));
+///     pending[0].handle.cancel();
+/// });
+/// ```
+pub async fn wait_by<T, Tm, F>(
+    handles: Vec<JoinHandle<T>>,
+    when: ReturnWhen,
+    timer: Option<Tm>,
+    is_failure: F,
+) -> WaitResult<T>
+where
+    Tm: Future,
+    F: Fn(&T) -> bool,
+{
     if handles.is_empty() {
         return Err(EmptyWait);
     }
@@ -278,7 +326,7 @@ where
             ReturnWhen::FirstCompleted => ControlFlow::Break(()),
             ReturnWhen::FirstError => match &*slot {
                 MaybeDone::Done(Err(e)) if !e.is_cancelled() => ControlFlow::Break(()),
-                MaybeDone::Done(Ok(out)) if out.is_failure() => ControlFlow::Break(()),
+                MaybeDone::Done(Ok(out)) if is_failure(out) => ControlFlow::Break(()),
                 _ => ControlFlow::Continue(()),
             },
             ReturnWhen::AllCompleted => ControlFlow::Continue(()),
