@@ -12,15 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use common::port::{close_server, connect, echo, guard};
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+use common::port::{close_server, connect, echo, guard, panic_text};
 
 #[test]
 fn shutdown_timeout_returns_while_a_blocking_job_is_stuck() {

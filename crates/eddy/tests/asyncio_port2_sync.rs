@@ -10,7 +10,7 @@ mod common;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use common::port::{guard, settle};
+use common::port::{event_waiters, guard, settle};
 use eddy::sync::{
     Barrier, BoundedSemaphore, BrokenBarrier, Condition, Event, Mutex, OverRelease, Semaphore,
 };
@@ -232,16 +232,7 @@ fn semaphore_is_locked_while_a_released_permit_waits_for_its_waiter() {
 fn event_set_then_clear_still_wakes_the_waiters_of_that_moment() {
     eddy::run(async {
         let ev = Rc::new(Event::new());
-        let woke = Rc::new(Cell::new(0));
-        let tasks: Vec<_> = (0..3)
-            .map(|_| {
-                let (ev, woke) = (ev.clone(), woke.clone());
-                eddy::spawn(async move {
-                    ev.wait().await;
-                    woke.set(woke.get() + 1);
-                })
-            })
-            .collect();
+        let (tasks, woke) = event_waiters(&ev, 3);
         settle().await;
         ev.set();
         ev.clear();

@@ -3,6 +3,8 @@
 //! loop, no loop at all) failing with a message that says what to do, the
 //! unhandled-exception policy, and the test attribute with a paused clock.
 
+mod common;
+
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -10,20 +12,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::port::panic_text;
+
 /// Sets its flag when dropped: the Rust form of a `finally:` block.
 struct Finally(Arc<AtomicBool>);
 impl Drop for Finally {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
     }
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[test]

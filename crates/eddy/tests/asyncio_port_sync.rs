@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{guard, settle};
+use common::port::{event_waiters, guard, settle};
 use eddy::sync::{
     Barrier, BoundedSemaphore, BrokenBarrier, Condition, Event, LifoQueue, Mutex, PriorityQueue,
     Queue, QueueShutDown, Semaphore, TryGetError, TryPutError,
@@ -60,16 +60,7 @@ fn lock_timeout_while_waiting_leaves_the_lock_usable() {
 fn event_releases_every_waiter_and_clear_rearms_it() {
     eddy::run(async {
         let ev = Rc::new(Event::new());
-        let woke = Rc::new(Cell::new(0));
-        let tasks: Vec<_> = (0..5)
-            .map(|_| {
-                let (ev, woke) = (ev.clone(), woke.clone());
-                eddy::spawn(async move {
-                    ev.wait().await;
-                    woke.set(woke.get() + 1);
-                })
-            })
-            .collect();
+        let (tasks, woke) = event_waiters(&ev, 5);
         settle().await;
         assert_eq!(woke.get(), 0);
         // One waiter gives up; the others do not care.

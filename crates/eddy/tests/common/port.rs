@@ -123,3 +123,31 @@ pub async fn close_server(server: &Server) {
     server.close();
     guard("server", server.wait_closed()).await;
 }
+
+/// The message of a panic payload (`String` or `&str`), empty otherwise.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// `n` tasks that each wait on `ev` and then count themselves in the
+/// returned counter.
+pub fn event_waiters(
+    ev: &Rc<eddy::sync::Event>,
+    n: usize,
+) -> (Vec<eddy::JoinHandle<()>>, Rc<Cell<usize>>) {
+    let woke = Rc::new(Cell::new(0));
+    let tasks = (0..n)
+        .map(|_| {
+            let (ev, woke) = (ev.clone(), woke.clone());
+            eddy::spawn(async move {
+                ev.wait().await;
+                woke.set(woke.get() + 1);
+            })
+        })
+        .collect();
+    (tasks, woke)
+}
