@@ -505,3 +505,15 @@ fn pipeline_between_children() {
         assert!(c.wait().await.unwrap().success());
     });
 }
+
+#[test]
+fn send_signal_takes_a_signal_kind() {
+    common::run(async {
+        let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+        child
+            .send_signal(eddy_io::signal::unix::SignalKind::interrupt())
+            .unwrap();
+        let status = child.wait().await.unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGINT));
+    });
+}

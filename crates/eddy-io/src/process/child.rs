@@ -276,8 +276,10 @@ impl Child {
         self.send_signal(libc::SIGTERM)
     }
 
-    /// Sends signal `sig` (a `libc::SIG*` number); does nothing if the
-    /// process has already been reaped.
+    /// Sends signal `sig` (asyncio's `Process.send_signal`): a
+    /// `signal::unix::SignalKind` (with the `signal` feature) or a
+    /// `libc::SIG*` number. Does nothing if the process has already been
+    /// reaped.
     ///
     /// # Errors
     ///
@@ -289,11 +291,13 @@ impl Child {
     /// # async fn demo() -> std::io::Result<()> {
     /// let mut child = eddy_io::process::Command::new("sleep").arg("100").spawn()?;
     /// child.send_signal(libc::SIGINT)?;
+    /// // or, with the `signal` feature:
+    /// // child.send_signal(eddy_io::signal::unix::SignalKind::interrupt())?;
     /// child.wait().await?;
     /// # Ok(()) }
     /// ```
-    pub fn send_signal(&mut self, sig: i32) -> io::Result<()> {
-        self.reaper().send_signal(sig)
+    pub fn send_signal(&mut self, sig: impl Into<i32>) -> io::Result<()> {
+        self.reaper().send_signal(sig.into())
     }
 
     /// Changes whether dropping this child kills it (see

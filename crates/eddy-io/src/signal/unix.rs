@@ -167,6 +167,14 @@ impl From<i32> for SignalKind {
     }
 }
 
+/// The signal number, so a `SignalKind` can be sent:
+/// `child.send_signal(SignalKind::interrupt())`.
+impl From<SignalKind> for i32 {
+    fn from(kind: SignalKind) -> i32 {
+        kind.0
+    }
+}
+
 impl fmt::Debug for SignalKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SignalKind({})", signal_name(self.0))
