@@ -298,16 +298,19 @@ fn model_read(
 ) -> Model {
     let longest = seps.iter().map(|s| s.len()).max().unwrap();
     loop {
-        let found = seps
-            .iter()
-            .filter_map(|sep| {
-                buf.windows(sep.len())
-                    .position(|w| w == *sep)
-                    .map(|i| i + sep.len())
-            })
-            .min();
-        if let Some(end) = found {
-            return if end > limit {
+        // The earliest end wins; on a tie the separator listed first.
+        let mut found: Option<(usize, usize)> = None;
+        for sep in seps {
+            if let Some(i) = buf.windows(sep.len()).position(|w| w == *sep) {
+                let end = i + sep.len();
+                if found.is_none_or(|(best, _)| end < best) {
+                    found = Some((end, sep.len()));
+                }
+            }
+        }
+        if let Some((end, sep_len)) = found {
+            // Only the bytes before the separator count (asyncio's rule).
+            return if end - sep_len > limit {
                 Model::Overrun(end)
             } else {
                 Model::Found(end)

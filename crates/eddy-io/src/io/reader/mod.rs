@@ -51,7 +51,9 @@ const SHRINK_TO: usize = 2 * MIN_READ;
 /// Separator reads (`read_line`, `read_until`, `read_until_any`, `lines`)
 /// stop at the reader's [`limit`](Self::limit) (64 KiB unless set), so a
 /// peer cannot make the buffer grow without bound; over the limit they
-/// return [`ReadError::LimitOverrun`] and leave the data buffered.
+/// return [`ReadError::LimitOverrun`] and leave the data buffered. As in
+/// asyncio, the limit counts the bytes before the separator: with a limit
+/// of 4, `"abcd\n"` is read whole and `"abcde\n"` overruns.
 ///
 /// It also implements [`AsyncRead`] and
 /// [`AsyncBufRead`](futures_io::AsyncBufRead), so `futures::io` combinators
@@ -250,8 +252,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// # Errors
     ///
-    /// [`ReadError::LimitOverrun`] when no `\n` is found within the limit;
-    /// the data stays buffered.
+    /// [`ReadError::LimitOverrun`] when more than `limit` bytes come before
+    /// the `\n` (found or not yet); the data stays buffered.
     ///
     /// # Cancel safety
     ///
@@ -280,8 +282,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// # Errors
     ///
-    /// * [`ReadError::LimitOverrun`] when the separator is not found within
-    ///   the limit, or ends beyond it; the data stays buffered.
+    /// * [`ReadError::LimitOverrun`] when more than `limit` bytes come
+    ///   before the separator (found or not yet); the data stays buffered.
     /// * [`ReadError::IncompleteRead`] (with `expected: None`) at end of
     ///   file without the separator; the remaining bytes are in the error.
     ///

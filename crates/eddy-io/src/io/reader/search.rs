@@ -102,8 +102,14 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             // Step back from where the last scan stopped so a separator
             // split across two reads is still found.
             let from = self.scanned.saturating_sub(longest - 1);
-            if let Some(end) = self.search.earliest_end(&data[from..]).map(|e| from + e) {
-                if end > self.limit {
+            if let Some((end, sep_len)) = self
+                .search
+                .earliest_end(&data[from..])
+                .map(|(e, len)| (from + e, len))
+            {
+                // As asyncio's readuntil: only the bytes before the
+                // separator count against the limit.
+                if end - sep_len > self.limit {
                     return Poll::Ready(Err(ReadError::LimitOverrun {
                         consumed: end,
                         limit: self.limit,
@@ -201,24 +207,33 @@ impl Search {
     }
 
     /// The end (exclusive) of the earliest-ending separator in `hay`.
-    fn earliest_end(&self, hay: &[u8]) -> Option<usize> {
+    fn earliest_end(&self, hay: &[u8]) -> Option<(usize, usize)> {
         match self.seps.as_slice() {
-            [one] => return one.find(hay).map(|i| i + one.needle().len()),
-            [Sep::Byte(a), Sep::Byte(b)] => return memchr::memchr2(*a, *b, hay).map(|i| i + 1),
+            [one] => {
+                let len = one.needle().len();
+                return one.find(hay).map(|i| (i + len, len));
+            }
+            [Sep::Byte(a), Sep::Byte(b)] => {
+                return memchr::memchr2(*a, *b, hay).map(|i| (i + 1, 1))
+            }
             [Sep::Byte(a), Sep::Byte(b), Sep::Byte(c)] => {
-                return memchr::memchr3(*a, *b, *c, hay).map(|i| i + 1)
+                return memchr::memchr3(*a, *b, *c, hay).map(|i| (i + 1, 1))
             }
             _ => {}
         }
         // A separator can only win by ending before the best end so far,
-        // so each search looks no further than that (ties end at the same
-        // place, so which one matched does not matter).
-        let mut best: Option<usize> = None;
+        // so each search looks no further than that. On a tie the one
+        // listed first keeps it, as in asyncio's readuntil; its length
+        // says where the data before it ends (what the limit counts).
+        let mut best: Option<(usize, usize)> = None;
         for sep in &self.seps {
-            let bound = best.unwrap_or(hay.len());
+            let bound = best.map_or(hay.len(), |(end, _)| end);
             if let Some(i) = sep.find(&hay[..bound]) {
-                let end = i + sep.needle().len();
-                best = Some(best.map_or(end, |b| b.min(end)));
+                let len = sep.needle().len();
+                let end = i + len;
+                if best.is_none_or(|(b, _)| end < b) {
+                    best = Some((end, len));
+                }
             }
         }
         best

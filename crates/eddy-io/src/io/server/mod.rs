@@ -33,7 +33,10 @@ mod unix_path;
 use accept::{accept_loop, Listener, Names};
 
 /// What a connection handler's future may return: `()` or a `Result` whose
-/// error is logged (at `debug` level) when the handler ends with it.
+/// error is logged at `warn` level, with the peer, when the handler ends
+/// with it (visible under the usual `info` filter, as asyncio logs an
+/// exception escaping a `start_server` callback; a panicking handler is
+/// logged at `error`).
 ///
 /// # Example
 ///
@@ -59,7 +62,7 @@ impl HandlerOutput for () {
 impl<E: fmt::Display> HandlerOutput for Result<(), E> {
     fn report(self, peer: &str) {
         if let Err(e) = self {
-            tracing::debug!(peer, "connection handler ended with an error: {e}");
+            tracing::warn!(peer, "connection handler ended with an error: {e}");
         }
     }
 }
