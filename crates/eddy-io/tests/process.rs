@@ -510,10 +510,12 @@ fn pipeline_between_children() {
 fn send_signal_takes_a_signal_kind() {
     common::run(async {
         let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+        // SIGTERM, not SIGINT: a background shell (CI under nohup) starts
+        // its children with SIGINT ignored, and `sleep` inherits that.
         child
-            .send_signal(eddy_io::signal::unix::SignalKind::interrupt())
+            .send_signal(eddy_io::signal::unix::SignalKind::terminate())
             .unwrap();
         let status = child.wait().await.unwrap();
-        assert_eq!(status.signal(), Some(libc::SIGINT));
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
     });
 }
