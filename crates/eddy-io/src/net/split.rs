@@ -396,8 +396,9 @@ impl<S: SplitStream + fmt::Debug> fmt::Debug for OwnedWriteHalf<S> {
 }
 
 /// Implements the shared read/write plumbing, `AsyncRead`/`AsyncWrite`
-/// (for the stream and for `&stream`) and `split`/`into_split` for a
-/// stream socket type whose field `io` is a `PollEvented`.
+/// (for the stream and for `&stream`), `split`/`into_split` and
+/// `try_read_vectored` for a stream socket type whose field `io` is a
+/// `PollEvented`.
 macro_rules! stream_socket {
     ($ty:ident) => {
         impl $crate::net::split::sealed::Sealed for $ty {
@@ -474,6 +475,54 @@ macro_rules! stream_socket {
             /// ```
             pub fn into_split(self) -> ($crate::net::OwnedReadHalf<$ty>, $crate::net::OwnedWriteHalf<$ty>) {
                 $crate::net::split::split_owned(self)
+            }
+
+            /// Reads what is queued now into `bufs`, in order, with one
+            /// `readv` (each buffer filled before the next), without
+            /// waiting: the vectored form of
+            #[doc = concat!("[`try_read`](", stringify!($ty), "::try_read).")]
+            /// Returns how many bytes were read: 0 once the peer shut its
+            /// write side and everything before was read (or when `bufs`
+            /// hold no room at all). Only the first 1024 buffers are used,
+            /// the most one system call takes.
+            ///
+            /// Readiness is kept as `try_read` keeps it: only a read that
+            /// returns `WouldBlock` clears it, and the waker of a task
+            /// parked in a read of this socket is left in place. The read
+            /// halves reach it through `as_ref()`.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock` when nothing can be read yet, or the read's
+            /// error (e.g. `ConnectionReset`). Readiness comes from the
+            /// reactor, so a socket that has not yet been through a turn
+            /// of the loop (just connected, accepted or created) answers
+            /// `WouldBlock` even if it could proceed: await
+            #[doc = concat!("[`readable`](", stringify!($ty), "::readable) first.")]
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: &eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// use std::io::IoSliceMut;
+            /// let (mut header, mut body) = ([0u8; 4], [0u8; 64]);
+            /// let n = loop {
+            ///     s.readable().await?;
+            ///     let mut bufs = [IoSliceMut::new(&mut header), IoSliceMut::new(&mut body)];
+            ///     match s.try_read_vectored(&mut bufs) {
+            ///         Ok(n) => break n,
+            ///         // The readiness was stale: wait again.
+            ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            ///         Err(e) => return Err(e),
+            ///     }
+            /// };
+            /// // `n` bytes: the first 4 in `header`, the rest in `body`.
+            /// # let _ = n;
+            /// # Ok(()) }
+            /// ```
+            pub fn try_read_vectored(&self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
+                use std::io::Read;
+                self.io.try_io($crate::driver::Interest::READABLE, |s| (&*s).read_vectored(bufs))
             }
         }
 

@@ -1,0 +1,72 @@
+//! tokio::net habits, ported to eddy: what a tokio user reaches for on
+//! sockets (try_read_vectored, peeks, readiness, split halves, socket
+//! options, half-close, refused connects, addresses) behaves as they
+//! expect, or differs where eddy's docs say so.
+
+mod common;
+
+use std::io::{ErrorKind, IoSliceMut};
+use std::net::Shutdown;
+
+use common::port::guard;
+use eddy::net::{TcpListener, TcpStream, UnixStream};
+use futures::AsyncWriteExt;
+
+/// A connected TCP pair on 127.0.0.1: (client, accepted).
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (c, a) = futures::join!(
+        TcpStream::connect(listener.local_addr().unwrap()),
+        listener.accept()
+    );
+    (c.unwrap(), a.unwrap().0)
+}
+
+fn assert_would_block<T: std::fmt::Debug>(res: std::io::Result<T>, what: &str) {
+    match res {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("{what}: expected WouldBlock, got {other:?}"),
+    }
+}
+
+/// tokio's `try_read_vectored` loop: wait for `readable`, then one
+/// non-blocking `readv` into a 4-byte header and a body.
+macro_rules! try_read_vectored_case {
+    ($w:expr, $r:expr) => {{
+        let (mut w, r) = ($w, $r);
+        w.write_all(b"headbody!").await.unwrap();
+        let (mut head, mut body) = ([0u8; 4], [0u8; 16]);
+        guard("readable", r.readable()).await.unwrap();
+        let n = r
+            .try_read_vectored(&mut [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)])
+            .unwrap();
+        assert_eq!((n, &head, &body[..5]), (9, b"head", &b"body!"[..]));
+        assert_would_block(
+            r.try_read_vectored(&mut [IoSliceMut::new(&mut body)]),
+            "drained socket",
+        );
+        // End of stream reads as 0, as try_read's does.
+        w.shutdown(Shutdown::Write).unwrap();
+        guard("eof", r.readable()).await.unwrap();
+        assert_eq!(
+            r.try_read_vectored(&mut [IoSliceMut::new(&mut body)])
+                .unwrap(),
+            0
+        );
+    }};
+}
+
+#[test]
+fn try_read_vectored_fills_the_buffers_in_order_without_waiting() {
+    eddy::run(async {
+        let (w, r) = tcp_pair().await;
+        try_read_vectored_case!(w, r);
+        let (w, r) = UnixStream::pair().unwrap();
+        try_read_vectored_case!(w, r);
+        // An owned read half reaches it through as_ref(), as tokio's
+        // halves reach the stream's methods.
+        let (w, r) = tcp_pair().await;
+        let (r, _rw) = r.into_split();
+        try_read_vectored_case!(w, r.as_ref());
+    });
+}
