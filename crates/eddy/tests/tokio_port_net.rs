@@ -9,7 +9,7 @@ use std::io::{ErrorKind, IoSliceMut};
 use std::net::Shutdown;
 
 use common::port::guard;
-use eddy::net::{TcpListener, TcpStream, UnixStream};
+use eddy::net::{TcpListener, TcpStream, UnixDatagram, UnixStream};
 use futures::AsyncWriteExt;
 
 /// A connected TCP pair on 127.0.0.1: (client, accepted).
@@ -68,5 +68,53 @@ fn try_read_vectored_fills_the_buffers_in_order_without_waiting() {
         let (w, r) = tcp_pair().await;
         let (r, _rw) = r.into_split();
         try_read_vectored_case!(w, r.as_ref());
+    });
+}
+
+#[test]
+fn unix_datagram_peeks_leave_the_datagram_queued_and_name_the_sender() {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::SocketAddr;
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (rp, sp) = (dir.path().join("r.sock"), dir.path().join("s.sock"));
+        let r = UnixDatagram::bind(&rp).unwrap();
+        let s = UnixDatagram::bind(&sp).unwrap();
+        s.send_to(b"first", &rp).await.unwrap();
+        let mut head = [0u8; 2];
+        for _ in 0..3 {
+            let (n, from) = guard("peek_from", r.peek_from(&mut head)).await.unwrap();
+            assert_eq!((&head[..n], from.as_pathname()), (&b"fi"[..], Some(&*sp)));
+        }
+        assert_eq!(r.peek(&mut head).await.unwrap(), 2);
+        let mut buf = [0u8; 16];
+        let (n, from) = r.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from.as_pathname()), (&b"first"[..], Some(&*sp)));
+        assert_would_block(r.try_recv(&mut buf), "drained socket");
+
+        // An unbound sender and a pair's other end are unnamed, as
+        // recv_from reports them.
+        let u = UnixDatagram::unbound().unwrap();
+        u.send_to(b"anon", &rp).await.unwrap();
+        let (n, from) = r.peek_from(&mut buf).await.unwrap();
+        assert!(n == 4 && from.is_unnamed(), "{from:?}");
+        assert!(r.recv_from(&mut buf).await.unwrap().1.is_unnamed());
+        let (a, b) = UnixDatagram::pair().unwrap();
+        a.send(b"paired").await.unwrap();
+        let (n, from) = b.peek_from(&mut buf).await.unwrap();
+        assert!(n == 6 && from.is_unnamed(), "{from:?}");
+        assert_eq!(b.peek(&mut buf).await.unwrap(), 6);
+        assert_eq!(b.recv(&mut buf).await.unwrap(), 6);
+
+        // A sender bound to an abstract name (Linux).
+        let name = format!("eddy-tokio-port-{}", std::process::id());
+        let abs = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let std_sender = std::os::unix::net::UnixDatagram::bind_addr(&abs).unwrap();
+        let sender = UnixDatagram::from_std(std_sender).unwrap();
+        sender.send_to(b"abstract", &rp).await.unwrap();
+        let (_, peeked) = r.peek_from(&mut buf).await.unwrap();
+        let (_, received) = r.recv_from(&mut buf).await.unwrap();
+        assert_eq!(peeked.as_abstract_name(), Some(name.as_bytes()));
+        assert_eq!(received.as_abstract_name(), peeked.as_abstract_name());
     });
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -238,6 +240,74 @@ impl UnixDatagram {
             .await
     }
 
+    /// Waits for a datagram and copies it into `buf` (truncated to it)
+    /// without taking it off the socket: the next receive returns it
+    /// again. Returns its length as copied. As
+    /// [`UdpSocket::peek`](super::UdpSocket::peek), for a Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The receive failed, or the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let (a, b) = eddy_io::net::UnixDatagram::pair()?;
+    /// a.send(b"Lhello").await?;
+    /// let mut kind = [0u8; 1];
+    /// b.peek(&mut kind).await?;
+    /// let mut whole = vec![0u8; if kind[0] == b'L' { 65_536 } else { 512 }];
+    /// let n = b.recv(&mut whole).await?; // the same datagram, whole
+    /// assert_eq!(&whole[..n], b"Lhello");
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .async_io(Interest::READABLE, |s| {
+                super::unix_stream::peek(s.as_fd(), buf)
+            })
+            .await
+    }
+
+    /// Waits for a datagram and copies it into `buf` (truncated to it)
+    /// without taking it off the socket, as [`peek`](Self::peek), and
+    /// returns its sender's address too, as
+    /// [`recv_from`](Self::recv_from) does: unnamed for an unbound sender
+    /// or the other end of a [`pair`](Self::pair). As
+    /// [`UdpSocket::peek_from`](super::UdpSocket::peek_from), for a Unix
+    /// socket.
+    ///
+    /// # Errors
+    ///
+    /// The receive failed, or the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo(s: &eddy_io::net::UnixDatagram) -> std::io::Result<()> {
+    /// let mut head = [0u8; 1];
+    /// let (_, from) = s.peek_from(&mut head).await?;
+    /// if from.is_unnamed() {
+    ///     // Nobody to answer: drop it.
+    ///     s.recv(&mut head).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Interest::READABLE, |s| peek_from(s.as_fd(), buf))
+            .await
+    }
+
     /// Waits until a datagram (or an error) is queued; then
     /// [`try_recv`](Self::try_recv) and [`try_recv_from`](Self::try_recv_from)
     /// take datagrams without waiting. Works as
@@ -441,6 +511,34 @@ impl UnixDatagram {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
+}
+
+/// `recvfrom(MSG_PEEK)` on a non-blocking socket, with the sender as
+/// std's address type (std's `UnixDatagram::peek_from` is not stable).
+fn peek_from(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and recvfrom only
+    // writes initialised bytes into the buffer, so it stays initialised
+    // for the caller's `&mut [u8]`.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let (n, from) = socket2::SockRef::from(&fd).peek_from(uninit)?;
+    Ok((n, std_unix_addr(&from)?))
+}
+
+/// A Unix socket address from the kernel as std's type, in the three
+/// forms `recv_from` reports: a path, an abstract name, or unnamed.
+fn std_unix_addr(addr: &socket2::SockAddr) -> io::Result<SocketAddr> {
+    if let Some(path) = addr.as_pathname() {
+        return SocketAddr::from_pathname(path);
+    }
+    // Abstract names are Linux's (socket2 reports none elsewhere).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(name) = addr.as_abstract_namespace() {
+        use std::os::linux::net::SocketAddrExt;
+        return SocketAddr::from_abstract_name(name);
+    }
+    // An unbound sender: std builds an address of no path bytes, which is
+    // how the kernel spells unnamed (`is_unnamed()` holds for it).
+    SocketAddr::from_pathname("")
 }
 
 impl fmt::Debug for UnixDatagram {

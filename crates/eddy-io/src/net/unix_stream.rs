@@ -373,8 +373,8 @@ impl UnixStream {
 }
 
 /// `recv(MSG_PEEK)` on a non-blocking socket: std's `UnixStream::peek` is
-/// not stable.
-fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+/// not stable (nor is `UnixDatagram::peek`, which uses this too).
+pub(super) fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole
     // call, recv writes at most that many, and `fd` is open while borrowed.
     let n = unsafe {
