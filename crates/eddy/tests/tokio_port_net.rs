@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::io::{ErrorKind, IoSliceMut};
+use std::io::{ErrorKind, IoSlice, IoSliceMut};
 use std::net::Shutdown;
 
 use common::port::guard;
 use eddy::net::{TcpListener, TcpStream, UnixDatagram, UnixStream};
-use futures::AsyncWriteExt;
+use futures::{AsyncReadExt, AsyncWriteExt};
 
 /// A connected TCP pair on 127.0.0.1: (client, accepted).
 async fn tcp_pair() -> (TcpStream, TcpStream) {
@@ -116,5 +116,52 @@ fn unix_datagram_peeks_leave_the_datagram_queued_and_name_the_sender() {
         let (_, received) = r.recv_from(&mut buf).await.unwrap();
         assert_eq!(peeked.as_abstract_name(), Some(name.as_bytes()));
         assert_eq!(received.as_abstract_name(), peeked.as_abstract_name());
+    });
+}
+
+/// tokio's `try_write_vectored` loop: wait for `writable`, then one
+/// non-blocking `writev`; once the socket is full it answers WouldBlock,
+/// and every byte it took reaches the peer in order.
+macro_rules! try_write_vectored_case {
+    ($w:expr, $r:expr) => {{
+        let (w, mut r) = ($w, $r);
+        guard("writable", w.writable()).await.unwrap();
+        let bufs = [
+            IoSlice::new(b"head"),
+            IoSlice::new(b""),
+            IoSlice::new(b"tail"),
+        ];
+        assert_eq!(w.try_write_vectored(&bufs).unwrap(), 8);
+        let mut got = [0u8; 8];
+        guard("read", r.read_exact(&mut got)).await.unwrap();
+        assert_eq!(&got, b"headtail");
+        // Fill the socket: numbered chunks, until no room is left.
+        let chunk: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect();
+        let mut sent = 0;
+        loop {
+            // Start where the last (maybe partial) write stopped.
+            let from = &chunk[sent % 256..];
+            match w.try_write_vectored(&[IoSlice::new(from), IoSlice::new(&chunk)]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => panic!("try_write_vectored: {e}"),
+            }
+        }
+        let mut back = vec![0u8; sent];
+        guard("drain", r.read_exact(&mut back)).await.unwrap();
+        assert!(back.iter().enumerate().all(|(i, &b)| b == (i % 256) as u8));
+    }};
+}
+
+#[test]
+fn try_write_vectored_sends_the_buffers_in_order_until_the_socket_is_full() {
+    eddy::run(async {
+        let (w, r) = tcp_pair().await;
+        try_write_vectored_case!(w, r);
+        let (w, r) = UnixStream::pair().unwrap();
+        try_write_vectored_case!(w, r);
+        let (w, r) = tcp_pair().await;
+        let (_wr, w) = w.into_split();
+        try_write_vectored_case!(w.as_ref(), r);
     });
 }

@@ -397,8 +397,8 @@ impl<S: SplitStream + fmt::Debug> fmt::Debug for OwnedWriteHalf<S> {
 
 /// Implements the shared read/write plumbing, `AsyncRead`/`AsyncWrite`
 /// (for the stream and for `&stream`), `split`/`into_split` and
-/// `try_read_vectored` for a stream socket type whose field `io` is a
-/// `PollEvented`.
+/// `try_read_vectored`/`try_write_vectored` for a stream socket type whose
+/// field `io` is a `PollEvented`.
 macro_rules! stream_socket {
     ($ty:ident) => {
         impl $crate::net::split::sealed::Sealed for $ty {
@@ -523,6 +523,46 @@ macro_rules! stream_socket {
             pub fn try_read_vectored(&self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
                 use std::io::Read;
                 self.io.try_io($crate::driver::Interest::READABLE, |s| (&*s).read_vectored(bufs))
+            }
+
+            /// Writes as much of `bufs` as the socket takes now, in order,
+            /// with one `writev`, without waiting: the vectored form of
+            #[doc = concat!("[`try_write`](", stringify!($ty), "::try_write).")]
+            /// Returns how many bytes were written, counted across the
+            /// buffers (a buffer may be sent in part). Only the first 1024
+            /// buffers are used, the most one system call takes.
+            ///
+            /// Readiness is kept as `try_write` keeps it: only a write
+            /// that returns `WouldBlock` clears it, and the waker of a task
+            /// parked in a write of this socket is left in place. The
+            /// write halves reach it through `as_ref()`.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock` when there is no room yet, or the write's error
+            /// (e.g. `BrokenPipe` once the peer is gone). Readiness comes
+            /// from the reactor, so a socket that has not yet been through
+            /// a turn of the loop (just connected, accepted or created)
+            /// answers `WouldBlock` even if it could proceed: await
+            #[doc = concat!("[`writable`](", stringify!($ty), "::writable) first.")]
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: &eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// use std::io::IoSlice;
+            /// let (header, body) = (b"LEN5", b"hello");
+            /// s.writable().await?;
+            /// match s.try_write_vectored(&[IoSlice::new(header), IoSlice::new(body)]) {
+            ///     Ok(n) => println!("{n} of 9 bytes sent"),
+            ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => println!("no room yet"),
+            ///     Err(e) => return Err(e),
+            /// }
+            /// # Ok(()) }
+            /// ```
+            pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                use std::io::Write;
+                self.io.try_io($crate::driver::Interest::WRITABLE, |s| (&*s).write_vectored(bufs))
             }
         }
 
