@@ -445,3 +445,41 @@ fn a_thread_waits_for_loop_work_like_handle_block_on() {
     assert_eq!(results, [0, 2, 4]);
     thread.join().unwrap();
 }
+
+#[test]
+fn a_destructor_panicking_during_abort_is_reported_as_the_tasks_panic() {
+    // tokio: a future that panics while abort drops it makes the join
+    // give that panic (is_panic, with its payload), not "cancelled"; the
+    // same holds when the runtime's shutdown drops it.
+    struct Bomb(&'static str);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            std::panic::panic_any(self.0);
+        }
+    }
+    eddy::run(async {
+        let h = eddy::spawn(async {
+            let _b = Bomb("boom in drop");
+            std::future::pending::<()>().await;
+        });
+        settle().await;
+        h.cancel();
+        let err = guard("join", h).await.unwrap_err();
+        assert!(err.is_panic() && !err.is_cancelled(), "{err:?}");
+        assert_eq!(err.panic_message(), Some("boom in drop"));
+        // The loop goes on.
+        assert_eq!(eddy::spawn(async { 1 }).await.unwrap(), 1);
+    });
+    let rt = eddy::Runtime::new().unwrap();
+    let h = rt.block_on(async {
+        let h = eddy::spawn(async {
+            let _b = Bomb("boom at shutdown");
+            std::future::pending::<()>().await;
+        });
+        settle().await;
+        h
+    });
+    drop(rt);
+    let err = futures::executor::block_on(h).unwrap_err();
+    assert_eq!(err.panic_message(), Some("boom at shutdown"));
+}

@@ -74,6 +74,12 @@ impl<T> JoinHandle<T> {
     /// already finished keeps its output. Safe to call from any thread and
     /// more than once.
     ///
+    /// If a destructor panics while the future is dropped, that panic is
+    /// the task's outcome: awaiting gives [`JoinError::is_panic`] with its
+    /// payload (as tokio's `abort` does, and as asyncio makes an exception
+    /// raised in a `finally:` block the cancelled task's exception), and a
+    /// detached task's goes to the runtime's unhandled-panic policy.
+    ///
     /// # Example
     ///
     /// ```

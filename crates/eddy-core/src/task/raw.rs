@@ -255,7 +255,12 @@ fn report_destructor_panic(id: TaskId, payload: &(dyn std::any::Any + Send)) {
     );
 }
 
-/// Drops the future and completes the task as cancelled.
+/// Drops the future and completes the task as cancelled, or as panicked
+/// when a destructor panicked while the future was dropped: the panic is
+/// the task's outcome, as tokio reports it (`JoinError::is_panic`) and as
+/// asyncio makes an exception raised in a `finally:` block during
+/// cancellation the task's exception. Nobody joining, it goes to the
+/// unhandled-panic policy like any other task panic.
 ///
 /// # Safety
 /// Owner thread, task RUNNING, caller holds the running reference.
@@ -263,11 +268,12 @@ unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: per the caller's contract.
     let cell = unsafe { cell::<F>(ptr) };
     // SAFETY: per the caller's contract.
-    if let Some(p) = unsafe { drop_future(cell) } {
-        report_destructor_panic(cell.prefix.header.id, &*p);
-    }
+    let failure = match unsafe { drop_future(cell) } {
+        Some(payload) => Failure::Panicked(payload),
+        None => Failure::Cancelled,
+    };
     // SAFETY: per the caller's contract.
-    unsafe { complete::<F>(ptr, Err(Failure::Cancelled)) };
+    unsafe { complete::<F>(ptr, Err(failure)) };
 }
 
 /// Stores the output, publishes COMPLETE, hands the output to whoever owns
