@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::wait::{sealed, TaskHandle};
 use super::{JoinError, JoinHandle, TaskId};
 
 /// A task handle that cancels its task when dropped unfinished: from
@@ -68,6 +69,12 @@ impl<T> CancelOnDrop<T> {
     fn handle(&self) -> &JoinHandle<T> {
         self.handle
             .as_ref()
+            .expect("a CancelOnDrop holds its handle until dropped or detached")
+    }
+
+    fn handle_mut(&mut self) -> &mut JoinHandle<T> {
+        self.handle
+            .as_mut()
             .expect("a CancelOnDrop holds its handle until dropped or detached")
     }
 
@@ -138,12 +145,33 @@ impl<T> Future for CancelOnDrop<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let handle = self
-            .get_mut()
-            .handle
-            .as_mut()
-            .expect("a CancelOnDrop holds its handle until dropped or detached");
-        Pin::new(handle).poll(cx)
+        Pin::new(self.get_mut().handle_mut()).poll(cx)
+    }
+}
+
+impl<T> sealed::Sealed<T> for CancelOnDrop<T> {
+    fn take_finished_output(&mut self) -> Option<Result<T, JoinError>> {
+        self.handle_mut().try_take_output()
+    }
+
+    fn forget_join_waker(&mut self) {
+        self.handle_mut().forget_waker();
+    }
+}
+
+/// For [`wait`](super::wait): a pending `CancelOnDrop` comes back as a
+/// `CancelOnDrop`, and still cancels its task when dropped.
+impl<T> TaskHandle<T> for CancelOnDrop<T> {
+    fn id(&self) -> TaskId {
+        CancelOnDrop::id(self)
+    }
+
+    fn cancel(&self) {
+        CancelOnDrop::cancel(self);
+    }
+
+    fn is_finished(&self) -> bool {
+        CancelOnDrop::is_finished(self)
     }
 }
 

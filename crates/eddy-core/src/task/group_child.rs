@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use super::error::Failure;
 use super::group_shared::{Outcome, Shared};
+use super::wait::{sealed, TaskHandle};
 use super::{JoinError, JoinHandle, TaskId};
 
 /// What a child task hands its [`ChildHandle`].
@@ -183,18 +184,52 @@ impl<T> ChildHandle<T> {
     }
 }
 
+/// What the child's handle gives for what its task gave.
+fn child_result<T>(id: TaskId, r: Result<ChildOutput<T>, JoinError>) -> Result<T, JoinError> {
+    match r {
+        Ok(ChildOutput::Value(v)) => Ok(v),
+        Ok(ChildOutput::ToGroup(panicked)) => {
+            Err(JoinError::new(id, Failure::ToGroup { panicked }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl<T> Future for ChildHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.handle.id();
-        Pin::new(&mut self.handle).poll(cx).map(|r| match r {
-            Ok(ChildOutput::Value(v)) => Ok(v),
-            Ok(ChildOutput::ToGroup(panicked)) => {
-                Err(JoinError::new(id, Failure::ToGroup { panicked }))
-            }
-            Err(e) => Err(e),
-        })
+        Pin::new(&mut self.handle)
+            .poll(cx)
+            .map(|r| child_result(id, r))
+    }
+}
+
+impl<T> sealed::Sealed<T> for ChildHandle<T> {
+    fn take_finished_output(&mut self) -> Option<Result<T, JoinError>> {
+        let id = self.handle.id();
+        self.handle.try_take_output().map(|r| child_result(id, r))
+    }
+
+    fn forget_join_waker(&mut self) {
+        self.handle.forget_waker();
+    }
+}
+
+/// For [`wait`](super::wait): a pending child comes back as a
+/// `ChildHandle`, still its group's.
+impl<T> TaskHandle<T> for ChildHandle<T> {
+    fn id(&self) -> TaskId {
+        ChildHandle::id(self)
+    }
+
+    fn cancel(&self) {
+        ChildHandle::cancel(self);
+    }
+
+    fn is_finished(&self) -> bool {
+        ChildHandle::is_finished(self)
     }
 }
 

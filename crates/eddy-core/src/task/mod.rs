@@ -35,7 +35,7 @@ pub use group_child::ChildHandle;
 pub use group_error::{ClosedReason, ErrorGroup, GroupClosed};
 pub use shield::{shield, Shielded};
 pub use wait::{
-    wait, wait_by, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, WaitResult,
+    wait, wait_by, wait_with, Done, EmptyWait, NotDone, Outcome, ReturnWhen, TaskHandle, WaitResult,
 };
 
 use std::fmt;

@@ -7,6 +7,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::wait::{sealed, TaskHandle};
 use super::{spawn_local_inner, JoinError, JoinHandle, TaskId};
 
 /// Runs `future` as its own task, right away, and returns a future for its
@@ -131,6 +132,32 @@ impl<T> Future for Shielded<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.handle).poll(cx)
+    }
+}
+
+impl<T> sealed::Sealed<T> for Shielded<T> {
+    fn take_finished_output(&mut self) -> Option<Result<T, JoinError>> {
+        self.handle.try_take_output()
+    }
+
+    fn forget_join_waker(&mut self) {
+        self.handle.forget_waker();
+    }
+}
+
+/// For [`wait`](super::wait): a pending shielded task comes back as a
+/// `Shielded`.
+impl<T> TaskHandle<T> for Shielded<T> {
+    fn id(&self) -> TaskId {
+        Shielded::id(self)
+    }
+
+    fn cancel(&self) {
+        Shielded::cancel(self);
+    }
+
+    fn is_finished(&self) -> bool {
+        self.handle.is_finished()
     }
 }
 

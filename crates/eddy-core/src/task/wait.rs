@@ -1,10 +1,12 @@
 //! `wait` (asyncio's `asyncio.wait`): wait on task handles until the first
 //! completes, the first fails, or all complete — optionally with a timeout
-//! that neither errors nor cancels.
+//! that neither errors nor cancels. It takes any of eddy's handle kinds
+//! ([`TaskHandle`]) and gives the pending ones back as the same kind.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::{poll_fn, Future};
+use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::pin::pin;
 use std::task::Poll;
@@ -12,7 +14,145 @@ use std::task::Poll;
 use futures_util::future::MaybeDone;
 
 use super::slots::Slots;
-use super::{JoinError, JoinHandle};
+use super::{JoinError, JoinHandle, TaskId};
+
+/// What [`wait`] needs of a handle beyond awaiting it; sealed, so only
+/// eddy's handle kinds implement [`TaskHandle`].
+pub(super) mod sealed {
+    use super::JoinError;
+
+    pub trait Sealed<T> {
+        /// The output of a finished task, taken without charging the
+        /// cooperative budget and without registering a waker; `None`
+        /// while the task runs. Mapped as awaiting the handle maps it.
+        fn take_finished_output(&mut self) -> Option<Result<T, JoinError>>;
+
+        /// Forgets the waker the last poll registered, so the task's
+        /// completion wakes nobody until the handle is polled again.
+        fn forget_join_waker(&mut self);
+    }
+}
+
+/// A handle to a spawned task that [`wait`], [`wait_with`] and [`wait_by`]
+/// accept: a plain [`JoinHandle`], a [`TaskGroup`](super::TaskGroup)
+/// child's [`ChildHandle`](super::ChildHandle), a
+/// [`Shielded`](super::Shielded) task from [`shield`](super::shield), or a
+/// [`CancelOnDrop`](super::CancelOnDrop) from
+/// [`JoinHandle::cancel_on_drop`]. Each awaits to `Result<T, JoinError>`.
+///
+/// asyncio's `wait` takes any task; eddy has several handle kinds, each
+/// with its own rule for what dropping it does (detach, cancel, stay in
+/// the group), so `wait` is generic over the kind and gives the pending
+/// handles back as the very kind that went in: a pending `CancelOnDrop`
+/// still cancels its task when dropped, a pending `ChildHandle` is still
+/// its group's child. It is a sealed trait rather than any `Future`
+/// because `wait` must take a finished task's output without a budgeted
+/// poll and unregister its own waker from the handles it returns, which
+/// only task handles can do (use [`as_completed`](super::as_completed)
+/// for arbitrary futures). One call takes one kind (the handles come in
+/// one `Vec`): to wait on plain, shielded and cancel-on-drop tasks
+/// together, turn them into plain handles first
+/// ([`Shielded::into_handle`](super::Shielded::into_handle),
+/// [`CancelOnDrop::detach`](super::CancelOnDrop::detach)), which gives up
+/// cancelling on drop.
+///
+/// The methods are the ones every kind has, for code generic over the
+/// kind (cancelling whatever [`wait`] left pending, say).
+///
+/// # Example
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen, TaskHandle};
+///
+/// // Works for any handle kind `wait` returns.
+/// fn cancel_all<T, H: TaskHandle<T>>(pending: &[eddy_core::task::NotDone<T, H>]) {
+///     for p in pending {
+///         p.handle.cancel();
+///     }
+/// }
+///
+/// eddy_core::run(async {
+///     let tasks = vec![
+///         eddy_core::spawn(async { 1 }).cancel_on_drop(),
+///         eddy_core::spawn(std::future::pending()).cancel_on_drop(),
+///     ];
+///     let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted).await.unwrap();
+///     assert_eq!(*done[0].result.as_ref().unwrap(), 1);
+///     cancel_all(&pending);
+///     let last = pending.into_iter().next().unwrap().handle;
+///     assert!(last.await.unwrap_err().is_cancelled());
+/// });
+/// ```
+pub trait TaskHandle<T>: Future<Output = Result<T, JoinError>> + Unpin + sealed::Sealed<T> {
+    /// The task's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskHandle;
+    /// eddy_core::run(async {
+    ///     let shielded = eddy_core::task::shield(async {});
+    ///     let id = TaskHandle::id(&shielded);
+    ///     assert_eq!(id, shielded.into_handle().id());
+    /// });
+    /// ```
+    fn id(&self) -> TaskId;
+
+    /// Cancels the task (see [`JoinHandle::cancel`]); awaiting the handle
+    /// then gives a cancelled [`JoinError`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskHandle;
+    /// eddy_core::run(async {
+    ///     let shielded = eddy_core::task::shield(std::future::pending::<()>());
+    ///     TaskHandle::cancel(&shielded);
+    ///     assert!(shielded.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    fn cancel(&self);
+
+    /// Whether the task has finished: completed, failed, panicked or been
+    /// cancelled (see [`JoinHandle::is_finished`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskHandle;
+    /// eddy_core::run(async {
+    ///     let shielded = eddy_core::task::shield(async {});
+    ///     assert!(!shielded.is_finished());
+    ///     eddy_core::yield_now().await;
+    ///     assert!(shielded.is_finished());
+    /// });
+    /// ```
+    fn is_finished(&self) -> bool;
+}
+
+impl<T> sealed::Sealed<T> for JoinHandle<T> {
+    fn take_finished_output(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_take_output()
+    }
+
+    fn forget_join_waker(&mut self) {
+        self.forget_waker();
+    }
+}
+
+impl<T> TaskHandle<T> for JoinHandle<T> {
+    fn id(&self) -> TaskId {
+        JoinHandle::id(self)
+    }
+
+    fn cancel(&self) {
+        JoinHandle::cancel(self);
+    }
+
+    fn is_finished(&self) -> bool {
+        JoinHandle::is_finished(self)
+    }
+}
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
 /// `ALL_COMPLETED`).
@@ -32,11 +172,13 @@ pub enum ReturnWhen {
     /// As soon as any task finishes (completes, fails, panics or is
     /// cancelled).
     FirstCompleted,
-    /// As soon as any task fails — it panicked, or its output is a failure
-    /// per [`Outcome`] (an `Err`) — or when all have finished. A cancelled
-    /// task does not count as a failure (asyncio's `FIRST_EXCEPTION` skips
-    /// cancelled tasks too): the wait goes on, and the task is in `done`
-    /// with its cancelled [`JoinError`].
+    /// As soon as any task fails — it panicked, its output is a failure
+    /// per [`Outcome`] (an `Err`), or it is a
+    /// [`TaskGroup`](super::TaskGroup) child whose `Err` or panic went to
+    /// its group ([`JoinError::is_group_failure`]) — or when all have
+    /// finished. A cancelled task does not count as a failure (asyncio's
+    /// `FIRST_EXCEPTION` skips cancelled tasks too): the wait goes on, and
+    /// the task is in `done` with its cancelled [`JoinError`].
     FirstError,
     /// When every task has finished.
     AllCompleted,
@@ -134,6 +276,12 @@ pub struct Done<T> {
 
 /// A task still running when [`wait`] returned; await its handle later.
 ///
+/// `H` is the kind of handle that went in ([`TaskHandle`]), given back
+/// as is: a [`CancelOnDrop`](super::CancelOnDrop) still cancels its task
+/// when dropped, a [`ChildHandle`](super::ChildHandle) is still counted
+/// by its group. It defaults to [`JoinHandle<T>`], so `NotDone<T>` names
+/// what a wait on plain handles returns.
+///
 /// # Example
 ///
 /// ```
@@ -148,12 +296,24 @@ pub struct Done<T> {
 ///     assert!(result.is_err()); // the abortable task saw the abort
 /// });
 /// ```
-#[derive(Debug)]
-pub struct NotDone<T> {
+pub struct NotDone<T, H = JoinHandle<T>> {
     /// Its position in the input.
     pub index: usize,
     /// Its handle, still owning the task.
-    pub handle: JoinHandle<T>,
+    pub handle: H,
+    /// `T` is the task's value type: it is in `NotDone`'s parameters so
+    /// the default `H = JoinHandle<T>` keeps `NotDone<T>` meaning what it
+    /// meant before other handle kinds were accepted.
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T, H: fmt::Debug> fmt::Debug for NotDone<T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotDone")
+            .field("index", &self.index)
+            .field("handle", &self.handle)
+            .finish()
+    }
 }
 
 /// [`wait`] was given no handles (asyncio raises `ValueError` here).
@@ -173,14 +333,17 @@ pub struct EmptyWait;
 impl fmt::Display for EmptyWait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "wait was given no tasks, so it could never return: pass at least one JoinHandle",
+            "wait was given no tasks, so it could never return: pass at least one task handle",
         )
     }
 }
 
 impl std::error::Error for EmptyWait {}
 
-/// What [`wait`] returns: `(done, pending)`, each in input order.
+/// What [`wait`] returns: `(done, pending)`, each in input order. `H` is
+/// the kind of handle waited on (see [`NotDone`]); it defaults to
+/// [`JoinHandle<T>`], so `WaitResult<T>` is the result of waiting on plain
+/// handles.
 ///
 /// # Example
 ///
@@ -193,7 +356,7 @@ impl std::error::Error for EmptyWait {}
 ///     assert_eq!((done.len(), pending.len()), (1, 0));
 /// });
 /// ```
-pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
+pub type WaitResult<T, H = JoinHandle<T>> = Result<(Vec<Done<T>>, Vec<NotDone<T, H>>), EmptyWait>;
 
 /// Waits on `handles` until `when` says to return (asyncio's
 /// `asyncio.wait`). Returns `(done, pending)`: every task that has finished
@@ -202,16 +365,26 @@ pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
 /// The handles of the rest keep no waker of the wait's: their tasks
 /// finishing later wakes nobody until those handles are polled again.
 ///
+/// `handles` may be of any [`TaskHandle`] kind — [`JoinHandle`]s,
+/// [`TaskGroup`](super::TaskGroup) children's
+/// [`ChildHandle`](super::ChildHandle)s, [`Shielded`](super::Shielded) or
+/// [`CancelOnDrop`](super::CancelOnDrop) handles — one kind per call; the
+/// pending ones come back as that same kind.
+///
 /// # Errors
 ///
 /// [`EmptyWait`] if `handles` is empty.
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: dropping the future drops the handles, which detaches
-/// the tasks still running (they are not cancelled) and drops the outputs
-/// of those already finished. To bound the wait without losing anything,
-/// use [`wait_with`]'s timer instead of an outer timeout.
+/// Not cancel-safe: dropping the future drops the outputs of the tasks
+/// already finished, and drops the handles of the rest, each doing what
+/// dropping it always does (a [`JoinHandle`] or
+/// [`Shielded`](super::Shielded) detaches its task, which runs on; a
+/// [`CancelOnDrop`](super::CancelOnDrop) cancels it; a
+/// [`ChildHandle`](super::ChildHandle)'s task runs on in its group). To
+/// bound the wait without losing anything, use [`wait_with`]'s timer
+/// instead of an outer timeout.
 ///
 /// # Example
 ///
@@ -228,7 +401,35 @@ pub type WaitResult<T> = Result<(Vec<Done<T>>, Vec<NotDone<T>>), EmptyWait>;
 ///     assert_eq!(pending[0].index, 2);
 /// });
 /// ```
-pub async fn wait<T: Outcome>(handles: Vec<JoinHandle<T>>, when: ReturnWhen) -> WaitResult<T> {
+///
+/// A [`TaskGroup`](super::TaskGroup)'s children: the pending one stays in
+/// the group, which joins it.
+///
+/// ```
+/// use eddy_core::task::{wait, ReturnWhen, TaskGroup};
+/// eddy_core::run(async {
+///     let group = TaskGroup::<()>::new();
+///     let children = vec![
+///         group.spawn(async { Ok('a') }).unwrap(),
+///         group.spawn(async {
+///             for _ in 0..3 {
+///                 eddy_core::yield_now().await;
+///             }
+///             Ok('b')
+///         }).unwrap(),
+///     ];
+///     let (done, pending) = wait(children, ReturnWhen::FirstCompleted).await.unwrap();
+///     assert_eq!(*done[0].result.as_ref().unwrap(), 'a');
+///     assert_eq!(group.len(), 1); // the pending child is still the group's
+///     group.join().await.unwrap();
+///     assert_eq!(pending.into_iter().next().unwrap().handle.await.unwrap(), 'b');
+/// });
+/// ```
+pub async fn wait<T, H>(handles: Vec<H>, when: ReturnWhen) -> WaitResult<T, H>
+where
+    T: Outcome,
+    H: TaskHandle<T>,
+{
     wait_with(handles, when, None::<std::future::Pending<()>>).await
 }
 
@@ -236,6 +437,7 @@ pub async fn wait<T: Outcome>(handles: Vec<JoinHandle<T>>, when: ReturnWhen) -> 
 /// is up (the `eddy` facade passes `eddy::sleep(duration)`; eddy-core has
 /// no clock). On expiry it returns `(done, pending)` as they are then — a
 /// timeout neither errors nor cancels. `None` waits without a limit.
+/// `handles` may be of any [`TaskHandle`] kind, as for [`wait`].
 ///
 /// # Errors
 ///
@@ -261,13 +463,14 @@ pub async fn wait<T: Outcome>(handles: Vec<JoinHandle<T>>, when: ReturnWhen) -> 
 ///     pending[0].handle.cancel();
 /// });
 /// ```
-pub async fn wait_with<T, Tm>(
-    handles: Vec<JoinHandle<T>>,
+pub async fn wait_with<T, H, Tm>(
+    handles: Vec<H>,
     when: ReturnWhen,
     timer: Option<Tm>,
-) -> WaitResult<T>
+) -> WaitResult<T, H>
 where
     T: Outcome,
+    H: TaskHandle<T>,
     Tm: Future,
 {
     wait_by(handles, when, timer, T::is_failure).await
@@ -276,7 +479,7 @@ where
 /// [`wait_with`] for outputs of any type: `is_failure` says which outputs
 /// stop a [`ReturnWhen::FirstError`] wait, instead of [`Outcome`] (which
 /// foreign types such as tuples cannot implement). The other modes never
-/// call it.
+/// call it. `handles` may be of any [`TaskHandle`] kind, as for [`wait`].
 ///
 /// # Errors
 ///
@@ -306,13 +509,14 @@ where
 ///     pending[0].handle.cancel();
 /// });
 /// ```
-pub async fn wait_by<T, Tm, F>(
-    handles: Vec<JoinHandle<T>>,
+pub async fn wait_by<T, H, Tm, F>(
+    handles: Vec<H>,
     when: ReturnWhen,
     timer: Option<Tm>,
     is_failure: F,
-) -> WaitResult<T>
+) -> WaitResult<T, H>
 where
+    H: TaskHandle<T>,
     Tm: Future,
     F: Fn(&T) -> bool,
 {
@@ -322,7 +526,7 @@ where
     let mut slots = Slots::new(handles);
     let mut timer = pin!(timer);
     poll_fn(|cx| {
-        let stop = |_, slot: std::pin::Pin<&mut MaybeDone<JoinHandle<T>>>| match when {
+        let stop = |_, slot: std::pin::Pin<&mut MaybeDone<H>>| match when {
             ReturnWhen::FirstCompleted => ControlFlow::Break(()),
             ReturnWhen::FirstError => match &*slot {
                 MaybeDone::Done(Err(e)) if !e.is_cancelled() => ControlFlow::Break(()),
@@ -348,7 +552,7 @@ where
         if let MaybeDone::Future(handle) = slot {
             // Not a budgeted poll: past the task's cooperative budget that
             // would leave finished tasks in `pending`.
-            if let Some(result) = handle.try_take_output() {
+            if let Some(result) = handle.take_finished_output() {
                 *slot = MaybeDone::Done(result);
             }
         }
@@ -357,8 +561,12 @@ where
             MaybeDone::Future(mut handle) => {
                 // It holds a waker of this wait (or of the task awaiting it):
                 // its completion must not wake anyone now that we return.
-                handle.forget_waker();
-                pending.push(NotDone { index, handle });
+                handle.forget_join_waker();
+                pending.push(NotDone {
+                    index,
+                    handle,
+                    value: PhantomData,
+                });
             }
             MaybeDone::Gone => unreachable!("wait takes each output once"),
         }
