@@ -4,15 +4,23 @@
 use std::future::Future;
 use std::time::Duration;
 
-use eddy_core::task::{AsCompletedTimeout, Outcome, ReturnWhen, WaitResult};
+use eddy_core::task::{AsCompletedTimeout, Outcome, ReturnWhen, TaskHandle, WaitResult};
 
 use crate::time::Sleep;
-use crate::JoinHandle;
 
 /// Waits on tasks until `when` says stop or `timeout` passes, and returns
 /// `(done, pending)` (asyncio's `asyncio.wait`). A timeout neither errors
 /// nor cancels: what has not finished comes back in `pending`, still
 /// running. `None` waits without a limit.
+///
+/// `handles` may be of any [`TaskHandle`](crate::task::TaskHandle) kind,
+/// one kind per call: [`JoinHandle`](crate::JoinHandle)s,
+/// [`TaskGroup`](crate::TaskGroup) children's
+/// [`ChildHandle`](crate::task::ChildHandle)s, [`shield`](crate::shield)ed
+/// tasks or [`CancelOnDrop`](crate::task::CancelOnDrop) handles. The
+/// pending ones come back as the same kind, so a pending `CancelOnDrop`
+/// still cancels its task when dropped and a pending child is still its
+/// group's.
 ///
 /// # Errors
 ///
@@ -21,9 +29,11 @@ use crate::JoinHandle;
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: dropping the future drops the handles it holds, which
-/// detaches those tasks (they keep running, but their outputs are lost to
-/// you). Use the timeout rather than an outer timeout to keep them.
+/// Not cancel-safe: dropping the future drops the handles it holds, and
+/// each does what dropping it always does: a `JoinHandle` or a shielded
+/// task detaches (it keeps running, but its output is lost to you), a
+/// `CancelOnDrop` cancels its task, a group child runs on in its group.
+/// Use the timeout rather than an outer timeout to keep them.
 ///
 /// # Example
 ///
@@ -46,11 +56,37 @@ use crate::JoinHandle;
 ///     pending[0].handle.cancel();
 /// });
 /// ```
-pub async fn wait<T: Outcome>(
-    handles: Vec<JoinHandle<T>>,
+///
+/// With [`CancelOnDrop`](crate::task::CancelOnDrop) handles, dropping
+/// what is still pending after the timeout cancels it (asyncio's
+/// `wait` followed by cancelling the pending tasks):
+///
+/// ```
+/// use std::time::Duration;
+/// use eddy::ReturnWhen;
+///
+/// eddy::run(async {
+///     let slow = eddy::spawn(eddy::sleep(Duration::from_secs(60)));
+///     let id = slow.id();
+///     let (done, pending) =
+///         eddy::wait(vec![slow.cancel_on_drop()], ReturnWhen::AllCompleted, Some(Duration::ZERO))
+///             .await
+///             .unwrap();
+///     assert!(done.is_empty());
+///     drop(pending); // cancels the task
+///     eddy::yield_now().await;
+///     assert!(eddy::task::all().iter().all(|t| t.id() != id));
+/// });
+/// ```
+pub async fn wait<T, H>(
+    handles: Vec<H>,
     when: ReturnWhen,
     timeout: Option<Duration>,
-) -> WaitResult<T> {
+) -> WaitResult<T, H>
+where
+    T: Outcome,
+    H: TaskHandle<T>,
+{
     eddy_core::task::wait_with(handles, when, timeout.map(crate::time::sleep)).await
 }
 
@@ -59,7 +95,8 @@ pub async fn wait<T: Outcome>(
 /// `is_failure` says which outputs stop a
 /// [`ReturnWhen::FirstError`](crate::ReturnWhen::FirstError) wait (a
 /// panic always does; a cancellation never does). The other modes never
-/// call it.
+/// call it. `handles` may be of any
+/// [`TaskHandle`](crate::task::TaskHandle) kind, as for [`wait`].
 ///
 /// # Errors
 ///
@@ -84,12 +121,15 @@ pub async fn wait<T: Outcome>(
 ///     assert_eq!((done.len(), pending.len()), (2, 0));
 /// });
 /// ```
-pub async fn wait_by<T>(
-    handles: Vec<JoinHandle<T>>,
+pub async fn wait_by<T, H>(
+    handles: Vec<H>,
     when: ReturnWhen,
     timeout: Option<Duration>,
     is_failure: impl Fn(&T) -> bool,
-) -> WaitResult<T> {
+) -> WaitResult<T, H>
+where
+    H: TaskHandle<T>,
+{
     eddy_core::task::wait_by(handles, when, timeout.map(crate::time::sleep), is_failure).await
 }
 
