@@ -165,3 +165,327 @@ fn try_write_vectored_sends_the_buffers_in_order_until_the_socket_is_full() {
         try_write_vectored_case!(w.as_ref(), r);
     });
 }
+
+// ---- Part B: a tokio user's acceptance pass over eddy::net ----
+
+/// tokio's doc loop for `readable` + `try_read` and `writable` +
+/// `try_write`: an echo served with only the non-blocking calls.
+#[test]
+fn readiness_loops_with_try_read_and_try_write_echo_every_byte() {
+    eddy::run(async {
+        let (mut client, server) = tcp_pair().await;
+        let echo = eddy::spawn(async move {
+            let mut buf = [0u8; 1024];
+            loop {
+                server.readable().await.unwrap();
+                let n = match server.try_read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                    Err(e) => panic!("try_read: {e}"),
+                };
+                let mut rest = &buf[..n];
+                while !rest.is_empty() {
+                    server.writable().await.unwrap();
+                    match server.try_write(rest) {
+                        Ok(k) => rest = &rest[k..],
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                        Err(e) => panic!("try_write: {e}"),
+                    }
+                }
+            }
+        });
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+        let (mut r, mut w) = TcpStream::split(&mut client);
+        let mut back = Vec::new();
+        let (sent, got) = futures::join!(
+            async {
+                w.write_all(&data).await?;
+                w.close().await
+            },
+            r.read_to_end(&mut back)
+        );
+        sent.unwrap();
+        assert_eq!(guard("echo", async { got }).await.unwrap(), data.len());
+        assert!(back == data, "the echo lost or reordered bytes");
+        guard("echo task", echo).await.unwrap();
+    });
+}
+
+/// A proxy made of two `futures::io::copy`s over split halves (tokio's
+/// `copy_bidirectional` shape): every byte crosses both ways, and a
+/// half-close on one side reaches the other.
+#[test]
+fn a_proxy_of_two_copies_carries_both_directions_and_the_half_close() {
+    eddy::run(async {
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let up_addr = upstream.local_addr().unwrap();
+        // The upstream server: upper-cases what it reads, until EOF.
+        let server = eddy::spawn(async move {
+            let (mut s, _) = upstream.accept().await.unwrap();
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).await.unwrap();
+            s.write_all(&all.to_ascii_uppercase()).await.unwrap();
+            s.close().await.unwrap();
+        });
+        let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let front_addr = front.local_addr().unwrap();
+        let proxy = eddy::spawn(async move {
+            let (inbound, _) = front.accept().await.unwrap();
+            let outbound = TcpStream::connect(up_addr).await.unwrap();
+            let (mut ri, mut wi) = inbound.into_split();
+            let (mut ro, mut wo) = outbound.into_split();
+            let to_server = async {
+                let n = futures::io::copy(&mut ri, &mut wo).await?;
+                wo.close().await.map(|()| n)
+            };
+            let to_client = async {
+                let n = futures::io::copy(&mut ro, &mut wi).await?;
+                wi.close().await.map(|()| n)
+            };
+            let (a, b) = futures::join!(to_server, to_client);
+            (a.unwrap(), b.unwrap())
+        });
+        let mut c = TcpStream::connect(front_addr).await.unwrap();
+        let body = b"hello through the proxy ".repeat(10_000);
+        c.write_all(&body).await.unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        guard("proxied reply", c.read_to_end(&mut back))
+            .await
+            .unwrap();
+        assert!(back == body.to_ascii_uppercase());
+        let counts = guard("proxy", proxy).await.unwrap();
+        assert_eq!(counts, (body.len() as u64, body.len() as u64));
+        server.await.unwrap();
+    });
+}
+
+/// `futures::io::BufReader::lines()` over a socket: tokio's
+/// `BufReader::new(stream).lines()`; the last line may lack its newline.
+#[test]
+fn bufreader_lines_over_a_socket_yield_each_line_and_the_unterminated_last() {
+    use futures::{AsyncBufReadExt, TryStreamExt};
+    eddy::run(async {
+        let (mut w, r) = UnixStream::pair().unwrap();
+        let writer = eddy::spawn(async move {
+            for part in [&b"one\ntw"[..], b"o\r\n", b"\nthree"] {
+                w.write_all(part).await.unwrap();
+                eddy::yield_now().await;
+            }
+        });
+        let lines: Vec<String> = guard(
+            "lines",
+            futures::io::BufReader::new(r).lines().try_collect(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(lines, ["one", "two", "", "three"]);
+        writer.await.unwrap();
+    });
+}
+
+/// tokio's half-close: `shutdown()` (AsyncWriteExt::close here) ends the
+/// peer's `read_to_end`, and the peer can still answer on the other
+/// direction; writing after the close fails instead of vanishing.
+#[test]
+fn half_close_ends_the_peers_read_and_the_reply_still_arrives() {
+    eddy::run(async {
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"request").await.unwrap();
+        c.close().await.unwrap();
+        let mut req = Vec::new();
+        guard("server reads to EOF", s.read_to_end(&mut req))
+            .await
+            .unwrap();
+        assert_eq!(req, b"request");
+        s.write_all(b"response").await.unwrap();
+        drop(s);
+        let mut resp = Vec::new();
+        guard("client reads the reply", c.read_to_end(&mut resp))
+            .await
+            .unwrap();
+        assert_eq!(resp, b"response");
+        // Closing twice is fine; writing after it is an error (EPIPE).
+        c.close().await.unwrap();
+        let err = c.write_all(b"late").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BrokenPipe, "{err}");
+        // And shutting the read side down ends a read at once.
+        let (a, mut b) = UnixStream::pair().unwrap();
+        b.shutdown(Shutdown::Read).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            guard("read after SHUT_RD", b.read(&mut buf)).await.unwrap(),
+            0
+        );
+        drop(a);
+    });
+}
+
+/// `split` (borrowed, for `join!`), `into_split` (owned, moved into
+/// tasks), `reunite`, and dropping an owned write half sending EOF.
+#[test]
+fn split_halves_work_in_tasks_and_reunite_and_a_dropped_writer_sends_eof() {
+    eddy::run(async {
+        let (mut c, s) = tcp_pair().await;
+        let (mut sr, mut sw) = s.into_split();
+        let server = eddy::spawn(async move {
+            // Echo in place through the two owned halves, then give the
+            // stream back.
+            let mut buf = [0u8; 5];
+            sr.read_exact(&mut buf).await.unwrap();
+            sw.write_all(&buf).await.unwrap();
+            sr.reunite(sw).unwrap()
+        });
+        {
+            let (mut r, mut w) = TcpStream::split(&mut c);
+            let mut back = [0u8; 5];
+            let (wrote, read) = futures::join!(w.write_all(b"twice"), r.read_exact(&mut back));
+            wrote.unwrap();
+            read.unwrap();
+            assert_eq!(&back, b"twice");
+        }
+        let mut s = guard("reunite", server).await.unwrap();
+        assert_eq!(s.peer_addr().unwrap(), c.local_addr().unwrap());
+        s.write_all(b"whole again").await.unwrap();
+        let (cr, cw) = c.into_split();
+        drop(cw); // tokio: dropping an OwnedWriteHalf shuts the write side down
+        let mut rest = Vec::new();
+        guard("server sees EOF", s.read_to_end(&mut rest))
+            .await
+            .unwrap();
+        assert!(rest.is_empty());
+        drop(s);
+        let mut got = Vec::new();
+        let mut cr = cr;
+        guard("client reads", cr.read_to_end(&mut got))
+            .await
+            .unwrap();
+        assert_eq!(got, b"whole again");
+    });
+}
+
+/// Connecting to a port nobody listens on: `ConnectionRefused`, with the
+/// OS error kept (tokio hands back the OS error too), and no hang.
+#[test]
+fn connecting_to_a_closed_port_is_refused_with_the_os_error() {
+    eddy::run(async {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let err = guard("connect", TcpStream::connect(port))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+        assert_eq!(err.raw_os_error(), Some(111), "ECONNREFUSED: {err:?}");
+        // Through a host name and a (host, port) tuple too.
+        let err = guard(
+            "connect by name",
+            TcpStream::connect(("localhost", port.port())),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+        // A string without a port says what is wrong.
+        let err = guard("no port", TcpStream::connect("127.0.0.1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("127.0.0.1"), "{err}");
+    });
+}
+
+/// `local_addr`/`peer_addr` on every socket type, each matching the other
+/// end; an unconnected socket's `peer_addr` is `NotConnected`.
+#[test]
+fn local_and_peer_addresses_on_every_socket_type_match_the_other_end() {
+    use eddy::net::{UdpSocket, UnixListener};
+    eddy::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let laddr = listener.local_addr().unwrap();
+        let (c, a) = futures::join!(TcpStream::connect(laddr), listener.accept());
+        let (c, (s, from)) = (c.unwrap(), a.unwrap());
+        assert_eq!(c.peer_addr().unwrap(), laddr);
+        assert_eq!(s.local_addr().unwrap(), laddr);
+        assert_eq!(s.peer_addr().unwrap(), c.local_addr().unwrap());
+        assert_eq!(from, c.local_addr().unwrap());
+        let (r, w) = c.into_split();
+        assert_eq!(r.as_ref().peer_addr().unwrap(), laddr);
+        assert_eq!(w.as_ref().local_addr().unwrap(), from);
+
+        let u1 = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let u2 = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = u1.peer_addr().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotConnected, "{err}");
+        u1.connect(u2.local_addr().unwrap()).await.unwrap();
+        assert_eq!(u1.peer_addr().unwrap(), u2.local_addr().unwrap());
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sock");
+        let ul = UnixListener::bind(&path).unwrap();
+        assert_eq!(ul.local_addr().unwrap().as_pathname(), Some(&*path));
+        let (c, a) = futures::join!(UnixStream::connect(&path), ul.accept());
+        let (c, (s, from)) = (c.unwrap(), a.unwrap());
+        assert_eq!(c.peer_addr().unwrap().as_pathname(), Some(&*path));
+        assert!(c.local_addr().unwrap().is_unnamed() && from.is_unnamed());
+        assert_eq!(s.local_addr().unwrap().as_pathname(), Some(&*path));
+
+        let dpath = dir.path().join("d.sock");
+        let d = UnixDatagram::bind(&dpath).unwrap();
+        assert_eq!(d.local_addr().unwrap().as_pathname(), Some(&*dpath));
+        let err = d.peer_addr().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotConnected, "{err}");
+        let e = UnixDatagram::unbound().unwrap();
+        e.connect(&dpath).unwrap();
+        assert_eq!(e.peer_addr().unwrap().as_pathname(), Some(&*dpath));
+    });
+}
+
+/// Many tasks awaiting `readable()` on one socket are all woken by one
+/// arrival (tokio allows that on `&TcpStream` too), and `writable()` on a
+/// full socket waits until the peer reads.
+#[test]
+fn readiness_wakes_every_waiter_and_writable_waits_for_room() {
+    eddy::run(async {
+        let (mut c, s) = tcp_pair().await;
+        let s = std::rc::Rc::new(s);
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                eddy::spawn(async move { s.readable().await })
+            })
+            .collect();
+        common::port::settle().await;
+        c.write_all(b"x").await.unwrap();
+        for w in waiters {
+            guard("readable waiter", w).await.unwrap().unwrap();
+        }
+        // Fill the client's socket until try_write says no room.
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sent = 0usize;
+        loop {
+            match c.try_write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let writable = eddy::spawn({
+            let c = std::rc::Rc::new(c);
+            async move { c.writable().await }
+        });
+        common::port::settle().await;
+        assert!(
+            !writable.is_finished(),
+            "writable on a full socket returned"
+        );
+        let mut buf = vec![0u8; sent + 1];
+        let mut s = &*s;
+        guard("drain", s.read_exact(&mut buf)).await.unwrap();
+        guard("writable once drained", writable)
+            .await
+            .unwrap()
+            .unwrap();
+    });
+}
