@@ -365,6 +365,32 @@ fn split_halves_work_in_tasks_and_reunite_and_a_dropped_writer_sends_eof() {
     });
 }
 
+/// The socket options a tokio user sets on a TcpStream: `nodelay`
+/// directly; the rest (ttl, linger, keepalive, buffer sizes) through the
+/// descriptor (`AsFd`), which eddy's docs point to: here a duplicate as a
+/// std stream, whose options are the same socket's.
+#[test]
+fn socket_options_nodelay_directly_and_the_rest_through_the_fd() {
+    use std::os::fd::AsFd;
+    eddy::run(async {
+        let (c, mut s) = tcp_pair().await;
+        c.set_nodelay(true).unwrap();
+        assert!(c.nodelay().unwrap());
+        c.set_nodelay(false).unwrap();
+        assert!(!c.nodelay().unwrap());
+        let dup = std::net::TcpStream::from(c.as_fd().try_clone_to_owned().unwrap());
+        dup.set_ttl(17).unwrap();
+        assert_eq!(dup.ttl().unwrap(), 17);
+        drop(dup);
+        // The eddy stream still works after the duplicate is closed.
+        let mut c = c;
+        c.write_all(b"still here").await.unwrap();
+        let mut buf = [0u8; 10];
+        guard("read", s.read_exact(&mut buf)).await.unwrap();
+        assert_eq!(&buf, b"still here");
+    });
+}
+
 /// Connecting to a port nobody listens on: `ConnectionRefused`, with the
 /// OS error kept (tokio hands back the OS error too), and no hang.
 #[test]

@@ -15,6 +15,31 @@
 //! methods and the `AsyncRead`/`AsyncWrite` impls keep one waker per
 //! direction: one task reading and one writing (e.g. the two halves of a
 //! split stream), as with any `poll_*` API.
+//!
+//! # Socket options
+//!
+//! The sockets wrap the options most programs set (`TcpStream::set_nodelay`,
+//! `UdpSocket::set_broadcast`, the listener's
+//! [`TcpListenerBuilder`]). Every other one — TTL, `SO_LINGER`,
+//! keep-alive, buffer sizes, `IP_TOS`, ... — is set on the descriptor, which
+//! every socket type lends through `AsFd`: `socket2::SockRef::from(&socket)`
+//! (add `socket2` to your dependencies) has them all; tokio's
+//! `TcpStream::set_ttl`/`set_linger` and `TcpSocket`'s setters are there
+//! under the same names.
+//!
+//! ```
+//! # fn demo(stream: &eddy_io::net::TcpStream) -> std::io::Result<()> {
+//! use std::time::Duration;
+//! let sock = socket2::SockRef::from(stream);
+//! sock.set_ttl_v4(32)?;
+//! sock.set_keepalive(true)?;
+//! sock.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(Duration::from_secs(60)))?;
+//! sock.set_send_buffer_size(256 * 1024)?;
+//! // SO_LINGER with a timeout makes close block the loop thread: use
+//! // Some(Duration::ZERO) (reset on close) or leave it off.
+//! sock.set_linger(Some(Duration::ZERO))?;
+//! # Ok(()) }
+//! ```
 
 mod addr;
 pub(crate) mod split;

@@ -25,6 +25,10 @@ use crate::driver::Interest;
 /// still read. It succeeds when the peer is already gone, too (see
 /// [`OwnedWriteHalf`](super::OwnedWriteHalf)).
 ///
+/// Socket options other than [`set_nodelay`](Self::set_nodelay) (TTL,
+/// linger, keep-alive, buffer sizes) are set through the descriptor with
+/// `socket2::SockRef`: see [Socket options](super#socket-options).
+///
 /// # Example
 ///
 /// ```
