@@ -515,3 +515,127 @@ fn readiness_wakes_every_waiter_and_writable_waits_for_room() {
             .unwrap();
     });
 }
+
+/// tokio's single-task full-duplex loop: `ready(READABLE | WRITABLE)`
+/// says which way to go, then `try_write`/`try_read`. Every byte of a
+/// 1 MiB echo comes back, in order.
+#[test]
+fn ready_for_either_direction_drives_a_full_duplex_loop_in_one_task() {
+    use eddy::io::Interest;
+    eddy::run(async {
+        let (c, mut s) = tcp_pair().await;
+        let echo = eddy::spawn(async move {
+            let (mut r, mut w) = TcpStream::split(&mut s);
+            futures::io::copy(&mut r, &mut w).await.unwrap()
+        });
+        let data: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let (mut sent, mut back) = (0, Vec::with_capacity(data.len()));
+        let mut buf = vec![0u8; 64 * 1024];
+        while back.len() < data.len() {
+            let interest = if sent < data.len() {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let ready = guard("ready", c.ready(interest)).await.unwrap();
+            if ready.is_writable() && sent < data.len() {
+                match c.try_write(&data[sent..]) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("try_write: {e}"),
+                }
+                if sent == data.len() {
+                    c.shutdown(Shutdown::Write).unwrap();
+                }
+            }
+            if ready.is_readable() {
+                match c.try_read(&mut buf) {
+                    Ok(0) => panic!("EOF after {} of {} bytes", back.len(), data.len()),
+                    Ok(n) => back.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("try_read: {e}"),
+                }
+            }
+        }
+        assert!(back == data, "the echo lost or reordered bytes");
+        assert_eq!(guard("echo", echo).await.unwrap(), data.len() as u64);
+    });
+}
+
+/// `try_io`/`async_io` with an operation of the user's own (here a
+/// `recv_from` on a duplicate of the descriptor, as a `recvmsg` would be):
+/// not ready means `WouldBlock` without running it; its `WouldBlock`
+/// clears readiness so `ready()` waits again; `async_io` waits for the
+/// datagram.
+#[test]
+fn try_io_and_async_io_run_a_users_own_operation_under_the_readiness_rules() {
+    use eddy::io::Interest;
+    use eddy::net::UdpSocket;
+    use std::os::fd::AsFd;
+    eddy::run(async {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = sock.local_addr().unwrap();
+        let raw = std::net::UdpSocket::from(sock.as_fd().try_clone_to_owned().unwrap());
+        let calls = std::cell::Cell::new(0);
+        let mut buf = [0u8; 16];
+        let mut op = || {
+            calls.set(calls.get() + 1);
+            raw.recv_from(&mut buf)
+        };
+        assert_would_block(sock.try_io(Interest::READABLE, &mut op), "nothing queued");
+        assert_eq!(
+            calls.get(),
+            0,
+            "try_io ran the operation on a socket not ready"
+        );
+        peer.send_to(b"one", addr).await.unwrap();
+        guard("ready", sock.ready(Interest::READABLE))
+            .await
+            .unwrap();
+        let (n, from) = sock.try_io(Interest::READABLE, &mut op).unwrap();
+        assert_eq!((n, from), (3, peer.local_addr().unwrap()));
+        // Drained: the operation's WouldBlock clears readiness...
+        assert_would_block(sock.try_io(Interest::READABLE, &mut op), "drained");
+        let calls_before = calls.get();
+        // ...so a wait now really waits, until the next datagram.
+        let sock = std::rc::Rc::new(sock);
+        let waiting = eddy::spawn({
+            let sock = sock.clone();
+            async move {
+                sock.ready(Interest::READABLE)
+                    .await
+                    .map(|r| r.is_readable())
+            }
+        });
+        common::port::settle().await;
+        assert!(
+            !waiting.is_finished(),
+            "ready() returned on a drained socket"
+        );
+        peer.send_to(b"two!", addr).await.unwrap();
+        assert!(guard("woken", waiting).await.unwrap().unwrap());
+        let got = guard(
+            "async_io",
+            sock.async_io(Interest::READABLE, || raw.recv_from(&mut buf)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(got.0, 4);
+        assert_eq!(calls.get(), calls_before);
+        // async_io waits for a datagram sent later by another task.
+        let later = eddy::spawn(async move {
+            common::port::settle().await;
+            peer.send_to(b"three", addr).await.unwrap();
+        });
+        let mut buf = [0u8; 16];
+        let (n, _) = guard(
+            "async_io waits",
+            sock.async_io(Interest::READABLE, || raw.recv_from(&mut buf)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(&buf[..n], b"three");
+        later.await.unwrap();
+    });
+}

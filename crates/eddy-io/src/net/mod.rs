@@ -16,6 +16,11 @@
 //! direction: one task reading and one writing (e.g. the two halves of a
 //! split stream), as with any `poll_*` API.
 //!
+//! `ready(interest)` waits for either direction and says which is ready,
+//! so one task can serve both; `try_io` and `async_io` run an operation of
+//! your own on the socket (a `recvmsg` with flags, a socket option that
+//! needs readiness) under the same readiness rules as the built-in calls.
+//!
 //! # Socket options
 //!
 //! The sockets wrap the options most programs set (`TcpStream::set_nodelay`,
@@ -85,3 +90,132 @@ as_fd!(
     UnixListener,
     UnixDatagram
 );
+
+/// `ready`, `try_io` and `async_io` (tokio's readiness API) for the socket
+/// types that read and write, over their registration's readiness.
+macro_rules! readiness {
+    ($($ty:ident),*) => {$(
+        impl $ty {
+            /// Waits until the socket is ready for any of `interest`
+            /// (`Interest::READABLE | Interest::WRITABLE` waits for
+            /// either) and returns the readiness seen: one task can then
+            /// serve both directions, reading if it
+            /// [`is_readable`](crate::driver::Ready::is_readable),
+            /// writing if it [`is_writable`](crate::driver::Ready::is_writable).
+            /// A closed or failed socket counts as ready (the next
+            /// operation returns the end of stream or the error). Readiness
+            /// can be stale: the operation may still answer `WouldBlock`,
+            /// which clears it, and the next wait then really waits. Any
+            /// number of tasks may wait at once; each is woken.
+            ///
+            /// # Errors
+            ///
+            /// Only once the runtime has shut down.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: it only waits.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: &eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// use eddy_io::driver::Interest;
+            /// let ready = s.ready(Interest::READABLE | Interest::WRITABLE).await?;
+            /// if ready.is_readable() {
+            ///     // read without waiting (try_read, try_recv, try_io, ...)
+            /// }
+            /// if ready.is_writable() {
+            ///     // write without waiting
+            /// }
+            /// # Ok(()) }
+            /// ```
+            pub async fn ready(
+                &self,
+                interest: $crate::driver::Interest,
+            ) -> std::io::Result<$crate::driver::Ready> {
+                self.io.ready(interest).await.map(|event| event.ready)
+            }
+
+            /// Runs `op` — an operation of your own on this socket,
+            /// through its descriptor (`AsFd`, e.g. `socket2::SockRef` or
+            /// libc) — if the socket is ready for `interest` now;
+            /// `WouldBlock` without running it if not. When `op` returns
+            /// `WouldBlock`, the readiness it used is cleared (unless an
+            /// event arrived meanwhile), so the next
+            /// [`ready`](Self::ready) waits for a new one, as with the
+            /// built-in `try_*` calls. Registers no waker.
+            ///
+            /// `op` must do its I/O on this socket only: a `WouldBlock`
+            /// from anything else would clear readiness the socket still
+            /// has, and a wait for it could then sleep with data queued.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or `op`'s error.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: &eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// use eddy_io::driver::Interest;
+            /// use std::mem::MaybeUninit;
+            /// let mut buf = [MaybeUninit::<u8>::uninit(); 512];
+            /// s.ready(Interest::READABLE).await?;
+            /// // A recv with flags of your choice (here none), through socket2.
+            /// match s.try_io(Interest::READABLE, || socket2::SockRef::from(s).recv_with_flags(&mut buf, 0)) {
+            ///     Ok(n) => println!("{n} bytes"),
+            ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {} // wait again
+            ///     Err(e) => return Err(e),
+            /// }
+            /// # Ok(()) }
+            /// ```
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::driver::Interest,
+                op: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.try_io(interest, |_| op())
+            }
+
+            /// Runs `op` (an operation of your own on this socket, as for
+            /// [`try_io`](Self::try_io)) until it does not return
+            /// `WouldBlock`, waiting for `interest` in between; returns its
+            /// result. Any number of tasks may run it at once.
+            ///
+            /// # Errors
+            ///
+            /// `op`'s error, or the runtime shut down.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe if `op` is: each call of `op` either completes
+            /// or returns `WouldBlock` having done nothing, so dropping the
+            /// future between calls loses nothing.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# async fn demo(s: &eddy_io::net::", stringify!($ty), ") -> std::io::Result<()> {")]
+            /// use eddy_io::driver::Interest;
+            /// use std::mem::MaybeUninit;
+            /// let mut buf = [MaybeUninit::<u8>::uninit(); 512];
+            /// let sock = socket2::SockRef::from(s);
+            /// let n = s
+            ///     .async_io(Interest::READABLE, || sock.recv_with_flags(&mut buf, 0))
+            ///     .await?;
+            /// # let _ = n;
+            /// # Ok(()) }
+            /// ```
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::driver::Interest,
+                mut op: impl FnMut() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.async_io(interest, |_| op()).await
+            }
+        }
+    )*};
+}
+
+readiness!(TcpStream, UnixStream, UdpSocket, UnixDatagram);
