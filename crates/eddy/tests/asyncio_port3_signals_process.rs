@@ -11,21 +11,10 @@ use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::port::{alive, reaped, settle, slow_guard as guard};
+use common::port::{alive, raise, reaped, settle, slow_guard as guard};
 use eddy::process::{Command, Stdio};
 use eddy::signal::unix::{signal, SignalKind};
 use futures::StreamExt;
-
-/// Sends `sig` (a `kill` option such as `-USR1`) to this process.
-async fn raise(sig: &str) {
-    let me = std::process::id().to_string();
-    let status = Command::new("kill")
-        .args([sig, &me])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
-}
 
 #[test]
 fn one_signal_reaches_listeners_on_two_loops_and_in_two_tasks() {

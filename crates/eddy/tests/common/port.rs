@@ -54,6 +54,17 @@ pub async fn reaped(what: &str, pid: u32) {
     .await
 }
 
+/// Sends `sig` (a `kill` option such as `-USR1`) to this process.
+pub async fn raise(sig: &str) {
+    let me = std::process::id().to_string();
+    let status = eddy::process::Command::new("kill")
+        .args([sig, &me])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
 /// Sets its flag when dropped: the Rust form of a `finally:` block.
 pub struct Finally(pub Rc<Cell<bool>>);
 impl Drop for Finally {
