@@ -77,7 +77,16 @@ impl Child {
         self.reaper.as_mut().expect("present until drop")
     }
 
-    /// The process id.
+    /// The process id (asyncio's `Process.pid`). It stays available after
+    /// the exit, as std's `Child::id` does, where tokio's `Child::id`
+    /// turns `None` once the child was waited for. Once the child has been
+    /// reaped ([`wait`](Self::wait), [`try_wait`](Self::try_wait),
+    /// [`output`](Self::output), or in the background after a drop) the
+    /// number is free for the system to give to another process: do not
+    /// signal it by hand then. [`kill`](Self::kill),
+    /// [`terminate`](Self::terminate) and
+    /// [`send_signal`](Self::send_signal) on this `Child` know that and do
+    /// nothing.
     ///
     /// # Example
     ///
