@@ -143,8 +143,9 @@ fn tick_of(state: usize) -> u16 {
 
 pub(crate) fn shutdown_error() -> io::Error {
     io::Error::other(
-        "the eddy runtime that owned this I/O object has shut down; \
-         create sockets inside the runtime that uses them",
+        "the eddy runtime that owned this I/O object has shut down (sockets, a child's \
+         pipes and AsyncFds stay with the runtime they were made in); create sockets, and \
+         spawn children whose pipes you use, inside the runtime that uses them",
     )
 }
 
