@@ -639,3 +639,34 @@ fn try_io_and_async_io_run_a_users_own_operation_under_the_readiness_rules() {
         later.await.unwrap();
     });
 }
+
+/// A Unix socket file stays after its listener drops (as in std and
+/// tokio), so binding the path again fails: the error says why and what
+/// to do, for listeners and datagram sockets alike, and a missing
+/// directory is named as the cause.
+#[test]
+fn binding_a_unix_path_again_says_the_old_socket_file_is_in_the_way() {
+    use eddy::net::UnixListener;
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.sock");
+        drop(UnixListener::bind(&path).unwrap());
+        let err = UnixListener::bind(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+        let text = err.to_string();
+        assert!(
+            text.contains("app.sock") && text.contains("remove it"),
+            "{text}"
+        );
+        let err = UnixDatagram::bind(&path).unwrap_err();
+        assert!(err.to_string().contains("remove it"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        drop(UnixListener::bind(&path).unwrap());
+        let err = UnixListener::bind(dir.path().join("no/such/dir.sock")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.to_string().contains("directory does not exist"),
+            "{err}"
+        );
+    });
+}

@@ -146,6 +146,26 @@ pub(crate) fn bind_error(addr: SocketAddr, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("could not bind {addr}: {e}{hint}"))
 }
 
+/// A failed `bind` of a Unix socket at `path`: same kind, with a message
+/// that names the path and, for the usual causes, says what to do.
+pub(crate) fn unix_bind_error(path: &std::path::Path, e: io::Error) -> io::Error {
+    let hint = match e.kind() {
+        io::ErrorKind::AddrInUse => {
+            "; a file is already there (a socket file stays after its listener is dropped): \
+             remove it if no server uses it, or choose another path"
+        }
+        io::ErrorKind::NotFound => "; its directory does not exist: create it first",
+        io::ErrorKind::PermissionDenied => {
+            "; this process may not create files in its directory: choose another path"
+        }
+        _ => "",
+    };
+    io::Error::new(
+        e.kind(),
+        format!("could not bind {}: {e}{hint}", path.display()),
+    )
+}
+
 /// Tries `op` on every address in turn; the last error if all fail.
 pub(crate) async fn try_each<T, F, Fut>(addr: impl ToSocketAddrs, mut op: F) -> io::Result<T>
 where

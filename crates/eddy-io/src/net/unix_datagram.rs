@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
+use super::addr::unix_bind_error;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
@@ -55,9 +56,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
-        let sys = mio::net::UnixDatagram::bind(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("could not bind {}: {e}", path.display()))
-        })?;
+        let sys = mio::net::UnixDatagram::bind(path).map_err(|e| unix_bind_error(path, e))?;
         UnixDatagram::from_mio(sys)
     }
 

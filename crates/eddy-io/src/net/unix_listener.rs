@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use super::addr::unix_bind_error;
 use super::UnixStream;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
@@ -52,9 +53,7 @@ impl UnixListener {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
-        let sys = mio::net::UnixListener::bind(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("could not bind {}: {e}", path.display()))
-        })?;
+        let sys = mio::net::UnixListener::bind(path).map_err(|e| unix_bind_error(path, e))?;
         Ok(UnixListener {
             io: PollEvented::with_interest(sys, Interest::READABLE)?,
         })
