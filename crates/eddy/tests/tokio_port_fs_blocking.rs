@@ -1,0 +1,189 @@
+//! tokio::fs and tokio::task::spawn_blocking habits, ported to eddy:
+//! directory set-up and tear-down, a `File` whose writes, seeks and reads
+//! keep their order (read-ahead included), write errors surfacing at
+//! `flush`, and the blocking pool's panics, captured state, nesting and
+//! shutdown with jobs still running. asyncio_port2_io covers aiofiles-style
+//! append/seek, an unflushed drop and read_dir/metadata.
+
+mod common;
+
+use std::io::{ErrorKind, SeekFrom};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::port::{guard, panic_text};
+use eddy::fs::{self, File};
+use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// The read-ahead a `File` keeps is invisible: a write after a short read
+/// lands right after the bytes handed out (tokio seeks back over its
+/// buffer too), and `seek(Current(0))` reports that position.
+#[test]
+fn a_write_after_a_short_read_lands_where_the_read_stopped() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, b"abcdefghij").await.unwrap();
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .open(&p)
+            .await
+            .unwrap();
+        let mut head = [0u8; 3];
+        f.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"abc");
+        assert_eq!(f.seek(SeekFrom::Current(0)).await.unwrap(), 3);
+        f.write_all(b"XYZ").await.unwrap();
+        let mut rest = Vec::new();
+        f.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"ghij");
+        f.flush().await.unwrap();
+        assert_eq!(fs::read(&p).await.unwrap(), b"abcXYZghij");
+    });
+}
+
+/// Writes, seeks and reads on one `File` keep their order without a flush
+/// in between (tokio's File guarantees that too), `metadata` sees the
+/// bytes written, and megabytes go through intact.
+#[test]
+fn writes_seeks_and_reads_keep_their_order_and_megabytes_arrive_intact() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        let data: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .open(&p)
+            .await
+            .unwrap();
+        f.write_all(&data).await.unwrap();
+        assert_eq!(f.metadata().await.unwrap().len(), data.len() as u64);
+        assert_eq!(f.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+        let mut back = Vec::new();
+        f.read_to_end(&mut back).await.unwrap();
+        assert!(back == data, "the file lost or reordered bytes");
+        assert_eq!(
+            f.seek(SeekFrom::End(-17)).await.unwrap(),
+            data.len() as u64 - 17
+        );
+        f.write_all(b"tail").await.unwrap();
+        f.set_len(data.len() as u64 - 13).await.unwrap();
+        f.seek(SeekFrom::Start(data.len() as u64 - 17))
+            .await
+            .unwrap();
+        let mut end = Vec::new();
+        f.read_to_end(&mut end).await.unwrap();
+        assert_eq!(end, b"tail");
+    });
+}
+
+/// A write error (a full disk: /dev/full) is not lost: `write_all` returns
+/// once the bytes are taken, and `flush` (as in tokio) reports ENOSPC.
+#[test]
+fn a_write_error_surfaces_at_flush() {
+    eddy::run(async {
+        let mut f = File::options().write(true).open("/dev/full").await.unwrap();
+        let first = f.write_all(b"no room").await;
+        let err = match first {
+            Err(e) => e,
+            Ok(()) => f.flush().await.unwrap_err(),
+        };
+        assert_eq!(err.raw_os_error(), Some(28), "ENOSPC: {err:?}");
+        assert_eq!(err.kind(), ErrorKind::StorageFull);
+    });
+}
+
+/// A panicking `spawn_blocking` job is a `JoinError` (tokio's
+/// `is_panic`/`into_panic`), whose text carries the message; the loop and
+/// the pool go on.
+#[test]
+fn a_panicking_blocking_job_is_a_join_error_with_its_message() {
+    eddy::run(async {
+        let err = eddy::spawn_blocking(|| -> u32 { panic!("disk on fire") })
+            .await
+            .unwrap_err();
+        assert!(err.is_panic() && !err.is_shutdown());
+        assert!(err.to_string().contains("disk on fire"), "{err}");
+        assert_eq!(panic_text(&*err.into_panic()), "disk on fire");
+        assert_eq!(eddy::spawn_blocking(|| 5).await.unwrap(), 5);
+    });
+}
+
+/// `to_thread` with moved state (tokio's `spawn_blocking(move || ..)`):
+/// shared counters, a buffer moved in and handed back, many at once.
+#[test]
+fn blocking_jobs_take_moved_state_and_hand_it_back() {
+    eddy::run(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..32).map(|i| {
+            let hits = hits.clone();
+            let mut buf = vec![i as u8; 4];
+            eddy::to_thread(move || {
+                hits.fetch_add(1, Ordering::SeqCst);
+                buf.push(0xff);
+                buf
+            })
+        });
+        let results = guard("jobs", eddy::gather_all(jobs)).await;
+        for (i, r) in results.into_iter().enumerate() {
+            assert_eq!(r.unwrap(), [i as u8, i as u8, i as u8, i as u8, 0xff]);
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 32);
+    });
+}
+
+/// Inside a blocking job, the pool is still at hand (tokio's blocking
+/// threads are inside the runtime too): a nested `spawn_blocking`, and
+/// `eddy::fs` driven by `futures::executor::block_on`.
+#[test]
+fn a_blocking_job_can_use_the_pool_and_fs_itself() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("from-a-job");
+        let got = eddy::spawn_blocking(move || {
+            let inner = futures::executor::block_on(eddy::spawn_blocking(|| 20)).unwrap();
+            futures::executor::block_on(fs::write(&p, b"written")).unwrap();
+            let text = futures::executor::block_on(fs::read_to_string(&p)).unwrap();
+            (inner + 1, text)
+        });
+        assert_eq!(
+            guard("nested", got).await.unwrap(),
+            (21, "written".to_owned())
+        );
+    });
+}
+
+/// A dropped handle does not stop a job that started (tokio's blocking
+/// tasks cannot be aborted either), and dropping the runtime waits for a
+/// job still running, as tokio's runtime drop does.
+#[test]
+fn a_running_job_outlives_its_handle_and_the_runtime_waits_for_it() {
+    let finished = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let rt = eddy::Runtime::new().unwrap();
+    rt.block_on({
+        let (finished, started) = (finished.clone(), started.clone());
+        async move {
+            let job = eddy::spawn_blocking({
+                let started = started.clone();
+                move || {
+                    started.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                    finished.store(true, Ordering::SeqCst);
+                }
+            });
+            common::port::wait_while("job start", || !started.load(Ordering::SeqCst)).await;
+            drop(job);
+        }
+    });
+    assert!(!finished.load(Ordering::SeqCst));
+    drop(rt);
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "the runtime's drop returned before a running blocking job ended"
+    );
+}
