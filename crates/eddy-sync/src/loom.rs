@@ -40,6 +40,39 @@ impl<T> Mutex<T> {
     }
 }
 
+/// A reader-writer lock with parking_lot's shape (`read()`/`write()`
+/// return the guards directly), for values that readers borrow for a
+/// while (a `watch` channel's value). Reader-biased: a read lock is
+/// granted while other readers hold the lock even if a writer waits, so a
+/// thread holding one read lock can take another without deadlocking.
+#[cfg(not(loom))]
+pub(crate) type RwLock<T> = parking_lot::RecursiveRwLock<T>;
+/// The read guard of [`RwLock`].
+#[cfg(not(loom))]
+pub(crate) type RwLockReadGuard<'a, T> = parking_lot::RecursiveRwLockReadGuard<'a, T>;
+
+/// A reader-writer lock with parking_lot's shape (`read()`/`write()`
+/// return the guards directly).
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
+/// The read guard of [`RwLock`].
+#[cfg(loom)]
+pub(crate) type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+
+#[cfg(loom)]
+impl<T> RwLock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        RwLock(loom::sync::RwLock::new(value))
+    }
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.0.read().unwrap()
+    }
+    pub(crate) fn write(&self) -> loom::sync::RwLockWriteGuard<'_, T> {
+        self.0.write().unwrap()
+    }
+}
+
 /// `UnsafeCell` with loom's closure-based access API, so loom can check
 /// that accesses never overlap; under std it compiles to a plain cell.
 #[cfg(not(loom))]

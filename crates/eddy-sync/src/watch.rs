@@ -20,15 +20,20 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
 use crate::budget::budgeted;
-use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::loom::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
 
+/// Lock order: `value` before `state`, never the other way round.
 struct Shared<T> {
-    state: Mutex<State<T>>,
+    /// The value. A [`Ref`] holds a read lock, so borrows of one channel
+    /// coexist (on one thread or many); a send takes the write lock and,
+    /// while holding it, bumps the version, so a reader holding the value
+    /// reads the version that goes with it.
+    value: RwLock<T>,
+    state: Mutex<State>,
 }
 
-struct State<T> {
-    value: T,
+struct State {
     /// Bumped on every send; a receiver has seen versions up to its own.
     version: u64,
     /// The sender is gone.
@@ -49,8 +54,8 @@ struct State<T> {
 /// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
+        value: RwLock::new(init),
         state: Mutex::new(State {
-            value: init,
             version: 0,
             closed: false,
             receivers: 1,
@@ -117,24 +122,37 @@ impl fmt::Display for RecvError {
 
 impl std::error::Error for RecvError {}
 
-/// A borrow of the current value. It holds the channel's lock: keep it
-/// short and never hold it across an `.await`.
+/// A borrow of the current value: a read lock on it.
+///
+/// Any number of borrows of one channel may be alive at once, on one
+/// thread or many (comparing two receivers' values, or a receiver's and
+/// the sender's, is fine), and a borrow taken while a send waits for the
+/// lock does not wait behind that send. A send waits until every borrow
+/// is gone (borrows that overlap without pause keep it waiting), so keep
+/// them short, never hold one across an `.await`, and do not send from
+/// the thread that holds one (that send would wait for itself). The other
+/// methods of the channel (`changed`, `has_changed`, `subscribe`,
+/// dropping a receiver, ...) may be called while a borrow is held.
+///
+/// Because borrows on several threads share `&T`, the channel's halves
+/// are `Send` and `Sync` when `T: Send + Sync` (as tokio's are).
 ///
 /// # Examples
 ///
 /// ```
-/// let (_tx, rx) = eddy_sync::watch::channel(String::from("x"));
+/// let (tx, rx) = eddy_sync::watch::channel(String::from("x"));
 /// let r: eddy_sync::watch::Ref<'_, String> = rx.borrow();
-/// assert_eq!(r.len(), 1);
+/// let also = tx.borrow();
+/// assert_eq!(r.len(), also.len());
 /// ```
 pub struct Ref<'a, T> {
-    guard: MutexGuard<'a, State<T>>,
+    guard: RwLockReadGuard<'a, T>,
 }
 
 impl<T> Deref for Ref<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.guard.value
+        &self.guard
     }
 }
 
@@ -198,10 +216,10 @@ impl<T> Sender<T> {
 
     /// Changes the value in place, then wakes the waiting receivers.
     ///
-    /// `modify` runs with the channel's internal lock held: it must not
+    /// `modify` runs with the channel's internal locks held: it must not
     /// call into the same channel (a method of this sender or of one of
     /// its receivers, a [`Ref`] borrow, dropping a receiver). That would
-    /// deadlock.
+    /// deadlock. The send waits until no [`Ref`] borrows the value.
     ///
     /// # Panics
     ///
@@ -221,12 +239,17 @@ impl<T> Sender<T> {
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
         let mut wakers = WakeBatch::new();
         let outcome = {
-            let mut st = self.shared.state.lock();
+            let mut value = self.shared.value.write();
             // The closure may leave the value half changed when it panics:
             // publish that as a new version all the same.
-            let outcome = catch_unwind(AssertUnwindSafe(|| modify(&mut st.value)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| modify(&mut value)));
+            // Bumped while the value is still write-locked: a reader that
+            // holds the value reads the version that goes with it.
+            let mut st = self.shared.state.lock();
             st.version += 1;
             st.waiters.wake_all(&mut wakers, |_| {});
+            drop(st);
+            drop(value);
             outcome
         };
         wakers.wake_all();
@@ -245,7 +268,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: self.shared.state.lock(),
+            guard: self.shared.value.read(),
         }
     }
 
@@ -337,17 +360,17 @@ pub struct Receiver<T> {
 
 impl<T> Handoff for Shared<T> {
     type Data = ();
-    type State = State<T>;
+    type State = State;
 
-    fn lock_state(&self) -> MutexGuard<'_, State<T>> {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
         self.state.lock()
     }
 
-    fn list(state: &mut State<T>) -> &mut WaitList<()> {
+    fn list(state: &mut State) -> &mut WaitList<()> {
         &mut state.waiters
     }
 
-    fn pass_on(&self, _: &mut State<T>, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
+    fn pass_on(&self, _: &mut State, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
         // A change wakes every waiter: nothing is owed to anyone else.
         None
     }
@@ -364,7 +387,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: self.shared.state.lock(),
+            guard: self.shared.value.read(),
         }
     }
 
@@ -379,8 +402,10 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let guard = self.shared.state.lock();
-        self.seen = guard.version;
+        // The value first (the lock order): while it is read-locked no send
+        // can change it or its version.
+        let guard = self.shared.value.read();
+        self.seen = self.shared.state.lock().version;
         Ref { guard }
     }
 

@@ -124,6 +124,28 @@ fn watch_send_races_changed() {
 }
 
 #[test]
+fn watch_borrow_and_update_races_send() {
+    // The value and its version live under two locks: a receiver must
+    // never mark seen a version newer than the value it read (it would
+    // miss that change). (Two borrows on one thread, which the value's
+    // reader-biased lock allows, are not modelled: loom's RwLock counts
+    // one read lock per thread.)
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        let read = *rx.borrow_and_update();
+        t.join().unwrap();
+        // The sender is gone: `changed` reports the send exactly when
+        // `read` missed it.
+        let changed = block_on(rx.changed()).is_ok();
+        assert_eq!(changed, read == 0, "read {read}, changed {changed}");
+        assert_eq!(*rx.borrow(), 1);
+    });
+}
+
+#[test]
 fn queue_putter_cancel_races_get() {
     loom::model(|| {
         let q = Arc::new(Queue::new(1));

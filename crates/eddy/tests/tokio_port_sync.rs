@@ -650,6 +650,25 @@ fn watch_send_without_receivers_keeps_the_old_value_but_send_replace_stores() {
     });
 }
 
+#[test]
+fn watch_borrows_of_one_channel_can_be_held_together() {
+    // tokio's borrows are read locks: several may be alive at once on one
+    // thread (comparing two receivers, or a receiver and the sender).
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (tx, rx) = watch::channel(5);
+        let rx2 = rx.clone();
+        let a = rx.borrow();
+        let b = rx2.borrow();
+        let c = tx.borrow();
+        let _ = done_tx.send(*a + *b + *c);
+    });
+    let sum = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("hung: two watch borrows alive at once deadlock");
+    assert_eq!(sum, 15);
+}
+
 // ---- Barrier ----
 
 #[test]
