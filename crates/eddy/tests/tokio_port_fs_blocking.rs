@@ -16,6 +16,56 @@ use common::port::{guard, panic_text};
 use eddy::fs::{self, File};
 use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+/// The tokio::fs set-up and tear-down a test or tool does: nested
+/// directories, write, rename, existence checks, the path resolved, and
+/// everything removed again (remove_dir refusing a non-empty directory,
+/// remove_dir_all taking the tree), then a file written through `File`
+/// and `close()` read back.
+#[test]
+fn directories_files_and_their_removal_as_tokio_fs_does_them() {
+    eddy::run(async {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("work");
+        fs::create_dir_all(root.join("a/b")).await.unwrap();
+        fs::create_dir(root.join("c")).await.unwrap();
+        let err = fs::create_dir(root.join("c")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        fs::write(root.join("a/b/draft.txt"), "v1").await.unwrap();
+        fs::rename(root.join("a/b/draft.txt"), root.join("c/final.txt"))
+            .await
+            .unwrap();
+        assert!(!fs::try_exists(root.join("a/b/draft.txt")).await.unwrap());
+        assert!(fs::try_exists(root.join("c/final.txt")).await.unwrap());
+        assert_eq!(
+            fs::read_to_string(root.join("c/final.txt")).await.unwrap(),
+            "v1"
+        );
+        let canon = fs::canonicalize(root.join("a/../c/./final.txt"))
+            .await
+            .unwrap();
+        assert_eq!(
+            canon,
+            std::fs::canonicalize(root.join("c/final.txt")).unwrap()
+        );
+        assert!(fs::symlink_metadata(root.join("c")).await.unwrap().is_dir());
+
+        let mut f = File::create(root.join("c/log")).await.unwrap();
+        f.write_all(b"closed, then read").await.unwrap();
+        f.close().await.unwrap();
+        assert_eq!(
+            fs::read(root.join("c/log")).await.unwrap(),
+            b"closed, then read"
+        );
+
+        fs::remove_file(root.join("c/final.txt")).await.unwrap();
+        let err = fs::remove_dir(root.join("c")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DirectoryNotEmpty, "{err}");
+        fs::remove_dir(root.join("a/b")).await.unwrap();
+        fs::remove_dir_all(&root).await.unwrap();
+        assert!(!fs::try_exists(&root).await.unwrap());
+    });
+}
+
 /// The read-ahead a `File` keeps is invisible: a write after a short read
 /// lands right after the bytes handed out (tokio seeks back over its
 /// buffer too), and `seek(Current(0))` reports that position.

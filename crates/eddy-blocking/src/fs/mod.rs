@@ -3,6 +3,15 @@
 //! What they hand back keeps that pool: a [`File`], a [`ReadDir`] and its
 //! [`DirEntry`] values run their own calls on it, wherever they are made.
 //!
+//! The functions are tokio::fs's, each the `std::fs` call of that name
+//! (`std::fs::exists` for `try_exists`): [`read`], [`read_to_string`],
+//! [`write()`], [`copy`], [`rename`], [`remove_file`], [`create_dir`],
+//! [`create_dir_all`], [`remove_dir`], [`remove_dir_all`], [`metadata`],
+//! [`symlink_metadata`], [`try_exists`], [`canonicalize`], [`read_dir`],
+//! plus [`File`] and [`OpenOptions`]. For any other `std::fs` call (links,
+//! permissions, ...), run it on the pool yourself:
+//! `to_thread(move || std::fs::hard_link(a, b)).await`.
+//!
 //! A panic inside the std call is re-raised in the awaiting task; a pool
 //! that was shut down, or that has no thread and could not start one,
 //! gives an [`io::Error`] of kind `Other` that says so (the
@@ -236,4 +245,155 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
     let path = path.as_ref().to_owned();
     asyncify(move || std::fs::metadata(path)).await
+}
+
+/// Creates one directory; its parent must exist ([`std::fs::create_dir`]).
+///
+/// # Errors
+///
+/// `AlreadyExists` if something is at `path`; `NotFound` if the parent
+/// is missing (use [`create_dir_all`] to make it too).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the directory is created even if the
+/// future is dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("logs");
+/// futures::executor::block_on(fs::create_dir(&p)).unwrap();
+/// assert!(p.is_dir());
+/// ```
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::create_dir(path)).await
+}
+
+/// Removes an empty directory ([`std::fs::remove_dir`]).
+///
+/// # Errors
+///
+/// The directory is not empty (use [`remove_dir_all`]), missing, or not a
+/// directory.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the removal happens even if the future
+/// is dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("empty");
+/// # std::fs::create_dir(&p).unwrap();
+/// futures::executor::block_on(fs::remove_dir(&p)).unwrap();
+/// assert!(!p.exists());
+/// ```
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::remove_dir(path)).await
+}
+
+/// Removes a directory and everything in it, without following symlinks
+/// ([`std::fs::remove_dir_all`]).
+///
+/// # Errors
+///
+/// `path` is missing or not a directory, or an entry could not be
+/// removed (what was removed before that stays removed).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: once started, the removal runs to its end even if the
+/// future is dropped.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("tree");
+/// # std::fs::create_dir_all(p.join("a/b")).unwrap();
+/// # std::fs::write(p.join("a/b/f"), b"x").unwrap();
+/// futures::executor::block_on(fs::remove_dir_all(&p)).unwrap();
+/// assert!(!p.exists());
+/// ```
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::remove_dir_all(path)).await
+}
+
+/// A file's or directory's metadata without following a symlink at
+/// `path` ([`std::fs::symlink_metadata`]).
+///
+/// # Errors
+///
+/// Nothing is at `path`, or it cannot be reached.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only reads.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("link");
+/// # std::os::unix::fs::symlink("/nowhere", &p).unwrap();
+/// let meta = futures::executor::block_on(fs::symlink_metadata(&p)).unwrap();
+/// assert!(meta.file_type().is_symlink());
+/// ```
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::symlink_metadata(path)).await
+}
+
+/// Whether something exists at `path` (following symlinks), telling "no"
+/// apart from "could not find out" ([`std::fs::exists`], tokio's
+/// `try_exists`).
+///
+/// # Errors
+///
+/// Whether it exists could not be determined (e.g. a directory on the way
+/// may not be searched): unlike `Path::exists`, that is not a `false`.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only reads.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// let there = futures::executor::block_on(fs::try_exists(dir.path())).unwrap();
+/// let gone = futures::executor::block_on(fs::try_exists(dir.path().join("no"))).unwrap();
+/// assert!(there && !gone);
+/// ```
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::exists(path)).await
+}
+
+/// The absolute path with every symlink, `.` and `..` resolved
+/// ([`std::fs::canonicalize`]).
+///
+/// # Errors
+///
+/// `path` (or a part of it) does not exist.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only reads.
+///
+/// ```
+/// # use eddy_blocking::{fs, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap();
+/// # std::fs::create_dir(dir.path().join("a")).unwrap();
+/// let p = futures::executor::block_on(fs::canonicalize(dir.path().join("a/../a/."))).unwrap();
+/// assert!(p.is_absolute() && p.ends_with("a"));
+/// ```
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::canonicalize(path)).await
 }
