@@ -237,3 +237,33 @@ fn a_running_job_outlives_its_handle_and_the_runtime_waits_for_it() {
         "the runtime's drop returned before a running blocking job ended"
     );
 }
+
+/// A `File` keeps the pool of the runtime it was opened under (tokio's
+/// uses whichever runtime is current): under a second runtime its calls
+/// fail, with the pool's shutdown as the inner error, and nothing hangs.
+#[test]
+fn a_file_from_an_ended_runtime_fails_with_the_pools_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f");
+    let rt = eddy::Runtime::new().unwrap();
+    let mut f = rt.block_on(File::create(&p)).unwrap();
+    drop(rt);
+    eddy::run(async move {
+        let err = guard("write", async {
+            f.write_all(b"late").await?;
+            f.flush().await
+        })
+        .await
+        .unwrap_err();
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<eddy::blocking::JoinError>())
+            .expect("a JoinError inside");
+        assert!(inner.is_shutdown(), "{err}");
+        // Opened again here, it works.
+        let mut f = File::create(&p).await.unwrap();
+        f.write_all(b"now").await.unwrap();
+        f.flush().await.unwrap();
+        assert_eq!(fs::read(&p).await.unwrap(), b"now");
+    });
+}

@@ -88,6 +88,14 @@ enum State {
 /// before dropping the file to learn about write errors; a dropped `File`
 /// still finishes its last write.
 ///
+/// A `File` runs its calls on the pool it was opened under (the runtime's,
+/// or the one [`from_std`](File::from_std) found current), wherever it is
+/// used later. Once that pool has shut down — its runtime ended — every
+/// call fails with an `io::Error` whose inner [`JoinError`](crate::JoinError)
+/// [`is_shutdown`](crate::JoinError::is_shutdown), even under a new
+/// runtime. tokio's `File` uses whichever runtime is current instead: here,
+/// open the file again under the runtime that uses it.
+///
 /// # Cancel safety
 ///
 /// Every `poll_*` method is cancel safe in the `futures_io` sense: an
