@@ -670,3 +670,43 @@ fn binding_a_unix_path_again_says_the_old_socket_file_is_in_the_way() {
         );
     });
 }
+
+/// The address forms tokio code passes to `bind`/`connect`, references
+/// included (`&addr`, `&String`, `&(host, port)`), all accepted.
+#[test]
+fn bind_and_connect_take_the_address_forms_tokio_code_passes() {
+    use eddy::net::UdpSocket;
+    eddy::run(async {
+        let host = String::from("127.0.0.1:0");
+        let listener = TcpListener::bind(&host).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let by_name = ("localhost".to_string(), addr.port());
+        let owned = addr.to_string();
+        let list = [addr];
+        let pair = ("127.0.0.1", addr.port());
+        let forms = futures::join!(
+            TcpStream::connect(&addr),
+            TcpStream::connect(&owned),
+            TcpStream::connect(&by_name),
+            TcpStream::connect(&pair),
+            TcpStream::connect(&list[..]),
+        );
+        for _ in 0..5 {
+            guard("accept", listener.accept()).await.unwrap();
+        }
+        for (i, s) in [forms.0, forms.1, forms.2, forms.3, forms.4]
+            .into_iter()
+            .enumerate()
+        {
+            assert_eq!(
+                s.unwrap().peer_addr().unwrap().port(),
+                addr.port(),
+                "form {i}"
+            );
+        }
+        let udp = UdpSocket::bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        udp.connect(&addr).await.unwrap();
+    });
+}

@@ -22,7 +22,9 @@ mod sealed {
 use sealed::Addrs;
 
 /// Addresses `connect`/`bind` accept: a `SocketAddr`, `(ip, port)`,
-/// `"host:port"` strings and `(host, port)` pairs. Numeric addresses are
+/// `"host:port"` strings and `(host, port)` pairs, a slice of
+/// `SocketAddr`s (tried in turn), or a reference to any of these (`&addr`,
+/// as with tokio). Numeric addresses are
 /// used as they are; host names are resolved on the blocking pool (or a
 /// helper thread) so the loop never blocks on DNS.
 ///
@@ -81,9 +83,11 @@ impl sealed::Sealed for String {
     }
 }
 
-impl sealed::Sealed for &String {
+/// A reference to any of the others (`&SocketAddr`, `&String`,
+/// `&(host, port)`, ...), as tokio takes them.
+impl<T: sealed::Sealed + Clone> sealed::Sealed for &T {
     fn into_addrs(self) -> Addrs {
-        self.as_str().into_addrs()
+        self.clone().into_addrs()
     }
 }
 
