@@ -237,24 +237,59 @@ impl<T> Sender<T> {
     /// assert_eq!(*rx.borrow(), [1, 2]);
     /// ```
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
+        self.send_if_modified(|value| {
+            modify(value);
+            true
+        });
+    }
+
+    /// Changes the value in place and, if `modify` returns `true`,
+    /// publishes it as a new version and wakes the waiting receivers
+    /// (tokio's `send_if_modified`); returns what `modify` returned. With
+    /// `false` nobody is told: `changed()` does not fire and `has_changed`
+    /// stays as it was (a `borrow` still sees what `modify` did, so return
+    /// `false` only when it changed nothing that matters).
+    ///
+    /// `modify` runs with the channel's internal locks held, with the same
+    /// rules as for [`send_modify`](Self::send_modify).
+    ///
+    /// # Panics
+    ///
+    /// If `modify` panics, the panic goes on to the caller and the value
+    /// is published as for `send_modify` (it may be half changed, so no
+    /// receiver may miss it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = eddy_sync::watch::channel(3);
+    /// // Only a real change wakes the receivers.
+    /// assert!(!tx.send_if_modified(|v| std::mem::replace(v, 3) != 3));
+    /// assert!(!rx.has_changed().unwrap());
+    /// assert!(tx.send_if_modified(|v| std::mem::replace(v, 4) != 4));
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         let mut wakers = WakeBatch::new();
         let outcome = {
             let mut value = self.shared.value.write();
             // The closure may leave the value half changed when it panics:
             // publish that as a new version all the same.
             let outcome = catch_unwind(AssertUnwindSafe(|| modify(&mut value)));
-            // Bumped while the value is still write-locked: a reader that
-            // holds the value reads the version that goes with it.
-            let mut st = self.shared.state.lock();
-            st.version += 1;
-            st.waiters.wake_all(&mut wakers, |_| {});
-            drop(st);
+            if !matches!(outcome, Ok(false)) {
+                // Bumped while the value is still write-locked: a reader
+                // that holds the value reads the version that goes with it.
+                let mut st = self.shared.state.lock();
+                st.version += 1;
+                st.waiters.wake_all(&mut wakers, |_| {});
+            }
             drop(value);
             outcome
         };
         wakers.wake_all();
-        if let Err(panic) = outcome {
-            resume_unwind(panic);
+        match outcome {
+            Ok(modified) => modified,
+            Err(panic) => resume_unwind(panic),
         }
     }
 
@@ -451,24 +486,7 @@ impl<T> Receiver<T> {
     #[inline]
     fn poll_changed_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         let Receiver { shared, seen, reg } = self;
-        let mut stale = Stale::new(); // dropped after the guard
-        let mut st = shared.state.lock();
-        if reg.is_registered()
-            && reg
-                .poll_woken(&mut st.waiters, cx.waker(), &mut stale)
-                .is_pending()
-        {
-            return Poll::Pending;
-        }
-        if st.version != *seen {
-            *seen = st.version;
-            return Poll::Ready(Ok(()));
-        }
-        if st.closed {
-            return Poll::Ready(Err(RecvError));
-        }
-        reg.register(&mut st.waiters, (), cx.waker());
-        Poll::Pending
+        poll_changed(shared, seen, reg, cx)
     }
 
     /// Waits until a value is sent that this receiver has not seen, and
@@ -497,6 +515,72 @@ impl<T> Receiver<T> {
         poll_fn(|cx| self.poll_changed(cx)).await
     }
 
+    /// Waits until the value satisfies `f`, then returns a borrow of that
+    /// value (tokio's `wait_for`). The current value is checked first, then
+    /// each new one; every value `f` is shown is marked seen, as
+    /// [`borrow_and_update`](Self::borrow_and_update) would.
+    ///
+    /// `f` runs with the value read-locked: it must not send on this
+    /// channel (the send would wait for the lock `f` runs under).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] when the sender is gone and the last value it left
+    /// does not satisfy `f`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping the future loses nothing; this receiver has
+    /// seen the values `f` was shown, and a later `wait_for` checks the
+    /// current value again.
+    ///
+    /// # Panics
+    ///
+    /// If `f` panics; the value it was shown counts as seen and the
+    /// channel is unaffected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let (tx, mut rx) = eddy_sync::watch::channel(0);
+    /// let waiter = async { *rx.wait_for(|v| *v >= 2).await.unwrap() };
+    /// let sender = async {
+    ///     for i in 1..=3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// };
+    /// let (seen, ()) = futures::join!(waiter, sender);
+    /// assert!(seen >= 2);
+    /// # });
+    /// ```
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        let Receiver { shared, seen, reg } = self;
+        let shared: &Shared<T> = shared;
+        loop {
+            let closed = {
+                // The value first (the lock order), as in borrow_and_update.
+                let guard = shared.value.read();
+                let closed = {
+                    let st = shared.state.lock();
+                    *seen = st.version;
+                    st.closed
+                };
+                if f(&guard) {
+                    return Ok(Ref { guard });
+                }
+                closed
+            };
+            if closed {
+                return Err(RecvError);
+            }
+            poll_fn(|cx| budgeted(cx, |cx| poll_changed(shared, seen, reg, cx))).await?;
+        }
+    }
+
     /// Marks the current value seen.
     ///
     /// # Examples
@@ -510,6 +594,35 @@ impl<T> Receiver<T> {
     pub fn mark_unchanged(&mut self) {
         self.seen = self.shared.state.lock().version;
     }
+}
+
+/// A receiver's `poll_changed`, on its parts (so `wait_for` can wait while
+/// it holds the channel's `Shared` borrowed).
+#[inline]
+fn poll_changed<T>(
+    shared: &Shared<T>,
+    seen: &mut u64,
+    reg: &mut Registration,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), RecvError>> {
+    let mut stale = Stale::new(); // dropped after the guard
+    let mut st = shared.state.lock();
+    if reg.is_registered()
+        && reg
+            .poll_woken(&mut st.waiters, cx.waker(), &mut stale)
+            .is_pending()
+    {
+        return Poll::Pending;
+    }
+    if st.version != *seen {
+        *seen = st.version;
+        return Poll::Ready(Ok(()));
+    }
+    if st.closed {
+        return Poll::Ready(Err(RecvError));
+    }
+    reg.register(&mut st.waiters, (), cx.waker());
+    Poll::Pending
 }
 
 impl<T> Clone for Receiver<T> {

@@ -669,6 +669,76 @@ fn watch_borrows_of_one_channel_can_be_held_together() {
     assert_eq!(sum, 15);
 }
 
+#[test]
+fn watch_wait_for_checks_the_current_value_then_each_change() {
+    // tokio's wait_for: a value that already matches returns at once; else
+    // each new value is checked; a gone sender is an error unless its last
+    // value matches.
+    fn assert_send<F: Send>(f: F) -> F {
+        f
+    }
+    eddy::run(async {
+        let (tx, mut rx) = watch::channel(5);
+        assert_eq!(
+            *guard("at once", rx.wait_for(|v| *v == 5)).await.unwrap(),
+            5
+        );
+        let waiter = {
+            let mut rx = rx.clone();
+            let wait = assert_send(async move { *rx.wait_for(|v| v % 10 == 0).await.unwrap() });
+            eddy::spawn(wait)
+        };
+        settle().await;
+        for v in [6, 7, 20, 21] {
+            tx.send(v).unwrap();
+            settle().await;
+        }
+        assert_eq!(guard("waiter", waiter).await.unwrap(), 20);
+        // Every value shown to the predicate counts as seen.
+        assert_eq!(*rx.wait_for(|v| *v > 20).await.unwrap(), 21);
+        assert_eq!(rx.has_changed(), Ok(false));
+        tx.send(30).unwrap();
+        drop(tx);
+        assert_eq!(*rx.wait_for(|v| *v == 30).await.unwrap(), 30);
+        assert!(rx.wait_for(|v| *v == 31).await.is_err());
+    });
+}
+
+#[test]
+fn watch_send_if_modified_wakes_receivers_only_for_a_change() {
+    eddy::run(async {
+        let (tx, mut rx) = watch::channel(vec![1]);
+        let woke = Rc::new(Cell::new(0));
+        let waiter = {
+            let (mut rx, woke) = (rx.clone(), woke.clone());
+            eddy::spawn(async move {
+                while rx.changed().await.is_ok() {
+                    woke.set(woke.get() + 1);
+                }
+            })
+        };
+        settle().await;
+        assert!(!tx.send_if_modified(|v| {
+            if v.contains(&1) {
+                return false; // already there: no change
+            }
+            v.push(1);
+            true
+        }));
+        settle().await;
+        assert_eq!((woke.get(), rx.has_changed()), (0, Ok(false)));
+        assert!(tx.send_if_modified(|v| {
+            v.push(2);
+            true
+        }));
+        settle().await;
+        assert_eq!(woke.get(), 1);
+        assert_eq!(*rx.borrow_and_update(), [1, 2]);
+        drop(tx);
+        guard("waiter", waiter).await.unwrap();
+    });
+}
+
 // ---- Barrier ----
 
 #[test]
