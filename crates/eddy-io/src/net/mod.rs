@@ -45,6 +45,39 @@
 //! sock.set_linger(Some(Duration::ZERO))?;
 //! # Ok(()) }
 //! ```
+//!
+//! Options that must be set before connecting (tokio's `TcpSocket`: a
+//! receive buffer large enough for window scaling, a local address or port
+//! to connect from) go on a `socket2::Socket` that you connect yourself,
+//! without blocking, and hand over with
+//! [`TcpStream::from_std`]; the connect completes when it turns writable.
+//!
+//! ```
+//! # let driver = eddy_io::driver::IoDriver::new()?;
+//! # let _io = driver.handle().enter();
+//! # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+//! # rt.block_on(async {
+//! # let listener = eddy_io::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let server = listener.local_addr()?;
+//! use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+//! let socket = Socket::new(Domain::IPV4, Type::STREAM.nonblocking(), None)?;
+//! socket.set_recv_buffer_size(4 << 20)?;
+//! socket.bind(&SockAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 0))))?;
+//! match socket.connect(&SockAddr::from(server)) {
+//!     Err(e) if e.raw_os_error() != Some(libc::EINPROGRESS) => return Err(e),
+//!     _ => {}
+//! }
+//! let stream = eddy_io::net::TcpStream::from_std(socket.into())?;
+//! stream.writable().await?;
+//! if let Some(e) = SockRef::from(&stream).take_error()? {
+//!     return Err(e); // refused, unreachable, ...
+//! }
+//! # let (accepted, from) = listener.accept().await?;
+//! # assert_eq!(from, stream.local_addr()?);
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 mod addr;
 pub(crate) mod split;

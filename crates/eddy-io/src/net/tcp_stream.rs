@@ -95,6 +95,10 @@ impl TcpStream {
     }
 
     /// Wraps a connected std stream (switching it to non-blocking mode).
+    /// A socket whose non-blocking connect is still in progress works too:
+    /// the connect is done once [`writable`](Self::writable) returns, and
+    /// its outcome is the socket's pending error (see
+    /// [Socket options](super#socket-options) for the whole recipe).
     ///
     /// # Errors
     ///
