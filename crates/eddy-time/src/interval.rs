@@ -229,9 +229,71 @@ impl Interval {
     /// });
     /// ```
     pub fn reset(&mut self) {
-        self.first_due = false;
         let now = self.sleep.shared.clock.now();
-        self.sleep.reset(now + self.period);
+        self.reset_at(now + self.period);
+    }
+
+    /// Makes the next tick due now (tokio's `reset_immediately`): the next
+    /// `tick()` returns at once, and the schedule goes on a period after
+    /// it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// eddy_time::run(async {
+    ///     let mut every = eddy_time::interval(Duration::from_secs(3600));
+    ///     every.tick().await;
+    ///     every.reset_immediately();
+    ///     every.tick().await; // no hour-long wait
+    /// });
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        let now = self.sleep.shared.clock.now();
+        self.reset_at(now);
+    }
+
+    /// Makes the next tick due `after` from now (tokio's `reset_after`);
+    /// the schedule goes on a period after it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eddy_time::Instant;
+    /// eddy_time::run(async {
+    ///     let mut every = eddy_time::interval(Duration::from_secs(3600));
+    ///     every.tick().await;
+    ///     let asked = Instant::now();
+    ///     every.reset_after(Duration::from_millis(2));
+    ///     assert!(every.tick().await >= asked + Duration::from_millis(2));
+    /// });
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        let now = self.sleep.shared.clock.now();
+        self.reset_at(now + after);
+    }
+
+    /// Makes the next tick due at `deadline` (tokio's `reset_at`); the
+    /// schedule goes on a period after it. A deadline already past makes
+    /// the next tick due at once, returning `deadline`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eddy_time::Instant;
+    /// eddy_time::run(async {
+    ///     let mut every = eddy_time::interval(Duration::from_secs(3600));
+    ///     every.tick().await;
+    ///     let at = Instant::now() + Duration::from_millis(2);
+    ///     every.reset_at(at);
+    ///     assert_eq!(every.tick().await, at);
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.first_due = deadline <= self.sleep.shared.clock.now();
+        self.sleep.reset(deadline);
     }
 
     /// The period.

@@ -156,6 +156,29 @@ async fn interval_first_tick_is_immediate_and_ticks_return_their_schedule() {
     assert_eq!(every.tick().await, start + 330 * MS);
 }
 
+#[eddy::test(start_paused = true)]
+async fn interval_reset_immediately_after_and_at() {
+    // tokio's three other resets: each moves the next tick, and the grid
+    // goes on a period after it.
+    let start = Instant::now();
+    let mut every = eddy::time::interval(100 * MS);
+    every.tick().await;
+    every.reset_immediately();
+    assert_eq!(every.tick().now_or_never(), Some(start));
+    assert_eq!(every.tick().await, start + 100 * MS);
+    every.reset_after(30 * MS);
+    assert_eq!(every.tick().await, start + 130 * MS);
+    assert_eq!(every.tick().await, start + 230 * MS);
+    every.reset_at(start + 500 * MS);
+    assert_eq!(every.tick().await, start + 500 * MS);
+    assert_eq!(every.tick().await, start + 600 * MS);
+    // A deadline already past: due at once, returning that deadline.
+    every.reset_at(start + 550 * MS);
+    assert_eq!(every.tick().now_or_never(), Some(start + 550 * MS));
+    assert_eq!(every.tick().await, start + 650 * MS);
+    assert_eq!(start.elapsed(), 650 * MS);
+}
+
 /// The tick instants (relative to `start`) an interval of 100 ms gives
 /// when the consumer sleeps 350 ms after the first tick, as in tokio's
 /// MissedTickBehavior docs.
