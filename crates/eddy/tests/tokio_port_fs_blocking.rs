@@ -267,3 +267,80 @@ fn a_file_from_an_ended_runtime_fails_with_the_pools_shutdown() {
         assert_eq!(fs::read(&p).await.unwrap(), b"now");
     });
 }
+
+/// `read_dir` as tokio users walk it (eddy's is a `Stream` where tokio has
+/// `next_entry()`), with each entry's name, type and metadata; then
+/// `create_new` refusing an existing file and `append` adding to one.
+#[test]
+fn read_dir_entries_and_open_options_create_new_and_append() {
+    use futures::TryStreamExt;
+    eddy::run(async {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("sub")).await.unwrap();
+        fs::write(tmp.path().join("a.txt"), b"12345").await.unwrap();
+        let mut seen = Vec::new();
+        let mut entries = fs::read_dir(tmp.path()).await.unwrap();
+        while let Some(entry) = entries.try_next().await.unwrap() {
+            let name = entry.file_name().into_string().unwrap();
+            let is_dir = entry.file_type().unwrap().is_dir();
+            let len = entry.metadata().await.unwrap().len();
+            assert_eq!(entry.path(), tmp.path().join(&name));
+            seen.push((name, is_dir, if is_dir { 0 } else { len }));
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [("a.txt".to_owned(), false, 5), ("sub".to_owned(), true, 0)]
+        );
+
+        let p = tmp.path().join("a.txt");
+        let err = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        let mut f = fs::OpenOptions::new().append(true).open(&p).await.unwrap();
+        f.write_all(b"678").await.unwrap();
+        f.flush().await.unwrap();
+        assert_eq!(fs::read(&p).await.unwrap(), b"12345678");
+    });
+}
+
+/// With one blocking thread (tokio's `max_blocking_threads(1)`), jobs
+/// queue instead of failing, never overlap, and all finish; a job
+/// submitted from another thread through the runtime's `Handle` runs on
+/// the same pool.
+#[test]
+fn one_blocking_thread_queues_jobs_and_a_handle_submits_from_other_threads() {
+    let rt = eddy::Builder::new()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let running = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..6).map(|i| {
+            let running = running.clone();
+            eddy::spawn_blocking(move || {
+                assert_eq!(running.fetch_add(1, Ordering::SeqCst), 0, "jobs overlapped");
+                std::thread::sleep(Duration::from_millis(5));
+                running.fetch_sub(1, Ordering::SeqCst);
+                (i, std::thread::current().name().map(str::to_owned))
+            })
+        });
+        let done = guard("queued jobs", eddy::gather_all(jobs)).await;
+        let names: Vec<_> = done.into_iter().map(|r| r.unwrap().1).collect();
+        assert!(names.windows(2).all(|w| w[0] == w[1]), "{names:?}");
+
+        let handle = eddy::Handle::current();
+        let from_thread = std::thread::spawn(move || {
+            let job = handle.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+            futures::executor::block_on(job).unwrap()
+        });
+        // Wait without taking the pool's one thread, which the job needs.
+        common::port::wait_while("thread", || !from_thread.is_finished()).await;
+        let name = from_thread.join().unwrap();
+        assert_eq!(name, names[0]);
+    });
+}

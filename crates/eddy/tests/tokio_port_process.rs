@@ -194,3 +194,38 @@ fn a_signal_stream_outlives_its_runtime_and_keeps_what_arrived_meanwhile() {
         guard("a later delivery", sig.recv()).await.unwrap();
     });
 }
+
+/// tokio's `Command::process_group(0)` is reached through `as_std_mut()`
+/// (std's `CommandExt`): the child leads a group of its own, and one
+/// signal to the group ends it and the grandchild it started.
+#[test]
+fn a_process_group_set_through_as_std_mut_is_signalled_whole() {
+    use std::os::unix::process::CommandExt;
+    eddy::run(async {
+        let mut cmd = Command::shell("sleep 30 & echo $!; wait");
+        cmd.stdout(Stdio::piped()).as_std_mut().process_group(0);
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = futures::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let grandchild: u32 = slow_guard("grandchild pid", lines.try_next())
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let group = format!("-{}", child.id());
+        let status = slow_guard(
+            "kill the group",
+            Command::new("kill").args(["-TERM", "--", &group]).status(),
+        )
+        .await
+        .unwrap();
+        assert!(status.success());
+        let status = slow_guard("wait", child.wait()).await.unwrap();
+        assert_eq!(status.signal(), Some(15), "{status}");
+        // The grandchild's parent is gone: whoever adopts it reaps it, so
+        // wait until it no longer runs (gone, or a zombie).
+        let stat = format!("/proc/{grandchild}/stat");
+        let running = || std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+        common::port::wait_while("grandchild ended", running).await;
+    });
+}
