@@ -229,3 +229,28 @@ fn a_process_group_set_through_as_std_mut_is_signalled_whole() {
         common::port::wait_while("grandchild ended", running).await;
     });
 }
+
+/// `Command::from(std::process::Command)` (tokio has it too) keeps the
+/// program, arguments, environment and directory; `output()` gives its
+/// own stream defaults, as its docs say, so streams are set on eddy's
+/// builder.
+#[test]
+fn a_command_from_a_std_builder_keeps_its_settings() {
+    eddy::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut std_cmd = std::process::Command::new("sh");
+        std_cmd
+            .args(["-c", "echo \"$GREETING from $(pwd)\""])
+            .env("GREETING", "hello")
+            .current_dir(dir.path())
+            .stdout(Stdio::null());
+        let out = slow_guard("output", Command::from(std_cmd).output())
+            .await
+            .unwrap();
+        let want = format!(
+            "hello from {}\n",
+            dir.path().canonicalize().unwrap().display()
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+    });
+}

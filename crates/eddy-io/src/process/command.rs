@@ -236,6 +236,8 @@ impl Command {
 
     /// The underlying std builder, for what this type does not mirror
     /// (`std::os::unix::process::CommandExt`: `uid`, `process_group`, ...).
+    /// Set the standard streams through this type rather than here:
+    /// [`output`](Self::output) only sees those (see the `From` conversion).
     ///
     /// # Example
     ///
@@ -404,6 +406,24 @@ async fn discard<R: AsyncRead + Unpin>(pipe: Option<R>) {
     }
 }
 
+/// Takes a configured std builder (tokio has the same conversion). Its
+/// program, arguments, environment, working directory and `CommandExt`
+/// settings are kept, and so are standard streams set on it for
+/// [`spawn`](Command::spawn) and [`status`](Command::status); but
+/// [`output`](Command::output) cannot see them (std has no getter for
+/// them) and gives its defaults (piped stdout and stderr, null stdin):
+/// set streams again through this builder's `stdin`/`stdout`/`stderr`
+/// for `output` to keep them.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let mut std_cmd = std::process::Command::new("make");
+/// std_cmd.arg("-j4").current_dir("/src").env("CC", "clang");
+/// let status = eddy_io::process::Command::from(std_cmd).status().await?;
+/// # Ok(()) }
+/// ```
 impl From<std::process::Command> for Command {
     fn from(std: std::process::Command) -> Command {
         Command {
