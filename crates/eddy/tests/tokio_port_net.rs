@@ -710,3 +710,71 @@ fn bind_and_connect_take_the_address_forms_tokio_code_passes() {
         udp.connect(&addr).await.unwrap();
     });
 }
+
+/// tokio's `into_std`: accept on one loop, serve on another. The accepted
+/// stream leaves the acceptor's loop with the bytes already queued in it,
+/// the acceptor's runtime ends, and the stream goes on under the worker's
+/// loop; a UDP socket and a listener move the same way, and a stream
+/// handed to blocking code reads in blocking mode.
+#[test]
+fn into_std_moves_a_socket_to_another_loop_with_nothing_lost() {
+    use eddy::net::UdpSocket;
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let acceptor = std::thread::spawn(move || {
+        eddy::run(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            let (s, _) = listener.accept().await.unwrap();
+            // Wait until the client's first bytes are queued here.
+            let mut probe = [0u8; 5];
+            while s.peek(&mut probe).await.unwrap() < 5 {
+                eddy::yield_now().await;
+            }
+            (s.into_std(), listener.into_std())
+        })
+    });
+    let addr = addr_rx.recv().unwrap();
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut client, b"early").unwrap();
+    let (std_stream, std_listener) = acceptor.join().unwrap();
+    eddy::run(async move {
+        let mut s = TcpStream::from_std(std_stream).unwrap();
+        let mut buf = [0u8; 5];
+        guard("queued bytes", s.read_exact(&mut buf)).await.unwrap();
+        assert_eq!(&buf, b"early");
+        s.write_all(b"reply").await.unwrap();
+        // The listener moved too: it accepts under this loop.
+        let listener = TcpListener::from_std(std_listener).unwrap();
+        let (c2, a2) = futures::join!(TcpStream::connect(addr), listener.accept());
+        assert_eq!(a2.unwrap().1, c2.unwrap().local_addr().unwrap());
+
+        let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        peer.send_to(b"queued", u.local_addr().unwrap())
+            .await
+            .unwrap();
+        guard("datagram", u.readable()).await.unwrap();
+        let u = UdpSocket::from_std(u.into_std()).unwrap();
+        let mut dbuf = [0u8; 16];
+        let n = guard("datagram after the move", u.recv(&mut dbuf))
+            .await
+            .unwrap();
+        assert_eq!(&dbuf[..n], b"queued");
+
+        // To blocking code.
+        let blocking = s.into_std();
+        blocking.set_nonblocking(false).unwrap();
+        eddy::to_thread(move || {
+            let mut blocking = blocking;
+            std::io::Write::write_all(&mut client, b"!").unwrap();
+            let mut one = [0u8; 1];
+            std::io::Read::read_exact(&mut blocking, &mut one).unwrap();
+            assert_eq!(&one, b"!");
+            let mut reply = [0u8; 5];
+            std::io::Read::read_exact(&mut client, &mut reply).unwrap();
+            assert_eq!(&reply, b"reply");
+        })
+        .await
+        .unwrap();
+    });
+}

@@ -82,6 +82,15 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.read_hint = ReadHint::new(ReadHint::IDLE);
     }
 
+    /// Deregisters the source and hands it back: the caller owns it now,
+    /// and no event of this registration reaches anyone any more.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn into_inner(mut self) -> E {
+        let mut io = self.io.take().expect("source present until drop");
+        self.handle.deregister(&mut io, self.token);
+        io
+    }
+
     pub(crate) fn get_ref(&self) -> &E {
         self.io.as_ref().expect("source present until drop")
     }

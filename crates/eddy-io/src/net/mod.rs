@@ -252,3 +252,47 @@ macro_rules! readiness {
 }
 
 readiness!(TcpStream, UnixStream, UdpSocket, UnixDatagram);
+
+/// `into_std` for every socket type: deregister, hand back std's socket.
+macro_rules! into_std {
+    ($($ty:ident => $std:ty),*) => {$(
+        impl $ty {
+            /// Takes the socket off this loop's reactor and returns it as
+            #[doc = concat!("std's [`", stringify!($std), "`], still in non-blocking mode")]
+            /// (as tokio's `into_std`). Hand it to another loop's `from_std`
+            /// — accept on one loop, serve on another — or to blocking code
+            /// after `set_nonblocking(false)`. Nothing is lost: bytes or
+            /// datagrams not yet read stay queued in the socket.
+            ///
+            /// A socket used on a loop other than its own otherwise keeps
+            /// depending on the loop it was made on: its readiness comes
+            /// from that loop's reactor, and it fails once that runtime
+            /// has shut down.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = concat!("# fn demo(socket: eddy_io::net::", stringify!($ty), ") {")]
+            /// let std_socket = socket.into_std();
+            /// std::thread::spawn(move || {
+            ///     // On this thread's own eddy loop:
+            #[doc = concat!("    // let socket = eddy_io::net::", stringify!($ty), "::from_std(std_socket)?;")]
+            ///     # drop(std_socket);
+            /// });
+            /// # }
+            /// ```
+            pub fn into_std(self) -> $std {
+                self.io.into_inner().into()
+            }
+        }
+    )*};
+}
+
+into_std!(
+    TcpStream => std::net::TcpStream,
+    TcpListener => std::net::TcpListener,
+    UdpSocket => std::net::UdpSocket,
+    UnixStream => std::os::unix::net::UnixStream,
+    UnixListener => std::os::unix::net::UnixListener,
+    UnixDatagram => std::os::unix::net::UnixDatagram
+);
