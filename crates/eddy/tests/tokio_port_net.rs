@@ -778,3 +778,70 @@ fn into_std_moves_a_socket_to_another_loop_with_nothing_lost() {
         .unwrap();
     });
 }
+
+/// An accept loop written over `incoming()` (tokio-stream's
+/// `TcpListenerStream`), for TCP and Unix listeners alike.
+#[test]
+fn incoming_streams_serve_an_accept_loop() {
+    use eddy::net::UnixListener;
+    use futures::StreamExt;
+    eddy::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = eddy::spawn(async move {
+            let mut served = 0;
+            let mut incoming = listener.incoming().take(3);
+            while let Some(stream) = incoming.next().await {
+                let mut stream = stream.unwrap();
+                stream.write_all(&[served]).await.unwrap();
+                served += 1;
+            }
+            served
+        });
+        for want in 0..3u8 {
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            let mut got = [0u8; 1];
+            guard("served", c.read_exact(&mut got)).await.unwrap();
+            assert_eq!(got[0], want);
+        }
+        assert_eq!(guard("server", server).await.unwrap(), 3);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let ul = UnixListener::bind(&path).unwrap();
+        let mut incoming = ul.incoming();
+        let (c, first) = futures::join!(UnixStream::connect(&path), incoming.next());
+        let (mut c, mut s) = (c.unwrap(), first.unwrap().unwrap());
+        s.write_all(b"unix").await.unwrap();
+        let mut got = [0u8; 4];
+        guard("unix served", c.read_exact(&mut got)).await.unwrap();
+        assert_eq!(&got, b"unix");
+    });
+}
+
+/// A connected UDP socket (tokio's `connect` then `send`/`recv`) takes
+/// datagrams from its peer only; an unconnected one refuses `send` with
+/// the OS's "destination address required" instead of dropping it.
+#[test]
+fn a_connected_udp_socket_hears_only_its_peer() {
+    use eddy::net::UdpSocket;
+    eddy::run(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = a.send(b"nowhere").await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(89), "EDESTADDRREQ: {err:?}");
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        stranger
+            .send_to(b"ignored", a.local_addr().unwrap())
+            .await
+            .unwrap();
+        b.send_to(b"from b", a.local_addr().unwrap()).await.unwrap();
+        let mut buf = [0u8; 16];
+        let n = guard("recv", a.recv(&mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"from b");
+        a.send(b"to b").await.unwrap();
+        let (n, from) = guard("b recv", b.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"to b"[..], a.local_addr().unwrap()));
+    });
+}
