@@ -471,6 +471,9 @@ fn a_destructor_panicking_during_abort_is_reported_as_the_tasks_panic() {
         assert_eq!(eddy::spawn(async { 1 }).await.unwrap(), 1);
     });
     let rt = eddy::Runtime::new().unwrap();
+    // The handle is carried out of block_on on purpose, to be joined after
+    // the runtime is gone.
+    #[allow(clippy::async_yields_async)]
     let h = rt.block_on(async {
         let h = eddy::spawn(async {
             let _b = Bomb("boom at shutdown");
