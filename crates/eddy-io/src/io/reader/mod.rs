@@ -23,9 +23,38 @@ pub use adapters::Lines;
 
 /// The read half type behind a socket-backed [`StreamReader`] (what
 /// [`open_connection`](super::open_connection) and servers hand out).
+/// Box any reader into it to hand a test double, a file or a pipe to code
+/// written for socket readers.
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::{BoxedReader, StreamReader};
+///
+/// eddy_core::run(async {
+///     let boxed: BoxedReader = Box::new(&b"PING\r\n"[..]);
+///     let mut reader: StreamReader = StreamReader::new(boxed);
+///     assert_eq!(reader.read_line().await.unwrap(), b"PING\r\n");
+/// });
+/// ```
 pub type BoxedReader = Box<dyn AsyncRead + Unpin>;
 
-/// The default for [`StreamReader::limit`]: 64 KiB, as in asyncio.
+/// The default for [`StreamReader::limit`]: 64 KiB, as in asyncio. A
+/// separator read (`read_line`, `read_until`) that meets more than this
+/// many bytes before the separator fails with
+/// [`ReadError::LimitOverrun`] instead of buffering without end; choose
+/// another limit with [`StreamReader::with_limit`].
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::{StreamReader, DEFAULT_LIMIT};
+///
+/// let reader = StreamReader::new(&b""[..]);
+/// assert_eq!(reader.limit(), DEFAULT_LIMIT);
+/// let roomy = StreamReader::with_limit(&b""[..], 4 * DEFAULT_LIMIT);
+/// assert_eq!(roomy.limit(), 256 * 1024);
+/// ```
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
 /// How much free space a fill asks the stream to fill at least.

@@ -35,10 +35,36 @@ use shared::{kick, Flusher, Shared};
 
 use super::read_end::ReadEnd;
 
-/// The write half type behind a socket-backed [`StreamWriter`].
+/// The write half type behind a socket-backed [`StreamWriter`]. Box any
+/// writer into it to hand a test double, a file or a pipe to code written
+/// for socket writers.
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::{BoxedWriter, StreamWriter};
+///
+/// eddy_core::run(async {
+///     let boxed: BoxedWriter = Box::new(futures::io::sink());
+///     let mut writer: StreamWriter = StreamWriter::new(boxed);
+///     writer.write(b"PONG\r\n").unwrap();
+///     writer.drain().await.unwrap();
+/// });
+/// ```
 pub type BoxedWriter = Box<dyn AsyncWrite + Unpin>;
 
-/// The default high-water mark: 64 KiB, as in asyncio.
+/// The default high-water mark: 64 KiB, as in asyncio. `drain` waits while
+/// more than this is buffered; the low-water mark defaults to a quarter of
+/// it. Change both with [`StreamWriter::set_write_buffer_limits`].
+///
+/// # Example
+///
+/// ```
+/// use eddy_io::io::{StreamWriter, DEFAULT_HIGH_WATER};
+///
+/// let writer = StreamWriter::new(futures::io::sink());
+/// assert_eq!(writer.write_buffer_limits(), (DEFAULT_HIGH_WATER / 4, DEFAULT_HIGH_WATER));
+/// ```
 pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
 
 /// asyncio's `StreamWriter`: buffered writes with a background flusher and
