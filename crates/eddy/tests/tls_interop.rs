@@ -10,11 +10,10 @@
 //! handshakes cut short by `eddy::time::timeout`/`wait_for`, and TLS under
 //! the asyncio-style `StreamReader`/`StreamWriter`.
 //!
-//! One defect is pinned by an ignored test at the end: a `StreamWriter`
-//! never flushes the stream it wraps, so over TLS the end of a large write
-//! can stay inside rustls. Until that is fixed, write to a TLS stream
-//! through its own write half (`write_all`, then `flush`), as `open_tls`
-//! below and docs/guide.md do.
+//! The last test pins a defect this file found: a `StreamWriter` did not
+//! flush the stream it wraps, so over TLS the end of a large write could
+//! stay inside rustls. It now flushes the stream whenever its own buffer
+//! empties.
 
 mod common;
 
@@ -472,8 +471,7 @@ fn wait_for_cuts_short_a_client_handshake_with_a_silent_peer() {
 
 /// asyncio's streams over a TLS connection: the halves of the TLS stream,
 /// boxed, make the same `StreamReader`/`StreamWriter` types that
-/// `open_connection` and `start_server` hand out. (The writer is safe only
-/// for writes the socket takes at once: see the ignored test at the end.)
+/// `open_connection` and `start_server` hand out.
 fn tls_streams<S>(tls: S) -> (StreamReader, StreamWriter)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
@@ -648,13 +646,12 @@ impl AsyncWrite for Gate {
 }
 
 /// rustls takes a write whole even when the socket takes none of it, and
-/// keeps the encrypted bytes until the next write or flush. A
-/// `StreamWriter` never flushes the stream it wraps, so when the socket was
-/// full at its last write (a large reply to a slower reader), the end of
-/// the reply stays inside rustls while `flush()` reports it sent.
+/// keeps the encrypted bytes until the next write or flush. When the
+/// socket was full at a `StreamWriter`'s last write (a large reply to a
+/// slower reader), the end of the reply stayed inside rustls while
+/// `flush()` reported it sent, until the writer learnt to flush the stream
+/// it wraps.
 #[test]
-#[ignore = "eddy-io defect: StreamWriter never calls poll_flush on the stream it wraps; \
-            un-ignore once its flusher (and flush/drain) flush the inner writer"]
 fn stream_writer_delivers_what_tls_kept_back_while_the_socket_was_full() {
     eddy::run(async {
         let tls = self_signed();

@@ -113,6 +113,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 io: Some(io),
                 buf: Vec::new(),
                 start: 0,
+                unflushed: false,
                 high: DEFAULT_HIGH_WATER,
                 low: DEFAULT_HIGH_WATER / 4,
                 flusher: Flusher::NotSpawned,
@@ -315,7 +316,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             return Poll::Ready(Err(e));
         }
         let direct = matches!(s.flusher, Flusher::Idle | Flusher::NotSpawned);
-        if direct && s.buffered() > 0 && s.poll_write_buf(cx).is_pending() {
+        if direct && !s.settled() && s.poll_write_buf(cx).is_pending() {
             // The stream is full: hand over to the flusher, which
             // re-registers its own waker with the stream.
             drop(s);
@@ -325,12 +326,16 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         if let Some(e) = s.error() {
             return Poll::Ready(Err(e));
         }
-        let target = if to_empty { 0 } else { s.low };
         if !*waiting && s.buffered() <= s.high {
             return Poll::Ready(Ok(()));
         }
         *waiting = true;
-        if s.buffered() <= target || s.done() {
+        let enough = if to_empty {
+            s.settled()
+        } else {
+            s.buffered() <= s.low
+        };
+        if enough || s.done() {
             return Poll::Ready(Ok(()));
         }
         s.waiter = Some(cx.waker().clone());

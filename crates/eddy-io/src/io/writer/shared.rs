@@ -36,6 +36,11 @@ pub(crate) struct Shared<W> {
     /// `buf[start..]` is waiting to be written.
     pub(super) buf: Vec<u8>,
     pub(super) start: usize,
+    /// Bytes went to the stream since its `poll_flush` last completed. A
+    /// socket keeps nothing back, but a wrapper may (TLS, compression,
+    /// `BufWriter`): the writer flushes it whenever its own buffer empties,
+    /// or the end of the data could stay inside the wrapper for good.
+    pub(super) unflushed: bool,
     pub(super) high: usize,
     pub(super) low: usize,
     pub(super) flusher: Flusher,
@@ -123,8 +128,10 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         })
     }
 
-    /// Writes until the buffer is empty or the stream is not ready.
-    /// Returns `Pending` when the stream is not ready (its waker is `cx`).
+    /// Writes until the buffer is empty, then flushes the stream if it was
+    /// handed anything since its last flush. Returns `Pending` when the
+    /// stream is not ready to take more or to finish the flush (its waker
+    /// is `cx`).
     pub(super) fn poll_write_buf(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         while self.buffered() > 0 {
             let Some(io) = self.io.as_mut() else {
@@ -137,6 +144,7 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
                 }
                 Poll::Ready(Ok(n)) => {
                     self.start += n;
+                    self.unflushed = true;
                     if self.buffered() <= self.low {
                         if let Some(w) = self.waiter.take() {
                             w.wake();
@@ -153,7 +161,27 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         }
         self.buf.clear();
         self.start = 0;
+        while self.unflushed {
+            let Some(io) = self.io.as_mut() else {
+                return Poll::Ready(());
+            };
+            match Pin::new(io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         Poll::Ready(())
+    }
+
+    /// Nothing is left on the writer's side: the buffer is empty and the
+    /// stream has flushed what it was given.
+    pub(super) fn settled(&self) -> bool {
+        self.buffered() == 0 && !self.unflushed
     }
 
     /// One poll of the flusher task.
