@@ -10,6 +10,9 @@ use crate::driver::Handle;
 mod sealed {
     /// Either addresses ready now, or a host name to look up.
     pub enum Addrs {
+        /// A single numeric address: no allocation, no lookup (the fast
+        /// path of `send_to` with a `SocketAddr`).
+        One(std::net::SocketAddr),
         Ready(Vec<std::net::SocketAddr>),
         Lookup(String),
     }
@@ -46,7 +49,7 @@ macro_rules! ready_addr {
     ($($t:ty),*) => {$(
         impl sealed::Sealed for $t {
             fn into_addrs(self) -> Addrs {
-                Addrs::Ready(vec![SocketAddr::from(self)])
+                Addrs::One(SocketAddr::from(self))
             }
         }
     )*};
@@ -71,7 +74,7 @@ impl sealed::Sealed for &[SocketAddr] {
 impl sealed::Sealed for &str {
     fn into_addrs(self) -> Addrs {
         match self.parse::<SocketAddr>() {
-            Ok(a) => Addrs::Ready(vec![a]),
+            Ok(a) => Addrs::One(a),
             Err(_) => Addrs::Lookup(self.to_string()),
         }
     }
@@ -94,7 +97,7 @@ impl<T: sealed::Sealed + Clone> sealed::Sealed for &T {
 impl sealed::Sealed for (&str, u16) {
     fn into_addrs(self) -> Addrs {
         match self.0.parse::<IpAddr>() {
-            Ok(ip) => Addrs::Ready(vec![SocketAddr::new(ip, self.1)]),
+            Ok(ip) => Addrs::One(SocketAddr::new(ip, self.1)),
             Err(_) => Addrs::Lookup(format!("{}:{}", self.0, self.1)),
         }
     }
@@ -106,28 +109,104 @@ impl sealed::Sealed for (String, u16) {
     }
 }
 
+/// Looks up the socket addresses of `addr` (tokio's `net::lookup_host`,
+/// asyncio's `loop.getaddrinfo` for one host and port): what
+/// [`TcpStream::connect`](super::TcpStream::connect) and the `bind`s would
+/// try, in the order they would try them.
+///
+/// `addr` is anything [`ToSocketAddrs`] takes. A host name
+/// (`"example.com:443"`, `("localhost", 80)`) is resolved with the system
+/// resolver (`getaddrinfo`, as std does) on the blocking pool — or, under
+/// a bare reactor, a helper thread — so the loop goes on meanwhile. A
+/// numeric address (`"127.0.0.1:80"`, `"[::1]:80"`, a `SocketAddr`, `(ip,
+/// port)`) is returned as it is, without a thread hop or a DNS query.
+///
+/// Resolve once and keep the `SocketAddr` when you send to or connect to
+/// the same host again and again: a host name is looked up on every call
+/// that takes one.
+///
+/// # Errors
+///
+/// The name could not be resolved (unknown host, no DNS server reachable,
+/// no port given): the error keeps the resolver's kind and names the host
+/// and port that failed, e.g. `could not resolve "db.invalid:5432": ...`.
+/// An empty list of addresses, or a name with no address at all, is an
+/// `InvalidInput` error. A blocking job that could not be started (no
+/// thread could be spawned) gives that error.
+///
+/// # Panics
+///
+/// Outside an eddy runtime, for a host name (it needs the runtime's pool).
+///
+/// # Cancel safety
+///
+/// Cancel safe: nothing is lost. A lookup already running on the pool
+/// finishes there and its result is dropped.
+///
+/// # Example
+///
+/// ```
+/// # let driver = eddy_io::driver::IoDriver::new()?;
+/// # let _io = driver.handle().enter();
+/// # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+/// # rt.block_on(async {
+/// use eddy_io::net::lookup_host;
+/// for addr in lookup_host("localhost:8080").await? {
+///     assert!(addr.ip().is_loopback());
+///     assert_eq!(addr.port(), 8080);
+/// }
+/// // A numeric address comes back as it is, without a lookup.
+/// let mut addrs = lookup_host("[::1]:53").await?;
+/// assert_eq!(addrs.next(), Some("[::1]:53".parse().unwrap()));
+/// assert!(lookup_host("no-such-host.invalid:80").await.is_err());
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn lookup_host(addr: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    Ok(resolve(addr).await?.into_iter())
+}
+
 /// Resolves `addr` to its socket addresses, looking host names up off the
 /// loop.
 pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addrs = match addr.into_addrs() {
-        Addrs::Ready(v) => v,
+    resolve_addrs(addr.into_addrs()).await
+}
+
+/// [`resolve`] once the argument is taken apart; never empty.
+async fn resolve_addrs(addrs: Addrs) -> io::Result<Vec<SocketAddr>> {
+    match addrs {
+        Addrs::One(a) => Ok(vec![a]),
+        Addrs::Ready(v) if v.is_empty() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no socket address to use: the list of addresses given is empty",
+        )),
+        Addrs::Ready(v) => Ok(v),
         Addrs::Lookup(host) => {
             let handle = Handle::current();
             let name = host.clone();
-            run_blocking(&handle, move || {
+            let addrs = run_blocking(&handle, move || {
                 std::net::ToSocketAddrs::to_socket_addrs(&name).map(|it| it.collect::<Vec<_>>())
             })?
             .await
-            .map_err(|e| io::Error::new(e.kind(), format!("could not resolve {host:?}: {e}")))?
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "could not resolve {host:?}: {e} (check the host name and port, and \
+                         that this machine can reach its DNS server)"
+                    ),
+                )
+            })?;
+            if addrs.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("could not resolve {host:?}: the name has no address"),
+                ));
+            }
+            Ok(addrs)
         }
-    };
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "no socket address to use: the name resolved to nothing",
-        ));
     }
-    Ok(addrs)
 }
 
 /// A failed `bind` of `addr`: same kind, with a message that names the

@@ -88,7 +88,7 @@ mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
-pub use addr::ToSocketAddrs;
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
 pub use tcp_listener::{Incoming, TcpListener, TcpListenerBuilder};
 pub use tcp_stream::TcpStream;
