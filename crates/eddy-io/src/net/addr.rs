@@ -173,6 +173,16 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
     resolve_addrs(addr.into_addrs()).await
 }
 
+/// The one address to send a datagram to: `addr` itself when it is a
+/// single numeric address (no allocation, no thread hop), else the first
+/// it resolves to.
+pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    match addr.into_addrs() {
+        Addrs::One(a) => Ok(a),
+        addrs => Ok(resolve_addrs(addrs).await?[0]),
+    }
+}
+
 /// [`resolve`] once the argument is taken apart; never empty.
 async fn resolve_addrs(addrs: Addrs) -> io::Result<Vec<SocketAddr>> {
     match addrs {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use super::addr::{bind_error, resolve, try_each, ToSocketAddrs};
+use super::addr::{bind_error, resolve, resolve_first, try_each, ToSocketAddrs};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
@@ -153,11 +153,21 @@ impl UdpSocket {
         self.io.async_io(Interest::READABLE, |s| s.recv(buf)).await
     }
 
-    /// Sends one datagram to `target`.
+    /// Sends one datagram to `target`: anything [`ToSocketAddrs`] takes, as
+    /// with tokio. A `SocketAddr` (or `(ip, port)`, or a numeric
+    /// `"ip:port"`) is used as it is, with no allocation and no thread hop.
+    /// A host name is resolved off the loop on every call, and the
+    /// datagram goes to the first address it resolves to (tokio's rule;
+    /// there is no trying the others, as a datagram send cannot tell a
+    /// wrong address from a working one): resolve once with
+    /// [`lookup_host`](super::lookup_host) to choose the address yourself
+    /// and not to look the name up again for each datagram.
     ///
     /// # Errors
     ///
-    /// The send failed.
+    /// The name could not be resolved (the error names it), or the send
+    /// failed (e.g. an IPv6 target from an IPv4 socket: `localhost` may
+    /// resolve to `::1` first; bind and send with the same family).
     ///
     /// # Cancel safety
     ///
@@ -167,10 +177,14 @@ impl UdpSocket {
     ///
     /// ```
     /// # async fn demo(s: eddy_io::net::UdpSocket) -> std::io::Result<()> {
-    /// s.send_to(b"hello", "127.0.0.1:9000".parse().unwrap()).await?;
+    /// let to: std::net::SocketAddr = "127.0.0.1:9000".parse().unwrap();
+    /// s.send_to(b"hello", to).await?;
+    /// s.send_to(b"hello", "127.0.0.1:9000").await?;
+    /// s.send_to(b"hello", ("localhost", 9000)).await?; // resolved each time
     /// # Ok(()) }
     /// ```
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = resolve_first(target).await?;
         self.io
             .async_io(Interest::WRITABLE, |s| s.send_to(buf, target))
             .await
@@ -390,7 +404,9 @@ impl UdpSocket {
     /// Sends one datagram to `target` if the socket has room now, without
     /// waiting; `WouldBlock` when it has none (which clears the write
     /// readiness). A task parked in a send on this socket stays
-    /// registered.
+    /// registered. `target` is a resolved `SocketAddr` (as in tokio): a
+    /// host name would need a lookup, which cannot be done without waiting
+    /// — resolve it first with [`lookup_host`](super::lookup_host).
     ///
     /// # Errors
     ///
