@@ -27,7 +27,7 @@ enum Op {
     Write(io::Result<()>),
     Seek(io::Result<u64>),
     /// The seek back over read-ahead that a call on the whole file
-    /// (`sync_all`, `set_len`, `metadata`) makes first; like a write,
+    /// (`sync_all`, `set_len`, `try_clone`, ...) makes first; like a write,
     /// nobody awaits it and its error goes to the next call.
     Rewind(io::Result<()>),
 }
@@ -105,8 +105,9 @@ enum State {
 /// another target then seeks again rather than taking its result (one with
 /// the very same `SeekFrom` is taken as the same request: a dropped
 /// `SeekFrom::Current(n)` followed by a new one moves the file by `n`, not
-/// `2n`). A [`sync_all`](File::sync_all), [`set_len`](File::set_len) or
-/// [`metadata`](File::metadata) dropped before it ran leaves the reading
+/// `2n`). A [`sync_all`](File::sync_all), [`sync_data`](File::sync_data),
+/// [`set_len`](File::set_len), [`metadata`](File::metadata) or
+/// [`try_clone`](File::try_clone) dropped before it ran leaves the reading
 /// position where it was: bytes read ahead are not skipped.
 ///
 /// ```
@@ -154,6 +155,11 @@ impl std::fmt::Debug for File {
 impl File {
     /// Opens a file read-only.
     ///
+    /// # Errors
+    ///
+    /// `std::fs::File::open`'s: no such file (`NotFound`), no permission,
+    /// a directory component missing; or the pool has shut down.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe; if the open completes after the future is dropped the
@@ -172,6 +178,11 @@ impl File {
     }
 
     /// Opens a file write-only, creating or truncating it.
+    ///
+    /// # Errors
+    ///
+    /// `std::fs::File::create`'s: the directory does not exist, no
+    /// permission, a read-only file system; or the pool has shut down.
     ///
     /// # Cancel safety
     ///
@@ -289,6 +300,11 @@ impl File {
     /// Flushes pending writes and syncs data and metadata to disk
     /// ([`std::fs::File::sync_all`]).
     ///
+    /// # Errors
+    ///
+    /// A pending write failed (that error), the sync failed, or the pool
+    /// has shut down.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call may or may not have synced.
@@ -311,6 +327,11 @@ impl File {
     /// Truncates or extends the file to `size` bytes
     /// ([`std::fs::File::set_len`]); pending writes land first.
     ///
+    /// # Errors
+    ///
+    /// A pending write failed (that error), the file is not open for
+    /// writing, or the pool has shut down.
+    ///
     /// # Cancel safety
     ///
     /// Not cancel safe: a dropped call may have changed the length.
@@ -331,6 +352,11 @@ impl File {
 
     /// The file's metadata; pending writes land first.
     ///
+    /// # Errors
+    ///
+    /// A pending write failed (that error), the OS could not report it, or
+    /// the pool has shut down.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads.
@@ -347,6 +373,218 @@ impl File {
     /// ```
     pub async fn metadata(&mut self) -> io::Result<std::fs::Metadata> {
         self.run_settled(|f| f.metadata()).await
+    }
+
+    /// Flushes pending writes and syncs the file's data to disk, and of its
+    /// metadata only what reading the data back needs (the length), not
+    /// times or permissions ([`std::fs::File::sync_data`]): one disk write
+    /// fewer than [`sync_all`](File::sync_all) on many file systems.
+    ///
+    /// # Errors
+    ///
+    /// A pending write failed (that error), the sync failed, or the pool
+    /// has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call may or may not have synced; the
+    /// reading position stays where it was.
+    ///
+    /// ```
+    /// use futures::AsyncWriteExt;
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("log");
+    /// futures::executor::block_on(async {
+    ///     let mut log = File::options().append(true).create(true).open(&p).await.unwrap();
+    ///     log.write_all(b"committed\n").await.unwrap();
+    ///     log.sync_data().await.unwrap();
+    /// });
+    /// assert_eq!(std::fs::read(&p).unwrap(), b"committed\n");
+    /// ```
+    pub async fn sync_data(&mut self) -> io::Result<()> {
+        self.run_settled(|f| f.sync_data()).await
+    }
+
+    /// Changes the file's permissions ([`std::fs::File::set_permissions`],
+    /// `fchmod`), as [`fs::set_permissions`](std::fs::set_permissions)
+    /// does by path. Takes `&self`, as tokio's: it does not touch the
+    /// reading position or pending writes.
+    ///
+    /// # Errors
+    ///
+    /// The process may not change them (not the owner), the file system is
+    /// read-only, or the pool has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a dropped call may have changed the permissions.
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::create(&p).await.unwrap();
+    ///     let mut perms = f.metadata().await.unwrap().permissions();
+    ///     perms.set_readonly(true);
+    ///     f.set_permissions(perms).await.unwrap();
+    /// });
+    /// assert!(std::fs::metadata(&p).unwrap().permissions().readonly());
+    /// ```
+    pub async fn set_permissions(&self, perm: std::fs::Permissions) -> io::Result<()> {
+        let std = self.std.clone();
+        run_on(&self.pool, move || std.set_permissions(perm)).await
+    }
+
+    /// A second `File` for the same open file ([`std::fs::File::try_clone`],
+    /// `dup`): both share one file position, so a read, write or seek
+    /// through either moves the other — as with std, and unlike opening
+    /// the path again. The clone runs its calls on the same pool.
+    ///
+    /// Pending writes land first, and bytes this `File` read ahead are
+    /// given back (the file is seeked back over them), so the shared
+    /// position is where this `File`'s reader had got to and the clone
+    /// reads on from there. Unlike tokio's, it takes `&mut self`: this
+    /// `File` keeps its operation in flight without a lock.
+    ///
+    /// # Errors
+    ///
+    /// A pending write failed (that error; no clone is made), the OS
+    /// refused another descriptor (`EMFILE`: too many open files), or the
+    /// pool has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a clone made after the future was dropped is closed
+    /// again, and the reading position stays where it was.
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncSeekExt};
+    /// use std::io::SeekFrom;
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// # std::fs::write(&p, b"header:body").unwrap();
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::open(&p).await.unwrap();
+    ///     let mut header = [0u8; 7];
+    ///     f.read_exact(&mut header).await.unwrap();
+    ///     let mut body = f.try_clone().await.unwrap();
+    ///     let mut rest = String::new();
+    ///     body.read_to_string(&mut rest).await.unwrap();
+    ///     assert_eq!(rest, "body");
+    ///     // One shared position: the clone's read moved the original too.
+    ///     assert_eq!(f.seek(SeekFrom::Current(0)).await.unwrap(), 11);
+    /// });
+    /// ```
+    pub async fn try_clone(&mut self) -> io::Result<File> {
+        let std = self.run_settled(|f| f.try_clone()).await?;
+        Ok(File::with_pool(std, self.pool.clone()))
+    }
+
+    /// Turns this `File` into std's, once the operation in flight has
+    /// finished (a buffered write lands first). Bytes read ahead are given
+    /// back by seeking the file back over them, so the std file reads on
+    /// where this `File`'s reader had got to (on a file that cannot seek,
+    /// such as a FIFO, they are lost).
+    ///
+    /// A write error not reported yet is dropped here, as with tokio:
+    /// await `flush` first to learn it.
+    ///
+    /// # Panics
+    ///
+    /// Only if a call on this file (`metadata`, `set_permissions`, ...)
+    /// that was dropped while its job was running still holds the file,
+    /// and the OS refuses to duplicate the descriptor (`EMFILE`). tokio's
+    /// panics whenever such a job holds its file; here the std file is
+    /// then a duplicate sharing the position.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the `File`, as `drop` would: a write in
+    /// flight still lands.
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// use std::io::Read;
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::options().read(true).write(true).create(true).open(&p).await.unwrap();
+    ///     f.write_all(b"written").await.unwrap(); // still in flight
+    ///     let mut std_file = f.into_std().await;
+    ///     assert_eq!(std_file.metadata().unwrap().len(), 7);
+    /// });
+    /// ```
+    pub async fn into_std(mut self) -> std::fs::File {
+        // Its error is dropped, as documented; the file is idle either way.
+        let _ = std::future::poll_fn(|cx| self.poll_idle(cx)).await;
+        self.take_std()
+    }
+
+    /// Turns this `File` into std's at once if it can be: nothing in
+    /// flight, no write error waiting to be reported, and no other holder
+    /// of the file (a call dropped while its job was running).
+    /// Else hands the `File` back: await `flush` (which lands the write
+    /// and reports its error) and try again, or use
+    /// [`into_std`](File::into_std). Bytes read ahead are given back as
+    /// `into_std` gives them back.
+    ///
+    /// # Errors
+    ///
+    /// `Err(self)` in the cases above.
+    ///
+    /// ```
+    /// use futures::AsyncWriteExt;
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+    /// futures::executor::block_on(async {
+    ///     let mut f = File::create(&p).await.unwrap();
+    ///     f.write_all(b"data").await.unwrap(); // the write is in flight
+    ///     let mut f = f.try_into_std().unwrap_err();
+    ///     f.flush().await.unwrap();
+    ///     let std_file = f.try_into_std().unwrap();
+    ///     # drop(std_file);
+    /// });
+    /// ```
+    pub fn try_into_std(self) -> Result<std::fs::File, File> {
+        if matches!(self.state, State::Busy(_))
+            || self.write_err.is_some()
+            || Arc::strong_count(&self.std) > 1
+        {
+            return Err(self);
+        }
+        Ok(self.take_std())
+    }
+
+    /// The std file of an idle `File`, seeked back over its read-ahead.
+    fn take_std(self) -> std::fs::File {
+        let unread = match &self.state {
+            State::Idle(Some(buf)) => buf.unread(),
+            _ => 0,
+        };
+        let shared = self.std.clone();
+        // Idle: dropping it detaches nothing.
+        drop(self);
+        let std = Arc::try_unwrap(shared).unwrap_or_else(|shared| {
+            // A dropped call's job still holds it: a duplicate shares the
+            // position and stays open when that job closes its handle.
+            shared.try_clone().unwrap_or_else(|e| {
+                panic!(
+                    "File::into_std: the file is still held by a dropped call's job and \
+                     could not be duplicated: {e}"
+                )
+            })
+        });
+        if unread > 0 {
+            // lseek does no I/O: fine on the caller's thread. A file that
+            // cannot seek has lost those bytes anyway.
+            let _ = (&std).seek(SeekFrom::Current(-(unread as i64)));
+        }
+        std
     }
 }
 
