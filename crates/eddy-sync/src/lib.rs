@@ -116,5 +116,8 @@ pub use notify::{Notified, Notify};
 pub use queue::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockRwError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    TryLockRwError,
+};
 pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
