@@ -503,3 +503,122 @@ fn cancel_from_another_thread_racing_completion_is_one_or_the_other() {
         assert_eq!(dropped.load(Ordering::SeqCst), 1, "the future dropped once");
     }
 }
+
+fn assert_send_sync<T: Send + Sync + Clone + 'static>(_: &T) {}
+
+#[test]
+fn cancel_handle_cancels_from_another_thread_while_the_join_handle_waits() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    run(async move {
+        let guard = DropCounter(d);
+        let task = spawn(async move {
+            let _guard = guard;
+            std::future::pending::<Rc<u8>>().await // a !Send output
+        });
+        let cancel = task.cancel_handle();
+        assert_send_sync(&cancel);
+        assert_eq!(cancel.id(), task.id());
+        yield_now().await; // the task is now waiting
+        let other = cancel.clone();
+        std::thread::spawn(move || {
+            other.cancel();
+            other.cancel(); // twice is harmless
+        })
+        .join()
+        .unwrap();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert!(cancel.is_finished());
+    });
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the future dropped once");
+}
+
+#[test]
+fn cancel_handle_outlives_the_task_and_the_join_handle_without_keeping_the_output() {
+    let outputs = Arc::new(AtomicUsize::new(0));
+    let (o1, o2, seen) = (outputs.clone(), outputs.clone(), outputs.clone());
+    let rt = Runtime::new().unwrap();
+    let handles = rt.block_on(async move {
+        let outputs = seen;
+        // Joined, then the join handle dropped: the output goes with it.
+        let joined = spawn(async move { DropCounter(o1) });
+        let first = joined.cancel_handle();
+        yield_now().await;
+        assert!(first.is_finished());
+        first.cancel(); // finished: the output stays
+        drop(joined);
+        assert_eq!(outputs.load(Ordering::SeqCst), 1);
+
+        // Detached before it finished: the output is dropped when it does.
+        let detached = spawn(async move {
+            yield_now().await;
+            DropCounter(o2)
+        });
+        let second = detached.cancel_handle();
+        drop(detached);
+        assert!(!second.is_finished());
+        while !second.is_finished() {
+            yield_now().await;
+        }
+        assert_eq!(outputs.load(Ordering::SeqCst), 2);
+        (first, second.clone(), second)
+    });
+    drop(rt);
+    // The handles outlive the runtime; the last one frees each task on
+    // another thread, and cancelling now does nothing.
+    std::thread::spawn(move || {
+        let (first, second, third) = handles;
+        assert!(first.is_finished() && second.is_finished());
+        first.cancel();
+        drop((first, second));
+        third.cancel();
+        drop(third);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(outputs.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn cancel_handle_of_a_task_cut_short_by_runtime_shutdown() {
+    let rt = Runtime::new().unwrap();
+    let cancel = rt.block_on(async {
+        let task = spawn(std::future::pending::<()>());
+        task.cancel_handle()
+    });
+    assert!(!cancel.is_finished());
+    drop(rt); // shutdown cancels the detached task
+    assert!(cancel.is_finished());
+    cancel.cancel();
+}
+
+#[test]
+fn cancel_handles_of_child_shielded_and_cancel_on_drop_handles() {
+    use eddy_core::task::{shield, TaskGroup};
+    run(async {
+        let group = TaskGroup::<()>::new();
+        let child = group
+            .spawn(std::future::pending::<Result<(), ()>>())
+            .unwrap();
+        let sibling = group.spawn(async { Ok(5) }).unwrap();
+        let shielded = shield(std::future::pending::<()>());
+        let guarded = spawn(std::future::pending::<()>()).cancel_on_drop();
+        let handles = [
+            child.cancel_handle(),
+            shielded.cancel_handle(),
+            guarded.cancel_handle(),
+        ];
+        assert_eq!(handles[0].id(), child.id());
+        assert_eq!(handles[1].id(), shielded.id());
+        assert_eq!(handles[2].id(), guarded.id());
+        std::thread::spawn(move || handles.iter().for_each(|h| h.cancel()))
+            .join()
+            .unwrap();
+        // The child's cancellation is not a group failure.
+        group.join().await.unwrap();
+        assert!(child.await.unwrap_err().is_cancelled());
+        assert_eq!(sibling.await.unwrap(), 5);
+        assert!(shielded.await.unwrap_err().is_cancelled());
+        assert!(guarded.await.unwrap_err().is_cancelled());
+    });
+}

@@ -1,13 +1,15 @@
-//! `AbortRef`: an untyped, crate-private reference to a task that can
-//! cancel it — at the next scheduling point like `JoinHandle::cancel`, or
-//! at once ("synchronous cancel") when the task is idle on this thread's
-//! running loop. Task groups keep one per child.
+//! `AbortRef`: an untyped reference to a task that can cancel it — at
+//! the next scheduling point like `JoinHandle::cancel`, or at once
+//! ("synchronous cancel") when the task is idle on this thread's running
+//! loop. Task groups keep one per child; [`CancelHandle`] is its public
+//! face (tokio's `AbortHandle`).
 
+use std::fmt;
 use std::ptr::NonNull;
 
 use super::raw::{prefix, Header, UNBOUND};
 use super::state::Wake;
-use super::JoinHandle;
+use super::{JoinHandle, TaskId};
 use crate::runtime::context;
 
 /// Holds one task reference (not the join interest): the task's memory
@@ -15,6 +17,21 @@ use crate::runtime::context;
 pub(crate) struct AbortRef {
     raw: NonNull<Header>,
 }
+
+// SAFETY: what an `AbortRef` touches from whichever thread holds it is
+// thread-safe: the header's atomic state word and immutable id, and the
+// scheduler's `schedule`, which wakers already call from any thread.
+// `cancel_now` reads the owner-thread-only `owned_key` and runs the
+// vtable's `shutdown` only after checking that this thread runs the
+// task's loop. Dropping the last reference deallocates on this thread,
+// which is sound for the reason it is for a waker: the loop dropped the
+// future before the task completed, and the output is not ours (the join
+// handle, or the loop when nobody joins, dropped it before giving up its
+// own reference), so nothing of the user's type `T` or future type is
+// dropped here.
+unsafe impl Send for AbortRef {}
+// SAFETY: every method takes `&self` and is thread-safe as argued above.
+unsafe impl Sync for AbortRef {}
 
 impl AbortRef {
     /// A second reference to `handle`'s task.
@@ -24,6 +41,22 @@ impl AbortRef {
         // ours; `Drop` releases it.
         unsafe { prefix(raw) }.header.state.ref_inc();
         AbortRef { raw }
+    }
+
+    /// Whether the task has finished (completed, panicked or cancelled).
+    pub(crate) fn is_finished(&self) -> bool {
+        // SAFETY: our reference keeps the task alive.
+        unsafe { prefix(self.raw) }
+            .header
+            .state
+            .load()
+            .is_complete()
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> TaskId {
+        // SAFETY: our reference keeps the task alive.
+        unsafe { prefix(self.raw) }.header.id
     }
 
     /// Cancels at the loop's next scheduling point (as `JoinHandle::cancel`).
@@ -73,6 +106,15 @@ impl AbortRef {
     }
 }
 
+impl Clone for AbortRef {
+    fn clone(&self) -> AbortRef {
+        // SAFETY: our reference keeps the task alive while we take another;
+        // the clone's `Drop` releases it.
+        unsafe { prefix(self.raw) }.header.state.ref_inc();
+        AbortRef { raw: self.raw }
+    }
+}
+
 impl Drop for AbortRef {
     fn drop(&mut self) {
         // SAFETY: we own one reference and give it up exactly once.
@@ -81,5 +123,112 @@ impl Drop for AbortRef {
             // SAFETY: that was the last reference.
             unsafe { (header.vtable.dealloc)(self.raw) };
         }
+    }
+}
+
+/// A handle that can cancel a task without owning its output (tokio's
+/// `AbortHandle`): from [`JoinHandle::cancel_handle`] and the other task
+/// handles' `cancel_handle`.
+///
+/// It can [`cancel`](Self::cancel) the task, tell whether it
+/// [finished](Self::is_finished) and give its [`id`](Self::id), like the
+/// join handle, but it cannot await the output. It is `Clone`, and `Send`
+/// and `Sync` whatever the task's output type, so it can go to other
+/// threads and other tasks while the join handle stays where the output
+/// is wanted (a supervisor keeping one per worker, a shutdown path that
+/// cancels tasks it did not spawn).
+///
+/// It keeps only the task's bookkeeping alive, never its output: the
+/// output is dropped when the join handle is (or, for a detached task,
+/// when the task finishes), however long cancel handles live. Cancelling
+/// through it after the task finished does nothing.
+///
+/// # Example
+///
+/// ```
+/// eddy_core::run(async {
+///     let task = eddy_core::spawn(std::future::pending::<()>());
+///     let cancel = task.cancel_handle();
+///     // Cancel from another thread; the join handle stays here.
+///     std::thread::spawn(move || cancel.cancel()).join().unwrap();
+///     assert!(task.await.unwrap_err().is_cancelled());
+/// });
+/// ```
+#[doc(alias = "AbortHandle")]
+#[derive(Clone)]
+pub struct CancelHandle {
+    task: AbortRef,
+}
+
+impl CancelHandle {
+    pub(super) fn new<T>(handle: &JoinHandle<T>) -> CancelHandle {
+        CancelHandle {
+            task: AbortRef::new(handle),
+        }
+    }
+
+    /// Cancels the task, exactly as [`JoinHandle::cancel`] does: its future
+    /// is dropped on its loop thread at the next scheduling point, and
+    /// awaiting its join handle gives a [cancelled](super::JoinError::is_cancelled)
+    /// error. A task that already finished keeps its output. Safe to call
+    /// from any thread, more than once, and after the join handle is gone.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let task = eddy_core::spawn(std::future::pending::<()>());
+    ///     let id = task.id();
+    ///     let cancel = task.cancel_handle();
+    ///     drop(task); // detached: only the cancel handle reaches it now
+    ///     cancel.cancel();
+    ///     eddy_core::yield_now().await;
+    ///     assert!(cancel.is_finished());
+    ///     assert!(eddy_core::task::all().iter().all(|t| t.id() != id));
+    /// });
+    /// ```
+    #[doc(alias = "abort")]
+    pub fn cancel(&self) {
+        self.task.cancel();
+    }
+
+    /// Whether the task has finished (completed, panicked or been
+    /// cancelled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let cancel = eddy_core::spawn(async { 1 }).cancel_handle();
+    ///     assert!(!cancel.is_finished());
+    ///     eddy_core::yield_now().await;
+    ///     assert!(cancel.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// The task's id (the same as [`JoinHandle::id`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let task = eddy_core::spawn(async {});
+    ///     assert_eq!(task.cancel_handle().id(), task.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.task.id()
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }

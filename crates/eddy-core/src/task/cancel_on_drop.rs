@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait::{sealed, TaskHandle};
-use super::{JoinError, JoinHandle, TaskId};
+use super::{CancelHandle, JoinError, JoinHandle, TaskId};
 
 /// A task handle that cancels its task when dropped unfinished: from
 /// [`JoinHandle::cancel_on_drop`].
@@ -108,6 +108,26 @@ impl<T> CancelOnDrop<T> {
     /// ```
     pub fn cancel(&self) {
         self.handle().cancel();
+    }
+
+    /// A [`CancelHandle`] for the task (see [`JoinHandle::cancel_handle`]).
+    /// It does not hold the task alive: dropping this `CancelOnDrop`
+    /// still cancels the task.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let task = eddy_core::spawn(std::future::pending::<()>()).cancel_on_drop();
+    ///     let cancel = task.cancel_handle();
+    ///     drop(task);
+    ///     eddy_core::yield_now().await;
+    ///     assert!(cancel.is_finished());
+    /// });
+    /// ```
+    #[doc(alias = "abort_handle")]
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.handle().cancel_handle()
     }
 
     /// Whether the task has finished (see [`JoinHandle::is_finished`]).

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use super::error::Failure;
 use super::group_shared::{Outcome, Shared};
 use super::wait::{sealed, TaskHandle};
-use super::{JoinError, JoinHandle, TaskId};
+use super::{CancelHandle, JoinError, JoinHandle, TaskId};
 
 /// What a child task hands its [`ChildHandle`].
 pub(super) enum ChildOutput<T> {
@@ -147,6 +147,28 @@ impl<T> ChildHandle<T> {
     /// ```
     pub fn cancel(&self) {
         self.handle.cancel();
+    }
+
+    /// A [`CancelHandle`] for the child task: cancelling through it is
+    /// [`cancel`](Self::cancel) (this child only; not a failure), from any
+    /// thread, without owning the child's value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::TaskGroup;
+    /// eddy_core::run(async {
+    ///     let group = TaskGroup::<()>::new();
+    ///     let child = group.spawn(std::future::pending::<Result<(), ()>>()).unwrap();
+    ///     let cancel = child.cancel_handle();
+    ///     std::thread::spawn(move || cancel.cancel()).join().unwrap();
+    ///     group.join().await.unwrap();
+    ///     assert!(child.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    #[doc(alias = "abort_handle")]
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.handle.cancel_handle()
     }
 
     /// The child task's id.

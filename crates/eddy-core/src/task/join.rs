@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::raw::{prefix, Header};
 use super::state::Wake;
-use super::{JoinError, TaskId};
+use super::{CancelHandle, JoinError, TaskId};
 
 /// An owned permission to await a task's output.
 ///
@@ -95,6 +95,28 @@ impl<T> JoinHandle<T> {
         if p.header.state.transition_to_cancelled() == Wake::Submit {
             p.trailer.scheduler.schedule(self.raw);
         }
+    }
+
+    /// A [`CancelHandle`] for the task (tokio's `abort_handle`): it can
+    /// cancel the task, check [`is_finished`](CancelHandle::is_finished)
+    /// and give its id from any thread, without owning the output, so it
+    /// can be cloned and handed around while this handle stays with
+    /// whoever awaits the result.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let handle = eddy_core::spawn(std::future::pending::<()>());
+    ///     let cancel = handle.cancel_handle();
+    ///     let canceller = eddy_core::spawn(async move { cancel.cancel() });
+    ///     canceller.await.unwrap();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    #[doc(alias = "abort_handle")]
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self)
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).

@@ -19,6 +19,7 @@ pub(crate) mod state;
 mod wait;
 pub(crate) mod waker;
 
+pub use abort::CancelHandle;
 pub use cancel_on_drop::CancelOnDrop;
 pub(crate) use error::payload_message;
 pub use error::JoinError;

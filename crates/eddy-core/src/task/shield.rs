@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait::{sealed, TaskHandle};
-use super::{spawn_local_inner, JoinError, JoinHandle, TaskId};
+use super::{spawn_local_inner, CancelHandle, JoinError, JoinHandle, TaskId};
 
 /// Runs `future` as its own task, right away, and returns a future for its
 /// result (asyncio's `shield`). Cancelling or dropping the returned future
@@ -96,6 +96,24 @@ impl<T> Shielded<T> {
     /// ```
     pub fn cancel(&self) {
         self.handle.cancel();
+    }
+
+    /// A [`CancelHandle`] for the inner task: cancelling through it is
+    /// [`cancel`](Self::cancel), from any thread, without owning the
+    /// output.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// eddy_core::run(async {
+    ///     let shielded = eddy_core::task::shield(std::future::pending::<()>());
+    ///     shielded.cancel_handle().cancel();
+    ///     assert!(shielded.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    #[doc(alias = "abort_handle")]
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.handle.cancel_handle()
     }
 
     /// The inner task's id.
