@@ -242,7 +242,7 @@ impl Runtime {
     /// due ahead of the queue (the caller checks that case first).
     fn next_runnable(&self, tick: u32) -> Option<Runnable> {
         let local = &*self.local;
-        if tick % INJECT_INTERVAL != 0 {
+        if !tick.is_multiple_of(INJECT_INTERVAL) {
             if let Some(next) = local.run_queue.borrow_mut().pop_front() {
                 return Some(next);
             }
