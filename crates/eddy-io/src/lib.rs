@@ -46,6 +46,7 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::missing_errors_doc)]
 
 pub mod driver;
 pub mod io;

@@ -173,6 +173,12 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// end of file (then the result is empty). `read(0)` returns at once,
     /// whether or not data is available.
     ///
+    /// # Errors
+    ///
+    /// The stream's read failed (its error, unchanged). Buffered bytes are
+    /// kept, so a retry after a transient error (`Interrupted`) loses
+    /// nothing.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: bytes read from the stream before the future is dropped
@@ -205,6 +211,11 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// Reads until end of file and returns everything (including what was
     /// already buffered). Not bounded by the limit.
     ///
+    /// # Errors
+    ///
+    /// The stream's read failed (its error, unchanged). What was read
+    /// before the failure stays buffered for the next call.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: everything read so far stays buffered.
@@ -235,6 +246,13 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// so a length taken from the peer cannot make it allocate up front
     /// (check such lengths anyway: the bytes themselves are not bounded
     /// by the limit).
+    ///
+    /// # Errors
+    ///
+    /// * [`ReadError::IncompleteRead`] (with `expected: Some(n)`) at end of
+    ///   file before `n` bytes; the bytes that did arrive are in the error
+    ///   (consumed from the reader).
+    /// * [`ReadError::Io`] when the stream's read fails; nothing is consumed.
     ///
     /// # Cancel safety
     ///
@@ -282,7 +300,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Errors
     ///
     /// [`ReadError::LimitOverrun`] when more than `limit` bytes come before
-    /// the `\n` (found or not yet); the data stays buffered.
+    /// the `\n` (found or not yet); the data stays buffered. [`ReadError::Io`]
+    /// when the stream's read fails; nothing is consumed.
     ///
     /// # Cancel safety
     ///
@@ -315,6 +334,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///   before the separator (found or not yet); the data stays buffered.
     /// * [`ReadError::IncompleteRead`] (with `expected: None`) at end of
     ///   file without the separator; the remaining bytes are in the error.
+    /// * [`ReadError::Io`] when the stream's read fails; nothing is consumed.
     ///
     /// # Panics
     ///
@@ -416,6 +436,11 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// building block for protocol parsers that need "more bytes" even
     /// when some are buffered. Not bounded by the limit: the parser decides
     /// how much it accepts.
+    ///
+    /// # Errors
+    ///
+    /// The stream's read failed (its error, unchanged); the buffer is as it
+    /// was.
     ///
     /// # Cancel safety
     ///
