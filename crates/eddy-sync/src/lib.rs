@@ -111,13 +111,15 @@ pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
 pub use bounded_semaphore::{BoundedPermit, BoundedSemaphore, OverRelease};
 pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use mutex::{
+    Lock, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 pub use notify::{Notified, Notify};
 pub use queue::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    TryLockRwError,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard, TryLockRwError,
 };
 pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};

@@ -3,6 +3,8 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -120,6 +122,11 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Takes the lock if it is free and nobody is waiting for it.
     ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a guard holds the lock or anyone is waiting for
+    /// it (a newcomer never jumps the line).
+    ///
     /// # Examples
     ///
     /// ```
@@ -191,6 +198,11 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Like [`try_lock`](Self::try_lock), returning an owned guard.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a guard holds the lock or anyone is waiting for
+    /// it; the `Arc` passed in is dropped then.
     ///
     /// # Examples
     ///
@@ -282,6 +294,77 @@ pub struct MutexGuard<'a, T: ?Sized> {
 // SAFETY: sharing a guard across threads shares `&T`, which needs `T: Sync`.
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Narrows the guard to a part of the value (a field, an element),
+    /// keeping the lock: the [`MappedMutexGuard`] unlocks on drop.
+    ///
+    /// An associated function (`MutexGuard::map(guard, f)`), so that it
+    /// cannot shadow a method of `T`. If `f` panics, the lock is released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eddy_sync::{MappedMutexGuard, Mutex, MutexGuard};
+    /// # futures::executor::block_on(async {
+    /// let m = Mutex::new((String::from("name"), 0));
+    /// let mut count: MappedMutexGuard<'_, i32> = MutexGuard::map(m.lock().await, |v| &mut v.1);
+    /// *count += 1;
+    /// assert!(m.try_lock().is_err(), "still locked");
+    /// drop(count);
+    /// assert_eq!(*m.lock().await, (String::from("name"), 1));
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let value: *mut U = f(&mut *this);
+        let mutex = this.mutex;
+        std::mem::forget(this); // its permit goes to the mapped guard
+        MappedMutexGuard {
+            sem: &mutex.sem,
+            value,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Like [`map`](Self::map), for a part that may not be there: when `f`
+    /// returns `None`, the original guard comes back (still locked).
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, unchanged, when `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eddy_sync::{Mutex, MutexGuard};
+    /// # futures::executor::block_on(async {
+    /// let m = Mutex::new(vec![1, 2]);
+    /// let g = MutexGuard::try_map(m.lock().await, |v| v.get_mut(5)).unwrap_err();
+    /// let mut first = MutexGuard::try_map(g, |v| v.first_mut()).unwrap();
+    /// *first = 10;
+    /// drop(first);
+    /// assert_eq!(*m.lock().await, [10, 2]);
+    /// # });
+    /// ```
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(value) = f(&mut *this).map(|v| v as *mut U) else {
+            return Err(this);
+        };
+        let mutex = this.mutex;
+        std::mem::forget(this); // its permit goes to the mapped guard
+        Ok(MappedMutexGuard {
+            sem: &mutex.sem,
+            value,
+            _marker: PhantomData,
+        })
+    }
+}
+
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     #[inline]
@@ -349,6 +432,79 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     pub fn mutex(&self) -> &Arc<Mutex<T>> {
         &self.mutex
     }
+
+    /// Narrows the guard to a part of the value, keeping the lock (and the
+    /// `Arc`): the [`OwnedMappedMutexGuard`] unlocks on drop. An associated
+    /// function, like [`MutexGuard::map`]; if `f` panics, the lock is
+    /// released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eddy_sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    /// # futures::executor::block_on(async {
+    /// let m = Arc::new(Mutex::new((0u8, vec![1])));
+    /// let mut v: OwnedMappedMutexGuard<(u8, Vec<i32>), Vec<i32>> =
+    ///     OwnedMutexGuard::map(m.clone().lock_owned().await, |t| &mut t.1);
+    /// let worker = std::thread::spawn(move || v.push(2)); // it moves
+    /// worker.join().unwrap();
+    /// assert_eq!(m.lock().await.1, [1, 2]);
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let value: *mut U = f(&mut *this);
+        OwnedMappedMutexGuard {
+            mutex: this.into_mutex(),
+            value,
+        }
+    }
+
+    /// Like [`map`](Self::map), for a part that may not be there: when `f`
+    /// returns `None`, the original guard comes back (still locked).
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, unchanged, when `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eddy_sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new(Some(1)));
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// let mut inner = OwnedMutexGuard::try_map(g, |o| o.as_mut()).unwrap();
+    /// *inner = 2;
+    /// drop(inner);
+    /// *m.try_lock().unwrap() = None;
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// assert!(OwnedMutexGuard::try_map(g, |o| o.as_mut()).is_err());
+    /// ```
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(value) = f(&mut *this).map(|v| v as *mut U) else {
+            return Err(this);
+        };
+        Ok(OwnedMappedMutexGuard {
+            mutex: this.into_mutex(),
+            value,
+        })
+    }
+
+    /// Takes the `Arc` out without running the guard's `Drop` (the caller
+    /// takes over the permit).
+    fn into_mutex(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so the `Arc` is
+        // moved out of it exactly once.
+        unsafe { std::ptr::read(&this.mutex) }
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
@@ -377,6 +533,267 @@ impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A [`MutexGuard`] narrowed to a part of the value by
+/// [`MutexGuard::map`]: derefs to that part, unlocks the whole mutex on
+/// drop.
+///
+/// # Examples
+///
+/// ```
+/// use eddy_sync::{MappedMutexGuard, Mutex, MutexGuard};
+/// let m = Mutex::new([0u8; 4]);
+/// let mut tail: MappedMutexGuard<'_, [u8]> = MutexGuard::map(m.try_lock().unwrap(), |a| &mut a[2..]);
+/// tail.fill(9);
+/// drop(tail);
+/// assert_eq!(*m.try_lock().unwrap(), [0, 0, 9, 9]);
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    sem: &'a RawSemaphore,
+    /// Points into the value the permit protects; valid while it is held.
+    value: *mut T,
+    /// Borrows like the `&'a mut T` the pointer stands for.
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is a `&mut T` plus the right to release the mutex's
+// semaphore (which is `Sync`): sending it sends the `&mut T`.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: sharing the guard shares `&T`, which needs `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further (see [`MutexGuard::map`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eddy_sync::{MappedMutexGuard, Mutex, MutexGuard};
+    /// let m = Mutex::new((1, (2, 3)));
+    /// let pair = MutexGuard::map(m.try_lock().unwrap(), |t| &mut t.1);
+    /// let mut last = MappedMutexGuard::map(pair, |p| &mut p.1);
+    /// *last = 4;
+    /// drop(last);
+    /// assert_eq!(*m.try_lock().unwrap(), (1, (2, 4)));
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let value: *mut U = f(&mut *this);
+        let sem = this.sem;
+        std::mem::forget(this); // its permit goes to the new guard
+        MappedMutexGuard {
+            sem,
+            value,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Like [`map`](Self::map), for a part that may not be there.
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, unchanged, when `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eddy_sync::{MappedMutexGuard, Mutex, MutexGuard};
+    /// let m = Mutex::new((0, vec![1]));
+    /// let v = MutexGuard::map(m.try_lock().unwrap(), |t| &mut t.1);
+    /// let v = MappedMutexGuard::try_map(v, |v| v.get_mut(3)).unwrap_err();
+    /// assert_eq!(*v, [1]);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(value) = f(&mut *this).map(|v| v as *mut U) else {
+            return Err(this);
+        };
+        let sem = this.sem;
+        std::mem::forget(this); // its permit goes to the new guard
+        Ok(MappedMutexGuard {
+            sem,
+            value,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: `value` came from a `&mut` into the locked value, whose
+        // only permit this guard holds; nothing else reaches that part.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this reference unique.
+        unsafe { &mut *self.value }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// An [`OwnedMutexGuard`] narrowed to a part `U` of the mutex's `T` by
+/// [`OwnedMutexGuard::map`]: derefs to that part, keeps the `Arc`, unlocks
+/// the whole mutex on drop.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use eddy_sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+/// let m = Arc::new(Mutex::new((1, 2)));
+/// let g: OwnedMappedMutexGuard<(i32, i32), i32> =
+///     OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.0);
+/// assert_eq!(*g, 1);
+/// assert!(Arc::ptr_eq(g.mutex(), &m));
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    mutex: Arc<Mutex<T>>,
+    /// Points into the value the permit protects; valid while it is held
+    /// (and the `Arc` keeps the mutex alive).
+    value: *mut U,
+}
+
+// SAFETY: the guard is an `Arc<Mutex<T>>` (sendable when `T: Send`) plus a
+// `&mut U` into it: sending it sends the `&mut U`.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: sharing the guard shares `&Arc<Mutex<T>>` (fine when `T: Send`)
+// and `&U`, which needs `U: Sync`.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// The mutex this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eddy_sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((0, 0)));
+    /// let g = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.1);
+    /// assert!(Arc::ptr_eq(g.mutex(), &m));
+    /// ```
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.mutex
+    }
+
+    /// Narrows the guard further (see [`OwnedMutexGuard::map`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eddy_sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((0, (1, 2))));
+    /// let pair = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.1);
+    /// let mut second = OwnedMappedMutexGuard::map(pair, |p| &mut p.1);
+    /// *second = 5;
+    /// drop(second);
+    /// assert_eq!(*m.try_lock().unwrap(), (0, (1, 5)));
+    /// ```
+    pub fn map<V: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, V>
+    where
+        F: FnOnce(&mut U) -> &mut V,
+    {
+        let value: *mut V = f(&mut *this);
+        OwnedMappedMutexGuard {
+            mutex: this.into_mutex(),
+            value,
+        }
+    }
+
+    /// Like [`map`](Self::map), for a part that may not be there.
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, unchanged, when `f` returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eddy_sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((0, None::<i32>)));
+    /// let opt = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.1);
+    /// let opt = OwnedMappedMutexGuard::try_map(opt, |o| o.as_mut()).unwrap_err();
+    /// assert_eq!(*opt, None);
+    /// ```
+    pub fn try_map<V: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
+        let Some(value) = f(&mut *this).map(|v| v as *mut V) else {
+            return Err(this);
+        };
+        Ok(OwnedMappedMutexGuard {
+            mutex: this.into_mutex(),
+            value,
+        })
+    }
+
+    /// Takes the `Arc` out without running the guard's `Drop` (the caller
+    /// takes over the permit).
+    fn into_mutex(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so the `Arc` is
+        // moved out of it exactly once.
+        unsafe { std::ptr::read(&this.mutex) }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+    #[inline]
+    fn deref(&self) -> &U {
+        // SAFETY: `value` came from a `&mut` into the locked value, whose
+        // only permit this guard holds, and the `Arc` keeps it alive.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, and `&mut self` makes this reference unique.
+        unsafe { &mut *self.value }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    #[inline]
+    fn drop(&mut self) {
+        self.mutex.sem.release(1);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

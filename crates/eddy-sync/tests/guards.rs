@@ -1,8 +1,9 @@
 //! Guard shapes tokio users rely on: owned `RwLock` guards, write-guard
-//! downgrade.
+//! downgrade, mapped guards.
 //!
 //! Single-threaded except where a guard has to cross threads, so the file
-//! also runs under Miri.
+//! also runs under Miri (the mapped guards hold raw pointers):
+//! `MIRIFLAGS="-Zmiri-disable-isolation" cargo +nightly miri test -p eddy-sync --test guards`
 
 mod common;
 
@@ -11,7 +12,11 @@ use std::sync::Arc;
 
 use common::wakers::{panicking_waker, poll_with};
 use common::Manual;
-use eddy_sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+use eddy_sync::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
 use futures::executor::block_on;
 use futures::task::noop_waker_ref;
 
@@ -242,4 +247,220 @@ fn downgrade_under_block_on_with_a_writer_on_another_thread() {
     drop(r);
     writer.join().unwrap();
     assert_eq!(*block_on(lock.read()), 10);
+}
+
+// ---- mapped guards ----
+
+#[derive(Debug, Default, PartialEq)]
+struct Conn {
+    name: String,
+    hits: u32,
+    buf: Vec<u8>,
+}
+
+#[test]
+fn mutex_map_keeps_the_lock_until_the_mapped_guard_drops() {
+    let m = Mutex::new(Conn::default());
+    let mut hits: MappedMutexGuard<'_, u32> =
+        MutexGuard::map(m.try_lock().unwrap(), |c| &mut c.hits);
+    let mut waiter = Manual::new(m.lock());
+    waiter.pending();
+    *hits += 1;
+    assert!(m.try_lock().is_err());
+    assert!(!waiter.woken());
+    drop(hits);
+    assert!(
+        waiter.woken(),
+        "dropping the mapped guard hands the lock on"
+    );
+    let g = waiter.ready();
+    assert_eq!(g.hits, 1);
+}
+
+#[test]
+fn mutex_map_chains_and_reaches_unsized_parts() {
+    let m = Mutex::new(Conn {
+        buf: vec![1, 2, 3, 4],
+        ..Conn::default()
+    });
+    let buf = MutexGuard::map(block_on(m.lock()), |c| &mut c.buf);
+    let mut tail: MappedMutexGuard<'_, [u8]> = MappedMutexGuard::map(buf, |b| &mut b[2..]);
+    tail.reverse();
+    assert_eq!(format!("{tail:?}"), "[4, 3]");
+    drop(tail);
+    assert_eq!(m.try_lock().unwrap().buf, [1, 2, 4, 3]);
+}
+
+#[test]
+fn mutex_try_map_gives_the_guard_back_still_locked() {
+    let m = Mutex::new(vec![1]);
+    let g = MutexGuard::try_map(m.try_lock().unwrap(), |v| v.get_mut(3)).unwrap_err();
+    assert!(
+        m.try_lock().is_err(),
+        "the returned guard still holds the lock"
+    );
+    let g = MutexGuard::try_map(g, |v| v.get_mut(0)).unwrap();
+    let mut g = MappedMutexGuard::try_map(g, |_| None::<&mut u8>).unwrap_err();
+    *g = 5;
+    drop(g);
+    assert_eq!(*m.try_lock().unwrap(), [5]);
+}
+
+#[test]
+fn mutex_map_whose_closure_panics_releases_the_lock() {
+    let m = Mutex::new(0);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        MutexGuard::map(m.try_lock().unwrap(), |_| -> &mut i32 { panic!("in map") })
+    }));
+    assert!(out.is_err());
+    assert!(m.try_lock().is_ok(), "the guard was dropped in the unwind");
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let g = MutexGuard::map(m.try_lock().unwrap(), |v| v);
+        MappedMutexGuard::try_map(g, |_| -> Option<&mut i32> { panic!("in try_map") })
+    }));
+    assert!(out.is_err());
+    assert!(m.try_lock().is_ok());
+}
+
+#[test]
+fn owned_mapped_mutex_guard_crosses_threads_and_returns_the_arc() {
+    let m = Arc::new(Mutex::new(Conn::default()));
+    let g = OwnedMutexGuard::map(block_on(m.clone().lock_owned()), |c| &mut c.name);
+    assert!(Arc::ptr_eq(g.mutex(), &m));
+    let g: OwnedMappedMutexGuard<Conn, String> =
+        OwnedMappedMutexGuard::try_map(g, |_| None::<&mut String>).unwrap_err();
+    let worker = std::thread::spawn(move || {
+        let mut g = g;
+        g.push_str("db");
+        // unlocks here, on the worker
+    });
+    worker.join().unwrap();
+    assert_eq!(block_on(m.lock()).name, "db");
+    let g = m.clone().try_lock_owned().unwrap();
+    let g = OwnedMutexGuard::try_map(g, |c| c.buf.first_mut()).unwrap_err();
+    let mut hits = OwnedMappedMutexGuard::map(OwnedMutexGuard::map(g, |c| c), |c| &mut c.hits);
+    *hits = 3;
+    drop(hits);
+    assert_eq!(m.try_lock().unwrap().hits, 3);
+    assert_eq!(Arc::strong_count(&m), 1, "no Arc leaked by mapping");
+}
+
+#[test]
+fn rwlock_read_map_stays_a_read_lock() {
+    let lock = RwLock::new(Conn {
+        name: "primary".into(),
+        ..Conn::default()
+    });
+    let name: RwLockReadGuard<'_, str> =
+        RwLockReadGuard::map(lock.try_read().unwrap(), |c| c.name.as_str());
+    let other = lock.try_read().expect("readers still share");
+    let mut w = Manual::new(lock.write());
+    w.pending();
+    assert_eq!(&*name, "primary");
+    drop(other);
+    assert!(!w.woken(), "the mapped guard still holds a read permit");
+    drop(name);
+    let mut g = w.ready();
+    g.hits = 1;
+    drop(g);
+    let g = RwLockReadGuard::try_map(lock.try_read().unwrap(), |c| c.buf.first()).unwrap_err();
+    let hits = RwLockReadGuard::try_map(g, |c| Some(&c.hits)).unwrap();
+    assert_eq!(*hits, 1);
+}
+
+#[test]
+fn rwlock_write_map_stays_a_write_lock_and_hands_over_on_drop() {
+    let lock = RwLock::new(Conn::default());
+    let buf: RwLockMappedWriteGuard<'_, Vec<u8>> =
+        RwLockWriteGuard::map(lock.try_write().unwrap(), |c| &mut c.buf);
+    let mut r = Manual::new(lock.read());
+    r.pending();
+    assert!(lock.try_read().is_err());
+    let mut buf = RwLockMappedWriteGuard::try_map(buf, |b| b.get_mut(0)).unwrap_err();
+    buf.push(7);
+    let mut first = RwLockMappedWriteGuard::map(buf, |b| &mut b[0]);
+    *first += 1;
+    assert!(!r.woken());
+    drop(first);
+    assert!(r.woken());
+    assert_eq!(r.ready().buf, [8]);
+    let g = RwLockWriteGuard::try_map(lock.try_write().unwrap(), |c| c.buf.get_mut(4)).unwrap_err();
+    let g = g.downgrade();
+    let b = RwLockReadGuard::map(g, |c| &c.buf[..]);
+    assert_eq!(&*b, [8]);
+    assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+}
+
+#[test]
+fn rwlock_write_map_whose_closure_panics_releases_the_lock() {
+    let lock = RwLock::new(0);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        RwLockWriteGuard::map(lock.try_write().unwrap(), |_| -> &mut i32 {
+            panic!("in map")
+        })
+    }));
+    assert!(out.is_err());
+    assert!(lock.try_write().is_ok());
+}
+
+#[test]
+fn owned_rwlock_mapped_guards_cross_threads_and_return_the_arc() {
+    let lock = Arc::new(RwLock::new(Conn::default()));
+    let w = OwnedRwLockWriteGuard::map(block_on(lock.clone().write_owned()), |c| &mut c.name);
+    assert!(Arc::ptr_eq(w.rwlock(), &lock));
+    let w: OwnedRwLockMappedWriteGuard<Conn, String> =
+        OwnedRwLockMappedWriteGuard::try_map(w, |_| None::<&mut String>).unwrap_err();
+    std::thread::spawn(move || {
+        let mut w = w;
+        w.push_str("replica");
+    })
+    .join()
+    .unwrap();
+    let w = lock.clone().try_write_owned().unwrap();
+    let w = OwnedRwLockWriteGuard::try_map(w, |c| c.buf.last_mut()).unwrap_err();
+    let mut hits =
+        OwnedRwLockMappedWriteGuard::map(OwnedRwLockWriteGuard::map(w, |c| c), |c| &mut c.hits);
+    *hits = 9;
+    drop(hits);
+    let r = OwnedRwLockReadGuard::map(block_on(lock.clone().read_owned()), |c| c.name.as_str());
+    let r: OwnedRwLockReadGuard<Conn, str> =
+        OwnedRwLockReadGuard::try_map(r, |_| None::<&str>).unwrap_err();
+    let also = lock.clone().try_read_owned().unwrap();
+    assert!(lock.try_write().is_err());
+    let reader = std::thread::spawn(move || r.to_owned());
+    assert_eq!(reader.join().unwrap(), "replica");
+    let hits = OwnedRwLockReadGuard::try_map(also, |c| Some(&c.hits)).unwrap();
+    assert_eq!(*hits, 9);
+    drop(hits);
+    assert_eq!(Arc::strong_count(&lock), 1, "no Arc leaked by mapping");
+}
+
+#[test]
+fn mapped_guards_released_then_relocked_see_each_others_writes() {
+    // The pattern Miri checks: a mapped guard's pointer is used, the lock
+    // passes to a new guard that writes the same field, then a new mapped
+    // guard reads it.
+    let m = Mutex::new((0u64, [0u8; 8]));
+    for i in 1..=3u8 {
+        let mut bytes = MutexGuard::map(m.try_lock().unwrap(), |t| &mut t.1);
+        bytes[usize::from(i)] = i;
+        drop(bytes);
+        let mut whole = m.try_lock().unwrap();
+        whole.0 += u64::from(whole.1[usize::from(i)]);
+        drop(whole);
+    }
+    let total = MutexGuard::map(m.try_lock().unwrap(), |t| &mut t.0);
+    assert_eq!(*total, 6);
+    drop(total);
+
+    let lock = RwLock::new([0u32; 4]);
+    for i in 0..4 {
+        let mut slot = RwLockWriteGuard::map(lock.try_write().unwrap(), |a| &mut a[i]);
+        *slot = i as u32 + 1;
+        drop(slot);
+        let a = RwLockReadGuard::map(lock.try_read().unwrap(), |a| &a[..=i]);
+        let b = RwLockReadGuard::map(lock.try_read().unwrap(), |a| &a[i]);
+        assert_eq!(a.iter().sum::<u32>(), (1..=i as u32 + 1).sum());
+        assert_eq!(*b, i as u32 + 1);
+    }
 }
