@@ -103,6 +103,12 @@ impl JoinError {
     /// The panic payload; panics (with this error's message) if the job did
     /// not panic. Pass it to [`std::panic::resume_unwind`] to re-raise.
     ///
+    /// # Panics
+    ///
+    /// If the job did not panic ([`is_panic`](JoinError::is_panic) is
+    /// false): use [`try_into_panic`](JoinError::try_into_panic) when it
+    /// may have been a shutdown or a missing thread.
+    ///
     /// ```
     /// # use eddy_blocking::Pool;
     /// let pool = Pool::new();
@@ -118,6 +124,11 @@ impl JoinError {
     }
 
     /// The panic payload, or the error itself if the job did not panic.
+    ///
+    /// # Errors
+    ///
+    /// `Err(self)`, unchanged, when the job never ran (the pool was shut
+    /// down, or had no thread and could not start one).
     ///
     /// ```
     /// # use eddy_blocking::Pool;

@@ -379,6 +379,12 @@ impl Pool {
     /// Like [`spawn`](Pool::spawn), but fails at once if the pool was shut
     /// down.
     ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] (`f` is dropped unrun) when the pool was shut down.
+    /// A shutdown racing this call can still let it return `Ok`; the
+    /// handle may then resolve to the shutdown [`JoinError`].
+    ///
     /// ```
     /// # use eddy_blocking::Pool;
     /// let pool = Pool::new();

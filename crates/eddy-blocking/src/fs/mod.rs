@@ -84,6 +84,12 @@ where
 
 /// Reads a whole file into bytes ([`std::fs::read`] on the pool).
 ///
+/// # Errors
+///
+/// `std::fs::read`'s: nothing at `path` (`NotFound`), no permission,
+/// `path` is a directory; or the pool could not run the call (kind
+/// `Other`, see the [module docs](self)).
+///
 /// # Cancel safety
 ///
 /// Dropping the future may leave the read done or not; nothing is lost but
@@ -103,6 +109,11 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 }
 
 /// Reads a whole UTF-8 file into a `String` ([`std::fs::read_to_string`]).
+///
+/// # Errors
+///
+/// As [`read`]; also `InvalidData` if the file is not valid UTF-8 (use
+/// [`read`] for bytes).
 ///
 /// # Cancel safety
 ///
@@ -125,6 +136,13 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 /// Writes `contents` as the whole file, creating or truncating it
 /// ([`std::fs::write`]).
 ///
+/// # Errors
+///
+/// The parent directory is missing, no permission, a read-only file
+/// system, the disk is full (the file may be left half written); or the
+/// pool could not run the call (kind `Other`, see the
+/// [module docs](self)).
+///
 /// # Cancel safety
 ///
 /// Not cancel safe: dropping the future after the pool picked the call up
@@ -145,6 +163,13 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 
 /// Copies a file's contents and permissions; returns the bytes copied
 /// ([`std::fs::copy`]).
+///
+/// # Errors
+///
+/// `from` is missing or not a regular file; `to` cannot be created or
+/// written (no permission, missing directory, disk full: it may be left
+/// partly written); or the pool could not run the call (kind `Other`,
+/// see the [module docs](self)).
 ///
 /// # Cancel safety
 ///
@@ -168,6 +193,13 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 /// Renames a file or directory, replacing `to` if it exists
 /// ([`std::fs::rename`]).
 ///
+/// # Errors
+///
+/// `from` is missing, `to` is on another file system (`CrossesDevices`:
+/// copy, then remove), one is a directory and the other is not, `to` is
+/// a non-empty directory, no permission; or the pool could not run the
+/// call (kind `Other`, see the [module docs](self)).
+///
 /// # Cancel safety
 ///
 /// Not cancel safe: once started, the rename happens even if the future is
@@ -189,6 +221,12 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 
 /// Removes a file ([`std::fs::remove_file`]).
 ///
+/// # Errors
+///
+/// Nothing at `path` (`NotFound`), `path` is a directory (use
+/// [`remove_dir`]), no permission; or the pool could not run the call
+/// (kind `Other`, see the [module docs](self)).
+///
 /// # Cancel safety
 ///
 /// Not cancel safe: once started, the removal happens even if the future is
@@ -208,6 +246,13 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 }
 
 /// Creates a directory and all missing parents ([`std::fs::create_dir_all`]).
+///
+/// # Errors
+///
+/// A part of `path` exists and is not a directory, or no permission
+/// (the directories made before that stay); or the pool could not run
+/// the call (kind `Other`, see the [module docs](self)). A directory
+/// that already exists is not an error.
 ///
 /// # Cancel safety
 ///
@@ -229,6 +274,12 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// A file's or directory's metadata, following symlinks
 /// ([`std::fs::metadata`]).
+///
+/// # Errors
+///
+/// Nothing is at `path` (or a symlink there points nowhere), or it
+/// cannot be reached; or the pool could not run the call (kind `Other`,
+/// see the [module docs](self)).
 ///
 /// # Cancel safety
 ///
@@ -252,7 +303,8 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
 /// # Errors
 ///
 /// `AlreadyExists` if something is at `path`; `NotFound` if the parent
-/// is missing (use [`create_dir_all`] to make it too).
+/// is missing (use [`create_dir_all`] to make it too); or the pool could
+/// not run the call (kind `Other`, see the [module docs](self)).
 ///
 /// # Cancel safety
 ///
@@ -277,7 +329,7 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Errors
 ///
 /// The directory is not empty (use [`remove_dir_all`]), missing, or not a
-/// directory.
+/// directory; or the pool could not run the call (kind `Other`).
 ///
 /// # Cancel safety
 ///
@@ -303,7 +355,8 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Errors
 ///
 /// `path` is missing or not a directory, or an entry could not be
-/// removed (what was removed before that stays removed).
+/// removed (what was removed before that stays removed); or the pool
+/// could not run the call (kind `Other`).
 ///
 /// # Cancel safety
 ///
@@ -329,7 +382,8 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// # Errors
 ///
-/// Nothing is at `path`, or it cannot be reached.
+/// Nothing is at `path`, or it cannot be reached; or the pool could not
+/// run the call (kind `Other`).
 ///
 /// # Cancel safety
 ///
@@ -355,7 +409,8 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Met
 /// # Errors
 ///
 /// Whether it exists could not be determined (e.g. a directory on the way
-/// may not be searched): unlike `Path::exists`, that is not a `false`.
+/// may not be searched): unlike `Path::exists`, that is not a `false`. Or
+/// the pool could not run the call (kind `Other`).
 ///
 /// # Cancel safety
 ///
@@ -379,7 +434,8 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 ///
 /// # Errors
 ///
-/// `path` (or a part of it) does not exist.
+/// `path` (or a part of it) does not exist; or the pool could not run the
+/// call (kind `Other`).
 ///
 /// # Cancel safety
 ///

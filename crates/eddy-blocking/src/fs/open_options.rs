@@ -105,6 +105,14 @@ impl OpenOptions {
 
     /// Opens `path` on the current pool.
     ///
+    /// # Errors
+    ///
+    /// [`std::fs::OpenOptions::open`]'s: `InvalidInput` for switches that
+    /// do not go together (none of read/write/append, or `create` or
+    /// `truncate` without write access), `NotFound` without `create`,
+    /// `AlreadyExists` with `create_new`, no permission; or the pool could
+    /// not run the call (kind `Other`, see the [module docs](super)).
+    ///
     /// # Panics
     ///
     /// When awaited on a thread with no current pool.

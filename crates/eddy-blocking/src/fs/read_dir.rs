@@ -19,6 +19,12 @@ const BATCH: usize = 32;
 
 /// Opens a directory for listing ([`std::fs::read_dir`] on the pool).
 ///
+/// # Errors
+///
+/// `path` is missing (`NotFound`), not a directory, or may not be read;
+/// or the pool could not run the call (kind `Other`, see the
+/// [module docs](super)). Errors for single entries come from the stream.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: opening only reads. See [`ReadDir`] for the stream.
@@ -223,6 +229,11 @@ impl DirEntry {
     /// ([`std::fs::DirEntry::metadata`] on the listing's pool, not the
     /// current one).
     ///
+    /// # Errors
+    ///
+    /// The entry was removed or renamed since it was listed (`NotFound`),
+    /// or the listing's pool could not run the call (kind `Other`).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads.
@@ -244,6 +255,12 @@ impl DirEntry {
     }
 
     /// The entry's file type (usually answered without a system call).
+    ///
+    /// # Errors
+    ///
+    /// Only when the listing did not say and the system call made to find
+    /// out fails (the entry was removed since it was listed); it runs on
+    /// the calling thread, not the pool.
     ///
     /// ```
     /// # use futures::StreamExt;
