@@ -139,6 +139,13 @@ impl JoinError {
 
     /// The panic payload; panics if the task was cancelled instead.
     ///
+    /// # Panics
+    ///
+    /// If [`is_panic`](Self::is_panic) is false: the task was cancelled,
+    /// or it was a [`TaskGroup`](crate::task::TaskGroup) child whose
+    /// failure went to the group. Use
+    /// [`try_into_panic`](Self::try_into_panic) when either can happen.
+    ///
     /// # Example
     ///
     /// ```
@@ -156,6 +163,12 @@ impl JoinError {
     }
 
     /// The panic payload, or the error back if the task was cancelled.
+    ///
+    /// # Errors
+    ///
+    /// `Err(self)`, unchanged, when the task did not panic: it was
+    /// cancelled, or it was a [`TaskGroup`](crate::task::TaskGroup) child
+    /// whose error or panic went to the group (its `join` reports it).
     ///
     /// # Example
     ///

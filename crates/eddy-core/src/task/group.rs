@@ -269,6 +269,12 @@ impl<E: 'static> TaskGroup<E> {
     /// group. Returns `Ok(())`, or every `Err` the children returned, in
     /// the order they happened.
     ///
+    /// # Errors
+    ///
+    /// An [`ErrorGroup`] holding every `Err` a child returned (at least
+    /// one), in the order they happened. Cancelled children are not
+    /// errors: a group cancelled with no child failure returns `Ok(())`.
+    ///
     /// # Panics
     ///
     /// Resumes the first child panic (after the siblings are dropped), with
