@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::missing_errors_doc)]
 #![forbid(unsafe_code)]
 
 mod callback;
