@@ -30,6 +30,7 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::missing_errors_doc)]
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
