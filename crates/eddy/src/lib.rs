@@ -22,6 +22,7 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::missing_errors_doc)]
 
 #[cfg(feature = "blocking")]
 mod blocking_task;
