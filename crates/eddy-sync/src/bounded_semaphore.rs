@@ -146,6 +146,12 @@ impl BoundedSemaphore {
 
     /// Takes a permit if one is free and nobody waits.
     ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`] when no permit is free, or when tasks are
+    /// waiting (they keep their FIFO turn). Nothing is taken; await
+    /// [`acquire`](Self::acquire) to wait instead.
+    ///
     /// # Examples
     ///
     /// ```

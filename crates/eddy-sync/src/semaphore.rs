@@ -165,6 +165,12 @@ impl Semaphore {
 
     /// Takes one permit if one is free and nobody waits.
     ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`] when no permit is free, or when tasks are
+    /// waiting (they keep their FIFO turn). Nothing is taken; await
+    /// [`acquire`](Self::acquire) to wait instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -176,6 +182,12 @@ impl Semaphore {
     }
 
     /// Takes `n` permits if they are free and nobody waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`] when fewer than `n` permits are free (always, if
+    /// `n` exceeds [`Semaphore::MAX_PERMITS`]), or when tasks are waiting.
+    /// Nothing is taken; await [`acquire_many`](Self::acquire_many) to wait.
     ///
     /// # Examples
     ///
@@ -227,6 +239,10 @@ impl Semaphore {
     ///
     /// Cancel-safe, like [`acquire_many`](Self::acquire_many).
     ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
     /// # Examples
     ///
     /// ```
@@ -250,6 +266,11 @@ impl Semaphore {
     }
 
     /// Like [`try_acquire`](Self::try_acquire), returning an owned permit.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire); the `Arc` is dropped with
+    /// the error.
     ///
     /// # Examples
     ///
