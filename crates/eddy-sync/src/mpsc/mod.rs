@@ -5,6 +5,12 @@
 //! dropped" is a gentle shutdown (the receiver drains what is left, then
 //! gets `None`) and "receiver dropped or closed" refuses every later send.
 //!
+//! A bounded sender can also take a slot first and fill it later
+//! ([`Sender::reserve`] → [`Permit`]), so a producer can wait for room
+//! before it builds the message, or hold room across a decision. Senders
+//! keep the channel open; a [`WeakSender`] does not, and can be upgraded
+//! back while a sender is still alive.
+//!
 //! # Examples
 //!
 //! ```
@@ -26,11 +32,15 @@ use crate::queue::core::{Fifo, QueueCore};
 use crate::waitlist::Registration;
 
 mod error;
+mod permit;
 mod receiver;
 mod sender;
+mod weak;
 
+pub use permit::Permit;
 pub use receiver::Receiver;
 pub use sender::{Send, Sender, UnboundedSender};
+pub use weak::{WeakSender, WeakUnboundedSender};
 
 struct Chan<T> {
     core: QueueCore<T, Fifo<T>>,
@@ -49,6 +59,24 @@ impl<T> Chan<T> {
 
     fn add_sender(&self) {
         self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a sender unless the last one is already gone (a weak sender's
+    /// upgrade): once the count reached 0 the channel is closed for good.
+    fn try_add_sender(&self) -> bool {
+        let mut n = self.senders.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return false;
+            }
+            match self
+                .senders
+                .compare_exchange_weak(n, n + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
     }
 
     fn drop_sender(&self) {

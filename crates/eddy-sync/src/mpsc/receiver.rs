@@ -38,7 +38,9 @@ pub struct Receiver<T> {
 
 impl<T> Receiver<T> {
     /// Receives the next message, waiting if there is none; `None` once every
-    /// sender is dropped (or the receiver closed) and the channel is drained.
+    /// sender is dropped (or the receiver closed) and the channel is drained,
+    /// including the messages of [`Permit`](super::Permit)s taken before:
+    /// while one is outstanding, this waits for it to send or be dropped.
     ///
     /// # Cancel safety
     ///
@@ -115,7 +117,8 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] once
-    /// closed and drained.
+    /// closed and drained (`Empty` while a [`Permit`](super::Permit) taken
+    /// before the close may still send).
     ///
     /// # Examples
     ///
@@ -141,9 +144,11 @@ impl<T> Receiver<T> {
         })
     }
 
-    /// Closes the channel from the receiving side: sends fail from now on
-    /// (waiting senders get their message back), while messages already in
-    /// the channel can still be received.
+    /// Closes the channel from the receiving side: sends and reservations
+    /// fail from now on (waiting senders get their message back), while
+    /// messages already in the channel can still be received, and so can
+    /// those of [`Permit`](super::Permit)s taken before the close (`recv`
+    /// waits for each to send or be dropped before it returns `None`).
     ///
     /// # Examples
     ///
@@ -161,8 +166,9 @@ impl<T> Receiver<T> {
         self.chan.core.shutdown(false);
     }
 
-    /// `true` once no message can arrive any more (every sender dropped or
-    /// [`close`](Self::close) called); messages may still be buffered.
+    /// `true` once no new send can start (every sender dropped or
+    /// [`close`](Self::close) called); messages may still be buffered, and
+    /// a [`Permit`](super::Permit) taken before may still send.
     ///
     /// # Examples
     ///

@@ -127,8 +127,9 @@ impl<T> Sender<T> {
     }
 
     /// Free slots right now: what `try_send` could fill without waiting.
-    /// A message counts until the receiver returns it, and a slot held for a
-    /// woken sender that has not run yet is not free.
+    /// A message counts until the receiver returns it, and neither a slot
+    /// held for a woken sender that has not run yet nor one held by a
+    /// [`Permit`](super::Permit) is free.
     ///
     /// # Examples
     ///

@@ -16,11 +16,19 @@
 //! among putters, and a woken task never races a newcomer: reserved slots
 //! count as taken for everyone else.
 //!
+//! A channel sender can also take a slot ahead of its item: a **permit**
+//! (`mpsc::Sender::reserve`, see `permit.rs`), counted in `permits` until
+//! its item is accepted or it is dropped (its slot then goes to the first
+//! putter). A permit taken before a shutdown may still deliver its item
+//! unless the shutdown was immediate, so getters see the end only once the
+//! store is empty and no permit is outstanding (tokio's rule).
+//!
 //! Invariants (under the lock):
 //! - getters are queued only while the store is empty;
-//! - `items + handed + reserved <= maxsize`: stored items, items handed to
-//!   woken getters that have not run yet, and slots held for woken putters
-//!   that have not run yet, together never exceed the capacity;
+//! - `items + handed + reserved + permits <= maxsize`: stored items, items
+//!   handed to woken getters that have not run yet, slots held for woken
+//!   putters that have not run yet, and slots held by permits, together
+//!   never exceed the capacity;
 //! - putters are queued only while that sum is at capacity;
 //! - `unfinished` counts accepted items not yet `task_done`.
 //!
@@ -50,6 +58,7 @@ use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 pub(crate) use super::store::{Fifo, Lifo, Panic, Smallest, Store};
 
 mod handoff;
+mod permit;
 pub(crate) use handoff::{Closers, Getters, Joiners, Putters};
 
 pub(crate) struct State<T, S> {
@@ -67,6 +76,10 @@ pub(crate) struct State<T, S> {
     handed: usize,
     /// Slots held for woken putters that have not moved their items in yet.
     reserved: usize,
+    /// Slots held by permits (`permit.rs`) whose items have not come yet.
+    permits: usize,
+    /// Shut down with `immediate`: a permit's item is dropped, not stored.
+    discard: bool,
     /// Tasks in `join`.
     joiners: WaitList<()>,
     /// Tasks waiting for `shutdown` (a channel sender's `closed()`).
@@ -159,6 +172,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 putters: WaitList::new(),
                 handed: 0,
                 reserved: 0,
+                permits: 0,
+                discard: false,
                 joiners: WaitList::new(),
                 closers: WaitList::new(),
                 unfinished: 0,
@@ -195,10 +210,18 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         Self::taken(&st) >= st.maxsize
     }
 
-    /// Slots in use: stored items, handed items and reserved slots.
+    /// Slots in use: stored items, handed items, reserved slots and
+    /// permits.
     #[inline]
     fn taken(st: &State<T, S>) -> usize {
-        st.items.len() + st.handed + st.reserved
+        st.items.len() + st.handed + st.reserved + st.permits
+    }
+
+    /// Shut down and no permit can bring an item any more: an empty store
+    /// stays empty, so getters fail.
+    #[inline]
+    fn ended(st: &State<T, S>) -> bool {
+        st.shut_down && (st.permits == 0 || st.discard)
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -300,7 +323,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             let mut st = self.state.lock();
             match Self::take(&mut st, &mut wakers) {
                 Ok(Some(v)) => Ok(v),
-                Ok(None) if st.shut_down => Err(GetRefused::ShutDown),
+                Ok(None) if Self::ended(&st) => Err(GetRefused::ShutDown),
                 Ok(None) => Err(GetRefused::Empty),
                 Err(panic) => {
                     caught.set(None, panic);
@@ -395,7 +418,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             } else {
                 match Self::take(&mut st, &mut wakers) {
                     Ok(Some(v)) => Ok(v),
-                    Ok(None) if st.shut_down => Err(()),
+                    Ok(None) if Self::ended(&st) => Err(()),
                     Ok(None) => {
                         reg.register(&mut st.getters, None, cx.waker());
                         return Poll::Pending;
@@ -455,7 +478,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                     }
                 }
             }
-            if n == 0 && !st.shut_down && !caught.is_set() {
+            if n == 0 && !Self::ended(&st) && !caught.is_set() {
                 reg.register(&mut st.getters, None, cx.waker());
                 return Poll::Pending;
             }
@@ -518,6 +541,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         {
             let mut st = self.state.lock();
             st.shut_down = true;
+            st.discard |= immediate;
             dropped = if immediate {
                 st.items.take_all()
             } else {
@@ -531,8 +555,12 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             // shutdown when they run and fail too.
             st.putters
                 .wake_all(&mut wakers, |turn| *turn = PutTurn::Refused);
-            // Getters only wait on an empty store: nothing more will come.
-            st.getters.wake_all(&mut wakers, |_| {});
+            // Getters only wait on an empty store: nothing more will come,
+            // unless a permit may still bring an item (the last one to go
+            // wakes them, see `permit.rs`).
+            if Self::ended(&st) {
+                st.getters.wake_all(&mut wakers, |_| {});
+            }
             st.closers.wake_all(&mut wakers, |_| {});
         }
         wakers.wake_all();

@@ -1,0 +1,276 @@
+//! tokio's channel API that eddy added later: mpsc `reserve`/`try_reserve`
+//! permits and weak senders.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::Manual;
+use eddy_sync::mpsc::{self, TryRecvError, TrySendError};
+use futures::executor::block_on;
+
+/// Counts drops, so tests can check a message was dropped, not leaked.
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn mpsc_permit_holds_a_slot_and_sends_without_waiting() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let a = block_on(tx.reserve()).unwrap();
+    let b = tx.try_reserve().unwrap();
+    assert_eq!(tx.capacity(), 0, "both slots are the permits'");
+    assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    // Permits send in the order they send, not the order they were taken.
+    b.send(2);
+    a.send(1);
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(tx.capacity(), 2);
+}
+
+#[test]
+fn mpsc_permit_dropped_unused_gives_the_slot_to_the_next_waiting_sender() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let permit = tx.try_reserve().unwrap();
+    let mut send = Manual::new(tx.send(7));
+    send.pending();
+    let mut reserve = Manual::new(tx.reserve());
+    reserve.pending();
+    drop(permit);
+    assert!(send.woken(), "the first in line gets the slot");
+    assert!(!reserve.woken());
+    assert!(
+        matches!(tx.try_send(0), Err(TrySendError::Full(0))),
+        "held for the woken send"
+    );
+    send.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(7));
+    // The receiver freed the slot: it goes to the waiting reserve.
+    assert!(reserve.woken());
+    let permit = reserve.ready().unwrap();
+    permit.send(8);
+    assert_eq!(rx.try_recv(), Ok(8));
+}
+
+#[test]
+fn mpsc_reserve_dropped_after_being_granted_a_slot_passes_it_on() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let mut first = Manual::new(tx.reserve());
+    first.pending();
+    let mut second = Manual::new(tx.reserve());
+    second.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(first.woken() && !second.woken());
+    drop(first); // granted, never ran: the slot must not be lost
+    assert!(second.woken());
+    second.ready().unwrap().send(1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    // And a reserve dropped while still queued holds nothing.
+    tx.try_send(2).unwrap();
+    let mut queued = Manual::new(tx.reserve());
+    queued.pending();
+    drop(queued);
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(tx.capacity(), 1);
+}
+
+#[test]
+fn mpsc_reserve_waits_in_fifo_order_with_sends() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let mut reserve = Manual::new(tx.reserve());
+    reserve.pending();
+    let mut send = Manual::new(tx.send(2));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(reserve.woken() && !send.woken());
+    send.pending(); // a later sender cannot take the slot held for the reserve
+    reserve.ready().unwrap().send(1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    send.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn mpsc_close_fails_reservations_but_delivers_permits_taken_before() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let early = tx.try_reserve().unwrap();
+    let unused = tx.try_reserve().unwrap();
+    let mut waiting = Manual::new(tx.reserve());
+    waiting.pending();
+    rx.close();
+    assert!(waiting.woken());
+    assert_eq!(waiting.ready().unwrap_err(), mpsc::SendError(()));
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Closed(()))));
+    assert!(block_on(tx.reserve()).is_err());
+    // Permits are still out: the receiver waits for them, not None.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    {
+        let mut recv = Manual::new(rx.recv());
+        recv.pending();
+        early.send(1);
+        assert!(recv.woken());
+        assert_eq!(recv.ready(), Some(1));
+    }
+    {
+        let mut recv = Manual::new(rx.recv());
+        recv.pending();
+        drop(unused); // the last permit: now nothing more can come
+        assert!(recv.woken());
+        assert_eq!(recv.ready(), None);
+    }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn mpsc_recv_many_after_close_waits_for_outstanding_permits() {
+    let (tx, mut rx) = mpsc::channel(4);
+    tx.try_send(1).unwrap();
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    let mut buf = Vec::new();
+    assert_eq!(block_on(rx.recv_many(&mut buf, 8)), 1);
+    {
+        let mut more = Manual::new(rx.recv_many(&mut buf, 8));
+        more.pending();
+        permit.send(2);
+        assert_eq!(more.ready(), 1);
+    }
+    assert_eq!(buf, [1, 2]);
+    assert_eq!(block_on(rx.recv_many(&mut buf, 8)), 0);
+}
+
+#[test]
+fn mpsc_permit_of_a_dropped_receiver_drops_its_message() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(1);
+    let permit = tx.try_reserve().unwrap();
+    drop(rx);
+    assert!(tx.is_closed());
+    permit.send(Counted(drops.clone()));
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped at once, not kept");
+    // Also when the receiver had closed, waited for the permit, and gave up.
+    let (tx, mut rx) = mpsc::channel(1);
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    Manual::new(rx.recv()).pending();
+    drop(rx);
+    permit.send(Counted(drops.clone()));
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn mpsc_permits_work_across_threads() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let producers: Vec<_> = (0..2)
+        .map(|t: u32| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                block_on(async {
+                    for i in 0..200u32 {
+                        let permit = tx.reserve().await.unwrap();
+                        if i.is_multiple_of(3) {
+                            drop(permit); // given back unused
+                        } else {
+                            permit.send(t * 1000 + i);
+                        }
+                    }
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    let got = block_on(async {
+        let mut got = Vec::new();
+        while let Some(v) = rx.recv().await {
+            got.push(v);
+        }
+        got
+    });
+    for p in producers {
+        p.join().unwrap();
+    }
+    let mut expected: Vec<_> = (0..2)
+        .flat_map(|t| {
+            (0..200u32)
+                .filter(|i| !i.is_multiple_of(3))
+                .map(move |i| t * 1000 + i)
+        })
+        .collect();
+    let mut got = got;
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn mpsc_weak_sender_does_not_keep_the_channel_open() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let strong = weak.upgrade().unwrap();
+    assert!(strong.same_channel(&tx));
+    drop(tx);
+    assert!(!rx.is_closed(), "the upgraded sender is a real one");
+    strong.try_send(1).unwrap();
+    drop(strong);
+    assert!(rx.is_closed(), "only weak senders are left");
+    assert!(weak.upgrade().is_none());
+    assert!(weak2.upgrade().is_none());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    // A receiver waiting when the last strong sender goes is woken.
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let weak = tx.downgrade();
+    let mut recv = Manual::new(rx.recv());
+    recv.pending();
+    drop(tx);
+    assert!(recv.woken());
+    assert_eq!(recv.ready(), None);
+    drop(weak);
+}
+
+#[test]
+fn mpsc_weak_sender_upgrades_after_the_receiver_closed_but_sends_fail() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let weak = tx.downgrade();
+    rx.close();
+    let again = weak.upgrade().expect("a sender is still alive");
+    assert!(again.try_send(1).is_err());
+}
+
+#[test]
+fn mpsc_weak_unbounded_sender() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let weak = tx.downgrade();
+    weak.clone().upgrade().unwrap().send(1).unwrap();
+    drop(tx);
+    assert!(weak.upgrade().is_none());
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
+fn mpsc_upgrades_racing_the_last_sender_drop_never_reopen_the_channel() {
+    for _ in 0..200 {
+        let (tx, mut rx) = mpsc::channel::<u8>(4);
+        let weak = tx.downgrade();
+        let upgrader = std::thread::spawn(move || match weak.upgrade() {
+            Some(tx) => tx.try_send(1).is_ok(),
+            None => false,
+        });
+        drop(tx);
+        let sent = upgrader.join().unwrap();
+        // Closed either way once every strong sender is gone.
+        assert_eq!(block_on(rx.recv()), sent.then_some(1));
+        assert_eq!(block_on(rx.recv()), None);
+    }
+}
