@@ -362,6 +362,12 @@ impl<T: Clone> Receiver<T> {
     /// a panicking `T::clone` does). Asks the cooperative
     /// [budget](crate::budget) first, like `recv`.
     ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv), in `Poll::Ready(Err(..))`:
+    /// [`RecvError::Lagged`] after falling behind (poll again to go on),
+    /// [`RecvError::Closed`] when every sender is gone and all is read.
+    ///
     /// # Examples
     ///
     /// ```
