@@ -217,7 +217,7 @@ mod tests {
         for _ in 0..5000 {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let r = seed >> 16;
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 let want = model.iter().copied().min();
                 if let Some(m) = want {
                     model.remove(model.iter().position(|&x| x == m).unwrap());
