@@ -14,9 +14,10 @@
 //! ```
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::budget::budgeted;
@@ -41,6 +42,8 @@ struct State {
     receivers: usize,
     /// Receivers in `changed()`.
     waiters: WaitList<()>,
+    /// The sender in `closed()`, waiting for `receivers` to reach 0.
+    closers: WaitList<()>,
 }
 
 /// Creates a watch channel holding `init`.
@@ -60,6 +63,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
             closed: false,
             receivers: 1,
             waiters: WaitList::new(),
+            closers: WaitList::new(),
         }),
     });
     (
@@ -355,6 +359,93 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         self.receiver_count() == 0
     }
+
+    /// Waits until no receiver exists (every one dropped); returns at once
+    /// if none does. Lets a producer stop computing values nobody will
+    /// read. A receiver made later by [`subscribe`](Self::subscribe) does
+    /// not undo a `closed()` that has returned.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: waiting consumes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let (tx, rx) = eddy_sync::watch::channel(0);
+    /// let rx2 = rx.clone();
+    /// let producer = async {
+    ///     tx.closed().await; // both receivers are gone
+    ///     "stopped"
+    /// };
+    /// let consumers = async {
+    ///     drop(rx);
+    ///     drop(rx2);
+    /// };
+    /// let (stopped, ()) = futures::join!(producer, consumers);
+    /// assert_eq!(stopped, "stopped");
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
+        wait_closed(&self.shared).await
+    }
+}
+
+/// The sender's wait in [`Sender::closed`], seen as a [`Handoff`] for its
+/// list (nothing to pass on: the one event wakes every waiter).
+struct Closers<'a, T>(&'a Shared<T>);
+
+impl<T> Handoff for Closers<'_, T> {
+    type Data = ();
+    type State = State;
+
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock()
+    }
+
+    fn list(state: &mut State) -> &mut WaitList<()> {
+        &mut state.closers
+    }
+
+    fn pass_on(&self, _: &mut State, _: (), _: bool, _: &mut WakeBatch) -> Option<()> {
+        None
+    }
+}
+
+async fn wait_closed<T>(shared: &Shared<T>) {
+    struct Closed<'a, T> {
+        shared: &'a Shared<T>,
+        reg: Registration,
+    }
+    impl<T> Future for Closed<'_, T> {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            budgeted(cx, |cx| {
+                let mut stale = Stale::new(); // dropped after the guard
+                let mut st = this.shared.state.lock();
+                if this.reg.is_registered() {
+                    return this.reg.poll_woken(&mut st.closers, cx.waker(), &mut stale);
+                }
+                if st.receivers == 0 {
+                    return Poll::Ready(());
+                }
+                this.reg.register(&mut st.closers, (), cx.waker());
+                Poll::Pending
+            })
+        }
+    }
+    impl<T> Drop for Closed<'_, T> {
+        fn drop(&mut self) {
+            self.reg.cancel(&Closers(self.shared));
+        }
+    }
+    Closed {
+        shared,
+        reg: Registration::new(),
+    }
+    .await
 }
 
 impl<T> Drop for Sender<T> {
@@ -581,6 +672,30 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Marks the current value unseen: [`has_changed`](Self::has_changed)
+    /// is `true` and [`changed`](Self::changed) returns at once, whether or
+    /// not a new value was sent (tokio's `mark_changed`). For a receiver
+    /// that should act on the value it starts with, as on every later one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let (tx, _rx) = eddy_sync::watch::channel("initial");
+    /// let mut rx = tx.subscribe(); // counts the current value as seen
+    /// rx.mark_changed();
+    /// assert!(rx.has_changed().unwrap());
+    /// rx.changed().await.unwrap(); // at once
+    /// assert_eq!(*rx.borrow_and_update(), "initial");
+    /// assert!(!rx.has_changed().unwrap());
+    /// # });
+    /// ```
+    pub fn mark_changed(&mut self) {
+        // Any version but the current one reads as unseen; one behind can
+        // never come back (versions only grow).
+        self.seen = self.shared.state.lock().version.wrapping_sub(1);
+    }
+
     /// Marks the current value seen.
     ///
     /// # Examples
@@ -639,7 +754,15 @@ impl<T> Clone for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.reg.cancel(&*self.shared);
-        self.shared.state.lock().receivers -= 1;
+        let mut wakers = WakeBatch::new();
+        {
+            let mut st = self.shared.state.lock();
+            st.receivers -= 1;
+            if st.receivers == 0 {
+                st.closers.wake_all(&mut wakers, |_| {});
+            }
+        }
+        wakers.wake_all();
     }
 }
 

@@ -1,5 +1,6 @@
 //! tokio's channel API that eddy added later: mpsc `reserve`/`try_reserve`
-//! permits and weak senders.
+//! permits and weak senders, watch `Sender::closed` and
+//! `Receiver::mark_changed`.
 
 mod common;
 
@@ -273,4 +274,60 @@ fn mpsc_upgrades_racing_the_last_sender_drop_never_reopen_the_channel() {
         assert_eq!(block_on(rx.recv()), sent.then_some(1));
         assert_eq!(block_on(rx.recv()), None);
     }
+}
+
+#[test]
+fn watch_sender_closed_waits_for_every_receiver() {
+    use eddy_sync::watch;
+    let (tx, rx) = watch::channel(0);
+    let rx2 = tx.subscribe();
+    let mut closed = Manual::new(tx.closed());
+    closed.pending();
+    let mut other = Manual::new(tx.closed());
+    other.pending();
+    drop(rx);
+    assert!(!closed.woken(), "a receiver is left");
+    closed.pending();
+    drop(rx2);
+    assert!(closed.woken() && other.woken());
+    closed.ready();
+    other.ready();
+    // No receiver: returns at once; and a dropped wait leaves nothing behind.
+    block_on(tx.closed());
+    let rx3 = tx.subscribe();
+    Manual::new(tx.closed()).pending();
+    let mut again = Manual::new(tx.closed());
+    again.pending();
+    drop(rx3);
+    again.ready();
+    assert!(tx.is_closed());
+}
+
+#[test]
+fn watch_mark_changed_makes_the_current_value_unseen() {
+    use eddy_sync::watch;
+    let (tx, mut rx) = watch::channel(1);
+    assert!(!rx.has_changed().unwrap());
+    rx.mark_changed();
+    assert!(rx.has_changed().unwrap());
+    let clone = rx.clone(); // has seen what rx has: nothing
+    assert!(clone.has_changed().unwrap());
+    block_on(rx.changed()).unwrap();
+    assert!(!rx.has_changed().unwrap());
+    let mut waiting = Manual::new(rx.changed());
+    waiting.pending();
+    drop(waiting);
+    rx.mark_changed();
+    rx.mark_unchanged();
+    assert!(!rx.has_changed().unwrap());
+    // wait_for sees the value again, as on a new one.
+    rx.mark_changed();
+    assert_eq!(*block_on(rx.wait_for(|v| *v == 1)).unwrap(), 1);
+    assert!(!rx.has_changed().unwrap());
+    // After the sender is gone, a marked change is still returned once.
+    rx.mark_changed();
+    drop(tx);
+    assert!(rx.has_changed().is_err());
+    assert_eq!(block_on(rx.changed()), Ok(()));
+    assert_eq!(block_on(rx.changed()), Err(watch::RecvError));
 }

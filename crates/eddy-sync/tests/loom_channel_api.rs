@@ -1,6 +1,7 @@
 //! Loom models of the channel API added for tokio users: mpsc permits
 //! (reserve, a granted slot passed on, close and receiver drop racing a
-//! permit), and weak senders upgrading as the last sender goes.
+//! permit), weak senders upgrading as the last sender goes, and watch's
+//! `Sender::closed`.
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-sync --release --test loom_channel_api`
 #![cfg(loom)]
@@ -9,7 +10,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use eddy_sync::mpsc;
+use eddy_sync::{mpsc, watch};
 use loom::future::block_on;
 use loom::thread;
 
@@ -160,5 +161,20 @@ fn mpsc_weak_upgrade_races_the_last_sender_drop() {
         // Closed once every strong sender is gone, upgraded one included.
         assert_eq!(block_on(rx.recv()), upgraded.then_some(1));
         assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+#[test]
+fn watch_sender_closed_races_the_last_receiver_drop() {
+    loom::model(|| {
+        let (tx, rx) = watch::channel(0);
+        let rx2 = rx.clone();
+        let t = thread::spawn(move || drop(rx2));
+        drop(rx);
+        // Both receivers gone: `closed` must finish (a lost wakeup
+        // deadlocks), and `is_closed` agrees.
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        t.join().unwrap();
     });
 }
