@@ -2,8 +2,9 @@
 //! `transport.close()` does: a reader waiting in another task sees end of
 //! stream (after what it already holds) instead of waiting for the peer.
 //! Dropping the writer without closing it does not: half-closed streams
-//! keep reading. No test waits on time; a hang is a bounded number of loop
-//! turns or the guard.
+//! keep reading. Aborting it closes the socket at once, as asyncio's
+//! `transport.abort()` does, reader or no reader. No test waits on time; a
+//! hang is a bounded number of loop turns or the guard.
 
 mod common;
 
@@ -12,7 +13,8 @@ use eddy_core::JoinHandle;
 use eddy_io::io::{
     open_connection, open_unix_connection, start_server, StreamReader, StreamWriter,
 };
-use eddy_io::net::{TcpListener, TcpStream, UnixListener};
+use eddy_io::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use futures::{AsyncReadExt, AsyncWriteExt};
 
 /// Loop turns a reader gets to see end of stream; far more than needed.
 const TURNS: u64 = 10_000;
@@ -115,6 +117,84 @@ fn aborting_the_writer_ends_the_reader_too() {
                 lines_within_turns(reading, "the reader still waits after the writer aborted")
                     .await;
             assert!(lines.is_empty());
+        })
+    });
+}
+
+/// What the peer reads once we aborted while its bytes sat unread on our
+/// side: a reset, not an orderly end of stream that would pass the abort
+/// off as a complete reply.
+async fn peer_read_after_abort<P: futures::AsyncRead + Unpin>(
+    peer: &mut P,
+) -> std::io::Result<usize> {
+    let mut buf = [0u8; 16];
+    peer.read(&mut buf).await
+}
+
+#[test]
+fn aborting_with_unread_data_resets_the_peer_even_while_the_reader_is_kept() {
+    guarded(30, || {
+        common::run(async {
+            let (reader, mut writer, mut peer) = tcp_connection().await;
+            peer.write_all(b"never read\n").await.unwrap();
+            yields(10).await;
+            writer.abort();
+            let got = peer_read_after_abort(&mut peer).await;
+            assert_eq!(
+                got.map_err(|e| e.kind()),
+                Err(std::io::ErrorKind::ConnectionReset),
+                "the abort looked like an orderly close"
+            );
+            drop(reader);
+        })
+    });
+}
+
+#[test]
+fn aborting_a_unix_writer_with_unread_data_resets_the_peer() {
+    guarded(30, || {
+        common::run(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s");
+            let listener = UnixListener::bind(&path).unwrap();
+            let (connected, accepted) =
+                futures::join!(open_unix_connection(&path), listener.accept());
+            let (reader, mut writer) = connected.unwrap();
+            let (mut peer, _): (UnixStream, _) = accepted.unwrap();
+            peer.write_all(b"never read\n").await.unwrap();
+            yields(10).await;
+            writer.abort();
+            let got = peer_read_after_abort(&mut peer).await;
+            assert_eq!(
+                got.map_err(|e| e.kind()),
+                Err(std::io::ErrorKind::ConnectionReset),
+                "the abort looked like an orderly close"
+            );
+            drop(reader);
+        })
+    });
+}
+
+#[test]
+fn aborting_closes_the_socket_even_while_the_reader_is_kept() {
+    guarded(30, || {
+        common::run(async {
+            let (reader, mut writer, mut peer) = tcp_connection().await;
+            writer.abort();
+            // Nothing was unread: an end of stream, as after asyncio's abort.
+            assert_eq!(peer_read_after_abort(&mut peer).await.unwrap(), 0);
+            // And the socket is gone, not merely shut for writing: what the
+            // peer sends now is refused (a reset, then a broken pipe).
+            let mut refused = false;
+            for _ in 0..100 {
+                if peer.write_all(b"x").await.is_err() {
+                    refused = true;
+                    break;
+                }
+                yields(10).await;
+            }
+            assert!(refused, "the aborted socket still takes data");
+            drop(reader);
         })
     });
 }

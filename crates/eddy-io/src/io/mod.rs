@@ -8,7 +8,7 @@ mod async_fd;
 pub use async_fd::{AsyncFd, ReadyGuard, WouldBlock};
 
 // asyncio streams: StreamReader, StreamWriter, open_connection, start_server, Server.
-mod read_end;
+pub(crate) mod read_end;
 mod reader;
 #[cfg(feature = "net")]
 mod server;

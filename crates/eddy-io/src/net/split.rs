@@ -363,6 +363,14 @@ impl<S: SplitStream> AsyncWrite for OwnedWriteHalf<S> {
     }
 }
 
+/// A `StreamWriter`'s abort closes the socket without the orderly
+/// shutdown of this half's `Drop` (see `io::read_end`).
+impl<S: SplitStream> crate::io::read_end::SkipShutdown for OwnedWriteHalf<S> {
+    fn skip_shutdown(&mut self) {
+        self.shut_down = true;
+    }
+}
+
 impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         if !self.shut_down {

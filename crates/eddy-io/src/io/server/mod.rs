@@ -20,7 +20,7 @@ use std::task::{Poll, Waker};
 use futures_io::{AsyncRead, AsyncWrite};
 use slab::Slab;
 
-use super::read_end::end_on_close;
+use super::read_end::{end_on_close, SkipShutdown};
 use super::writer::AbortHandle;
 use super::{BoxedWriter, StreamReader, StreamWriter};
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream};
@@ -146,13 +146,14 @@ fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
 }
 
 /// The stream pair over a socket's halves: closing the writer ends the
-/// reader, as asyncio's `transport.close()` does (see `io::read_end`).
+/// reader, as asyncio's `transport.close()` does, and aborting it closes
+/// the socket, as `transport.abort()` does (see `io::read_end`).
 fn pair<R, W>(r: R, w: W) -> (StreamReader, StreamWriter)
 where
     R: AsyncRead + Unpin + 'static,
-    W: AsyncWrite + Unpin + 'static,
+    W: AsyncWrite + SkipShutdown + Unpin + 'static,
 {
-    let (r, end) = end_on_close(r);
+    let (r, w, end) = end_on_close(r, w);
     let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
     writer.set_read_end(end);
     (StreamReader::new(Box::new(r) as super::BoxedReader), writer)

@@ -463,6 +463,13 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// On a writer that has already closed or failed it drops nothing.
     /// Like [`close`](Self::close), it ends a socket's paired reader.
     ///
+    /// On a socket's writer (from [`open_connection`](crate::io::open_connection),
+    /// a server's handler, or their Unix forms) the socket is closed at
+    /// once, even while the paired reader is kept, and without the orderly
+    /// shutdown of [`close`](Self::close) first: as after asyncio's
+    /// `abort()`, the peer sees a reset if data it sent was still unread
+    /// here, and an end of stream otherwise.
+    ///
     /// # Example
     ///
     /// ```

@@ -70,7 +70,8 @@ pub(crate) struct Shared<W> {
     /// writer's value is still kept somewhere.
     pub(super) _guard: Option<Box<dyn Any>>,
     /// For a socket's writer: ends the paired reader on an explicit
-    /// `close` or `abort` (see `io::read_end`). Taken when used.
+    /// `close` or `abort` (see `io::read_end`). Taken by `abort`, the last
+    /// thing it can do.
     pub(super) read_end: Option<ReadEnd>,
 }
 
@@ -90,11 +91,22 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         self.finish();
     }
 
-    /// An explicit `close` or `abort`: the paired reader, if any, reports
-    /// end of stream from now on.
+    /// An explicit `close`: the paired reader, if any, reports end of
+    /// stream from now on.
     pub(super) fn end_reader(&mut self) {
-        if let Some(end) = self.read_end.take() {
+        if let Some(end) = &self.read_end {
             end.end();
+        }
+    }
+
+    /// An `abort`: the paired reader, if any, reports end of stream and
+    /// lets go of its half of the socket, and the write half will be
+    /// dropped without shutting down, so the socket closes (resetting the
+    /// connection if unread data is queued) once the stream is dropped.
+    /// Also after a graceful close, which keeps the reader's half open.
+    pub(super) fn abort_reader(&mut self) {
+        if let Some(end) = self.read_end.take() {
+            end.abort();
         }
     }
 
@@ -295,7 +307,7 @@ impl<W: AsyncWrite + Unpin + 'static> AbortHandle<W> {
             return;
         };
         let mut s = shared.borrow_mut();
-        s.end_reader();
+        s.abort_reader();
         if s.abort || s.done() {
             // Aborted already, or closed (gracefully or by a failure, which
             // already reports its own error): nothing left to drop.
