@@ -97,6 +97,7 @@ mod condition;
 mod event;
 mod mutex;
 mod notify;
+mod once_cell;
 mod queue;
 mod raw_semaphore;
 mod rwlock;
@@ -116,6 +117,7 @@ pub use mutex::{
     Lock, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use queue::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };

@@ -460,7 +460,7 @@ fn mapped_guards_released_then_relocked_see_each_others_writes() {
         drop(slot);
         let a = RwLockReadGuard::map(lock.try_read().unwrap(), |a| &a[..=i]);
         let b = RwLockReadGuard::map(lock.try_read().unwrap(), |a| &a[i]);
-        assert_eq!(a.iter().sum::<u32>(), (1..=i as u32 + 1).sum());
+        assert_eq!(a.iter().sum::<u32>(), (1..=i as u32 + 1).sum::<u32>());
         assert_eq!(*b, i as u32 + 1);
     }
 }
