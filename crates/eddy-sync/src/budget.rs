@@ -46,7 +46,9 @@
 //!   wait for a notification always suspends first);
 //! - [`Event::wait`](crate::Event::wait),
 //!   [`Notify::notified`](crate::Notify::notified),
-//!   [`Barrier::wait`](crate::Barrier::wait).
+//!   [`Barrier::wait`](crate::Barrier::wait);
+//! - [`OnceCell::get_or_init`](crate::OnceCell::get_or_init) and
+//!   `get_or_try_init` while another task's initialiser runs.
 //!
 //! The `try_*` forms and everything that does not wait
 //! (`UnboundedSender::send`, `broadcast::Sender::send`, `watch::Sender::send`,

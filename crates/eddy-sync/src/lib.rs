@@ -13,7 +13,7 @@
 //! | `Semaphore`, `BoundedSemaphore` | [`Semaphore`], [`BoundedSemaphore`] |
 //! | `Barrier` | [`Barrier`] |
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
-//! | — | [`RwLock<T>`], [`Notify`], [`oneshot`], [`mpsc`], [`broadcast`], [`watch`] |
+//! | — | [`RwLock<T>`], [`Notify`], [`OnceCell<T>`], [`oneshot`], [`mpsc`], [`broadcast`], [`watch`] |
 //!
 //! **What it is not for**: blocking a thread (these are async primitives;
 //! use `std::sync` or `parking_lot` inside synchronous code), or timeouts
