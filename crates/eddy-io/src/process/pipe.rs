@@ -174,6 +174,14 @@ macro_rules! reader_impl {
         /// fail its reads with `EAGAIN` ("Resource temporarily
         /// unavailable") whenever it got ahead of the writer.
         ///
+        /// The [`Command`](crate::process::Command) given the `Stdio`
+        /// keeps its copy of the pipe after spawning (it can spawn again,
+        /// as std's builder can), so drop the builder once the child runs,
+        /// or build and spawn it in one expression as below: while it
+        /// lives, this end of the pipe stays open in your process, and the
+        /// child writing into it never sees a broken pipe (a `yes | head`
+        /// pipeline's `yes` never ends).
+        ///
         /// # Errors
         ///
         /// Clearing `O_NONBLOCK` or duplicating the descriptor failed.
@@ -280,7 +288,9 @@ impl AsRawFd for ChildStdin {
 
 /// Hands the pipe to another child as its stdin, made blocking again
 /// (see the conversion from [`ChildStdout`]): the other child then writes
-/// into our child's stdin.
+/// into our child's stdin. As there, drop the [`Command`](crate::process::Command)
+/// once the other child runs: while it keeps its copy of the pipe, our
+/// child never reads end of file.
 ///
 /// # Errors
 ///
