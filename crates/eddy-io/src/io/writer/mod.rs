@@ -506,6 +506,12 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// Waits until the stream is closed: after [`close`](Self::close) once
     /// the buffer is sent and the stream shut down, or after a write error.
     ///
+    /// [`write_eof`](Self::write_eof) alone does not close the stream (the
+    /// peer may still answer), so after it this waits until `close` or an
+    /// error, as asyncio's `wait_closed` does. To wait until what was
+    /// written before `write_eof` has been handed to the stream, await
+    /// [`flush`](Self::flush).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: it only observes; closing goes on in the background.
