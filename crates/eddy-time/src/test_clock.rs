@@ -11,6 +11,14 @@ use crate::sleep::Sleep;
 /// ready the clock jumps to the next timer's deadline, so a test of a
 /// one-hour timeout runs in microseconds. A no-op if already paused.
 ///
+/// Waiting on the world outside the loop counts as having nothing ready:
+/// a child process, a socket whose peer is another thread or program, a
+/// signal. The clock jumps past such waits, so a `timeout` around one
+/// expires at once (tokio's paused clock does the same). Only work held
+/// by [`Handle::inhibit_auto_advance`](crate::Handle::inhibit_auto_advance)
+/// (the facade's blocking pool holds it per job) keeps the clock still.
+/// Test what waits on processes or outside peers on the running clock.
+///
 /// Timers fire on whole milliseconds of the driver's clock, so the paused
 /// clock stands on one: pausing a running clock moves it forward to the
 /// next whole millisecond (less than 1 ms, as if the pause came that much

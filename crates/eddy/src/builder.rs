@@ -133,6 +133,13 @@ impl Builder {
     /// nothing ready it jumps to the next deadline, so a test of a one-hour
     /// timeout runs in microseconds (`#[eddy::test(start_paused = true)]`).
     ///
+    /// A job on the blocking pool (`to_thread`, `eddy::fs`) holds the
+    /// clock still while it runs, but waiting on a child process, a socket
+    /// whose peer is another thread or program, or a signal counts as
+    /// nothing ready: the clock jumps past it, and a `wait_for` around it
+    /// expires at once, as under tokio's paused clock. Keep such tests on
+    /// the running clock.
+    ///
     /// # Example
     ///
     /// ```
