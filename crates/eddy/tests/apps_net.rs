@@ -844,19 +844,21 @@ async fn chat_member(room: Rc<Room>, mut r: StreamReader, w: StreamWriter) -> io
         .borrow_mut()
         .insert(nick.clone(), (tx, kicked.clone()));
     let pump = eddy::spawn(chat_pump(rx, w, kicked.clone()));
-    loop {
+    let left = loop {
         let line = futures::select_biased! {
-            _ = kicked.wait().fuse() => break,
-            line = r.read_line().fuse() => line?,
+            _ = kicked.wait().fuse() => break Ok(()),
+            line = r.read_line().fuse() => line,
         };
-        if line.is_empty() {
-            break;
+        match line {
+            Ok(line) if line.is_empty() => break Ok(()),
+            Ok(line) => room.broadcast(&nick, line.into()),
+            Err(e) => break Err(e.into()), // an over-long line, a reset
         }
-        room.broadcast(&nick, line.into());
-    }
+    };
+    // Its outbox goes with it: the pump drains what is queued and closes.
     room.members.borrow_mut().remove(&nick);
     let _ = pump.await;
-    Ok(())
+    left
 }
 
 /// `sender:seq:padding\n`, about 1 KiB.
