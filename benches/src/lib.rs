@@ -20,6 +20,7 @@ pub mod process;
 pub mod resp;
 pub mod structured;
 pub mod sync;
+pub mod sync_extra;
 pub mod time;
 
 /// One line of the `compare` table.
@@ -112,6 +113,7 @@ pub fn all_workloads() -> Vec<Workload> {
     all.extend(time::workloads());
     all.extend(structured::workloads());
     all.extend(sync::workloads());
+    all.extend(sync_extra::workloads());
     all.extend(blocking::workloads());
     all.extend(io::workloads());
     all.extend(resp::workloads());
