@@ -47,11 +47,13 @@ pub use task::{
 pub use task::{spawn, yield_now, JoinError, JoinHandle, TaskId};
 
 /// Support for eddy's driver crates: callbacks a driver queues or holds on
-/// behalf of its caller (eddy-time's `call_later`/`call_at`). Not a public
-/// API.
+/// behalf of its caller (eddy-time's `call_later`/`call_at`), and whether
+/// the loop has work queued (eddy-time's paused clock jumps only when it
+/// has none). Not a public API.
 #[doc(hidden)]
 pub mod __driver {
     pub use crate::callback::{call_soon_from, ParkedCallback};
+    pub use crate::runtime::context::has_ready_work;
 }
 
 /// Support for this crate's macros (`gather!`, `try_gather!`); not a

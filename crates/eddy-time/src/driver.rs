@@ -190,7 +190,9 @@ enum Fired {
 /// `Sleep`s and queues `call_later`/`call_at` callbacks on the loop as
 /// `call_soon` callbacks.
 /// With the test clock paused, a blocking park (`park(None)`, which the
-/// loop only issues when it has nothing ready) jumps the clock to the next
+/// loop only issues when it has nothing ready) first lets the inner driver
+/// dispatch what it already has (a zero-timeout park); if that gave the
+/// loop work, it returns, and otherwise it jumps the clock to the next
 /// deadline instead of blocking.
 ///
 /// Enter its [`Handle`] on the loop thread so `sleep` & co. find it.
@@ -370,6 +372,24 @@ impl<P: Park> TimeDriver<P> {
 
 impl<P: Park> Park for TimeDriver<P> {
     fn park(&mut self, timeout: Option<Duration>) {
+        if timeout.is_none()
+            && self.shared.clock.is_paused()
+            && self.shared.inhibitors.load(Ordering::Acquire) == 0
+        {
+            // The loop is idle, so the paused clock may jump: but only if
+            // the inner driver has nothing waiting either. Tasks of this
+            // loop talk to each other through sockets and pipes whose
+            // events are already queued in the kernel (a client wrote,
+            // its server has not been told yet); jumping first would fire
+            // timeouts over them. Dispatch those first and jump only if
+            // that left the loop with nothing to do, as tokio's paused
+            // clock does.
+            self.inner.park(Some(Duration::ZERO));
+            if eddy_core::__driver::has_ready_work() {
+                self.fire_due();
+                return;
+            }
+        }
         let wait = if timeout == Some(Duration::ZERO) {
             timeout
         } else {

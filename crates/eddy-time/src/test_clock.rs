@@ -18,6 +18,8 @@ use crate::sleep::Sleep;
 /// by [`Handle::inhibit_auto_advance`](crate::Handle::inhibit_auto_advance)
 /// (the facade's blocking pool holds it per job) keeps the clock still.
 /// Test what waits on processes or outside peers on the running clock.
+/// I/O between tasks of this loop (a server and its clients) is fine:
+/// events already waiting are dispatched before the clock jumps.
 ///
 /// Timers fire on whole milliseconds of the driver's clock, so the paused
 /// clock stands on one: pausing a running clock moves it forward to the

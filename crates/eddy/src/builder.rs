@@ -138,7 +138,9 @@ impl Builder {
     /// whose peer is another thread or program, or a signal counts as
     /// nothing ready: the clock jumps past it, and a `wait_for` around it
     /// expires at once, as under tokio's paused clock. Keep such tests on
-    /// the running clock.
+    /// the running clock. Sockets between tasks of this loop (a server and
+    /// its clients) are fine: events already waiting are dispatched before
+    /// the clock jumps.
     ///
     /// # Example
     ///

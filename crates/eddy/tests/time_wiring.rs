@@ -181,3 +181,53 @@ fn handle_current_outside_a_runtime_says_what_to_do() {
             .unwrap_or_default();
     assert!(msg.contains("no eddy runtime on this thread"), "{msg}");
 }
+
+/// Under the paused clock, a server and its client in one loop: the data
+/// the client wrote is already in the kernel when the loop goes idle, so
+/// the clock must not jump to the server's read timeout first (it jumped,
+/// and the read came back only at the deadline, 10 virtual seconds later).
+#[test]
+fn the_paused_clock_does_not_jump_over_io_already_waiting_in_this_loop() {
+    use eddy::io::StreamReader;
+    use eddy::net::{TcpListener, TcpStream};
+    use futures::AsyncWriteExt;
+
+    let rt = eddy::Builder::new().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, accepted) = futures::join!(TcpStream::connect(addr), listener.accept());
+        let (mut client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let start = Instant::now();
+        let reading = eddy::spawn(async move {
+            let mut reader = StreamReader::new(server);
+            let mut lines = Vec::new();
+            for _ in 0..3 {
+                let line = eddy::wait_for(reader.read_line(), Duration::from_secs(10)).await;
+                lines.push((line.unwrap().unwrap(), start.elapsed()));
+            }
+            lines
+        });
+        for (i, line) in [&b"one\n"[..], b"two\n", b"three\n"]
+            .into_iter()
+            .enumerate()
+        {
+            eddy::yield_now().await; // the reader waits on the socket
+            client.write_all(line).await.unwrap();
+            if i == 1 {
+                // A real wait in between: virtual time passes, exactly.
+                eddy::sleep(Duration::from_millis(250)).await;
+            }
+        }
+        let lines = reading.await.unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            lines,
+            [
+                (b"one\n".to_vec(), ms(0)),
+                (b"two\n".to_vec(), ms(0)),
+                (b"three\n".to_vec(), ms(250)),
+            ]
+        );
+    });
+}

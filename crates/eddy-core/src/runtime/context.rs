@@ -152,6 +152,18 @@ pub(crate) fn expect_local<R>(f: impl FnOnce(&Local) -> R) -> R {
     }
 }
 
+/// Whether the loop running on this thread has work queued: a task or
+/// callback in its run queue, its `block_on` future woken, or work other
+/// threads submitted. False with no loop. For drivers deciding whether the
+/// loop is truly idle after they dispatched events (see
+/// `crate::__driver::has_ready_work`).
+pub fn has_ready_work() -> bool {
+    with_local(|l| {
+        !l.run_queue.borrow().is_empty() || l.main.wants_poll() || !l.shared.inject.is_empty()
+    })
+    .unwrap_or(false)
+}
+
 /// Whether `shared` is the loop running on this thread.
 #[inline]
 pub(crate) fn is_current(shared: &Shared) -> bool {
