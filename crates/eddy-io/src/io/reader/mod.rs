@@ -472,6 +472,14 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
 
     /// True when the stream reached end of file and nothing is buffered.
     ///
+    /// The reader learns of end of file only by reading: unlike asyncio's,
+    /// which the loop feeds in the background, it is not set by the peer
+    /// closing while nobody reads. To check an idle pooled connection
+    /// before reusing it, poll [`fill`](Self::fill) once
+    /// (`futures::FutureExt::now_or_never`): `Some(Ok(0))` means the peer
+    /// has closed, once the loop has seen its FIN (as asyncio's `at_eof`
+    /// needs the loop to have run); bytes it reads stay buffered.
+    ///
     /// # Example
     ///
     /// ```
