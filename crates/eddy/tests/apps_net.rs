@@ -45,6 +45,19 @@ struct Http {
     reading_body: Cell<usize>,
     /// Responses written (handed to the writer).
     served: Cell<usize>,
+    /// How long a keep-alive connection may wait for its next request
+    /// (`None`: as long as it likes).
+    keep_alive: Option<Duration>,
+    /// Connections closed for waiting longer than that.
+    idled_out: Cell<usize>,
+}
+
+/// Sleeps `limit`, or forever when there is none.
+async fn sleep_or_never(limit: Option<Duration>) {
+    match limit {
+        Some(limit) => eddy::sleep(limit).await,
+        None => std::future::pending().await,
+    }
 }
 
 struct Request {
@@ -113,6 +126,12 @@ async fn next_head(app: &Http, r: &mut StreamReader) -> Result<Head, ReadError> 
         futures::select_biased! {
             read = r.read_until(HEAD_END).fuse() => break read,
             _ = app.shutdown.wait().fuse() => continue,
+            _ = sleep_or_never(app.keep_alive).fuse() => {
+                if r.buffer().is_empty() {
+                    app.idled_out.set(app.idled_out.get() + 1);
+                    return Ok(Head::Done);
+                }
+            }
         }
     };
     match read {
@@ -466,6 +485,81 @@ fn http_keep_alive_server_under_load_then_graceful_then_forced_shutdown() {
     }));
 }
 
+/// A client's pool of keep-alive connections, as an HTTP client library
+/// keeps one.
+struct Pool {
+    addr: SocketAddr,
+    idle: Vec<(StreamReader, StreamWriter)>,
+    opened: usize,
+    /// Pooled connections found closed by the server before reuse.
+    stale: usize,
+}
+
+impl Pool {
+    async fn get(&mut self, path: &str) -> Response {
+        let (mut r, mut w) = loop {
+            let Some((mut r, w)) = self.idle.pop() else {
+                self.opened += 1;
+                break open_connection(self.addr).await.unwrap();
+            };
+            // A reader learns of end of file only by reading: poll once.
+            // An idle connection has nothing to read (None); one the
+            // server closed reads end of file (or anything else is wrong).
+            match r.fill().now_or_never() {
+                None => break (r, w),
+                Some(_) => self.stale += 1,
+            }
+        };
+        w.write(&request("GET", path, b"", "")).unwrap();
+        let response = read_response(&mut r).await.unwrap();
+        if !response.close {
+            self.idle.push((r, w));
+        }
+        response
+    }
+}
+
+/// On the paused clock: the keep-alive limit passes in virtual time only
+/// when the loop is idle, so a stall of the machine cannot expire it
+/// between two requests.
+#[test]
+fn http_client_pool_skips_connections_the_server_closed_while_idle() {
+    common::port::paused().block_on(guard("http pool app", async {
+        let app = Rc::new(Http {
+            keep_alive: Some(Duration::from_millis(200)),
+            ..Http::default()
+        });
+        let server = {
+            let app = app.clone();
+            start_server("127.0.0.1:0", move |r, w| http_conn(app.clone(), r, w))
+                .await
+                .unwrap()
+        };
+        let mut pool = Pool {
+            addr: server.local_addr().unwrap(),
+            idle: Vec::new(),
+            opened: 0,
+            stale: 0,
+        };
+        for _ in 0..5 {
+            assert_eq!(pool.get("/hello").await.body, b"hello");
+        }
+        assert_eq!((pool.opened, pool.stale), (1, 0), "one connection, reused");
+        // The server closes the idle connection; once the loop has run, the
+        // pool sees it.
+        wait_while("the keep-alive limit", || app.idled_out.get() == 0).await;
+        eddy::sleep(Duration::from_millis(1)).await;
+        for _ in 0..3 {
+            assert_eq!(pool.get("/hello").await.body, b"hello");
+        }
+        assert_eq!((pool.opened, pool.stale), (2, 1));
+        drop(pool); // the server's lingering closes see end of file
+        server.close();
+        server.wait_closed().await;
+        assert_eq!(app.idled_out.get(), 1);
+    }));
+}
+
 // ---------------------------------------------------------------------------
 // 2. TCP proxy: client -> proxy -> backend
 // ---------------------------------------------------------------------------
@@ -711,9 +805,12 @@ async fn proxy_trickle_client(proxy: SocketAddr) -> usize {
     n
 }
 
+/// On the paused clock: every peer is a task of this loop, so idle
+/// deadlines pass in virtual time only when nothing is moving, and a
+/// stall of the machine cannot pass for an idle connection.
 #[test]
 fn tcp_proxy_with_idle_timeouts_and_half_close() {
-    eddy::run(guard("proxy app", async {
+    common::port::paused().block_on(guard("proxy app", async {
         let backend = Rc::new(Backend::default());
         let backend_server = {
             let b = backend.clone();
