@@ -217,6 +217,69 @@ fn panicking_handler_leaves_the_server_serving() {
     });
 }
 
+/// A handler cancelled by `close_clients` / `abort_clients` whose
+/// destructor panics is one more handler panic: logged, its connection
+/// closed, the server goes on, as the docs promise. Since a panic raised
+/// while a cancelled task's future is dropped became the task's own panic,
+/// such a panic reached the runtime's unhandled-panic policy through the
+/// server's handle on the handler task, so under `ShutdownRuntime` the
+/// whole runtime stopped.
+#[test]
+fn handler_destructor_panicking_on_cancel_leaves_the_server_serving() {
+    struct PanicOnDrop(Rc<Cell<u32>>);
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+            panic!("handler destructor bug (expected in this test)");
+        }
+    }
+    let driver = eddy_io::driver::IoDriver::new().unwrap();
+    let _io = driver.handle().enter();
+    let rt = eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build_with_driver(Box::new(driver))
+        .unwrap();
+    rt.block_on(async {
+        let dropped = Rc::new(Cell::new(0));
+        let server = {
+            let dropped = dropped.clone();
+            start_server("127.0.0.1:0", move |r: StreamReader, w: StreamWriter| {
+                let bomb = PanicOnDrop(dropped.clone());
+                async move {
+                    let _bomb = bomb;
+                    std::future::pending::<()>().await;
+                    drop((r, w));
+                }
+            })
+            .await
+            .unwrap()
+        };
+        let addr = server.local_addr().unwrap().to_string();
+        for abort in [false, true] {
+            let (mut r, _w) = open_connection(&addr).await.unwrap();
+            common::settle().await; // the handler is parked
+            if abort {
+                server.abort_clients();
+            } else {
+                server.close_clients();
+            }
+            // The connection ends, read as end of stream or a reset.
+            let got = r.read_line().await;
+            assert!(got.map(|l| l.is_empty()).unwrap_or(true));
+            common::settle().await;
+        }
+        assert_eq!(dropped.get(), 2);
+        // Still serving: a third client is accepted and its handler runs.
+        let (_r, _w) = open_connection(&addr).await.unwrap();
+        common::settle().await;
+        assert_eq!(server.connection_count(), 1);
+        server.close();
+        server.abort_clients();
+        server.wait_closed().await;
+        assert_eq!(dropped.get(), 3);
+    });
+}
+
 #[test]
 fn unix_server_round_trip_and_cleanup() {
     common::run(async {

@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::panic::{AssertUnwindSafe, Location};
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -110,6 +111,7 @@ impl Names {
 
 /// A connection task's name, `connection from PEER to LOCAL`, which also
 /// gives the peer for the log lines about that connection.
+#[derive(Clone)]
 struct ConnName {
     name: Arc<str>,
     /// Where PEER ends in `name`.
@@ -143,6 +145,48 @@ impl Drop for ConnEntry {
                 }
             }
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future, dropped inside `catch_unwind`: a destructor that
+    /// panics is a handler panic too (logged, the server goes on). The
+    /// future is dropped either inside the task's poll (after it returned
+    /// or panicked) or by the runtime when `close_clients`/`abort_clients`
+    /// cancel the task; the runtime makes a panic raised there the task's
+    /// own, which nobody joins and which would reach the unhandled-panic
+    /// policy (stopping the runtime under `ShutdownRuntime`).
+    struct DropCaught<F> {
+        #[pin]
+        future: Option<F>,
+        conn: ConnName,
+    }
+
+    impl<F> PinnedDrop for DropCaught<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let mut future = this.future.as_mut();
+            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+                let msg = panic_message(&*panic);
+                tracing::error!(
+                    peer = this.conn.peer(),
+                    "connection handler panicked while being dropped: {msg}; closing that \
+                     connection, the server goes on"
+                );
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for DropCaught<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project()
+            .future
+            .as_pin_mut()
+            .expect("a handler future is dropped only with its wrapper")
+            .poll(cx)
     }
 }
 
@@ -246,6 +290,10 @@ pub(super) async fn accept_loop<H, F>(
                 let builder = eddy_core::task::Builder::new()
                     .name(conn.name.clone())
                     .spawned_at(location);
+                let fut = DropCaught {
+                    future: Some(fut),
+                    conn: conn.clone(),
+                };
                 let task = builder.spawn(async move {
                     let _entry = entry_guard;
                     match AssertUnwindSafe(fut).catch_unwind().await {

@@ -173,8 +173,9 @@ where
 /// where `start_server` was called, so [`task::all`] and debug mode's
 /// slow-poll reports point at your server, not into eddy.
 ///
-/// A handler that panics (its future, or the call of `handler` that makes
-/// it) is logged and its connection closed; the server goes on. `handler`
+/// A handler that panics (its future, the call of `handler` that makes
+/// it, or a destructor run when `close_clients`/`abort_clients` cancel it)
+/// is logged and its connection closed; the server goes on. `handler`
 /// may use the [`Server`] itself, e.g. to close it after N connections.
 /// When accepting fails for lack of resources (`EMFILE`,
 /// `ENFILE`, ...), the server logs a warning, pauses (1 ms doubling to
