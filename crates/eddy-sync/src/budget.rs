@@ -32,11 +32,13 @@
 //! methods behind them:
 //!
 //! - [`mpsc`](crate::mpsc): `Receiver::recv`, `recv_many`, `poll_recv`
-//!   (and the `Stream` impl), `Sender::send`, `closed`;
+//!   (and the `Stream` impl), `Sender::send`, `reserve`, `closed`;
 //! - [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue),
 //!   [`PriorityQueue`](crate::PriorityQueue): `put`, `get`, `join`;
 //! - [`broadcast`](crate::broadcast): `Receiver::recv` / `poll_recv`;
-//!   [`watch`](crate::watch): `Receiver::changed` / `poll_changed`;
+//!   [`watch`](crate::watch): `Receiver::changed` / `poll_changed`,
+//!   `Receiver::wait_for` once the current value does not satisfy it
+//!   (the first check is a borrow, which never asks), `Sender::closed`;
 //!   [`oneshot`](crate::oneshot): awaiting the `Receiver`,
 //!   `Sender::closed` / `poll_closed`;
 //! - [`Mutex`](crate::Mutex) and [`RwLock`](crate::RwLock) locking,
@@ -48,7 +50,9 @@
 //!   [`Notify::notified`](crate::Notify::notified),
 //!   [`Barrier::wait`](crate::Barrier::wait);
 //! - [`OnceCell::get_or_init`](crate::OnceCell::get_or_init) and
-//!   `get_or_try_init` while another task's initialiser runs.
+//!   `get_or_try_init` whenever the cell is empty (to wait for another
+//!   task's initialiser, or to take the turn to run their own); a cell
+//!   that holds its value is read without asking.
 //!
 //! The `try_*` forms and everything that does not wait
 //! (`UnboundedSender::send`, `broadcast::Sender::send`, `watch::Sender::send`,

@@ -331,3 +331,62 @@ fn watch_mark_changed_makes_the_current_value_unseen() {
     assert_eq!(block_on(rx.changed()), Ok(()));
     assert_eq!(block_on(rx.changed()), Err(watch::RecvError));
 }
+
+thread_local! {
+    /// Whether the budget hook refuses polls on this thread (only the test
+    /// below sets it, so the hook changes nothing for the other tests).
+    static REFUSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn refuse_when_asked(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    if REFUSE.with(|r| r.get()) {
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    } else {
+        std::task::Poll::Ready(())
+    }
+}
+
+/// The waits added with tokio's API ask the budget as the other awaiting
+/// operations do (the budget module lists them): each of these would
+/// complete on its first poll, and a spent budget makes it `Pending`,
+/// having taken nothing.
+#[test]
+fn the_added_waits_ask_the_budget_even_when_they_would_not_wait() {
+    use eddy_sync::budget::{set_hook, Hook};
+    use eddy_sync::{watch, OnceCell};
+    // Nothing else in this binary installs a hook.
+    assert!(set_hook(Hook {
+        poll_proceed: refuse_when_asked,
+        made_progress: || {},
+    })
+    .is_ok());
+
+    let (tx, _rx) = mpsc::channel::<u8>(1);
+    let (wtx, mut wrx) = watch::channel(0);
+    let (ctx, crx) = watch::channel(());
+    drop(crx);
+    let cell = OnceCell::<u8>::new(); // empty, nobody initialising
+    wtx.send(1).unwrap();
+
+    REFUSE.with(|r| r.set(true));
+    let mut reserve = Manual::new(tx.reserve());
+    let mut wait_for = Manual::new(wrx.wait_for(|v| *v == 2));
+    let mut closed = Manual::new(ctx.closed());
+    let mut init = Manual::new(cell.get_or_init(|| async { 7 }));
+    reserve.pending();
+    wait_for.pending();
+    closed.pending();
+    init.pending();
+    assert!(reserve.woken() && wait_for.woken() && closed.woken() && init.woken());
+    assert_eq!(tx.capacity(), 1, "a refused reserve took no slot");
+    assert!(cell.get().is_none(), "a refused get_or_init ran nothing");
+
+    REFUSE.with(|r| r.set(false));
+    reserve.ready().unwrap().send(3);
+    wait_for.pending(); // now truly waiting, for 2
+    wtx.send(2).unwrap();
+    assert_eq!(*wait_for.ready().unwrap(), 2);
+    closed.ready();
+    assert_eq!(*init.ready(), 7);
+}
