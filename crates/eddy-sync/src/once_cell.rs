@@ -124,7 +124,8 @@ pub enum SetError<T> {
     /// [`get`](OnceCell::get).
     AlreadyInitialized(T),
     /// An initialiser is running (a [`get_or_init`](OnceCell::get_or_init)
-    /// somewhere): await `get_or_init` to wait for its value.
+    /// somewhere), or is about to (a waiter was handed the turn): await
+    /// `get_or_init` to wait for its value.
     Initializing(T),
 }
 
@@ -302,14 +303,18 @@ impl<T> OnceCell<T> {
         }
     }
 
-    /// Stores `value` if the cell is empty and no initialiser is running.
-    /// Tasks waiting in [`get_or_init`](Self::get_or_init) get this value.
+    /// Stores `value` if the cell is empty and nobody holds the turn to
+    /// initialise it. Tasks wait in [`get_or_init`](Self::get_or_init) only
+    /// while someone holds that turn, so `set` never serves them: they get
+    /// the value of the initialiser they wait for (or run their own).
     ///
     /// # Errors
     ///
     /// Hands `value` back in [`SetError::AlreadyInitialized`] if the cell
     /// holds a value, or in [`SetError::Initializing`] if an initialiser is
-    /// running (it may still fail, so the cell may end up empty or not).
+    /// running, or a waiter was handed the turn after one failed and has
+    /// not run its own yet (either may still fail, so the cell may end up
+    /// empty or not).
     ///
     /// # Examples
     ///

@@ -361,3 +361,28 @@ fn initialisers_failing_and_given_up_at_random_end_with_one_value() {
         assert!(cell.initialized());
     }
 }
+
+/// `set` is refused while a waiter holds the turn a failed initialiser
+/// handed it, before that waiter has run (no initialiser is running then),
+/// and the waiters never get a value from `set`: they run their own.
+#[test]
+fn set_is_refused_while_a_waiter_holds_a_handed_turn() {
+    let cell = OnceCell::new();
+    let (tx, rx) = oneshot::channel::<()>();
+    let mut a = Manual::new(cell.get_or_try_init(|| async {
+        rx.await.unwrap();
+        Err::<u32, _>("failed")
+    }));
+    let mut b = Manual::new(cell.get_or_try_init(|| async { Ok::<_, &str>(7) }));
+    a.pending();
+    b.pending();
+    assert!(cell.set(1).unwrap_err().is_initializing(), "a is running");
+    tx.send(()).unwrap();
+    assert_eq!(a.ready(), Err("failed"));
+    assert!(b.woken(), "b was handed the turn");
+    assert!(
+        cell.set(2).unwrap_err().is_initializing(),
+        "b holds the turn though it has not run"
+    );
+    assert_eq!(b.ready(), Ok(&7), "b ran its own initialiser");
+}
