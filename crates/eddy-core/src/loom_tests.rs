@@ -561,3 +561,81 @@ fn loom_slots_early_stop_keeps_unvisited_wakes() {
         setter.join().unwrap();
     });
 }
+
+/// A `CancelHandle` (an `AbortRef`: one plain reference taken on the loop
+/// thread) cancels from another thread and is dropped there, while the
+/// loop polls the task and another thread drops the join handle: the task
+/// is cancelled exactly once (by the poll's `transition_to_idle` or from
+/// the queue), every queued entry releases its reference, and the
+/// allocation is freed exactly once, by whichever party is last — the
+/// cancel handle included.
+#[test]
+fn loom_cancel_handle_vs_poll_vs_join_drop() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        state.ref_inc(); // the cancel handle's reference
+        let queue = Arc::new(Queue::default());
+        let deallocs = Arc::new(AtomicUsize::new(0));
+        let canceller = {
+            let (s, q, d) = (state.clone(), queue.clone(), deallocs.clone());
+            thread::spawn(move || {
+                if s.transition_to_cancelled() == Wake::Submit {
+                    q.push();
+                }
+                if s.ref_dec() {
+                    d.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let joiner = {
+            let (s, d) = (state.clone(), deallocs.clone());
+            thread::spawn(move || {
+                s.drop_join_interest();
+                if s.ref_dec() {
+                    d.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let mut completions = 0;
+        let mut complete = |state: &State| {
+            completions += 1;
+            state.transition_to_complete();
+            // The running and live-table references.
+            if state.ref_dec_twice() {
+                deallocs.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        // The first poll returns Pending.
+        match state.transition_to_running() {
+            ToRunning::Poll => match state.transition_to_idle() {
+                (ToIdle::Idle, last) => assert!(!last, "the live table holds a reference"),
+                (ToIdle::Requeue, _) => queue.push(),
+                (ToIdle::Cancel, _) => complete(&state),
+            },
+            ToRunning::Cancel => complete(&state),
+            ToRunning::Done => unreachable!("not complete before its first run"),
+        }
+        canceller.join().unwrap();
+        joiner.join().unwrap();
+        // The loop runs what the cancel queued.
+        loop {
+            let n = queue.take_all();
+            if n == 0 {
+                break;
+            }
+            for _ in 0..n {
+                match state.transition_to_running() {
+                    ToRunning::Cancel => complete(&state),
+                    ToRunning::Done => {
+                        if state.ref_dec() {
+                            deallocs.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    ToRunning::Poll => unreachable!("only the cancel queues it"),
+                }
+            }
+        }
+        assert_eq!(completions, 1, "cancelled once");
+        assert_eq!(deallocs.load(Ordering::SeqCst), 1, "freed exactly once");
+    });
+}
