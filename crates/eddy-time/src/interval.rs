@@ -276,7 +276,10 @@ impl Interval {
 
     /// Makes the next tick due at `deadline` (tokio's `reset_at`); the
     /// schedule goes on a period after it. A deadline already past makes
-    /// the next tick due at once, returning `deadline`.
+    /// the next tick due at once, returning `deadline`; if it is more than
+    /// a period past, the [`MissedTickBehavior`] decides the ticks after
+    /// it, as for any late tick (`Burst` keeps `deadline`'s grid, `Delay`
+    /// and `Skip` count from the late tick).
     ///
     /// # Example
     ///
