@@ -153,7 +153,17 @@ impl<T> Wheel<T> {
     /// Removes an entry wherever it is and returns its payload.
     pub(crate) fn remove(&mut self, key: u32) -> T {
         self.unlink(key);
-        self.entries.remove(key as usize).payload
+        let payload = self.entries.remove(key as usize).payload;
+        if self.entries.is_empty() {
+            // The slab's free list is in the order entries were removed,
+            // which after a burst of timers is scattered over the whole
+            // table: every later insert would then land on a cold cache
+            // line. Once the wheel is empty, start again from key 0 (the
+            // capacity is kept). A runtime reused for burst after burst
+            // spent twice the CPU on its timers without this.
+            self.entries.clear();
+        }
+        payload
     }
 
     /// Moves an entry (pending or fired) to a new deadline; it is pending
@@ -449,5 +459,28 @@ mod tests {
             }
         }
         assert_eq!(got, vec![(span + 1, 1), (far, 0)]);
+    }
+
+    #[test]
+    fn an_emptied_wheel_hands_out_keys_from_zero_again() {
+        // Removed in an order other than insertion's, as timers fire by
+        // deadline: the keys of the next burst must not follow that
+        // scattered free list.
+        let mut wheel = Wheel::new();
+        let keys: Vec<u32> = (0..1000u64)
+            .map(|i| wheel.insert(1 + (i * 37) % 100, i))
+            .collect();
+        let mut fired = Vec::new();
+        wheel.process(200, &mut fired);
+        assert_eq!(fired.len(), keys.len());
+        for key in fired.drain(..) {
+            wheel.remove(key);
+        }
+        let again: Vec<u32> = (0..10u64).map(|i| wheel.insert(300 + i, i)).collect();
+        assert_eq!(again, (0..10).collect::<Vec<u32>>());
+        // Still a working wheel.
+        wheel.process(400, &mut fired);
+        let got: Vec<u64> = fired.drain(..).map(|k| wheel.remove(k)).collect();
+        assert_eq!(got, (0..10).collect::<Vec<u64>>());
     }
 }

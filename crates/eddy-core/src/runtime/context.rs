@@ -262,6 +262,14 @@ pub(crate) fn unbind(key: u32) {
         return;
     }
     with_local(|l| {
-        l.owned.borrow_mut().try_remove(key as usize);
+        let mut owned = l.owned.borrow_mut();
+        owned.try_remove(key as usize);
+        if owned.is_empty() {
+            // As the timer wheel does: a burst of tasks finishing in any
+            // order leaves the slab's free list scattered over the table,
+            // so later spawns land on cold cache lines. Once no task is
+            // live, start again from key 0 (the capacity is kept).
+            owned.clear();
+        }
     });
 }
