@@ -59,6 +59,10 @@ const EMPTY: List = List {
     tail: NIL,
 };
 
+/// Above this capacity an emptied wheel restarts its keys from 0 (see
+/// `restart_keys`).
+const SMALL_TABLE: usize = 64;
+
 /// The timing wheel; `T` is each entry's payload.
 pub(crate) struct Wheel<T> {
     /// Every deadline `<= elapsed` has fired or sits in `expired`.
@@ -153,17 +157,25 @@ impl<T> Wheel<T> {
     /// Removes an entry wherever it is and returns its payload.
     pub(crate) fn remove(&mut self, key: u32) -> T {
         self.unlink(key);
-        let payload = self.entries.remove(key as usize).payload;
-        if self.entries.is_empty() {
-            // The slab's free list is in the order entries were removed,
-            // which after a burst of timers is scattered over the whole
-            // table: every later insert would then land on a cold cache
-            // line. Once the wheel is empty, start again from key 0 (the
-            // capacity is kept). A runtime reused for burst after burst
-            // spent twice the CPU on its timers without this.
-            self.entries.clear();
+        let entry = self.entries.remove(key as usize);
+        if self.entries.is_empty() && self.entries.capacity() > SMALL_TABLE {
+            self.restart_keys();
         }
-        payload
+        entry.payload
+    }
+
+    /// Called when an emptied wheel had grown: the slab's free list is in
+    /// the order entries were removed, which after a burst of timers is
+    /// scattered over the whole table, so every later insert would land on
+    /// a cold cache line. Start again from key 0 (the capacity is kept). A
+    /// runtime reused for burst after burst spent twice the CPU on its
+    /// timers without this. Kept out of line so the common remove (a few
+    /// timers at a time, where the free list stays within a cache line or
+    /// two) pays one comparison.
+    #[cold]
+    #[inline(never)]
+    fn restart_keys(&mut self) {
+        self.entries.clear();
     }
 
     /// Moves an entry (pending or fired) to a new deadline; it is pending

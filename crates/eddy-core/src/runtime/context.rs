@@ -264,7 +264,8 @@ pub(crate) fn unbind(key: u32) {
     with_local(|l| {
         let mut owned = l.owned.borrow_mut();
         owned.try_remove(key as usize);
-        if owned.is_empty() {
+        // (Only for a table that grew past a few cache lines.)
+        if owned.is_empty() && owned.capacity() > 64 {
             // As the timer wheel does: a burst of tasks finishing in any
             // order leaves the slab's free list scattered over the table,
             // so later spawns land on cold cache lines. Once no task is
