@@ -19,6 +19,7 @@ pub mod io;
 pub mod process;
 pub mod resp;
 pub mod structured;
+#[macro_use]
 pub mod sync;
 pub mod sync_extra;
 pub mod time;

@@ -79,17 +79,31 @@ impl Exec for tokio::runtime::Runtime {
 }
 
 /// The two `compare` lines of one pair: on eddy's loop, then on tokio's
-/// runtime.
+/// runtime (also used by [`crate::sync_extra`]).
 macro_rules! on_both {
     ($name:literal, $eddy:ident, $tokio:ident) => {
         [
             Workload {
                 name: $name,
-                run: |q| Some(run_pair(q, &EddyLoop::new(), $eddy, $tokio)),
+                run: |q| {
+                    Some($crate::sync::run_pair(
+                        q,
+                        &$crate::sync::EddyLoop::new(),
+                        $eddy,
+                        $tokio,
+                    ))
+                },
             },
             Workload {
                 name: concat!($name, "_on_tokio_rt"),
-                run: |q| Some(run_pair(q, &rt(), $eddy, $tokio)),
+                run: |q| {
+                    Some($crate::sync::run_pair(
+                        q,
+                        &$crate::sync::rt(),
+                        $eddy,
+                        $tokio,
+                    ))
+                },
             },
         ]
     };
@@ -126,7 +140,7 @@ pub fn workloads() -> Vec<Workload> {
     .collect()
 }
 
-fn run_pair<E: Exec>(quick: bool, ex: &E, eddy: fn(&E), tokio: fn(&E)) -> (f64, f64) {
+pub(crate) fn run_pair<E: Exec>(quick: bool, ex: &E, eddy: fn(&E), tokio: fn(&E)) -> (f64, f64) {
     compare_ns(Plan::new(quick), || eddy(ex), || tokio(ex))
 }
 

@@ -11,25 +11,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::sync::{rt, EddyLoop, Exec, CAPACITY, MESSAGES, SENDERS, TASKS};
-use crate::{compare_ns, Plan, Workload};
-
-/// The two `compare` lines of one pair: on eddy's loop, then on tokio's
-/// runtime (as in [`crate::sync`]).
-macro_rules! on_both {
-    ($name:literal, $eddy:ident, $tokio:ident) => {
-        [
-            Workload {
-                name: $name,
-                run: |q| Some(run_pair(q, &EddyLoop::new(), $eddy, $tokio)),
-            },
-            Workload {
-                name: concat!($name, "_on_tokio_rt"),
-                run: |q| Some(run_pair(q, &rt(), $eddy, $tokio)),
-            },
-        ]
-    };
-}
+use crate::sync::{Exec, CAPACITY, MESSAGES, SENDERS, TASKS};
+use crate::Workload;
 
 /// The workloads of this module, in table order (after [`crate::sync`]'s).
 pub fn workloads() -> Vec<Workload> {
@@ -45,10 +28,6 @@ pub fn workloads() -> Vec<Workload> {
     .into_iter()
     .flatten()
     .collect()
-}
-
-fn run_pair<E: Exec>(quick: bool, ex: &E, eddy: fn(&E), tokio: fn(&E)) -> (f64, f64) {
-    compare_ns(Plan::new(quick), || eddy(ex), || tokio(ex))
 }
 
 /// Lock operations per task in `rwlock_read_mostly`.
