@@ -252,7 +252,7 @@ fn a_cancelled_childs_destructor_sees_its_group_failing_or_cancelled() {
 }
 
 #[test]
-fn a_child_whose_destructor_panics_still_leaves_its_group() {
+fn a_child_whose_destructor_panics_when_cancelled_fails_the_group() {
     struct PanicOnDrop(Drops);
     impl Drop for PanicOnDrop {
         fn drop(&mut self) {
@@ -263,50 +263,84 @@ fn a_child_whose_destructor_panics_still_leaves_its_group() {
     let drops = Drops::default();
     let d = drops.clone();
     run_task(async move {
-        let group = TaskGroup::<()>::new();
+        let group = TaskGroup::<&str>::new();
+        let mut bombs = Vec::new();
         for _ in 0..3 {
             let bomb = PanicOnDrop(d.clone());
-            group
+            let child = group
                 .spawn(async move {
                     let _bomb = bomb;
-                    pending::<Result<(), ()>>().await
+                    pending::<Result<(), &str>>().await
                 })
                 .unwrap();
+            bombs.push(child);
         }
         // (A bomb held here would go off as the async block returns, inside
         // the child's poll: a child panic, which join would resume.)
         group
             .spawn(async move {
                 yields(1).await;
-                Err::<(), _>(())
+                Err::<(), _>("sibling failed")
             })
             .unwrap();
-        // The failure cancels the three; their destructors panic (caught
-        // and logged by the runtime) and join still sees them leave.
-        let join = std::pin::pin!(group.join());
+        // The failure cancels the three; their destructors panic. As asyncio
+        // collects an exception raised in `finally:` while a child is
+        // cancelled, the group takes the panic: join waits for every child
+        // to leave, then resumes the first one.
+        let join = std::pin::pin!(futures::FutureExt::catch_unwind(AssertUnwindSafe(
+            group.join()
+        )));
         let limit = std::pin::pin!(yields(50));
         let joined = match futures::future::select(join, limit).await {
             futures::future::Either::Left((joined, _)) => joined,
             futures::future::Either::Right(_) => panic!("join never saw the children leave"),
         };
-        assert_eq!(joined.unwrap_err().len(), 1);
+        let payload = joined.expect_err("join resumes the destructor's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"destructor boom"));
         assert_eq!(d.get(), 3);
-        // Dropped with the group, synchronously, panicking destructors too.
-        let group = TaskGroup::<()>::new();
+        // Each bomb's own handle reads as cancelled: the panic went to the group.
+        for child in bombs {
+            assert!(child.await.unwrap_err().is_cancelled());
+        }
+
+        // Cancelled one by one, a panicking destructor fails an open group
+        // too (the siblings are cancelled) and join resumes it.
+        let group = TaskGroup::<&str>::new();
+        let bomb = PanicOnDrop(d.clone());
+        let child = group
+            .spawn(async move {
+                let _bomb = bomb;
+                pending::<Result<(), &str>>().await
+            })
+            .unwrap();
+        let sibling = group.spawn(pending::<Result<(), &str>>()).unwrap();
+        yield_now().await;
+        child.cancel();
+        let joined = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join())).await;
+        assert_eq!(
+            joined.unwrap_err().downcast_ref::<&str>(),
+            Some(&"destructor boom")
+        );
+        assert!(sibling.await.unwrap_err().is_cancelled());
+        assert_eq!(d.get(), 4);
+
+        // Dropped with the group, synchronously, panicking destructors too
+        // (nobody joins: the panics go where an unjoined task's panic goes).
+        let group = TaskGroup::<&str>::new();
         for _ in 0..3 {
             let bomb = PanicOnDrop(d.clone());
             group
                 .spawn(async move {
                     let _bomb = bomb;
-                    pending::<Result<(), ()>>().await
+                    pending::<Result<(), &str>>().await
                 })
                 .unwrap();
         }
         yield_now().await;
         drop(group);
-        assert_eq!(d.get(), 6);
+        assert_eq!(d.get(), 7);
     });
-    assert_eq!(drops.get(), 6);
+    assert_eq!(drops.get(), 7);
 }
 
 #[test]

@@ -45,7 +45,11 @@ use super::group_shared::{spawn_into, Inner, Shared, Status};
 /// - A cancelled child still counts as a member until its future is
 ///   dropped: its destructors see the group as it is (failed, cancelled,
 ///   or dropped — [`ClosedReason`](super::ClosedReason) says which), and
-///   `join` returns only after every child's destructors have run.
+///   `join` returns only after every child's destructors have run. A
+///   destructor that panics while its child is cancelled fails the child
+///   like a panic in its poll (asyncio collects an exception raised in a
+///   `finally:` block during cancellation): `join` resumes it, while the
+///   child's own [`ChildHandle`] reads as cancelled.
 /// - Dropping the group (or the `join` future, or the task that owns
 ///   either) cancels every child. Children that are not running are
 ///   **dropped before the drop returns** (their destructors run inside it);

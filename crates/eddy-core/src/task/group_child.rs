@@ -23,7 +23,10 @@ pub(super) enum ChildOutput<T> {
 
 pin_project_lite::pin_project! {
     /// The future a child task runs: the user's future plus group reporting.
-    pub(super) struct Child<F, E> {
+    pub(super) struct Child<F, E>
+    where
+        E: 'static,
+    {
         // `None` once dropped by `Child`'s destructor, which must drop it
         // before telling the group the child is gone.
         #[pin]
@@ -33,7 +36,10 @@ pin_project_lite::pin_project! {
         reported: bool,
     }
 
-    impl<F, E> PinnedDrop for Child<F, E> {
+    impl<F, E> PinnedDrop for Child<F, E>
+    where
+        E: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             if *this.reported {
@@ -42,30 +48,29 @@ pin_project_lite::pin_project! {
             // A cancelled child leaves its group only once its future is
             // dropped: while the user's destructors run, the group still
             // counts it, so they see why the group is closing (failed,
-            // cancelled) and `join` cannot have been woken yet. `Leave`
-            // runs even if a destructor panics (the runtime catches that).
-            let _leave = Leave {
-                group: &**this.group,
-                key: *this.key,
-            };
-            this.future.set(None);
+            // cancelled) and `join` cannot have been woken yet.
+            let dropped = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+            match dropped {
+                Ok(()) => this.group.child_gone(*this.key),
+                // A destructor panicked while the child was cancelled: a
+                // failure of the child like a panic in its poll (asyncio
+                // collects an exception raised in `finally:` during
+                // cancellation the same way), so `join` resumes it. The
+                // child's own handle still reads as cancelled.
+                Err(panic) => {
+                    *this.reported = true;
+                    if let Err(orphan) = this.group.child_finished(*this.key, Outcome::Panic(panic)) {
+                        // The group is gone: the runtime makes it the
+                        // task's panic (its join handle or the policy).
+                        resume_unwind(orphan);
+                    }
+                }
+            }
         }
     }
 }
 
-/// Tells the group a cancelled child is gone, when dropped.
-struct Leave<'a, E> {
-    group: &'a Shared<E>,
-    key: usize,
-}
-
-impl<E> Drop for Leave<'_, E> {
-    fn drop(&mut self) {
-        self.group.child_gone(self.key);
-    }
-}
-
-impl<F, E> Child<F, E> {
+impl<F, E: 'static> Child<F, E> {
     pub(super) fn new(future: F, group: Rc<Shared<E>>, key: usize) -> Child<F, E> {
         Child {
             future: Some(future),
