@@ -63,7 +63,7 @@ pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use scope::{deadline, deadline_at, Deadline, DeadlineHandle};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use test_clock::{advance, pause, resume};
+pub use test_clock::{advance, inhibit_auto_advance, pause, resume};
 pub use timeout::{timeout, timeout_at, wait_for, Elapsed, Timeout};
 
 /// Runs `future` on a fresh eddy-core loop with a time driver (on

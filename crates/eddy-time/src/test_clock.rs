@@ -1,4 +1,4 @@
-//! The test clock: `pause`, `resume`, `advance`.
+//! The test clock: `pause`, `resume`, `advance`, `inhibit_auto_advance`.
 
 use std::time::Duration;
 
@@ -71,6 +71,42 @@ pub fn resume() {
     let shared = current_shared();
     shared.clock.resume();
     shared.unparker.unpark();
+}
+
+/// Holds the paused clock of the runtime on this thread back from jumping
+/// to the next deadline while the returned guard lives (the free-function
+/// form of [`Handle::inhibit_auto_advance`](crate::Handle::inhibit_auto_advance)).
+/// Take one for work the loop cannot see finish, such as a thread you
+/// started yourself or a peer in another process, so a `timeout` around it
+/// runs on real time. The guard is `Send`: move it into that work and drop
+/// it when the work is done. [`advance`] still moves the clock.
+///
+/// # Panics
+///
+/// With no eddy runtime on this thread.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// eddy_time::run(async {
+///     eddy_time::pause();
+///     let (tx, rx) = futures::channel::oneshot::channel();
+///     let guard = eddy_time::inhibit_auto_advance();
+///     std::thread::spawn(move || {
+///         std::thread::sleep(Duration::from_millis(5));
+///         tx.send(42).unwrap();
+///         drop(guard);
+///     });
+///     // Without the guard the idle paused clock would jump straight to
+///     // the timeout's deadline while the thread works.
+///     let got = eddy_time::timeout(Duration::from_secs(60), rx).await;
+///     assert_eq!(got.unwrap(), Ok(42));
+/// });
+/// ```
+#[track_caller]
+pub fn inhibit_auto_advance() -> crate::AutoAdvanceInhibitor {
+    crate::Handle::current().inhibit_auto_advance()
 }
 
 /// Moves the paused clock forward by exactly `duration`, then lets the

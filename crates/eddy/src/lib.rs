@@ -65,9 +65,10 @@ pub mod task {
 #[cfg(feature = "time")]
 pub mod time {
     pub use eddy_time::{
-        advance, call_at, call_later, deadline, deadline_at, interval, interval_at, pause, resume,
-        sleep, sleep_until, timeout, timeout_at, wait_for, Deadline, DeadlineHandle, Elapsed,
-        Instant, Interval, MissedTickBehavior, Sleep, Timeout, TimerHandle,
+        advance, call_at, call_later, deadline, deadline_at, inhibit_auto_advance, interval,
+        interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at, wait_for,
+        AutoAdvanceInhibitor, Deadline, DeadlineHandle, Elapsed, Instant, Interval,
+        MissedTickBehavior, Sleep, Timeout, TimerHandle,
     };
 }
 
