@@ -1,7 +1,7 @@
 //! asyncio's subprocess and signal topics, ported to eddy: a shell
 //! pipeline, communicate with input, reading a child's output line by line
 //! while it runs, killing a child on timeout and reaping it, and signals
-//! delivered to this process.
+//! delivered to this process; stderr merged into stdout (`stderr=STDOUT`).
 
 mod common;
 
@@ -334,5 +334,42 @@ fn read_output_and_wait_for_the_exit_together() {
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[4], "tick 5\n");
         assert_eq!(status.unwrap().code(), Some(4));
+    });
+}
+
+/// `create_subprocess_shell(cmd, stdout=PIPE, stderr=STDOUT)`, the usual
+/// way to capture a tool's whole log: warnings on stderr land between the
+/// stdout lines they were written between, and the reader ends at end of
+/// file once the child exits.
+#[test]
+fn stderr_merged_into_stdout_reads_the_log_in_order() {
+    eddy::run(async {
+        let mut child = Command::shell(
+            "echo compiling; echo 'warning: unused' >&2; echo linking; echo 'error: boom' >&2; exit 2",
+        )
+        .stdout(Stdio::piped())
+        .stderr_to_stdout()
+        .spawn()
+        .unwrap();
+        assert!(child.stderr.is_none());
+        let mut log = child.stdout.take().unwrap().into_stream_reader();
+        let mut lines = Vec::new();
+        loop {
+            let line = guard("log line", log.read_line()).await.unwrap();
+            if line.is_empty() {
+                break;
+            }
+            lines.push(String::from_utf8(line).unwrap());
+        }
+        assert_eq!(
+            lines,
+            [
+                "compiling\n",
+                "warning: unused\n",
+                "linking\n",
+                "error: boom\n"
+            ]
+        );
+        assert_eq!(guard("exit", child.wait()).await.unwrap().code(), Some(2));
     });
 }

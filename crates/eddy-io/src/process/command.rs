@@ -4,8 +4,11 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use futures_io::AsyncRead;
 
@@ -42,6 +45,10 @@ pub struct Command {
     stdin_set: bool,
     stdout_set: bool,
     stderr_set: bool,
+    /// Set by [`Command::stderr_to_stdout`], cleared by a later
+    /// [`Command::stderr`]; read by the `pre_exec` hook in the child, which
+    /// is installed (once) by the first `stderr_to_stdout` call.
+    merge_stderr: Option<Arc<AtomicBool>>,
 }
 
 impl Command {
@@ -213,9 +220,102 @@ impl Command {
     /// let mut cmd = Command::new("echo");
     /// cmd.stderr(Stdio::null());
     /// ```
+    ///
+    /// This replaces an earlier [`stderr_to_stdout`](Self::stderr_to_stdout)
+    /// (the last of the two calls wins).
     pub fn stderr<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
         self.std.stderr(cfg);
         self.stderr_set = true;
+        if let Some(merge) = &self.merge_stderr {
+            merge.store(false, Ordering::Relaxed);
+        }
+        self
+    }
+
+    /// Sends the child's stderr wherever its stdout goes, in the order the
+    /// child writes them: asyncio's `stderr=asyncio.subprocess.STDOUT`,
+    /// the shell's `2>&1`. `std::process::Stdio` has no such value (and
+    /// cannot name "the child's stdout"), so it is a method of the builder.
+    ///
+    /// The child's descriptor 2 becomes a copy of its descriptor 1 after
+    /// the standard streams are set up, so it follows whatever
+    /// [`stdout`](Self::stdout) is, whenever that is set:
+    ///
+    /// - `Stdio::piped()` (and the default of [`output`](Self::output)):
+    ///   both streams arrive interleaved on [`Child::stdout`] and in
+    ///   `Output::stdout`, read by [`Child::communicate`], `output` and
+    ///   drained by [`status`](Self::status) alike;
+    /// - `Stdio::inherit()` (the default of [`spawn`](Self::spawn) and
+    ///   `status`): the child's stderr goes to *our* stdout;
+    /// - a file or another child's pipe (`Stdio::from(..)`,
+    ///   `Stdio::try_from(pipe)`): both go there;
+    /// - `Stdio::null()`: both are discarded.
+    ///
+    /// [`Child::stderr`] is then `None` and `Output::stderr` empty: no
+    /// stderr pipe is made. A later [`stderr`](Self::stderr) call undoes
+    /// this one, and this one replaces an earlier `stderr` setting: the
+    /// last of the two wins. A later `stdout` call does not undo it.
+    ///
+    /// No pipe end is left open in this process: the child holds the only
+    /// write end, so reading [`Child::stdout`] ends at end of file once
+    /// the child (and any process it passed the descriptors to) is gone.
+    ///
+    /// The copy is made by a hook that runs in the child between fork and
+    /// exec (`CommandExt::pre_exec`), so std starts this command with
+    /// `fork` + `exec` rather than `posix_spawn`, which costs more for a
+    /// parent with a large address space (from the first call on, even if
+    /// a later `stderr` call undoes it).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use eddy_io::process::Command;
+    ///
+    /// let out = Command::shell("echo one; echo two >&2; echo three")
+    ///     .stderr_to_stdout()
+    ///     .output()
+    ///     .await?;
+    /// assert_eq!(out.stdout, b"one\ntwo\nthree\n");
+    /// assert!(out.stderr.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn stderr_to_stdout(&mut self) -> &mut Command {
+        // Nothing to set up for fd 2 in std: the hook overwrites it.
+        self.std.stderr(Stdio::inherit());
+        self.stderr_set = true;
+        match &self.merge_stderr {
+            Some(merge) => merge.store(true, Ordering::Relaxed),
+            None => {
+                let merge = Arc::new(AtomicBool::new(true));
+                let in_child = Arc::clone(&merge);
+                let hook = move || -> io::Result<()> {
+                    if !in_child.load(Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                    loop {
+                        // SAFETY: dup2 takes two integers and is
+                        // async-signal-safe, as a pre_exec hook must be
+                        // (it runs in the forked child of a possibly
+                        // multi-threaded parent). Descriptor 1 is whatever
+                        // std just set up as the child's stdout.
+                        if unsafe { libc::dup2(libc::STDOUT_FILENO, libc::STDERR_FILENO) } >= 0 {
+                            return Ok(());
+                        }
+                        let err = io::Error::last_os_error();
+                        if err.kind() != io::ErrorKind::Interrupted {
+                            return Err(err);
+                        }
+                    }
+                };
+                // SAFETY: the hook only loads an atomic (memory copied
+                // from the parent at fork, no lock taken) and calls dup2,
+                // both async-signal-safe; it neither allocates (a raw OS
+                // error is stored inline in io::Error) nor panics.
+                unsafe { self.std.pre_exec(hook) };
+                self.merge_stderr = Some(merge);
+            }
+        }
         self
     }
 
@@ -432,6 +532,7 @@ impl From<std::process::Command> for Command {
             stdin_set: false,
             stdout_set: false,
             stderr_set: false,
+            merge_stderr: None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Subprocesses: asyncio's `create_subprocess_exec` / `create_subprocess_shell`.
 //!
 //! [`Command`] builds a process like `std::process::Command` (it *is* one
-//! underneath, so spawning uses `posix_spawn`/`vfork` where std can);
+//! underneath, so spawning uses `posix_spawn`/`vfork` where std can), plus
+//! what std lacks: [`Command::stderr_to_stdout`] (asyncio's
+//! `stderr=STDOUT`), [`Command::shell`], [`Command::kill_on_drop`];
 //! [`Child`] has async pipes ([`ChildStdin`], [`ChildStdout`],
 //! [`ChildStderr`]), [`wait`](Child::wait), [`communicate`](Child::communicate),
 //! [`kill`](Child::kill), [`terminate`](Child::terminate) and
