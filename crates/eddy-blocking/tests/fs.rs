@@ -331,3 +331,74 @@ async fn drop_while_queued<F: std::future::Future>(pool: &Pool, call: F) {
     release.send(()).unwrap();
     blocker.await.unwrap();
 }
+
+#[test]
+fn links_permissions_and_exclusive_creation() {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::PermissionsExt;
+    let pool = Pool::new();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    block_on(async move {
+        let data = root.join("data");
+        fs::write(&data, "v1").await.unwrap();
+
+        // A hard link is the same file under a second name.
+        let alias = root.join("alias");
+        fs::hard_link(&data, &alias).await.unwrap();
+        fs::write(&data, "v2").await.unwrap();
+        assert_eq!(fs::read_to_string(&alias).await.unwrap(), "v2");
+        let again = fs::hard_link(&data, &alias).await.unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::AlreadyExists);
+
+        // A symbolic link keeps its target text; reading through it follows it.
+        let link = root.join("link");
+        fs::symlink("data", &link).await.unwrap();
+        assert_eq!(
+            fs::read_link(&link).await.unwrap(),
+            std::path::Path::new("data")
+        );
+        assert_eq!(fs::read_to_string(&link).await.unwrap(), "v2");
+        let not_a_link = fs::read_link(&data).await.unwrap_err();
+        assert_eq!(not_a_link.kind(), ErrorKind::InvalidInput);
+
+        // Permissions by path, through the link to its target.
+        fs::set_permissions(&link, std::fs::Permissions::from_mode(0o640))
+            .await
+            .unwrap();
+        let mode = fs::metadata(&data).await.unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        let missing =
+            fs::set_permissions(root.join("nope"), std::fs::Permissions::from_mode(0o600));
+        assert_eq!(missing.await.unwrap_err().kind(), ErrorKind::NotFound);
+
+        // create_new: of eight racing creators exactly one wins, and a
+        // dangling symbolic link counts as taken.
+        let lock = root.join("lock");
+        let racers = (0..8).map(|_| File::create_new(lock.clone()));
+        let results = futures::future::join_all(racers).await;
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1);
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(r.kind(), ErrorKind::AlreadyExists);
+        }
+        let dangling = root.join("dangling");
+        fs::symlink("nowhere", &dangling).await.unwrap();
+        let taken = File::create_new(&dangling).await.unwrap_err();
+        assert_eq!(taken.kind(), ErrorKind::AlreadyExists);
+
+        // mode() applies at creation (under the umask, so check bits it keeps).
+        let secret = root.join("secret");
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&secret)
+            .await
+            .unwrap();
+        drop(f);
+        let mode = fs::metadata(&secret).await.unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    });
+}

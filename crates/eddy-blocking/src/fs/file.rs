@@ -206,6 +206,40 @@ impl File {
             .await
     }
 
+    /// Creates a new file for reading and writing, failing if anything is
+    /// already at `path` (tokio's and std's `File::create_new`: the check
+    /// and the creation are one atomic `open(2)` with `O_EXCL`, so two
+    /// racing creators cannot both succeed).
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` if something is at `path` (a symbolic link too,
+    /// even a dangling one); a missing directory, no permission; or the
+    /// pool could not run the call (kind `Other`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped after the call started,
+    /// the file may have been created (and a later `create_new` fails).
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::File, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("lock");
+    /// let first = futures::executor::block_on(File::create_new(&p));
+    /// let second = futures::executor::block_on(File::create_new(&p));
+    /// assert!(first.is_ok());
+    /// assert_eq!(second.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+    /// ```
+    pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .await
+    }
+
     /// An [`OpenOptions`] to choose how to open a file.
     ///
     /// ```

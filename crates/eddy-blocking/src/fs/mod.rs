@@ -8,9 +8,10 @@
 //! [`write()`], [`copy`], [`rename`], [`remove_file`], [`create_dir`],
 //! [`create_dir_all`], [`remove_dir`], [`remove_dir_all`], [`metadata`],
 //! [`symlink_metadata`], [`try_exists`], [`canonicalize`], [`read_dir`],
-//! plus [`File`] and [`OpenOptions`]. For any other `std::fs` call (links,
-//! permissions, ...), run it on the pool yourself:
-//! `to_thread(move || std::fs::hard_link(a, b)).await`.
+//! [`hard_link`], [`symlink`], [`read_link`], [`set_permissions`], plus
+//! [`File`] and [`OpenOptions`]. For any other `std::fs` call, run it on
+//! the pool yourself, e.g. `to_thread(move || std::fs::File::open(p)?
+//! .set_modified(t)).await`.
 //!
 //! A panic inside the std call is re-raised in the awaiting task; a pool
 //! that was shut down, or that has no thread and could not start one,
@@ -48,10 +49,14 @@ use std::path::{Path, PathBuf};
 use crate::{JoinError, Pool};
 
 mod file;
+mod links;
 mod open_options;
 mod read_dir;
 
 pub use file::File;
+#[cfg(unix)]
+pub use links::symlink;
+pub use links::{hard_link, read_link, set_permissions};
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 

@@ -103,6 +103,47 @@ impl OpenOptions {
         create_new
     );
 
+    /// The permission bits a newly created file gets, before the process
+    /// umask is applied (default `0o666`); Unix only
+    /// ([`std::os::unix::fs::OpenOptionsExt::mode`]).
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::OpenOptions, Pool};
+    /// use std::os::unix::fs::PermissionsExt;
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("secret");
+    /// let opts = OpenOptions::new().write(true).create_new(true).mode(0o600);
+    /// let f = futures::executor::block_on(opts.open(&p)).unwrap();
+    /// assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    /// # drop(f);
+    /// ```
+    #[cfg(unix)]
+    pub fn mode(mut self, mode: u32) -> Self {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
+        self
+    }
+
+    /// Extra `open(2)` flags such as `libc::O_NOFOLLOW` or `O_NOATIME`,
+    /// or'ed into the ones the other switches choose; Unix only
+    /// ([`std::os::unix::fs::OpenOptionsExt::custom_flags`]). The access
+    /// mode bits (`O_RDONLY`/`O_WRONLY`/`O_RDWR`) are ignored here: use
+    /// [`read`](Self::read)/[`write`](Self::write).
+    ///
+    /// ```
+    /// # use eddy_blocking::{fs::OpenOptions, Pool};
+    /// # let pool = Pool::new(); let _g = pool.enter();
+    /// # let dir = tempfile::tempdir().unwrap(); let link = dir.path().join("l");
+    /// # std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+    /// let opts = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW);
+    /// // O_NOFOLLOW refuses to open through a symbolic link.
+    /// assert!(futures::executor::block_on(opts.open(&link)).is_err());
+    /// ```
+    #[cfg(unix)]
+    pub fn custom_flags(mut self, flags: i32) -> Self {
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut self.0, flags);
+        self
+    }
+
     /// Opens `path` on the current pool.
     ///
     /// # Errors
