@@ -7,15 +7,15 @@
 //! pool (an error shows up on the next write, flush or seek).
 
 use std::future::Future;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
-
 use super::{join_to_io, run_on, OpenOptions};
+
+mod poll_io;
 use crate::{BlockingHandle, Pool};
 
 /// Largest buffer one operation moves.
@@ -80,8 +80,10 @@ enum State {
 }
 
 /// An open file whose reads, writes and seeks run on the pool; implements
-/// `futures_io` [`AsyncRead`], [`AsyncWrite`] and [`AsyncSeek`] (use the
-/// extension traits of `futures` for `read_to_end`, `write_all`, ...).
+/// `futures_io` [`AsyncRead`](futures_io::AsyncRead),
+/// [`AsyncWrite`](futures_io::AsyncWrite) and
+/// [`AsyncSeek`](futures_io::AsyncSeek) (use the extension traits of
+/// `futures` for `read_to_end`, `write_all`, ...).
 ///
 /// Writes are buffered one at a time: `poll_write` returns once the bytes are
 /// copied and the write finishes on the pool. Call `flush` (or `close`)
@@ -619,152 +621,5 @@ impl File {
             let _ = (&std).seek(SeekFrom::Current(-(unread as i64)));
         }
         std
-    }
-}
-
-impl AsyncRead for File {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        dst: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        if dst.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        loop {
-            match &mut this.state {
-                State::Idle(slot) => {
-                    let mut buf = slot.take().expect("File state is never left empty");
-                    if buf.unread() > 0 {
-                        let n = buf.read_into(dst);
-                        this.state = State::Idle(Some(buf));
-                        return Poll::Ready(Ok(n));
-                    }
-                    let std = this.std.clone();
-                    let max = dst.len().min(MAX_BUF);
-                    this.state = State::Busy(this.pool.spawn(move || {
-                        let res = buf.fill_from(&std, max);
-                        (Op::Read(res), buf)
-                    }));
-                }
-                State::Busy(handle) => {
-                    let res = ready!(Pin::new(handle).poll(cx));
-                    this.seeking = None;
-                    let (op, mut buf) = match res {
-                        Ok(v) => v,
-                        Err(e) => {
-                            this.state = State::Idle(Some(Buf::default()));
-                            return Poll::Ready(Err(join_to_io(e)));
-                        }
-                    };
-                    match op {
-                        Op::Read(Ok(())) => {
-                            let n = buf.read_into(dst);
-                            this.state = State::Idle(Some(buf));
-                            return Poll::Ready(Ok(n));
-                        }
-                        Op::Read(Err(e)) => {
-                            this.state = State::Idle(Some(buf));
-                            return Poll::Ready(Err(e));
-                        }
-                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Seek(_) => {}
-                    }
-                    this.state = State::Idle(Some(buf));
-                }
-            }
-        }
-    }
-}
-
-impl AsyncWrite for File {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        src: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        ready!(this.poll_idle(cx))?;
-        let State::Idle(slot) = &mut this.state else {
-            unreachable!("poll_idle leaves the file idle")
-        };
-        let mut buf = slot.take().expect("File state is never left empty");
-        // Drop read-ahead: the write goes where the reader had got to.
-        let seek_back = buf.unread() as i64;
-        buf.clear();
-        let n = src.len().min(MAX_BUF);
-        buf.data.extend_from_slice(&src[..n]);
-        let std = this.std.clone();
-        this.state = State::Busy(this.pool.spawn(move || {
-            let res = (|| {
-                if seek_back > 0 {
-                    (&*std).seek(SeekFrom::Current(-seek_back))?;
-                }
-                (&*std).write_all(&buf.data)
-            })();
-            buf.clear();
-            (Op::Write(res), buf)
-        }));
-        Poll::Ready(Ok(n))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_idle(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
-    }
-}
-
-impl AsyncSeek for File {
-    fn poll_seek(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        requested: SeekFrom,
-    ) -> Poll<io::Result<u64>> {
-        let this = &mut *self;
-        loop {
-            match &mut this.state {
-                State::Idle(slot) => {
-                    if let Some(e) = this.write_err.take() {
-                        return Poll::Ready(Err(e));
-                    }
-                    let mut buf = slot.take().expect("File state is never left empty");
-                    let mut pos = requested;
-                    if let SeekFrom::Current(off) = &mut pos {
-                        // The OS position is past the read-ahead.
-                        *off -= buf.unread() as i64;
-                    }
-                    buf.clear();
-                    let std = this.std.clone();
-                    this.state =
-                        State::Busy(this.pool.spawn(move || (Op::Seek((&*std).seek(pos)), buf)));
-                    this.seeking = Some(requested);
-                }
-                State::Busy(handle) => {
-                    let res = ready!(Pin::new(handle).poll(cx));
-                    let in_flight = this.seeking.take();
-                    let (op, buf) = match res {
-                        Ok(v) => v,
-                        Err(e) => {
-                            this.state = State::Idle(Some(Buf::default()));
-                            return Poll::Ready(Err(join_to_io(e)));
-                        }
-                    };
-                    this.state = State::Idle(Some(buf));
-                    match op {
-                        // Ours (or the same target again): its result.
-                        Op::Seek(res) if in_flight == Some(requested) => return Poll::Ready(res),
-                        // A seek dropped in flight, to another target: it
-                        // happened; now ours.
-                        Op::Seek(_) => {}
-                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Read(_) => {}
-                    }
-                }
-            }
-        }
     }
 }
