@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::SeekFrom;
+use std::os::unix::fs::FileTypeExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -400,5 +401,43 @@ fn links_permissions_and_exclusive_creation() {
         drop(f);
         let mode = fs::metadata(&secret).await.unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    });
+}
+
+#[test]
+fn whole_file_calls_on_a_fifo_keep_the_read_ahead() {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
+    let _guard = pool.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer_path)
+            .unwrap();
+        w.write_all(b"0123456789").unwrap();
+    });
+    block_on(async {
+        let mut f = File::open(&fifo).await.unwrap();
+        writer.join().unwrap();
+        // A read for 10 bytes dropped in flight, then a read for 2: 8 bytes
+        // wait in the read-ahead, which a pipe cannot seek back over.
+        let mut big = [0u8; 10];
+        drop_while_queued(&pool, f.read(&mut big)).await;
+        let mut two = [0u8; 2];
+        assert_eq!(f.read(&mut two).await.unwrap(), 2);
+        assert_eq!(&two, b"01");
+        // metadata and try_clone used to fail with "Illegal seek" and drop
+        // those 8 bytes.
+        assert!(f.metadata().await.unwrap().file_type().is_fifo());
+        drop(f.try_clone().await.unwrap());
+        let mut rest = String::new();
+        f.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "23456789");
     });
 }

@@ -320,11 +320,25 @@ impl File {
                 // this future): a call dropped before its job ran then
                 // still leaves the file where the reader had got to.
                 let mut buf = slot.take().expect("File state is never left empty");
-                buf.clear();
                 let std = self.std.clone();
                 self.state = State::Busy(self.pool.spawn(move || {
-                    let res = (&*std).seek(SeekFrom::Current(-(unread as i64)));
-                    (Op::Rewind(res.map(drop)), buf)
+                    match (&*std).seek(SeekFrom::Current(-(unread as i64))) {
+                        Ok(_) => {
+                            buf.clear();
+                            (Op::Rewind(Ok(())), buf)
+                        }
+                        // A pipe, FIFO or socket cannot go back: keep the
+                        // bytes here for the next read instead of losing
+                        // them (the call itself goes on; a clone then
+                        // reads what comes after them, as with any pipe).
+                        Err(e) if e.kind() == io::ErrorKind::NotSeekable => {
+                            (Op::Rewind(Ok(())), buf)
+                        }
+                        Err(e) => {
+                            buf.clear();
+                            (Op::Rewind(Err(e)), buf)
+                        }
+                    }
                 }));
                 std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
             }
@@ -481,8 +495,10 @@ impl File {
     /// Pending writes land first, and bytes this `File` read ahead are
     /// given back (the file is seeked back over them), so the shared
     /// position is where this `File`'s reader had got to and the clone
-    /// reads on from there. Unlike tokio's, it takes `&mut self`: this
-    /// `File` keeps its operation in flight without a lock.
+    /// reads on from there. On a pipe or FIFO, which cannot seek back,
+    /// those bytes stay with this `File` for its next read and the clone
+    /// reads what comes after them. Unlike tokio's, it takes `&mut self`:
+    /// this `File` keeps its operation in flight without a lock.
     ///
     /// # Errors
     ///
