@@ -249,7 +249,9 @@ impl Command {
     ///   `status`): the child's stderr goes to *our* stdout;
     /// - a file or another child's pipe (`Stdio::from(..)`,
     ///   `Stdio::try_from(pipe)`): both go there;
-    /// - `Stdio::null()`: both are discarded.
+    /// - `Stdio::null()`: both are discarded;
+    /// - an inherited stdout that this process has closed (or marked
+    ///   close-on-exec): the child has neither.
     ///
     /// [`Child::stderr`] is then `None` and `Output::stderr` empty: no
     /// stderr pipe is made. A later [`stderr`](Self::stderr) call undoes
@@ -293,25 +295,40 @@ impl Command {
                     if !in_child.load(Ordering::Relaxed) {
                         return Ok(());
                     }
-                    loop {
-                        // SAFETY: dup2 takes two integers and is
-                        // async-signal-safe, as a pre_exec hook must be
-                        // (it runs in the forked child of a possibly
-                        // multi-threaded parent). Descriptor 1 is whatever
-                        // std just set up as the child's stdout.
-                        if unsafe { libc::dup2(libc::STDOUT_FILENO, libc::STDERR_FILENO) } >= 0 {
+                    // SAFETY: fcntl(F_GETFD), close and dup3 take integers
+                    // and are async-signal-safe system calls, as a
+                    // pre_exec hook needs (it runs in the forked child of
+                    // a possibly multi-threaded parent). Descriptor 1 is
+                    // what std just set up as the child's stdout.
+                    unsafe {
+                        let flags = libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD);
+                        if flags < 0 {
+                            // No stdout at all (an inherited one that this
+                            // process had closed): no stderr either.
+                            libc::close(libc::STDERR_FILENO);
                             return Ok(());
                         }
-                        let err = io::Error::last_os_error();
-                        if err.kind() != io::ErrorKind::Interrupted {
-                            return Err(err);
+                        // An inherited stdout marked close-on-exec vanishes
+                        // at exec, and so must the copy (dup2 would clear
+                        // the flag and leak the descriptor into the child).
+                        let cloexec = if flags & libc::FD_CLOEXEC != 0 {
+                            libc::O_CLOEXEC
+                        } else {
+                            0
+                        };
+                        while libc::dup3(libc::STDOUT_FILENO, libc::STDERR_FILENO, cloexec) < 0 {
+                            let err = io::Error::last_os_error();
+                            if err.kind() != io::ErrorKind::Interrupted {
+                                return Err(err);
+                            }
                         }
                     }
+                    Ok(())
                 };
                 // SAFETY: the hook only loads an atomic (memory copied
-                // from the parent at fork, no lock taken) and calls dup2,
-                // both async-signal-safe; it neither allocates (a raw OS
-                // error is stored inline in io::Error) nor panics.
+                // from the parent at fork, no lock taken) and makes the
+                // async-signal-safe calls above; it neither allocates (a
+                // raw OS error is stored inline in io::Error) nor panics.
                 unsafe { self.std.pre_exec(hook) };
                 self.merge_stderr = Some(merge);
             }
@@ -334,8 +351,36 @@ impl Command {
         self
     }
 
+    /// Puts the child in process group `pgroup`, `0` for a new group of
+    /// its own whose id is the child's pid (tokio's and std's
+    /// `process_group`; asyncio's `process_group=`, and the usual reason
+    /// for its `start_new_session=True`). Signalling the negated id
+    /// (`libc::kill(-pgid, sig)`) then reaches the child and everything it
+    /// started that stayed in the group, where [`Child::kill`] reaches the
+    /// child alone. A child in its own group no longer gets the terminal's
+    /// Ctrl-C.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let mut child = eddy_io::process::Command::shell("sleep 100 & sleep 100")
+    ///     .process_group(0)
+    ///     .spawn()?;
+    /// let pgid = child.id() as libc::pid_t;
+    /// // SAFETY: kill(2) takes two integers; the group is the child's.
+    /// unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    /// child.wait().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
+        self.std.process_group(pgroup);
+        self
+    }
+
     /// The underlying std builder, for what this type does not mirror
-    /// (`std::os::unix::process::CommandExt`: `uid`, `process_group`, ...).
+    /// (`std::os::unix::process::CommandExt`: `uid`, `gid`, `arg0`,
+    /// `pre_exec`, ...).
     /// Set the standard streams through this type rather than here:
     /// [`output`](Self::output) only sees those (see the `From` conversion).
     ///
@@ -394,8 +439,10 @@ impl Command {
     }
 
     /// Runs the process to completion, collecting stdout and stderr
-    /// (piped unless set; stdin is null unless set). Like std, this sets
-    /// those defaults on the builder itself.
+    /// (piped unless set; stdin is null unless set). Like tokio's (std's
+    /// does not), this sets those defaults on the builder itself: a later
+    /// [`spawn`](Self::spawn) or [`status`](Self::status) on it pipes
+    /// stdout and stderr and gives a null stdin too, unless they are set.
     ///
     /// # Errors
     ///
