@@ -260,21 +260,21 @@ fn a_child_whose_destructor_panics_when_cancelled_fails_the_group() {
             std::panic::panic_any("destructor boom");
         }
     }
+    /// A child that waits forever holding a bomb for its cancellation.
+    fn spawn_bomb(group: &TaskGroup<&'static str>, drops: &Drops) -> task::ChildHandle<()> {
+        let bomb = PanicOnDrop(drops.clone());
+        group
+            .spawn(async move {
+                let _bomb = bomb;
+                pending::<Result<(), &str>>().await
+            })
+            .unwrap()
+    }
     let drops = Drops::default();
     let d = drops.clone();
     run_task(async move {
         let group = TaskGroup::<&str>::new();
-        let mut bombs = Vec::new();
-        for _ in 0..3 {
-            let bomb = PanicOnDrop(d.clone());
-            let child = group
-                .spawn(async move {
-                    let _bomb = bomb;
-                    pending::<Result<(), &str>>().await
-                })
-                .unwrap();
-            bombs.push(child);
-        }
+        let bombs: Vec<_> = (0..3).map(|_| spawn_bomb(&group, &d)).collect();
         // (A bomb held here would go off as the async block returns, inside
         // the child's poll: a child panic, which join would resume.)
         group
@@ -306,13 +306,7 @@ fn a_child_whose_destructor_panics_when_cancelled_fails_the_group() {
         // Cancelled one by one, a panicking destructor fails an open group
         // too (the siblings are cancelled) and join resumes it.
         let group = TaskGroup::<&str>::new();
-        let bomb = PanicOnDrop(d.clone());
-        let child = group
-            .spawn(async move {
-                let _bomb = bomb;
-                pending::<Result<(), &str>>().await
-            })
-            .unwrap();
+        let child = spawn_bomb(&group, &d);
         let sibling = group.spawn(pending::<Result<(), &str>>()).unwrap();
         yield_now().await;
         child.cancel();
@@ -328,13 +322,7 @@ fn a_child_whose_destructor_panics_when_cancelled_fails_the_group() {
         // (nobody joins: the panics go where an unjoined task's panic goes).
         let group = TaskGroup::<&str>::new();
         for _ in 0..3 {
-            let bomb = PanicOnDrop(d.clone());
-            group
-                .spawn(async move {
-                    let _bomb = bomb;
-                    pending::<Result<(), &str>>().await
-                })
-                .unwrap();
+            spawn_bomb(&group, &d);
         }
         yield_now().await;
         drop(group);
