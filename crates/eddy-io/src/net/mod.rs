@@ -253,9 +253,11 @@ macro_rules! readiness {
 
 readiness!(TcpStream, UnixStream, UdpSocket, UnixDatagram);
 
-/// `into_std` for every socket type: deregister, hand back std's socket.
+/// `into_std` for every socket type: deregister, hand back std's socket
+/// (after `$reset`, which undoes what eddy set on it, and `$note`, which
+/// documents that).
 macro_rules! into_std {
-    ($($ty:ident => $std:ty),*) => {$(
+    ($($ty:ident => $std:ty $(, reset $reset:path, $($note:literal)*)?);*) => {$(
         impl $ty {
             /// Takes the socket off this loop's reactor and returns it as
             #[doc = concat!("std's [`", stringify!($std), "`], still in non-blocking mode")]
@@ -268,6 +270,8 @@ macro_rules! into_std {
             /// depending on the loop it was made on: its readiness comes
             /// from that loop's reactor, and it fails once that runtime
             /// has shut down.
+            ///
+            $($(#[doc = $note])*)?
             ///
             /// # Example
             ///
@@ -282,17 +286,23 @@ macro_rules! into_std {
             /// # }
             /// ```
             pub fn into_std(self) -> $std {
-                self.io.into_inner().into()
+                let socket: $std = self.io.into_inner().into();
+                $($reset(&socket);)?
+                socket
             }
         }
     )*};
 }
 
 into_std!(
-    TcpStream => std::net::TcpStream,
-    TcpListener => std::net::TcpListener,
-    UdpSocket => std::net::UdpSocket,
-    UnixStream => std::os::unix::net::UnixStream,
-    UnixListener => std::os::unix::net::UnixListener,
+    TcpStream => std::net::TcpStream, reset tcp_stream::plain_reads,
+        "The socket comes back as a fresh one would be: the `TCP_INQ` option,"
+        "which eddy's reads may have turned on (on Linux, to learn from"
+        "`recvmsg` how much is still queued), is off again, so code that calls"
+        "`recvmsg` itself gets no control message it did not ask for.";
+    TcpListener => std::net::TcpListener;
+    UdpSocket => std::net::UdpSocket;
+    UnixStream => std::os::unix::net::UnixStream;
+    UnixListener => std::os::unix::net::UnixListener;
     UnixDatagram => std::os::unix::net::UnixDatagram
 );

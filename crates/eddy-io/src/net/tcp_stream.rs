@@ -327,6 +327,32 @@ impl TcpStream {
     }
 }
 
+/// Turns `TCP_INQ` off again (`into_std`): eddy's reads may have turned it
+/// on (see `driver::in_queue`), and a std socket handed to other code must
+/// not send that code control messages it never asked for. Best effort: a
+/// kernel without the option (before Linux 4.18) never had it on.
+pub(super) fn plain_reads(socket: &std::net::TcpStream) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let off: libc::c_int = 0;
+        // SAFETY: the socket is open while borrowed; the option value
+        // points at a c_int that outlives the call and its length is
+        // passed with it.
+        let _ = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INQ,
+                (&off as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = socket;
+}
+
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
