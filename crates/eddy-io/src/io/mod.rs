@@ -21,6 +21,10 @@ mod writer;
 pub use reader::{BoxedReader, Lines, StreamReader, DEFAULT_LIMIT};
 pub use stream_error::{ReadError, WriteError};
 pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
+#[cfg(feature = "net")]
+pub use writer::TransportSocket;
+#[cfg(feature = "net")]
+pub(crate) use writer::{FileSource, FALLBACK_BUF};
 
 // Async stdin/stdout/stderr (issue 8).
 mod stdio;

@@ -80,6 +80,7 @@
 //! ```
 
 mod addr;
+pub(crate) mod sendfile;
 pub(crate) mod split;
 mod tcp_listener;
 mod tcp_stream;
@@ -252,6 +253,14 @@ macro_rules! readiness {
 }
 
 readiness!(TcpStream, UnixStream, UdpSocket, UnixDatagram);
+
+sendfile::sendfile_methods!(
+    TcpStream => "# let (sender, mut receiver) = { \
+        let l = eddy_io::net::TcpListener::bind(\"127.0.0.1:0\").await?; \
+        let c = eddy_io::net::TcpStream::connect(l.local_addr()?).await?; \
+        (c, l.accept().await?.0) };",
+    UnixStream => "# let (sender, mut receiver) = eddy_io::net::UnixStream::pair()?;"
+);
 
 /// `into_std` for every socket type: deregister, hand back std's socket
 /// (after `$reset`, which undoes what eddy set on it, and `$note`, which

@@ -212,6 +212,14 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
     }
 }
 
+impl<S: SplitStream> OwnedWriteHalf<S> {
+    /// A link to the stream that does not keep it open (a socket's
+    /// `StreamWriter` finds its socket through it).
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<S> {
+        Arc::downgrade(&self.stream)
+    }
+}
+
 fn reunite<S: SplitStream>(
     read: OwnedReadHalf<S>,
     mut write: OwnedWriteHalf<S>,

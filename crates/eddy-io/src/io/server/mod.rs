@@ -21,7 +21,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use slab::Slab;
 
 use super::read_end::{end_on_close, SkipShutdown};
-use super::writer::AbortHandle;
+use super::writer::{AbortHandle, SocketLink};
 use super::{BoxedWriter, StreamReader, StreamWriter};
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream};
 
@@ -133,7 +133,9 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
     let _ = stream.set_nodelay(true);
     let peer = peer.or_else(|| stream.peer_addr().ok());
     let (r, w) = stream.into_split();
+    let socket = SocketLink::from(&w);
     let (reader, mut writer) = pair(r, w);
+    writer.set_socket(socket);
     if let Some(peer) = peer {
         writer = writer.with_peer_addr(peer);
     }
@@ -142,7 +144,10 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
 
 fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
     let (r, w) = stream.into_split();
-    pair(r, w)
+    let socket = SocketLink::from(&w);
+    let (reader, mut writer) = pair(r, w);
+    writer.set_socket(socket);
+    (reader, writer)
 }
 
 /// The stream pair over a socket's halves: closing the writer ends the

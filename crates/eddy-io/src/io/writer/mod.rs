@@ -16,10 +16,11 @@
 //! `bye`.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -28,10 +29,18 @@ use futures_io::AsyncWrite;
 
 use super::WriteError;
 
+mod file_source;
 mod shared;
+#[cfg(feature = "net")]
+mod socket;
 
+pub(crate) use file_source::{FileSource, FALLBACK_BUF};
 pub(crate) use shared::AbortHandle;
 use shared::{kick, Flusher, Shared};
+#[cfg(feature = "net")]
+pub(crate) use socket::SocketLink;
+#[cfg(feature = "net")]
+pub use socket::TransportSocket;
 
 use super::read_end::ReadEnd;
 
@@ -96,6 +105,11 @@ pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
 pub struct StreamWriter<W: AsyncWrite + Unpin + 'static = BoxedWriter> {
     shared: Rc<RefCell<Shared<W>>>,
     peer: Option<SocketAddr>,
+    /// The local address, once asked for (asyncio's `sockname`).
+    local: Cell<Option<SocketAddr>>,
+    /// The socket, for the socket forms (see `socket.rs`).
+    #[cfg(feature = "net")]
+    socket: Option<SocketLink>,
 }
 
 impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
@@ -128,8 +142,12 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 discarded: 0,
                 _guard: None,
                 read_end: None,
+                file_in_flight: false,
             })),
             peer: None,
+            local: Cell::new(None),
+            #[cfg(feature = "net")]
+            socket: None,
         }
     }
 
@@ -158,6 +176,91 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
+    }
+
+    /// The local address of a TCP writer's socket (asyncio's
+    /// `get_extra_info("sockname")`); `None` for other streams. For a
+    /// Unix socket, ask its [`socket`](Self::socket):
+    /// `socket2::SockRef::from(&socket).local_addr()`.
+    ///
+    /// The address is read from the socket the first time, then kept: ask
+    /// before the connection is closed (after that, a first call answers
+    /// `None`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let driver = eddy_io::driver::IoDriver::new()?;
+    /// # let _io = driver.handle().enter();
+    /// # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+    /// # rt.block_on(async {
+    /// let server = eddy_io::io::start_server("127.0.0.1:0", |_r, _w| async {}).await?;
+    /// let (_reader, writer) = eddy_io::io::open_connection(server.local_addr().unwrap()).await?;
+    /// let local = writer.local_addr().expect("a TCP writer");
+    /// assert_eq!(local.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// assert_ne!(Some(local), writer.peer_addr());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        if let Some(addr) = self.local.get() {
+            return Some(addr);
+        }
+        #[cfg(feature = "net")]
+        {
+            let addr = self.socket()?.tcp_local_addr()?;
+            self.local.set(Some(addr));
+            Some(addr)
+        }
+        #[cfg(not(feature = "net"))]
+        None
+    }
+
+    /// The socket under a writer made by
+    /// [`open_connection`](crate::io::open_connection),
+    /// [`start_server`](crate::io::start_server) or their Unix forms
+    /// (asyncio's `get_extra_info("socket")`), for socket options and
+    /// queries through `socket2::SockRef` (`TCP_NODELAY`, keep-alive,
+    /// buffer sizes, `SO_PEERCRED`, ...). `None` for a writer over
+    /// anything else, and once the socket is closed (the writer closed or
+    /// aborted, and its reader gone too).
+    ///
+    /// It is an owned handle, not a borrow: the writer does not own its
+    /// socket for its whole life (an abort, also one from the server,
+    /// closes it under the writer), so a reference tied to the writer
+    /// could outlive the descriptor. The handle keeps the descriptor open
+    /// while it lives; drop it once the options are set (see
+    /// [`TransportSocket`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let driver = eddy_io::driver::IoDriver::new()?;
+    /// # let _io = driver.handle().enter();
+    /// # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+    /// # rt.block_on(async {
+    /// let server = eddy_io::io::start_server("127.0.0.1:0", |_r, _w| async {}).await?;
+    /// let (_reader, writer) = eddy_io::io::open_connection(server.local_addr().unwrap()).await?;
+    /// if let Some(socket) = writer.socket() {
+    ///     let sock = socket2::SockRef::from(&socket);
+    ///     sock.set_send_buffer_size(256 * 1024)?;
+    ///     assert!(sock.tcp_nodelay()?); // open_connection turns Nagle off
+    /// }
+    /// assert!(eddy_io::io::StreamWriter::new(futures::io::sink()).socket().is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "net")]
+    pub fn socket(&self) -> Option<TransportSocket> {
+        self.socket.as_ref()?.upgrade()
+    }
+
+    /// Records the socket under a socket form's writer.
+    #[cfg(feature = "net")]
+    pub(crate) fn set_socket(&mut self, link: SocketLink) {
+        self.socket = Some(link);
     }
 
     /// Appends `data` to the write buffer; never waits. When nothing was
@@ -303,6 +406,236 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     pub async fn flush(&mut self) -> Result<(), WriteError> {
         let mut waiting = true;
         poll_fn(|cx| self.poll_drain(cx, &mut waiting, true)).await
+    }
+
+    /// Sends `count` bytes of `file` starting at `offset` (`None`: up to
+    /// the end of the file) after everything written before, and returns
+    /// how many bytes of the file were sent: asyncio's
+    /// `loop.sendfile(writer.transport, file, offset, count)`. Fewer than
+    /// `count` only when the file ends first.
+    ///
+    /// It first waits until what [`write`](Self::write) buffered has gone
+    /// to the stream, so the order of the bytes is kept. Then, for a
+    /// writer over a socket (from
+    /// [`open_connection`](crate::io::open_connection),
+    /// [`start_server`](crate::io::start_server) or their Unix forms), the
+    /// kernel copies the file to the socket as
+    /// [`TcpStream::sendfile`](crate::net::TcpStream::sendfile) does (zero
+    /// copy on Linux, with the same fallback to reading and writing for
+    /// files the kernel cannot send); the file's own position is never
+    /// moved. For a writer over anything else it reads the file at the
+    /// offset into a 64 KiB buffer and writes that through this writer,
+    /// with [`drain`](Self::drain)'s back-pressure, as asyncio's fallback
+    /// does. Either way it returns once the stream has taken every byte.
+    ///
+    /// The server's `close_clients` cancels the handlers, and with them a
+    /// `sendfile` running in one; for a writer handed to a task of its
+    /// own, the close waits until the file is sent, as it waits for
+    /// buffered bytes. An abort (also the server's `abort_clients`) stops
+    /// the transfer at once.
+    ///
+    /// The file is read on the loop thread (see
+    /// [`TcpStream::sendfile`](crate::net::TcpStream::sendfile)); a file
+    /// that cannot seek (a pipe) is read from where it stands, and takes
+    /// offset 0 only.
+    ///
+    /// # Errors
+    ///
+    /// * [`WriteError::Closing`] / [`WriteError::Aborted`] as for
+    ///   [`write`](Self::write); `Aborted` also when the writer is aborted
+    ///   while the file is on its way.
+    /// * [`WriteError::Io`] with the socket's or the file's error as the OS
+    ///   reports it (`BrokenPipe`; `EBADF`: the file is not open for
+    ///   reading; ...), or `InvalidInput` for an offset beyond the largest
+    ///   file offset or other than 0 on a pipe. A failed socket shows up
+    ///   on the next write or drain too.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropped part way, it has sent a prefix of the file
+    /// of unknown length (after all the bytes written before it), and the
+    /// peer gets that prefix. To know how far it got, use
+    /// [`sendfile_with_progress`](Self::sendfile_with_progress).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures::io::AsyncReadExt;
+    /// use std::io::Write;
+    ///
+    /// # let driver = eddy_io::driver::IoDriver::new()?;
+    /// # let _io = driver.handle().enter();
+    /// # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+    /// # rt.block_on(async {
+    /// let mut page = tempfile::tempfile()?;
+    /// page.write_all(b"<html>hello</html>")?;
+    /// let listener = eddy_io::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let (_reader, mut writer) = eddy_io::io::open_connection(listener.local_addr()?).await?;
+    /// let (mut peer, _) = listener.accept().await?;
+    /// writer.write(b"HTTP/1.0 200 OK\r\n\r\n")?;
+    /// writer.sendfile(&page, 0, None).await?;
+    /// writer.close();
+    /// writer.wait_closed().await;
+    /// let mut got = String::new();
+    /// peer.read_to_string(&mut got).await?;
+    /// assert_eq!(got, "HTTP/1.0 200 OK\r\n\r\n<html>hello</html>");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn sendfile(
+        &mut self,
+        file: &impl AsFd,
+        offset: u64,
+        count: Option<u64>,
+    ) -> Result<u64, WriteError> {
+        let mut sent = 0;
+        self.send_file(file.as_fd(), offset, count, &mut sent).await
+    }
+
+    /// [`sendfile`](Self::sendfile) that also adds to `*sent`, as it goes,
+    /// the bytes of the file handed on: taken by the socket, or (over a
+    /// stream that is not a socket) taken into this writer, which sends
+    /// them in the background. So after completion, an error or a drop of
+    /// the future, exactly `*sent` more bytes of the file follow what was
+    /// written before, and the rest can be sent by calling again from
+    /// `offset + sent`.
+    ///
+    /// # Errors
+    ///
+    /// As [`sendfile`](Self::sendfile); `*sent` counts what went out
+    /// before the error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in the sense that matters here: nothing is sent that
+    /// `*sent` does not count, so a dropped transfer can be resumed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// # let driver = eddy_io::driver::IoDriver::new()?;
+    /// # let _io = driver.handle().enter();
+    /// # let rt = eddy_core::Builder::new().build_with_driver(Box::new(driver))?;
+    /// # rt.block_on(async {
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"0123456789")?;
+    /// let mut writer = eddy_io::io::StreamWriter::new(futures::io::Cursor::new(Vec::new()));
+    /// let mut sent = 0;
+    /// writer.sendfile_with_progress(&file, 2, Some(5), &mut sent).await?;
+    /// assert_eq!(sent, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn sendfile_with_progress(
+        &mut self,
+        file: &impl AsFd,
+        offset: u64,
+        count: Option<u64>,
+        sent: &mut u64,
+    ) -> Result<u64, WriteError> {
+        self.send_file(file.as_fd(), offset, count, sent).await
+    }
+
+    async fn send_file(
+        &mut self,
+        file: BorrowedFd<'_>,
+        offset: u64,
+        count: Option<u64>,
+        sent: &mut u64,
+    ) -> Result<u64, WriteError> {
+        let source = FileSource::new(file, offset, count)?;
+        self.check_open()?;
+        // Everything written before goes first.
+        self.flush().await?;
+        self.check_open()?;
+        #[cfg(feature = "net")]
+        if let Some(socket) = self.socket() {
+            return self.sendfile_socket(&socket, source, sent).await;
+        }
+        self.sendfile_through(source, sent).await
+    }
+
+    /// The writer takes data: no error, abort or close so far.
+    fn check_open(&self) -> Result<(), WriteError> {
+        let s = self.shared.borrow();
+        if let Some(e) = s.error() {
+            return Err(e);
+        }
+        if s.closing || s.eof || s.done() {
+            return Err(WriteError::Closing);
+        }
+        Ok(())
+    }
+
+    /// The file straight to the socket, the writer's buffer being empty.
+    #[cfg(feature = "net")]
+    async fn sendfile_socket(
+        &mut self,
+        socket: &TransportSocket,
+        source: FileSource<'_>,
+        sent: &mut u64,
+    ) -> Result<u64, WriteError> {
+        let shared = &self.shared;
+        let _in_flight = InFlight::start(shared);
+        let mut transfer = crate::net::sendfile::Transfer::from_source(source);
+        let mut total = 0;
+        loop {
+            let mut step = std::pin::pin!(socket.sendfile_step(&mut transfer));
+            let moved = poll_fn(|cx| {
+                {
+                    let mut s = shared.borrow_mut();
+                    if let Some(e) = s.error() {
+                        return Poll::Ready(Err(e));
+                    }
+                    if s.done() {
+                        return Poll::Ready(Err(WriteError::Closing));
+                    }
+                    // An abort (`finish`) wakes the writer's waiter: this
+                    // task then stops and lets go of the socket, which the
+                    // abort means to close.
+                    match &s.waiter {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => s.waiter = Some(cx.waker().clone()),
+                    }
+                }
+                std::future::Future::poll(step.as_mut(), cx).map_err(WriteError::Io)
+            })
+            .await?;
+            match moved {
+                Some(n) => {
+                    total += n;
+                    *sent += n;
+                }
+                None => return Ok(total),
+            }
+        }
+    }
+
+    /// The file read into a buffer and written through this writer (a
+    /// stream that is not a socket).
+    async fn sendfile_through(
+        &mut self,
+        mut source: FileSource<'_>,
+        sent: &mut u64,
+    ) -> Result<u64, WriteError> {
+        let mut buf = vec![0; source.want(FALLBACK_BUF as u64).max(1) as usize];
+        let mut total = 0;
+        loop {
+            let n = source.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            self.write(&buf[..n])?;
+            total += n as u64;
+            *sent += n as u64;
+            self.drain().await?;
+        }
+        self.flush().await?;
+        Ok(total)
     }
 
     fn poll_drain(
@@ -557,6 +890,36 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// A handle that can close or abort the writer from elsewhere.
     pub(crate) fn abort_handle(&self) -> AbortHandle<W> {
         AbortHandle(Rc::downgrade(&self.shared))
+    }
+}
+
+/// Marks a `sendfile` writing to the socket directly (see
+/// `Shared::file_in_flight`); when it ends, however it ends, a close asked
+/// for meanwhile goes ahead.
+#[cfg(feature = "net")]
+struct InFlight<'a, W: AsyncWrite + Unpin + 'static>(&'a Rc<RefCell<Shared<W>>>);
+
+#[cfg(feature = "net")]
+impl<'a, W: AsyncWrite + Unpin + 'static> InFlight<'a, W> {
+    fn start(shared: &'a Rc<RefCell<Shared<W>>>) -> Self {
+        shared.borrow_mut().file_in_flight = true;
+        InFlight(shared)
+    }
+}
+
+#[cfg(feature = "net")]
+impl<W: AsyncWrite + Unpin + 'static> Drop for InFlight<'_, W> {
+    fn drop(&mut self) {
+        let Ok(mut s) = self.0.try_borrow_mut() else {
+            return;
+        };
+        s.file_in_flight = false;
+        s.waiter = None;
+        let close = s.closing || s.eof;
+        drop(s);
+        if close {
+            kick(self.0);
+        }
     }
 }
 

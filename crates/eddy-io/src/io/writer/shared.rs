@@ -73,6 +73,11 @@ pub(crate) struct Shared<W> {
     /// `close` or `abort` (see `io::read_end`). Taken by `abort`, the last
     /// thing it can do.
     pub(super) read_end: Option<ReadEnd>,
+    /// A `sendfile` is writing to the socket directly: a `close` from
+    /// elsewhere (the server's `close_clients`) must not shut the stream
+    /// down under it, so the flusher waits for it as it waits for buffered
+    /// bytes; the transfer kicks the flusher when it ends.
+    pub(super) file_in_flight: bool,
 }
 
 impl<W: AsyncWrite + Unpin> Shared<W> {
@@ -221,6 +226,10 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
             w.wake();
         }
         if (self.closing || self.eof) && !self.shut_down {
+            if self.file_in_flight {
+                self.flusher = Flusher::Idle;
+                return Poll::Pending;
+            }
             let io = self.io.as_mut().expect("checked above");
             match Pin::new(io).poll_close(cx) {
                 Poll::Pending => return Poll::Pending,
