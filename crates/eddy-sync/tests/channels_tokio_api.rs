@@ -169,6 +169,51 @@ fn mpsc_permit_of_a_dropped_receiver_drops_its_message() {
 }
 
 #[test]
+fn mpsc_prepaid_slot_after_a_reservation_is_still_free_room_for_everyone() {
+    // A reservation that leaves room prepays one slot for the next one;
+    // that slot must stay usable by plain sends, waiting senders and
+    // capacity(), and must not keep a closed channel's receiver waiting.
+    let (tx, mut rx) = mpsc::channel(3);
+    let a = tx.try_reserve().unwrap();
+    assert_eq!(tx.capacity(), 2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap(); // the last free slot was the prepaid one
+    assert_eq!(tx.capacity(), 0);
+    assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    // A waiting sender gets the slot the permit gives back, not a
+    // reservation that comes later.
+    let mut send = Manual::new(tx.send(4));
+    send.pending();
+    drop(a);
+    assert!(send.woken());
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    send.ready().unwrap();
+    let mut got = Vec::new();
+    while let Ok(v) = rx.try_recv() {
+        got.push(v);
+    }
+    assert_eq!(got, [1, 2, 4]);
+    assert_eq!(tx.capacity(), 3);
+    // Reserve + send in a loop (the prepaid path) keeps the count exact.
+    for i in 0..3 {
+        block_on(tx.reserve()).unwrap().send(i);
+    }
+    assert_eq!(tx.capacity(), 0);
+    assert_eq!(rx.len(), 3);
+    // Close with a prepaid slot out: the receiver still ends.
+    for i in 0..3 {
+        assert_eq!(rx.try_recv(), Ok(i));
+    }
+    let p = tx.try_reserve().unwrap();
+    rx.close();
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Closed(()))));
+    p.send(9);
+    assert_eq!(block_on(rx.recv()), Some(9));
+    assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
 fn mpsc_permits_work_across_threads() {
     let (tx, mut rx) = mpsc::channel(2);
     let producers: Vec<_> = (0..2)

@@ -1,6 +1,7 @@
 //! Loom models of the channel API added for tokio users: mpsc permits
 //! (reserve, a granted slot passed on, close and receiver drop racing a
-//! permit), weak senders upgrading as the last sender goes, and watch's
+//! permit, the prepaid credit slot racing a close and a send), weak
+//! senders upgrading as the last sender goes, and watch's
 //! `Sender::closed`.
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=3 cargo test -p eddy-sync --release --test loom_channel_api`
@@ -116,6 +117,56 @@ fn mpsc_waiting_reserve_races_close() {
         let mut rx = t.join().unwrap();
         assert_eq!(rx.try_recv(), Ok(0));
         assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    });
+}
+
+#[test]
+fn mpsc_reservation_taking_the_credit_races_close() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(3);
+        // Leaves a prepaid slot (the credit) behind for the next reserve.
+        let first = tx.try_reserve().unwrap();
+        let t = thread::spawn(move || {
+            rx.close();
+            block_on(async {
+                let mut got = Vec::new();
+                while let Some(v) = rx.recv().await {
+                    got.push(v);
+                }
+                got
+            })
+        });
+        // Wins the credit before the close (its message must be drained)
+        // or finds the channel closed; either way the drain ends (a
+        // credit left counted after the close would keep it waiting).
+        let second = tx.try_reserve();
+        let won = second.is_ok();
+        first.send(1);
+        if let Ok(p) = second {
+            p.send(2);
+        }
+        let expected: &[i32] = if won { &[1, 2] } else { &[1] };
+        assert_eq!(t.join().unwrap(), expected);
+        assert!(tx.try_reserve().is_err());
+    });
+}
+
+#[test]
+fn mpsc_last_slot_as_credit_goes_to_exactly_one_of_a_send_and_a_reserve() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        let tx2 = tx.clone();
+        // One slot held, the other prepaid as the credit.
+        let held = tx.try_reserve().unwrap();
+        let t = thread::spawn(move || tx2.try_send(7).is_ok());
+        let reserved = tx.try_reserve();
+        let sent = t.join().unwrap();
+        assert!(sent != reserved.is_ok(), "one slot, one winner");
+        assert_eq!(tx.capacity(), 0);
+        drop(reserved);
+        drop(held);
+        assert_eq!(rx.try_recv().ok(), sent.then_some(7));
+        assert_eq!(tx.capacity(), 2);
     });
 }
 

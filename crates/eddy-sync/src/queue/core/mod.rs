@@ -23,6 +23,12 @@
 //! unless the shutdown was immediate, so getters see the end only once the
 //! store is empty and no permit is outstanding (tokio's rule).
 //!
+//! One slot may also sit in the **credit**: counted in `permits` like a
+//! permit's, but held by nobody yet, so the next reservation takes it with
+//! one atomic swap instead of a lock round trip (see `permit.rs`). Anyone
+//! who finds the queue full takes the credit back first, so it is never
+//! room that a put cannot use, and it exists only while no putter waits.
+//!
 //! Invariants (under the lock):
 //! - getters are queued only while the store is empty;
 //! - `items + handed + reserved + permits <= maxsize`: stored items, items
@@ -30,7 +36,9 @@
 //!   putters that have not run yet, and slots held by permits, together
 //!   never exceed the capacity;
 //! - putters are queued only while that sum is at capacity;
-//! - `unfinished` counts accepted items not yet `task_done`.
+//! - `unfinished` counts accepted items not yet `task_done`;
+//! - the credit is set only while no putter is queued and the queue is not
+//!   shut down (only lock holders set it; anyone may clear it).
 //!
 //! A [`PriorityQueue`](crate::PriorityQueue) compares items with the user's
 //! `Ord`, which may panic. The store then fails before it changed anything
@@ -52,7 +60,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::budget::budgeted;
-use crate::loom::Mutex;
+use crate::loom::{AtomicBool, Mutex, Ordering};
 use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 
 pub(crate) use super::store::{Fifo, Lifo, Panic, Smallest, Store};
@@ -159,6 +167,11 @@ pub(crate) enum GetRefused {
 
 pub(crate) struct QueueCore<T, S> {
     state: Mutex<State<T, S>>,
+    /// One prepaid slot, counted in `permits`, for the next reservation to
+    /// take without the lock (`permit.rs`). Set only under the lock, by
+    /// permit operations of a queue with room and no putter waiting;
+    /// cleared by whoever takes it, with or without the lock.
+    pub(super) credit: AtomicBool,
 }
 
 impl<T, S: Store<T>> QueueCore<T, S> {
@@ -179,6 +192,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 unfinished: 0,
                 shut_down: false,
             }),
+            credit: AtomicBool::new(false),
         }
     }
 
@@ -202,12 +216,13 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     /// for an unbounded queue).
     pub(crate) fn free_slots(&self) -> usize {
         let st = self.state.lock();
-        st.maxsize - Self::taken(&st)
+        // The credit is free room: a put takes it back when it needs it.
+        (st.maxsize - Self::taken(&st))
+            .saturating_add(usize::from(self.credit.load(Ordering::Relaxed)))
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        let st = self.state.lock();
-        Self::taken(&st) >= st.maxsize
+        self.free_slots() == 0
     }
 
     /// Slots in use: stored items, handed items, reserved slots and
@@ -215,6 +230,36 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     #[inline]
     fn taken(st: &State<T, S>) -> usize {
         st.items.len() + st.handed + st.reserved + st.permits
+    }
+
+    /// Takes the credit (without the lock, or with it): `true` if this
+    /// caller now owns its slot, which is still counted in `permits`.
+    #[inline]
+    fn take_credit(&self) -> bool {
+        self.credit.load(Ordering::Relaxed)
+            && self
+                .credit
+                .compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Room for one more item or permit, with the lock held: a free slot,
+    /// or else the credit, taken back (its slot leaves `permits`).
+    #[inline]
+    fn has_room(&self, st: &mut State<T, S>) -> bool {
+        Self::taken(st) < st.maxsize || self.reclaim_credit(st)
+    }
+
+    /// Takes the credit back into free room, with the lock held.
+    #[cold]
+    fn reclaim_credit(&self, st: &mut State<T, S>) -> bool {
+        // No permit counted: no credit either (its slot is one of them).
+        if st.permits > 0 && self.take_credit() {
+            st.permits -= 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// Shut down and no permit can bring an item any more: an empty store
@@ -236,8 +281,13 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     /// when full. Handed items and reserved slots are not room, even for a
     /// waiting getter (asyncio's `put` waits while `full()` too).
     #[inline]
-    fn offer(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), Refusal<T>> {
-        if Self::taken(st) >= st.maxsize {
+    fn offer(
+        &self,
+        st: &mut State<T, S>,
+        item: T,
+        wakers: &mut WakeBatch,
+    ) -> Result<(), Refusal<T>> {
+        if !self.has_room(st) {
             return Err(Refusal::Full(item));
         }
         Self::accept(st, item, wakers).map_err(|(item, panic)| Refusal::Panicked(item, panic))
@@ -299,7 +349,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if st.shut_down {
                 Err(PutRefused::ShutDown(item))
             } else {
-                match Self::offer(&mut st, item, &mut wakers) {
+                match self.offer(&mut st, item, &mut wakers) {
                     Ok(()) => Ok(()),
                     Err(Refusal::Full(item)) => Err(PutRefused::Full(item)),
                     Err(Refusal::Panicked(item, panic)) => {
@@ -377,7 +427,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 }
                 Ok(())
             } else {
-                match Self::offer(&mut st, v, &mut wakers) {
+                match self.offer(&mut st, v, &mut wakers) {
                     Ok(()) => Ok(()),
                     Err(Refusal::Full(v)) => {
                         *item = Some(v);
@@ -542,6 +592,9 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             let mut st = self.state.lock();
             st.shut_down = true;
             st.discard |= immediate;
+            // Nobody may reserve from now on; a reservation that took the
+            // credit before this holds a permit taken before the shutdown.
+            self.reclaim_credit(&mut st);
             dropped = if immediate {
                 st.items.take_all()
             } else {

@@ -13,23 +13,46 @@
 //! waiting on an empty store while one is out, and the last one to go
 //! wakes them if the store is still empty. After an immediate shutdown
 //! (the receiver dropped) its item is dropped, outside the lock.
+//!
+//! **The credit.** A reservation costs a lock round trip, and so does the
+//! permit's send: about 11 ns a message more than a plain send, which
+//! takes the lock once. So each permit operation that leaves room behind
+//! (a granted reservation, a permit's send, a permit dropped unused)
+//! prepays the next reservation: one more slot goes into `permits` and the
+//! core's `credit` flag is set. The next `try_reserve` or `reserve` takes
+//! that slot with one compare-and-swap and no lock; a producer looping on
+//! `reserve` + `send` then takes the lock once per message, in `send`.
+//!
+//! The credit never costs anyone room or a turn: it is set only under the
+//! lock, while no putter waits and the queue is not shut down; a put or a
+//! reservation that finds the queue full takes it back first (so putters
+//! queue only when it is gone, and it is not set again while they wait);
+//! `shutdown` takes it back, so a reservation that wins it afterwards
+//! cannot exist (one that won it before holds a permit taken before the
+//! shutdown, as if it had taken the lock first). `free_slots` counts it
+//! as free.
 
 use std::task::{Context, Poll};
 
 use super::{Caught, PutRefused, PutTurn, QueueCore, Store};
+use crate::loom::Ordering;
 use crate::waitlist::{Registration, Stale, WakeBatch};
 
 impl<T, S: Store<T>> QueueCore<T, S> {
     /// Takes a free slot as a permit without waiting. Refused when shut
     /// down or when no slot is free (reserved slots are not free).
     pub(crate) fn try_reserve(&self) -> Result<(), PutRefused<()>> {
+        if self.take_credit() {
+            return Ok(());
+        }
         let mut st = self.state.lock();
         if st.shut_down {
             Err(PutRefused::ShutDown(()))
-        } else if Self::taken(&st) >= st.maxsize {
+        } else if !self.has_room(&mut st) {
             Err(PutRefused::Full(()))
         } else {
             st.permits += 1;
+            self.refill_credit(&mut st);
             Ok(())
         }
     }
@@ -43,6 +66,11 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         reg: &mut Registration,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
+        // A waiting reservation was served a reserved slot (the credit is
+        // not set while it waits); a new one tries the credit first.
+        if !reg.is_registered() && self.take_credit() {
+            return Poll::Ready(Ok(()));
+        }
         let mut stale = Stale::new(); // dropped after the guard
         let mut st = self.state.lock();
         let turn = if reg.is_registered() {
@@ -61,8 +89,9 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         if st.shut_down {
             return Poll::Ready(Err(()));
         }
-        if turn == PutTurn::Slot || Self::taken(&st) < st.maxsize {
+        if turn == PutTurn::Slot || self.has_room(&mut st) {
             st.permits += 1;
+            self.refill_credit(&mut st);
             return Poll::Ready(Ok(()));
         }
         reg.register(&mut st.putters, PutTurn::Waiting, cx.waker());
@@ -87,6 +116,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 Self::grant_slot(&mut st, &mut wakers);
                 caught.set(Some(item), panic);
             }
+            self.refill_credit(&mut st);
             Self::wake_getters_if_ended(&mut st, &mut wakers);
         }
         wakers.wake_all();
@@ -103,9 +133,27 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             debug_assert!(st.permits > 0, "a permit was released twice");
             st.permits -= 1;
             Self::grant_slot(&mut st, &mut wakers);
+            self.refill_credit(&mut st);
             Self::wake_getters_if_ended(&mut st, &mut wakers);
         }
         wakers.wake_all();
+    }
+
+    /// Prepays the next reservation (see the module docs) if there is
+    /// room, no putter waits, the queue is open and no credit is set.
+    #[inline]
+    fn refill_credit(&self, st: &mut super::State<T, S>) {
+        if st.shut_down
+            || !st.putters.is_empty()
+            || Self::taken(st) >= st.maxsize
+            || self.credit.load(Ordering::Relaxed)
+        {
+            return;
+        }
+        // Only lock holders set the flag, so it stays clear until this
+        // store; the slot is counted before the flag offers it.
+        st.permits += 1;
+        self.credit.store(true, Ordering::Release);
     }
 
     /// After the last permit of a shut-down queue went, getters still
