@@ -1,5 +1,5 @@
 //! tokio's channel API that eddy added later: mpsc `reserve`/`try_reserve`
-//! permits and weak senders, watch `Sender::closed` and
+//! permits, owned permits and `reserve_many`, and weak senders, watch `Sender::closed` and
 //! `Receiver::mark_changed`.
 
 mod common;
@@ -211,6 +211,210 @@ fn mpsc_prepaid_slot_after_a_reservation_is_still_free_room_for_everyone() {
     p.send(9);
     assert_eq!(block_on(rx.recv()), Some(9));
     assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
+fn mpsc_reserve_many_takes_all_or_none() {
+    let (tx, mut rx) = mpsc::channel(3);
+    let mut three = tx.try_reserve_many(3).unwrap();
+    assert_eq!(three.len(), 3);
+    assert_eq!(tx.capacity(), 0);
+    assert!(matches!(
+        tx.try_reserve_many(1),
+        Err(TrySendError::Full(()))
+    ));
+    three.next().unwrap().send(1);
+    assert_eq!(three.len(), 2);
+    drop(three); // the two not yielded go back
+    assert_eq!(tx.capacity(), 2);
+    // Two wanted, one free after a send: refused, and nothing taken.
+    tx.try_send(2).unwrap();
+    assert!(matches!(
+        tx.try_reserve_many(2),
+        Err(TrySendError::Full(()))
+    ));
+    assert_eq!(tx.capacity(), 1);
+    // More than the channel can ever hold, and zero.
+    assert!(matches!(
+        tx.try_reserve_many(4),
+        Err(TrySendError::Full(()))
+    ));
+    assert_eq!(
+        block_on(tx.reserve_many(4)).unwrap_err(),
+        mpsc::SendError(())
+    );
+    assert_eq!(tx.try_reserve_many(0).unwrap().count(), 0);
+    assert_eq!(block_on(tx.reserve_many(0)).unwrap().len(), 0);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    let mut permits = block_on(tx.reserve_many(3)).unwrap();
+    for (permit, v) in permits.by_ref().zip(3..) {
+        permit.send(v);
+    }
+    assert!(permits.next().is_none(), "fused once used up");
+    drop(permits);
+    assert_eq!(tx.capacity(), 0);
+    rx.close();
+    assert!(matches!(
+        tx.try_reserve_many(0),
+        Err(TrySendError::Closed(()))
+    ));
+    assert!(block_on(tx.reserve_many(1)).is_err());
+}
+
+#[test]
+fn mpsc_reserve_many_first_in_line_gathers_slots_and_is_not_overtaken() {
+    let (tx, mut rx) = mpsc::channel(3);
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    let mut many = Manual::new(tx.reserve_many(2));
+    many.pending();
+    let mut send = Manual::new(tx.send(9));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    // One of two: held for it, not woken, and not free for the send or a
+    // newcomer.
+    assert!(!many.woken());
+    assert!(!send.woken());
+    assert_eq!(tx.capacity(), 0);
+    assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+    many.pending();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(many.woken() && !send.woken());
+    let permits = many.ready().unwrap();
+    assert_eq!(permits.len(), 2);
+    send.pending(); // still full: the two slots are the permits'
+    for (p, v) in permits.zip([10, 11]) {
+        p.send(v);
+    }
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert!(send.woken());
+    send.ready().unwrap();
+    let rest: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(rest, [10, 11, 9]);
+}
+
+#[test]
+fn mpsc_reserve_many_cancelled_gives_back_what_it_gathered_and_wakes_the_next() {
+    // Dropped while first in line, holding one slot of two.
+    let (tx, mut rx) = mpsc::channel(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut many = Manual::new(tx.reserve_many(2));
+    many.pending();
+    let mut send = Manual::new(tx.send(5));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(!send.woken());
+    drop(many);
+    assert!(send.woken(), "the gathered slot goes to the next in line");
+    send.ready().unwrap();
+    assert_eq!(tx.capacity(), 0);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_eq!(tx.capacity(), 2);
+
+    // Dropped after it was granted both slots, before it ran: one each
+    // for the two waiting behind it.
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut many = Manual::new(tx.reserve_many(2));
+    many.pending();
+    let mut one = Manual::new(tx.reserve());
+    one.pending();
+    let mut send = Manual::new(tx.send(7));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(many.woken() && !one.woken() && !send.woken());
+    drop(many);
+    assert!(one.woken() && send.woken());
+    one.ready().unwrap().send(6);
+    send.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(6));
+    assert_eq!(rx.try_recv(), Ok(7));
+
+    // Dropped while queued behind another: held nothing, changes nothing.
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut first = Manual::new(tx.reserve());
+    first.pending();
+    let mut many = Manual::new(tx.reserve_many(2));
+    many.pending();
+    drop(many);
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(first.woken());
+    drop(first.ready().unwrap());
+    assert_eq!(tx.capacity(), 1);
+}
+
+#[test]
+fn mpsc_close_refuses_a_reserve_many_that_had_gathered_slots() {
+    let (tx, mut rx) = mpsc::channel(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut many = Manual::new(tx.reserve_many(2));
+    many.pending();
+    assert_eq!(rx.try_recv(), Ok(0)); // one slot gathered
+    rx.close();
+    assert!(many.woken());
+    assert_eq!(many.ready().unwrap_err(), mpsc::SendError(()));
+    // Nothing is left counted: the drain ends.
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
+fn mpsc_owned_permit_hands_the_sender_back_and_keeps_the_channel_open() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let permit = block_on(tx.clone().reserve_owned()).unwrap();
+    let Err(TrySendError::Full(tx)) = tx.try_reserve_owned() else {
+        panic!("the slot is the owned permit's");
+    };
+    drop(tx);
+    // The permit's sender keeps the channel open.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    let permit = std::thread::spawn(move || permit).join().unwrap();
+    let tx = permit.send(1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    let tx = tx.try_reserve_owned().unwrap().release();
+    assert_eq!(tx.capacity(), 1);
+    // Dropped unused: the slot goes to a waiting sender, the sender goes.
+    {
+        let permit = tx.clone().try_reserve_owned().unwrap();
+        let mut send = Manual::new(tx.send(2));
+        send.pending();
+        drop(permit);
+        assert!(send.woken());
+        send.ready().unwrap();
+    }
+    assert_eq!(rx.try_recv(), Ok(2));
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    // Closed: the sender comes back in the error.
+    let (tx, rx) = mpsc::channel::<u8>(1);
+    drop(rx);
+    assert!(matches!(
+        tx.try_reserve_owned(),
+        Err(TrySendError::Closed(_))
+    ));
+}
+
+#[test]
+fn mpsc_reserve_owned_dropped_after_being_granted_passes_the_slot_on() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let mut owned = Manual::new(tx.clone().reserve_owned());
+    owned.pending();
+    let mut send = Manual::new(tx.send(1));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(owned.woken() && !send.woken());
+    drop(owned);
+    assert!(send.woken());
+    send.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
 }
 
 #[test]

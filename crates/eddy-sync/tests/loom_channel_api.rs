@@ -1,6 +1,7 @@
 //! Loom models of the channel API added for tokio users: mpsc permits
 //! (reserve, a granted slot passed on, close and receiver drop racing a
-//! permit, the prepaid credit slot racing a close and a send), weak
+//! permit, the prepaid credit slot racing a close and a send,
+//! `reserve_many` racing a receiver, a close and its own drop), weak
 //! senders upgrading as the last sender goes, and watch's
 //! `Sender::closed`.
 //!
@@ -167,6 +168,66 @@ fn mpsc_last_slot_as_credit_goes_to_exactly_one_of_a_send_and_a_reserve() {
         drop(held);
         assert_eq!(rx.try_recv().ok(), sent.then_some(7));
         assert_eq!(tx.capacity(), 2);
+    });
+}
+
+#[test]
+fn mpsc_reserve_many_races_the_receiver_and_a_dropped_waiter() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let mut many = Box::pin(tx.reserve_many(2));
+        let mut send = Box::pin(tx.send(5));
+        assert!(poll_once(many.as_mut()).is_pending());
+        assert!(poll_once(send.as_mut()).is_pending());
+        // The receiver frees both slots (each goes to `many`, first in
+        // line) while `many` is dropped: whatever it had gathered or been
+        // granted goes on to the send.
+        let t = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(0));
+            assert_eq!(rx.try_recv(), Ok(1));
+            rx
+        });
+        drop(many);
+        let mut rx = t.join().unwrap();
+        assert_eq!(poll_once(send.as_mut()), Poll::Ready(Ok(())));
+        assert_eq!(rx.try_recv(), Ok(5));
+        assert_eq!(tx.capacity(), 2, "no slot lost");
+    });
+}
+
+#[test]
+fn mpsc_reserve_many_waiting_on_another_thread_gets_all_or_is_refused() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        let t = thread::spawn(move || {
+            block_on(async {
+                match tx.reserve_many(2).await {
+                    Ok(permits) => {
+                        assert_eq!(permits.len(), 2);
+                        for (p, v) in permits.zip([1, 2]) {
+                            p.send(v);
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                }
+            })
+        });
+        // A recv frees the slot it waits for; a close may race it.
+        assert_eq!(block_on(rx.recv()), Some(0));
+        rx.close();
+        let sent = t.join().unwrap();
+        let rest: Vec<i32> = block_on(async {
+            let mut got = Vec::new();
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+            got
+        });
+        assert_eq!(rest, if sent { vec![1, 2] } else { vec![] });
     });
 }
 

@@ -7,7 +7,10 @@
 //!
 //! A bounded sender can also take a slot first and fill it later
 //! ([`Sender::reserve`] → [`Permit`]), so a producer can wait for room
-//! before it builds the message, or hold room across a decision. Senders
+//! before it builds the message, or hold room across a decision; an
+//! [`OwnedPermit`] ([`Sender::reserve_owned`]) holds its sender and can
+//! be `'static`, and [`Sender::reserve_many`] takes several slots at once
+//! (all or none) as a [`PermitIterator`]. Senders
 //! keep the channel open; a [`WeakSender`] does not, and can be upgraded
 //! back while a sender is still alive.
 //!
@@ -37,7 +40,7 @@ mod receiver;
 mod sender;
 mod weak;
 
-pub use permit::Permit;
+pub use permit::{OwnedPermit, Permit, PermitIterator};
 pub use receiver::Receiver;
 pub use sender::{Send, Sender, UnboundedSender};
 pub use weak::{WeakSender, WeakUnboundedSender};

@@ -80,7 +80,7 @@ impl<'a, T, S: Store<T>> Getters<'a, T, S> {
 }
 side!(
     /// Putters: a dropped putter's item dies with its future (it was never
-    /// accepted); a reserved slot it held goes to the next putter.
+    /// accepted); reserved slots it held go to the next putters.
     Putters, putters, PutTurn
 );
 side!(
@@ -144,10 +144,9 @@ impl<T, S: Store<T>> Putters<'_, T, S> {
         _woken: bool,
         wakers: &mut WakeBatch,
     ) -> Option<PutTurn> {
-        if turn == PutTurn::Slot {
-            st.reserved -= 1;
-            QueueCore::<T, S>::grant_slot(st, wakers);
-        }
+        // Slots it was woken with, or (first in line, waiting for more
+        // than one) slots it had gathered so far.
+        QueueCore::<T, S>::return_slots(st, turn.held(), wakers);
         None
     }
 }

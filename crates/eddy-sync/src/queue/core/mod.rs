@@ -23,6 +23,12 @@
 //! unless the shutdown was immediate, so getters see the end only once the
 //! store is empty and no permit is outstanding (tokio's rule).
 //!
+//! A reservation may want several slots at once (`reserve_many`), all or
+//! none. It waits in the same line; when it is first, every slot that
+//! frees is reserved for it (`PutTurn::Waiting::held`) until it has all it
+//! wants, and only then is it woken. Nobody behind it overtakes it, and if
+//! it is dropped or refused, what it had gathered goes on down the line.
+//!
 //! One slot may also sit in the **credit**: counted in `permits` like a
 //! permit's, but held by nobody yet, so the next reservation takes it with
 //! one atomic swap instead of a lock round trip (see `permit.rs`). Anyone
@@ -33,8 +39,8 @@
 //! - getters are queued only while the store is empty;
 //! - `items + handed + reserved + permits <= maxsize`: stored items, items
 //!   handed to woken getters that have not run yet, slots held for woken
-//!   putters that have not run yet, and slots held by permits, together
-//!   never exceed the capacity;
+//!   putters that have not run yet (and gathered by the first in line),
+//!   and slots held by permits, together never exceed the capacity;
 //! - putters are queued only while that sum is at capacity;
 //! - `unfinished` counts accepted items not yet `task_done`;
 //! - the credit is set only while no putter is queued and the queue is not
@@ -96,15 +102,34 @@ pub(crate) struct State<T, S> {
     shut_down: bool,
 }
 
-/// What a queued putter was woken with.
+/// What a queued putter waits for, and what it was woken with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PutTurn {
-    /// Still queued.
-    Waiting,
-    /// A slot is reserved for it (counted in `reserved`).
-    Slot,
-    /// The queue was shut down: the put fails.
+    /// Still queued, for `want` slots (1 but for a channel's
+    /// `reserve_many`), of which it already holds `held` (counted in
+    /// `reserved`). Only the first in line holds any: freed slots go to
+    /// it until it has all it wants, so nobody behind it overtakes it.
+    Waiting { want: usize, held: usize },
+    /// Woken with this many slots reserved for it (counted in `reserved`).
+    Granted(usize),
+    /// The queue was shut down: the put fails. It holds nothing.
     Refused,
+}
+
+impl PutTurn {
+    /// A new putter's turn: waiting for `want` slots, holding none.
+    pub(crate) const fn wants(want: usize) -> Self {
+        PutTurn::Waiting { want, held: 0 }
+    }
+
+    /// Slots held (counted in `reserved`).
+    pub(crate) const fn held(self) -> usize {
+        match self {
+            PutTurn::Waiting { held, .. } => held,
+            PutTurn::Granted(n) => n,
+            PutTurn::Refused => 0,
+        }
+    }
 }
 
 /// Why `try_put` refused an item (the item is handed back).
@@ -308,14 +333,43 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         Ok(())
     }
 
-    /// Reserves a freed slot for the first waiting putter, if any.
+    /// Reserves a freed slot for the first waiting putter, if any; wakes
+    /// it once it holds all the slots it waits for.
     #[inline]
     fn grant_slot(st: &mut State<T, S>, wakers: &mut WakeBatch) {
-        if st.putters.is_empty() {
+        let Some(turn) = st.putters.front_mut() else {
             return;
-        }
+        };
         st.reserved += 1;
-        wakers.push_opt(st.putters.wake_front(|turn| *turn = PutTurn::Slot));
+        if let PutTurn::Waiting { want, held } = turn {
+            if *held + 1 < *want {
+                *held += 1;
+                return;
+            }
+        }
+        wakers.push_opt(st.putters.wake_front(|turn| {
+            if let PutTurn::Waiting { want, .. } = *turn {
+                *turn = PutTurn::Granted(want);
+            }
+        }));
+    }
+
+    /// Gives `n` slots a putter held back (it left, or was refused): to the
+    /// putters next in line, or free.
+    pub(super) fn return_slots(st: &mut State<T, S>, n: usize, wakers: &mut WakeBatch) {
+        st.reserved -= n;
+        Self::grant_slots(st, n, wakers);
+    }
+
+    /// `n` slots just freed go to the putters in line, as far as they
+    /// reach; the rest stay free.
+    pub(super) fn grant_slots(st: &mut State<T, S>, n: usize, wakers: &mut WakeBatch) {
+        for _ in 0..n {
+            if st.putters.is_empty() {
+                break;
+            }
+            Self::grant_slot(st, wakers);
+        }
     }
 
     /// A woken getter returns the item it was handed: its slot frees and
@@ -407,16 +461,17 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                     Poll::Ready(turn) => turn,
                 }
             } else {
-                PutTurn::Waiting
+                PutTurn::wants(1)
             };
             let v = item.take().expect("put polled after completion");
-            if turn == PutTurn::Slot {
+            let granted = turn == PutTurn::Granted(1);
+            if granted {
                 // Our reserved slot becomes ordinary room for `offer`.
                 st.reserved -= 1;
             }
             if st.shut_down {
                 Err(v)
-            } else if turn == PutTurn::Slot {
+            } else if granted {
                 // The slot was held for us: nobody else could fill it.
                 debug_assert!(Self::taken(&st) < st.maxsize);
                 if let Err((v, panic)) = Self::accept(&mut st, v, &mut wakers) {
@@ -431,7 +486,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                     Ok(()) => Ok(()),
                     Err(Refusal::Full(v)) => {
                         *item = Some(v);
-                        reg.register(&mut st.putters, PutTurn::Waiting, cx.waker());
+                        reg.register(&mut st.putters, PutTurn::wants(1), cx.waker());
                         return Poll::Pending;
                     }
                     Err(Refusal::Panicked(v, panic)) => {
@@ -604,10 +659,15 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if st.unfinished == 0 {
                 st.joiners.wake_all(&mut wakers, |_| {});
             }
-            // Queued putters fail; putters holding a reserved slot see the
-            // shutdown when they run and fail too.
-            st.putters
-                .wake_all(&mut wakers, |turn| *turn = PutTurn::Refused);
+            // Queued putters fail, and what the first held goes free;
+            // putters holding reserved slots see the shutdown when they
+            // run and fail too.
+            let mut held = 0;
+            st.putters.wake_all(&mut wakers, |turn| {
+                held += turn.held();
+                *turn = PutTurn::Refused;
+            });
+            st.reserved -= held;
             // Getters only wait on an empty store: nothing more will come,
             // unless a permit may still bring an item (the last one to go
             // wakes them, see `permit.rs`).

@@ -39,62 +39,104 @@ use crate::loom::Ordering;
 use crate::waitlist::{Registration, Stale, WakeBatch};
 
 impl<T, S: Store<T>> QueueCore<T, S> {
-    /// Takes a free slot as a permit without waiting. Refused when shut
-    /// down or when no slot is free (reserved slots are not free).
-    pub(crate) fn try_reserve(&self) -> Result<(), PutRefused<()>> {
-        if self.take_credit() {
+    /// Slots a reservation of `n` can take right now, with the lock held:
+    /// none while putters are in line (they come first), else the free
+    /// ones, plus the credit taken back if that is what it takes.
+    fn room_for(&self, st: &mut super::State<T, S>, n: usize) -> usize {
+        if !st.putters.is_empty() {
+            return 0;
+        }
+        let free = st.maxsize - Self::taken(st);
+        if free < n && self.reclaim_credit(st) {
+            free + 1
+        } else {
+            free
+        }
+    }
+
+    /// Takes `n` free slots as permits without waiting: all of them or
+    /// none. Refused when shut down or when fewer are free (reserved
+    /// slots are not free).
+    pub(crate) fn try_reserve(&self, n: usize) -> Result<(), PutRefused<()>> {
+        if n == 1 && self.take_credit() {
             return Ok(());
         }
         let mut st = self.state.lock();
         if st.shut_down {
             Err(PutRefused::ShutDown(()))
-        } else if !self.has_room(&mut st) {
+        } else if n > 0 && self.room_for(&mut st, n) < n {
             Err(PutRefused::Full(()))
         } else {
-            st.permits += 1;
+            st.permits += n;
             self.refill_credit(&mut st);
             Ok(())
         }
     }
 
-    /// Polls for a permit, waiting in line with the putters. `Err` once
-    /// the queue is shut down. A registration dropped while pending is
-    /// cancelled through [`Putters`](super::Putters), which passes on a
-    /// slot it was granted.
+    /// Polls for `n` permits (all or none), waiting in line with the
+    /// putters. `Err` once the queue is shut down.
+    ///
+    /// A reservation of several that cannot have them all at once takes
+    /// the free slots it finds (in `reserved`, as the first in line) and
+    /// waits for the rest: freed slots go to it until it has them all, so
+    /// nobody behind it overtakes it. A registration dropped while it
+    /// waits is cancelled through [`Putters`](super::Putters), which gives
+    /// every slot it held (gathered or granted) to the next in line.
     pub(crate) fn poll_reserve(
         &self,
         reg: &mut Registration,
+        n: usize,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
-        // A waiting reservation was served a reserved slot (the credit is
+        // A waiting reservation was served reserved slots (the credit is
         // not set while it waits); a new one tries the credit first.
-        if !reg.is_registered() && self.take_credit() {
+        if n == 1 && !reg.is_registered() && self.take_credit() {
             return Poll::Ready(Ok(()));
         }
         let mut stale = Stale::new(); // dropped after the guard
         let mut st = self.state.lock();
-        let turn = if reg.is_registered() {
+        let granted = if reg.is_registered() {
             match reg.poll_woken(&mut st.putters, cx.waker(), &mut stale) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(turn) => turn,
+                Poll::Ready(turn) => {
+                    // Refused holds nothing; Granted holds them all.
+                    let held = turn.held();
+                    debug_assert!(held == 0 || held == n);
+                    // The slots held for us become the permits' (or, shut
+                    // down, nobody's: no putter waits after a shutdown).
+                    st.reserved -= held;
+                    held == n
+                }
             }
         } else {
-            PutTurn::Waiting
+            n == 0
         };
-        if turn == PutTurn::Slot {
-            // The slot held for us becomes the permit's (or, shut down,
-            // nobody's: no putter waits after a shutdown).
-            st.reserved -= 1;
-        }
         if st.shut_down {
             return Poll::Ready(Err(()));
         }
-        if turn == PutTurn::Slot || self.has_room(&mut st) {
-            st.permits += 1;
+        if granted {
+            st.permits += n;
             self.refill_credit(&mut st);
             return Poll::Ready(Ok(()));
         }
-        reg.register(&mut st.putters, PutTurn::Waiting, cx.waker());
+        let room = self.room_for(&mut st, n);
+        if room >= n {
+            st.permits += n;
+            self.refill_credit(&mut st);
+            return Poll::Ready(Ok(()));
+        }
+        // Not enough: wait, holding what there is (only possible with
+        // nobody in line, so this one is first). Registered first: a waker
+        // clone that panics must leave nothing held.
+        reg.register(
+            &mut st.putters,
+            PutTurn::Waiting {
+                want: n,
+                held: room,
+            },
+            cx.waker(),
+        );
+        st.reserved += room;
         Poll::Pending
     }
 
@@ -124,15 +166,18 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         caught.resume();
     }
 
-    /// Gives a permit's unused slot back: to the first waiting putter, so
+    /// Gives `n` permits' unused slots back: to the waiting putters, so
     /// no capacity and no wakeup is lost.
-    pub(crate) fn release_permit(&self) {
+    pub(crate) fn release_permits(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut wakers = WakeBatch::new();
         {
             let mut st = self.state.lock();
-            debug_assert!(st.permits > 0, "a permit was released twice");
-            st.permits -= 1;
-            Self::grant_slot(&mut st, &mut wakers);
+            debug_assert!(st.permits >= n, "a permit was released twice");
+            st.permits -= n;
+            Self::grant_slots(&mut st, n, &mut wakers);
             self.refill_credit(&mut st);
             Self::wake_getters_if_ended(&mut st, &mut wakers);
         }
