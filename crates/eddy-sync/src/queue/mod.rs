@@ -154,7 +154,8 @@ macro_rules! queue_type {
                 if self.core.task_done() { Ok(()) } else { Err(TaskDoneError) }
             }
 
-            #[doc = concat!("Items put and not yet marked [`task_done`](Self::task_done).\n\n",
+            #[doc = concat!("Items put and not yet marked [`task_done`](Self::task_done) ",
+                "(saturating at `usize::MAX` on 32-bit targets; the count itself does not overflow).\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
                 "q.try_put(1).unwrap();\nassert_eq!(q.unfinished_tasks(), 1);\n```")]

@@ -42,7 +42,8 @@
 //!   putters that have not run yet (and gathered by the first in line),
 //!   and slots held by permits, together never exceed the capacity;
 //! - putters are queued only while that sum is at capacity;
-//! - `unfinished` counts accepted items not yet `task_done`;
+//! - `unfinished` counts accepted items not yet `task_done` (a `u64`: see
+//!   [`State::unfinished`]);
 //! - the credit is set only while no putter is queued and the queue is not
 //!   shut down (only lock holders set it; anyone may clear it).
 //!
@@ -98,7 +99,15 @@ pub(crate) struct State<T, S> {
     joiners: WaitList<()>,
     /// Tasks waiting for `shutdown` (a channel sender's `closed()`).
     closers: WaitList<()>,
-    unfinished: usize,
+    /// Accepted items not yet `task_done`. Not bounded by the capacity:
+    /// items leave the queue long before they are done, a channel never
+    /// calls `task_done` (so there it counts every message ever sent), and
+    /// neither does a `Queue` user who never joins. So it is a `u64`, not
+    /// a `usize`: on a 32-bit target a `usize` would overflow after 2^32
+    /// puts (a panic under the lock with overflow checks on, a wrong
+    /// `join` without), a few minutes of a busy channel; 2^64 is out of
+    /// reach.
+    unfinished: u64,
     shut_down: bool,
 }
 
@@ -298,8 +307,10 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         self.state.lock().shut_down
     }
 
+    /// [`State::unfinished`], saturating at `usize::MAX` (only reachable
+    /// on a 32-bit target).
     pub(crate) fn unfinished(&self) -> usize {
-        self.state.lock().unfinished
+        usize::try_from(self.state.lock().unfinished).unwrap_or(usize::MAX)
     }
 
     /// Accepts `item` if there is room, with the lock held; hands it back
@@ -655,7 +666,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             } else {
                 Vec::new()
             };
-            st.unfinished = st.unfinished.saturating_sub(dropped.len());
+            st.unfinished = st.unfinished.saturating_sub(dropped.len() as u64);
             if st.unfinished == 0 {
                 st.joiners.wake_all(&mut wakers, |_| {});
             }
