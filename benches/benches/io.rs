@@ -2,14 +2,20 @@
 //! exchange (50 loopback connections × 1 KiB round trips on one loop), and
 //! `read_line` (separator search in a buffered reader: 1 MiB of 100-byte
 //! lines from memory, and one 60 KiB line arriving in 1 KiB pieces with
-//! the read re-issued after each, as in a timeout or select loop).
+//! the read re-issued after each, as in a timeout or select loop), and
+//! `sendfile` (an 8 MiB file to a loopback reader: eddy's
+//! `TcpStream::sendfile`, zero-copy, against tokio's `fs::File` +
+//! `io::copy`, as tokio has no sendfile; same workload, different
+//! mechanisms).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use eddy_benches::io::{eddy_echo, tokio_echo, CONNECTIONS};
+use eddy_benches::io::{
+    eddy_echo, eddy_sendfile, tokio_echo, tokio_sendfile, BenchFile, CONNECTIONS, SENDFILE_LEN,
+};
 use futures::FutureExt;
 
 fn tcp_echo(c: &mut Criterion) {
@@ -199,5 +205,24 @@ fn read_line(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, tcp_echo, read_line);
+fn sendfile(c: &mut Criterion) {
+    let rounds = 2;
+    let file = BenchFile::new();
+    let mut g = c.benchmark_group("sendfile");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Bytes((rounds * SENDFILE_LEN) as u64));
+    g.bench_function("eddy", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| eddy_sendfile(file.path(), rounds)).sum())
+    });
+    g.bench_function("tokio", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| tokio_sendfile(file.path(), rounds))
+                .sum()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, tcp_echo, read_line, sendfile);
 criterion_main!(benches);
