@@ -255,6 +255,15 @@ fn report_destructor_panic(id: TaskId, payload: &(dyn std::any::Any + Send)) {
     );
 }
 
+#[cold]
+fn report_join_waker_panic(id: TaskId, payload: &(dyn std::any::Any + Send)) {
+    tracing::error!(
+        task.id = id.as_u64(),
+        panic = super::error::payload_message(payload).unwrap_or("<non-string payload>"),
+        "the waker of a task's join handle panicked when the task completed; the panic was caught"
+    );
+}
+
 /// Drops the future and completes the task as cancelled, or as panicked
 /// when a destructor panicked while the future was dropped: the panic is
 /// the task's outcome, as tokio reports it (`JoinError::is_panic`) and as
@@ -299,18 +308,32 @@ unsafe fn complete<F: Future + 'static>(ptr: NonNull<Header>, output: Result<F::
             .with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
         drop_output(header.id, trailer, stage);
     } else if after.has_join_waker() {
-        trailer.join_waker.with(|slot| {
-            // SAFETY: JOIN_WAKER is set and the task is COMPLETE, so the join
-            // handle no longer writes the slot; we only read it.
-            if let Some(w) = unsafe { &*slot } {
-                w.wake_by_ref();
-            }
-        });
+        // The join waker may be anyone's (a foreign executor awaiting the
+        // handle): a panic in its wake or drop must not unwind out of the
+        // loop between COMPLETE and the unbind below, which would leave a
+        // completed task in the live-task table (shutdown then loops on
+        // it forever) and `current_task` pointing at it.
+        let woken = catch_unwind(AssertUnwindSafe(|| {
+            trailer.join_waker.with(|slot| {
+                // SAFETY: JOIN_WAKER is set and the task is COMPLETE, so the
+                // join handle no longer writes the slot; we only read it.
+                if let Some(w) = unsafe { &*slot } {
+                    w.wake_by_ref();
+                }
+            })
+        }));
         let before = header.state.unset_join_waker_after_complete();
-        if !before.has_join_interest() {
+        let dropped = if before.has_join_interest() {
+            Ok(())
+        } else {
             // The handle was dropped meanwhile and left the slot to us.
-            // SAFETY: the handle is gone, so nobody else touches the slot.
-            trailer.join_waker.with_mut(|slot| unsafe { *slot = None });
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: the handle is gone, so nobody else touches the slot.
+                trailer.join_waker.with_mut(|slot| unsafe { *slot = None });
+            }))
+        };
+        if let Err(p) = woken.and(dropped) {
+            report_join_waker_panic(header.id, &*p);
         }
     }
     context::unbind(trailer.owned_key.get());
