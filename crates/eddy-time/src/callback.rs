@@ -96,11 +96,15 @@ enum Kind {
 
 impl TimerHandle {
     /// Prevents the callback from running if it has not started; from any
-    /// thread. Its timer leaves the wheel at once; the closure is dropped
-    /// on the loop thread (at once when cancelled there, else at the
+    /// thread. Its timer leaves the wheel at once. The closure of
+    /// [`call_later`] / [`call_at`] (which need not be `Send`) is dropped
+    /// on the loop thread: at once when cancelled there, else at the
     /// loop's next scheduling point, or when its turn in the queue comes
-    /// if the timer had already fired). Calling it again, or after the
-    /// callback ran, does nothing.
+    /// if the timer had already fired. The `Send` closure of the
+    /// [`Handle`](crate::Handle) forms is dropped by this call, on the
+    /// thread that cancels, unless its timer had already fired (then on
+    /// the loop, when its turn in the queue comes). Calling it again, or
+    /// after the callback ran, does nothing.
     ///
     /// # Example
     ///
