@@ -112,14 +112,25 @@ impl Callback {
         self.state.location
     }
 
-    /// Runs the callback unless cancelled; a panic is caught and reported
-    /// through the unhandled-panic policy.
+    /// Runs the callback unless cancelled (then its closure is only
+    /// dropped); a panic, in the closure or in its destructor, is caught
+    /// and reported through the unhandled-panic policy.
     pub(crate) fn run(self, shared: &Shared) {
         if self.state.cancelled.load(Ordering::Acquire) {
-            return;
+            self.discard(shared);
+        } else if let Err(payload) = catch_unwind(AssertUnwindSafe(self.f)) {
+            shared.callback_panicked(self.state.location, payload);
         }
+    }
+
+    /// Drops the callback unrun (cancelled, or the loop is shutting down).
+    /// A panic in its closure's destructor is caught and reported like a
+    /// panic in the callback: it must not unwind out of the loop, nor out
+    /// of a shutdown that still has tasks to cancel.
+    pub(crate) fn discard(self, shared: &Shared) {
         let location = self.state.location;
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(self.f)) {
+        let f = self.f;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(f))) {
             shared.callback_panicked(location, payload);
         }
     }

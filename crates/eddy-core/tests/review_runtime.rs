@@ -56,3 +56,76 @@ fn a_join_waker_that_panics_stays_inside_the_task_machinery() {
     // (that made it loop forever).
     drop(rt);
 }
+
+/// Panics when dropped (a guard whose cleanup fails).
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_cancelled_callback_whose_closure_panics_in_drop_does_not_stop_the_loop() {
+    let rt = Runtime::new().unwrap();
+    let (rt, out) = block_on_or_leak(
+        rt,
+        "the destructor of a cancelled callback's closure escaped the loop",
+        async {
+            let guard = PanicOnDrop("cancelled callback's guard");
+            let handle = eddy_core::call_soon(move || drop(guard));
+            handle.cancel();
+            yield_now().await;
+            // The loop goes on, as after a callback that panics while it runs.
+            spawn(async { 3 }).await.unwrap()
+        },
+    );
+    assert_eq!(out, 3);
+    drop(rt);
+}
+
+#[test]
+fn a_queued_callback_whose_closure_panics_in_drop_does_not_stop_shutdown() {
+    let rt = Runtime::new().unwrap();
+    let task_dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = SetOnDrop(task_dropped.clone());
+    let local_cb = PanicOnDrop("queued callback's guard");
+    let remote_cb = PanicOnDrop("remote callback's guard");
+    let parked_cb = PanicOnDrop("parked callback's guard");
+    let parked = rt.block_on(async move {
+        // A task that never finishes: shutdown must cancel it.
+        drop(spawn(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await
+        }));
+        // Still queued when block_on returns: dropped unrun at shutdown.
+        eddy_core::call_soon(move || drop(local_cb));
+        // A timer callback waiting for its timer (as eddy-time parks one).
+        let location = std::panic::Location::caller();
+        eddy_core::__driver::ParkedCallback::new(location, move || drop(parked_cb))
+    });
+    rt.handle().call_soon(move || drop(remote_cb));
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(rt)));
+    assert!(
+        dropped.is_ok(),
+        "a callback closure's destructor escaped Runtime::drop"
+    );
+    assert!(
+        task_dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "shutdown stopped before cancelling the live task"
+    );
+    // Its loop is gone and dropped the callback: nothing left to do.
+    drop(parked);
+}

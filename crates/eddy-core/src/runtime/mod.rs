@@ -339,7 +339,7 @@ impl Runtime {
                 match next {
                     // SAFETY: the entry owns one reference.
                     Some(Runnable::Task(task)) => unsafe { shared::release(task) },
-                    Some(Runnable::Callback(cb)) => drop(cb),
+                    Some(Runnable::Callback(cb)) => cb.discard(&local.shared),
                     // `block_on` removes its marker when it returns.
                     Some(Runnable::Main) => {}
                     None => break,
@@ -350,7 +350,9 @@ impl Runtime {
             // schedule more work, which the next round drops too.
             let parked = std::mem::take(&mut *local.parked.borrow_mut());
             let had_parked = !parked.is_empty();
-            drop(parked);
+            for (_, cb) in parked {
+                cb.discard(&local.shared);
+            }
             let live: Vec<NonNull<Header>> = local.owned.borrow().iter().map(|(_, t)| *t).collect();
             if live.is_empty() {
                 if had_parked {
