@@ -1,0 +1,88 @@
+//! The socket path of [`StreamWriter::sendfile`](super::StreamWriter::sendfile)
+//! (feature `net`): the kernel copies the file to the writer's socket
+//! while the writer's close waits for it.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::Poll;
+
+use futures_io::AsyncWrite;
+
+use super::shared::{kick, Shared};
+use super::socket::TransportSocket;
+use super::FileSource;
+use super::StreamWriter;
+use crate::io::WriteError;
+
+impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
+    /// The file straight to the socket, the writer's buffer being empty.
+    pub(super) async fn sendfile_socket(
+        &mut self,
+        socket: &TransportSocket,
+        source: FileSource<'_>,
+        sent: &mut u64,
+    ) -> Result<u64, WriteError> {
+        let shared = &self.shared;
+        let _in_flight = InFlight::start(shared);
+        let mut transfer = crate::net::sendfile::Transfer::from_source(source);
+        let mut total = 0;
+        loop {
+            let mut step = std::pin::pin!(socket.sendfile_step(&mut transfer));
+            let moved = poll_fn(|cx| {
+                {
+                    let mut s = shared.borrow_mut();
+                    if let Some(e) = s.error() {
+                        return Poll::Ready(Err(e));
+                    }
+                    if s.done() {
+                        return Poll::Ready(Err(WriteError::Closing));
+                    }
+                    // An abort (`finish`) wakes the writer's waiter: this
+                    // task then stops and lets go of the socket, which the
+                    // abort means to close.
+                    match &s.waiter {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => s.waiter = Some(cx.waker().clone()),
+                    }
+                }
+                std::future::Future::poll(step.as_mut(), cx).map_err(WriteError::Io)
+            })
+            .await?;
+            match moved {
+                Some(n) => {
+                    total += n;
+                    *sent += n;
+                }
+                None => return Ok(total),
+            }
+        }
+    }
+}
+
+/// Marks a `sendfile` writing to the socket directly (see
+/// `Shared::file_in_flight`); when it ends, however it ends, a close asked
+/// for meanwhile goes ahead.
+struct InFlight<'a, W: AsyncWrite + Unpin + 'static>(&'a Rc<RefCell<Shared<W>>>);
+
+impl<'a, W: AsyncWrite + Unpin + 'static> InFlight<'a, W> {
+    fn start(shared: &'a Rc<RefCell<Shared<W>>>) -> Self {
+        shared.borrow_mut().file_in_flight = true;
+        InFlight(shared)
+    }
+}
+
+impl<W: AsyncWrite + Unpin + 'static> Drop for InFlight<'_, W> {
+    fn drop(&mut self) {
+        let Ok(mut s) = self.0.try_borrow_mut() else {
+            return;
+        };
+        s.file_in_flight = false;
+        s.waiter = None;
+        let close = s.closing || s.eof;
+        drop(s);
+        if close {
+            kick(self.0);
+        }
+    }
+}
