@@ -129,3 +129,69 @@ fn a_queued_callback_whose_closure_panics_in_drop_does_not_stop_shutdown() {
     // Its loop is gone and dropped the callback: nothing left to do.
     drop(parked);
 }
+
+#[test]
+fn shutdown_runtime_policy_stops_a_block_on_whose_future_drops_a_panicked_handle_and_returns() {
+    let rt = eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let returned = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let worker = spawn(async { panic!("worker failed") });
+            yield_now().await;
+            assert!(worker.is_finished());
+            // Nobody will read the panic now: under ShutdownRuntime the
+            // running block_on must not return as if nothing happened.
+            drop(worker);
+            "returned"
+        })
+    }));
+    assert_shutdown_panic(returned.expect_err("block_on returned after an unjoined panic"));
+
+    // The same when the handle goes with the future itself, dropped after
+    // its last poll returned.
+    let rt = eddy_core::Builder::new()
+        .unhandled_panic(eddy_core::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let worker = rt
+        .handle()
+        .spawn(async { panic!("worker failed") })
+        .unwrap();
+    let returned = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(KeepsHandle {
+            handle: worker,
+            yielded: false,
+        })
+    }));
+    assert_shutdown_panic(returned.expect_err("block_on returned after an unjoined panic"));
+}
+
+/// Yields once, then is ready; drops its handle only when dropped itself.
+struct KeepsHandle<T> {
+    handle: eddy_core::JoinHandle<T>,
+    yielded: bool,
+}
+
+impl<T> Future for KeepsHandle<T> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> std::task::Poll<()> {
+        if self.yielded {
+            assert!(self.handle.is_finished());
+            return std::task::Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+fn assert_shutdown_panic(err: Box<dyn std::any::Any + Send>) {
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(msg.contains("UnhandledPanic::ShutdownRuntime"), "{msg}");
+}

@@ -188,7 +188,9 @@ impl Runtime {
         // asyncio's main task; its first poll is queued now (see main_task).
         let main = MainScope::enter(local);
         let mut cx = Context::from_waker(main.waker());
-        let mut future = pin!(future);
+        // In an `Option` so that it can be dropped here, in the loop's
+        // context, before the last look at the unhandled-panic policy.
+        let mut future = pin!(Some(future));
         let mut tick: u32 = 0;
         loop {
             self.check_shutdown_requested();
@@ -212,11 +214,19 @@ impl Runtime {
                 self.check_shutdown_requested();
                 local.main.polling();
                 let timer = local.debug.as_ref().map(|d| d.begin(None, None, None));
-                let polled = coop::with_budget(|| future.as_mut().poll(&mut cx));
+                let polled = coop::with_budget(|| match future.as_mut().as_pin_mut() {
+                    Some(f) => f.poll(&mut cx),
+                    None => unreachable!("block_on returns once its future is ready"),
+                });
                 if let (Some(d), Some(t)) = (&local.debug, timer) {
                     d.end(t);
                 }
                 if let Poll::Ready(out) = polled {
+                    // A task panic that became unjoined in this last poll or
+                    // as the future is dropped (it dropped a panicked task's
+                    // handle) stops this block_on too, not the next one.
+                    future.set(None);
+                    self.check_shutdown_requested();
                     return out;
                 }
             }
