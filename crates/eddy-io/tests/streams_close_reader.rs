@@ -283,3 +283,81 @@ fn close_clients_ends_a_handler_reader_moved_to_another_task() {
         })
     });
 }
+
+/// A `stream_pair` over one end of a Unix socket pair (standing in for a
+/// TLS stream eddy did not make), and the raw other end.
+fn pair_over_unix_stream() -> (StreamReader, StreamWriter, UnixStream) {
+    let (ours, peer) = UnixStream::pair().unwrap();
+    let (reader, writer) = eddy_io::io::stream_pair(ours);
+    (reader, writer, peer)
+}
+
+#[test]
+fn a_stream_pair_writer_close_ends_its_reader_and_closes_the_stream() {
+    guarded(30, || {
+        common::run(async {
+            let (mut reader, mut writer, mut peer) = pair_over_unix_stream();
+            peer.write_all(b"one\ntwo\n").await.unwrap();
+            assert_eq!(reader.read_line().await.unwrap(), b"one\n");
+            let reading = reading_to_eof(reader).await;
+            writer.write(b"bye\n").unwrap();
+            writer.close();
+            writer.wait_closed().await;
+            // What the reader held, then end of stream, although the peer
+            // is still open and silent.
+            let lines =
+                lines_within_turns(reading, "the pair's reader still waits after close").await;
+            assert_eq!(lines, vec![b"two\n".to_vec()]);
+            // The writer closed the stream (poll_close): the peer gets the
+            // bytes and then end of stream.
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"bye\n");
+        })
+    });
+}
+
+#[test]
+fn a_stream_pair_writer_abort_drops_the_stream_at_once() {
+    guarded(30, || {
+        common::run(async {
+            let (reader, mut writer, mut peer) = pair_over_unix_stream();
+            let reading = reading_to_eof(reader).await;
+            writer.write(b"never flushed? maybe").unwrap();
+            writer.abort();
+            let lines =
+                lines_within_turns(reading, "the pair's reader still waits after abort").await;
+            assert!(lines.is_empty());
+            // Both halves are gone, so the stream is dropped: the peer's
+            // writes are refused, although our reader task object lives on.
+            let mut refused = false;
+            for _ in 0..100 {
+                if peer.write_all(b"x").await.is_err() {
+                    refused = true;
+                    break;
+                }
+                yields(10).await;
+            }
+            assert!(refused, "the aborted pair's stream is still open");
+        })
+    });
+}
+
+#[test]
+fn a_stream_pair_writer_dropped_without_close_leaves_the_reader_reading() {
+    guarded(30, || {
+        common::run(async {
+            let (mut reader, mut writer, mut peer) = pair_over_unix_stream();
+            writer.write(b"request\n").unwrap();
+            writer.drain().await.unwrap();
+            drop(writer);
+            let mut line = [0u8; 8];
+            peer.read_exact(&mut line).await.unwrap();
+            assert_eq!(&line, b"request\n");
+            peer.write_all(b"reply\n").await.unwrap();
+            drop(peer);
+            assert_eq!(reader.read_line().await.unwrap(), b"reply\n");
+            assert_eq!(reader.read_line().await.unwrap(), b"");
+        })
+    });
+}

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use common::port::{echo, guard, settle, wait_while};
 use common::Rng;
-use eddy::io::{BoxedReader, BoxedWriter, StreamReader, StreamWriter};
+use eddy::io::{BoxedReader, StreamReader, StreamWriter};
 use eddy::net::{TcpListener, TcpStream};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use futures_rustls::client::TlsStream;
@@ -469,18 +469,39 @@ fn wait_for_cuts_short_a_client_handshake_with_a_silent_peer() {
     });
 }
 
-/// asyncio's streams over a TLS connection: the halves of the TLS stream,
-/// boxed, make the same `StreamReader`/`StreamWriter` types that
-/// `open_connection` and `start_server` hand out.
+/// asyncio's streams over a TLS connection: `eddy::io::stream_pair` makes
+/// the same `StreamReader`/`StreamWriter` types that `open_connection` and
+/// `start_server` hand out, linked the same way (closing the writer ends
+/// the reader).
 fn tls_streams<S>(tls: S) -> (StreamReader, StreamWriter)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let (r, w) = tls.split();
-    (
-        StreamReader::new(Box::new(r) as BoxedReader),
-        StreamWriter::new(Box::new(w) as BoxedWriter),
-    )
+    eddy::io::stream_pair(tls)
+}
+
+#[test]
+fn closing_a_tls_stream_pair_ends_its_reader_while_the_server_stays_silent() {
+    eddy::run(async {
+        let tls = self_signed();
+        // The handler completes the handshake, then neither reads nor
+        // writes until the server is stopped.
+        let server = tls_server(tls.acceptor, NO_LIMIT, |tls| async move {
+            let _open = tls;
+            std::future::pending::<io::Result<()>>().await
+        })
+        .await;
+        let tls_conn = connect(server.addr, &tls.connector, NAME).await.unwrap();
+        let (mut reader, mut writer) = tls_streams(tls_conn);
+        let reading = eddy::spawn(async move { reader.read_line().await });
+        eddy::time::sleep(Duration::from_millis(1)).await;
+        writer.close();
+        guard("closed", writer.wait_closed()).await;
+        // End of stream from our own close, not from the silent peer.
+        let line = guard("reader ended", reading).await.unwrap().unwrap();
+        assert!(line.is_empty());
+        server.stop();
+    });
 }
 
 #[test]

@@ -17,9 +17,11 @@ pub use server::{
     open_connection, open_unix_connection, start_server, start_unix_server, HandlerOutput, Server,
 };
 mod stream_error;
+mod stream_pair;
 mod writer;
 pub use reader::{BoxedReader, Lines, StreamReader, DEFAULT_LIMIT};
 pub use stream_error::{ReadError, WriteError};
+pub use stream_pair::stream_pair;
 pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 #[cfg(feature = "net")]
 pub use writer::TransportSocket;

@@ -17,10 +17,8 @@ use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use slab::Slab;
 
-use super::read_end::{end_on_close, SkipShutdown};
 use super::writer::{AbortHandle, SocketLink};
 use super::{BoxedWriter, StreamReader, StreamWriter};
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream};
@@ -134,7 +132,7 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
     let peer = peer.or_else(|| stream.peer_addr().ok());
     let (r, w) = stream.into_split();
     let socket = SocketLink::from(&w);
-    let (reader, mut writer) = pair(r, w);
+    let (reader, mut writer) = super::stream_pair::linked_pair(r, w);
     writer.set_socket(socket);
     if let Some(peer) = peer {
         writer = writer.with_peer_addr(peer);
@@ -145,23 +143,9 @@ fn split_tcp(stream: TcpStream, peer: Option<SocketAddr>) -> (StreamReader, Stre
 fn split_unix(stream: UnixStream) -> (StreamReader, StreamWriter) {
     let (r, w) = stream.into_split();
     let socket = SocketLink::from(&w);
-    let (reader, mut writer) = pair(r, w);
+    let (reader, mut writer) = super::stream_pair::linked_pair(r, w);
     writer.set_socket(socket);
     (reader, writer)
-}
-
-/// The stream pair over a socket's halves: closing the writer ends the
-/// reader, as asyncio's `transport.close()` does, and aborting it closes
-/// the socket, as `transport.abort()` does (see `io::read_end`).
-fn pair<R, W>(r: R, w: W) -> (StreamReader, StreamWriter)
-where
-    R: AsyncRead + Unpin + 'static,
-    W: AsyncWrite + SkipShutdown + Unpin + 'static,
-{
-    let (r, w, end) = end_on_close(r, w);
-    let mut writer = StreamWriter::new(Box::new(w) as BoxedWriter);
-    writer.set_read_end(end);
-    (StreamReader::new(Box::new(r) as super::BoxedReader), writer)
 }
 
 /// Starts a TCP server on `addr` (asyncio's `start_server`): every
