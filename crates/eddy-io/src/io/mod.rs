@@ -22,9 +22,9 @@ mod writer;
 pub use reader::{BoxedReader, Lines, StreamReader, DEFAULT_LIMIT};
 pub use stream_error::{ReadError, WriteError};
 pub use stream_pair::stream_pair;
-pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 #[cfg(feature = "net")]
 pub use writer::TransportSocket;
+pub use writer::{BoxedWriter, StreamWriter, DEFAULT_HIGH_WATER};
 #[cfg(feature = "net")]
 pub(crate) use writer::{FileSource, FALLBACK_BUF};
 
