@@ -639,3 +639,46 @@ impl File {
         std
     }
 }
+
+/// The descriptor, for calls that take one, such as
+/// `eddy::net::TcpStream::sendfile` or `StreamWriter::sendfile` (tokio's
+/// `File` has the same impls). It is the file this `File` reads and
+/// writes through the pool, so keep two things in mind: a write may still
+/// be in flight (await `flush` first to see its bytes through the
+/// descriptor), and the position is ahead by what was read ahead (calls
+/// that take an offset, as `sendfile` does, do not mind).
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// # use eddy_blocking::{fs::File, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, b"abc").unwrap();
+/// let f = futures::executor::block_on(File::open(&p)).unwrap();
+/// let dup = std::fs::File::from(f.as_fd().try_clone_to_owned().unwrap());
+/// assert_eq!(dup.metadata().unwrap().len(), 3);
+/// ```
+#[cfg(unix)]
+impl std::os::fd::AsFd for File {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.std.as_fd()
+    }
+}
+
+/// The raw descriptor (see the [`AsFd`](std::os::fd::AsFd) impl).
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// # use eddy_blocking::{fs::File, Pool};
+/// # let pool = Pool::new(); let _g = pool.enter();
+/// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
+/// # std::fs::write(&p, b"").unwrap();
+/// let f = futures::executor::block_on(File::open(&p)).unwrap();
+/// assert!(f.as_raw_fd() >= 0);
+/// ```
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for File {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.std.as_raw_fd()
+    }
+}
