@@ -78,8 +78,17 @@ pub fn resume() {
 /// form of [`Handle::inhibit_auto_advance`](crate::Handle::inhibit_auto_advance)).
 /// Take one for work the loop cannot see finish, such as a thread you
 /// started yourself or a peer in another process, so a `timeout` around it
-/// runs on real time. The guard is `Send`: move it into that work and drop
-/// it when the work is done. [`advance`] still moves the clock.
+/// does not expire at once. The guard is `Send`: move it into that work and
+/// drop it when the work is done (after it has sent its result, or the
+/// clock may jump before the result arrives).
+///
+/// While a guard lives the paused clock stands still: it does not follow
+/// real time either, so a timeout shorter than the work does not fire (a
+/// timeout of 5 ms around 30 ms of work on a thread returns the work's
+/// result, where the running clock would have expired it), and work that
+/// never finishes hangs the test. To test the timeout itself, hold the
+/// guard and move the clock by hand: [`advance`] still moves it and fires
+/// the timers that became due.
 ///
 /// # Panics
 ///

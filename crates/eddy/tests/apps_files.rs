@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::port::{guard, wait_while};
+use common::port::{guard, paused, settle, slow_guard, wait_while};
 use eddy::fs::OpenOptions;
 use eddy::io::{open_connection, start_server, ReadError, StreamReader, StreamWriter, WriteError};
+use eddy::process::{Command, Stdio};
 use futures::AsyncWriteExt;
 
 /// `O_NOFOLLOW` (the facade's tests have no `libc`): its value differs
@@ -462,5 +463,381 @@ fn static_file_server_with_sendfile_ranges_atomic_replace_and_symlinks() {
             server.close();
             server.wait_closed().await;
         }
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// 2. A log collector for merged child output
+// ---------------------------------------------------------------------------
+
+/// Lines each well-behaved child writes to each of stdout and stderr.
+const LOG_LINES: usize = 40;
+/// The channel's capacity, and the largest batch.
+const LOG_CAPACITY: usize = 8;
+
+/// One collected line: which child, which of its batches, the line.
+struct LogLine {
+    child: usize,
+    batch: usize,
+    line: String,
+}
+
+/// Reads a child's merged output and sends it on in batches: one line,
+/// then what else is already buffered (up to the channel's capacity),
+/// reserved at once so no other child's lines land inside the batch.
+/// Returns the number of lines.
+async fn collect(
+    child: usize,
+    mut out: StreamReader<eddy::process::ChildStdout>,
+    tx: eddy::sync::mpsc::Sender<LogLine>,
+    lines: Rc<Cell<usize>>,
+) -> usize {
+    let mut batch_no = 0;
+    loop {
+        let first = out.read_line().await.unwrap();
+        if first.is_empty() {
+            return lines.get();
+        }
+        let mut batch = vec![first];
+        while batch.len() < LOG_CAPACITY && out.buffer().contains(&b'\n') {
+            batch.push(out.read_line().await.unwrap());
+        }
+        let permits = tx
+            .reserve_many(batch.len())
+            .await
+            .expect("the consumer outlives the producers");
+        for (permit, line) in permits.zip(batch) {
+            permit.send(LogLine {
+                child,
+                batch: batch_no,
+                line: String::from_utf8(line).unwrap(),
+            });
+            lines.set(lines.get() + 1);
+        }
+        batch_no += 1;
+    }
+}
+
+/// The shell command of well-behaved child `id`.
+fn chatty(id: usize) -> String {
+    format!(
+        "i=1; while [ $i -le {LOG_LINES} ]; do echo \"out {id} $i\"; echo \"err {id} $i\" >&2; \
+         i=$((i+1)); done"
+    )
+}
+
+#[test]
+fn log_collector_merges_child_output_in_atomic_batches_and_kills_a_runaway_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("collected.log");
+    const CHILDREN: usize = 4;
+    const RUNAWAY: usize = CHILDREN;
+    eddy::run(slow_guard("log collector", async {
+        let (tx, mut rx) = eddy::sync::mpsc::channel::<LogLine>(LOG_CAPACITY);
+        let consumer = eddy::spawn({
+            let log_path = log_path.clone();
+            async move {
+                let mut log = OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&log_path)
+                    .await
+                    .unwrap();
+                let mut lines = Vec::new();
+                while rx.recv_many(&mut lines, LOG_CAPACITY).await > 0 {
+                    let mut chunk = String::new();
+                    for l in lines.drain(..) {
+                        chunk += &format!("{} {} {}", l.child, l.batch, l.line);
+                    }
+                    log.write_all(chunk.as_bytes()).await.unwrap();
+                }
+                log.close().await.unwrap();
+            }
+        });
+
+        let mut children = Vec::new();
+        let mut producers = Vec::new();
+        for id in 0..=CHILDREN {
+            let mut cmd = if id == RUNAWAY {
+                // Loops forever, and so does a subshell it leaves behind:
+                // killing the shell alone would leave the pipe open.
+                let mut cmd = Command::shell(
+                    "(while :; do echo spam; sleep 0.01; done) & \
+                     while :; do echo runaway >&2; sleep 0.01; done",
+                );
+                cmd.process_group(0);
+                cmd
+            } else {
+                Command::shell(chatty(id))
+            };
+            let mut child = cmd
+                .stdout(Stdio::piped())
+                .stderr_to_stdout()
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            assert!(child.stderr.is_none(), "stderr goes to the stdout pipe");
+            let out = child.stdout.take().unwrap().into_stream_reader();
+            let lines = Rc::new(Cell::new(0));
+            producers.push((
+                lines.clone(),
+                eddy::spawn(collect(id, out, tx.clone(), lines)),
+            ));
+            children.push(child);
+        }
+        drop(tx);
+
+        // Let the runaway show it runs, then kill its whole group.
+        let runaway_lines = producers[RUNAWAY].0.clone();
+        wait_while("the runaway to write", || runaway_lines.get() < 10).await;
+        let pgid = children[RUNAWAY].id();
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+
+        // Every pipe ends: the runaway's too, because its subshell died
+        // with it.
+        let mut counts = Vec::new();
+        for (_, producer) in producers {
+            counts.push(producer.await.unwrap());
+        }
+        for (id, mut child) in children.into_iter().enumerate() {
+            let status = child.wait().await.unwrap();
+            if id == RUNAWAY {
+                use std::os::unix::process::ExitStatusExt;
+                assert_eq!(status.signal(), Some(9));
+            } else {
+                assert!(status.success());
+                assert_eq!(counts[id], 2 * LOG_LINES);
+            }
+        }
+        consumer.await.unwrap();
+
+        let log = eddy::fs::read_to_string(&log_path).await.unwrap();
+        let mut per_child: Vec<Vec<String>> = vec![Vec::new(); CHILDREN + 1];
+        let mut closed_batches = std::collections::HashSet::new();
+        let mut current = None;
+        for entry in log.lines() {
+            let mut parts = entry.splitn(3, ' ');
+            let child: usize = parts.next().unwrap().parse().unwrap();
+            let batch: usize = parts.next().unwrap().parse().unwrap();
+            if current != Some((child, batch)) {
+                // A batch is one run of lines: never seen again once left.
+                assert!(
+                    closed_batches.insert((child, batch)),
+                    "batch {child}/{batch} split"
+                );
+                current = Some((child, batch));
+            }
+            per_child[child].push(parts.next().unwrap().to_string());
+        }
+        for (id, lines) in per_child.iter().enumerate().take(CHILDREN) {
+            let want: Vec<String> = (1..=LOG_LINES)
+                .flat_map(|i| [format!("out {id} {i}"), format!("err {id} {i}")])
+                .collect();
+            assert_eq!(*lines, want, "child {id}: every line, in order");
+        }
+        let runaway = &per_child[RUNAWAY];
+        assert_eq!(runaway.len(), counts[RUNAWAY]);
+        assert!(runaway.iter().all(|l| l == "spam" || l == "runaway"));
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// 3. A framed "secure channel" over stream_pair
+// ---------------------------------------------------------------------------
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(payload);
+    f
+}
+
+/// The next frame; `None` at end of stream between frames.
+async fn read_frame(r: &mut StreamReader) -> Result<Option<Vec<u8>>, ReadError> {
+    match r.read_exactly(4).await {
+        Ok(len) => {
+            let len = u32::from_be_bytes(len.try_into().unwrap()) as usize;
+            r.read_exactly(len).await.map(Some)
+        }
+        Err(ReadError::IncompleteRead { partial, .. }) if partial.is_empty() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Answers each frame with its bytes reversed until end of stream; then
+/// says goodbye (if `farewell`) and returns what it got, keeping its
+/// writer open: a server that lingers.
+async fn channel_server(
+    mut r: StreamReader,
+    mut w: StreamWriter,
+    farewell: bool,
+) -> (Result<Vec<Vec<u8>>, ReadError>, StreamWriter) {
+    let mut got = Vec::new();
+    loop {
+        match read_frame(&mut r).await {
+            Ok(Some(payload)) => {
+                w.write(&frame(&payload.iter().rev().copied().collect::<Vec<_>>()))
+                    .unwrap();
+                w.drain().await.unwrap();
+                got.push(payload);
+            }
+            Ok(None) => break,
+            Err(e) => return (Err(e), w),
+        }
+    }
+    if farewell {
+        w.write(&frame(format!("bye after {}", got.len()).as_bytes()))
+            .unwrap();
+        w.drain().await.unwrap();
+    }
+    (Ok(got), w)
+}
+
+#[test]
+fn framed_channel_over_stream_pair_sees_the_end_while_the_peer_lingers() {
+    eddy::run(guard("framed channel", async {
+        // A half-close: the client is done sending and reads the goodbye.
+        let (a, b) = eddy::net::UnixStream::pair().unwrap();
+        let (sr, sw) = eddy::io::stream_pair(a);
+        let server = eddy::spawn(channel_server(sr, sw, true));
+        let (mut r, mut w) = eddy::io::stream_pair(b);
+        for msg in [&b"alpha"[..], b"", b"gamma ray"] {
+            w.write(&frame(msg)).unwrap();
+            let back = read_frame(&mut r).await.unwrap().unwrap();
+            assert_eq!(back, msg.iter().rev().copied().collect::<Vec<_>>());
+        }
+        w.write_eof();
+        assert_eq!(read_frame(&mut r).await.unwrap().unwrap(), b"bye after 3");
+        let (got, mut server_w) = server.await.unwrap();
+        assert_eq!(got.unwrap().len(), 3);
+        server_w.close();
+        server_w.wait_closed().await;
+        assert_eq!(read_frame(&mut r).await.unwrap(), None);
+
+        // A full close: the client's reader ends at once although the
+        // server never closes, and the server sees the end while the
+        // client still holds its reader.
+        let (a, b) = eddy::net::UnixStream::pair().unwrap();
+        let (sr, sw) = eddy::io::stream_pair(a);
+        let server = eddy::spawn(channel_server(sr, sw, false));
+        let (mut r, mut w) = eddy::io::stream_pair(b);
+        w.write(&frame(b"one")).unwrap();
+        assert_eq!(read_frame(&mut r).await.unwrap().unwrap(), b"eno");
+        w.close();
+        w.wait_closed().await;
+        assert_eq!(read_frame(&mut r).await.unwrap(), None);
+        let (got, server_w) = server.await.unwrap();
+        assert_eq!(got.unwrap(), [b"one".to_vec()]);
+        assert!(!server_w.is_closing(), "the server lingers");
+        drop((r, server_w));
+
+        // A frame cut short: the server reads what arrived, and how much
+        // was promised.
+        let (a, b) = eddy::net::UnixStream::pair().unwrap();
+        let (sr, sw) = eddy::io::stream_pair(a);
+        let server = eddy::spawn(channel_server(sr, sw, false));
+        let (_r, mut w) = eddy::io::stream_pair(b);
+        let mut cut = frame(&[7; 100]);
+        cut.truncate(4 + 10);
+        w.write(&cut).unwrap();
+        w.close();
+        w.wait_closed().await;
+        match server.await.unwrap().0 {
+            Err(ReadError::IncompleteRead { partial, expected }) => {
+                assert_eq!((partial, expected), (vec![7; 10], Some(100)));
+            }
+            other => panic!("expected IncompleteRead, got {:?}", other.map(|v| v.len())),
+        }
+
+        // An abort drops the client's stream: the server's next write
+        // fails although the client still holds its reader.
+        let (a, b) = eddy::net::UnixStream::pair().unwrap();
+        let (mut sr, mut sw) = eddy::io::stream_pair(a);
+        let (_r, mut w) = eddy::io::stream_pair(b);
+        w.abort();
+        assert_eq!(read_frame(&mut sr).await.unwrap(), None);
+        sw.write(&frame(b"anyone?")).unwrap();
+        let err = sw.drain().await.unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Io(e) if e.kind() == io::ErrorKind::BrokenPipe),
+            "{err:?}"
+        );
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// 4. A paused-clock test of a client whose work runs on a thread
+// ---------------------------------------------------------------------------
+
+/// A "client" whose answer is computed on a thread of its own.
+async fn ask_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+    limit: Duration,
+) -> Result<T, eddy::time::Elapsed> {
+    let (tx, rx) = eddy::sync::oneshot::channel();
+    // The loop cannot see the thread: without this the idle paused clock
+    // would jump to the timeout while the thread works.
+    let held = eddy::time::inhibit_auto_advance();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+        drop(held); // after the answer is on its way
+    });
+    eddy::wait_for(rx, limit)
+        .await
+        .map(|r| r.expect("the thread answers"))
+}
+
+#[test]
+fn paused_clock_waits_for_a_thread_held_by_inhibit_auto_advance() {
+    paused().block_on(guard("paused clock and a thread", async {
+        let start = eddy::time::Instant::now();
+        // Real time passes on the thread; the paused clock does not jump.
+        let answer = ask_thread(
+            || {
+                std::thread::sleep(Duration::from_millis(20));
+                42
+            },
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(answer, Ok(42));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no jump to the deadline"
+        );
+
+        // Real time does not move the held clock either: a timeout shorter
+        // than the work does not fire while the guard lives.
+        let late = ask_thread(
+            || {
+                std::thread::sleep(Duration::from_millis(30));
+                "late but in"
+            },
+            Duration::from_millis(5),
+        )
+        .await;
+        assert_eq!(late, Ok("late but in"));
+
+        // To test the timeout itself, move the clock by hand while the
+        // thread is held.
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let client = eddy::spawn(ask_thread(
+            move || gate.recv().is_ok(),
+            Duration::from_secs(5),
+        ));
+        settle().await;
+        eddy::time::advance(Duration::from_secs(5)).await;
+        settle().await;
+        assert!(client.is_finished(), "the timeout fired on advance");
+        assert!(client.await.unwrap().is_err());
+        drop(release);
+        // With the thread gone, the idle clock jumps again.
+        let before = eddy::time::Instant::now();
+        eddy::sleep(Duration::from_secs(10)).await; // less than the hang guard
+        assert!(before.elapsed() >= Duration::from_secs(10));
     }));
 }
