@@ -841,3 +841,215 @@ fn paused_clock_waits_for_a_thread_held_by_inhibit_auto_advance() {
         assert!(before.elapsed() >= Duration::from_secs(10));
     }));
 }
+
+// ---------------------------------------------------------------------------
+// 5. What one reaches for next
+// ---------------------------------------------------------------------------
+
+/// What a server's handler learned about its connection's socket.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct SocketFacts {
+    nodelay: bool,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+    gone_after_close: bool,
+}
+
+#[test]
+fn server_handlers_tune_their_sockets_and_resume_a_cut_sendfile() {
+    let mut file = tempfile::tempfile().unwrap();
+    let body: Vec<u8> = (0..BIG).map(big_byte).collect();
+    std::io::Write::write_all(&mut file, &body).unwrap();
+    let file = Rc::new(file);
+    eddy::run(guard("socket options and resumed sendfile", async {
+        let facts = Rc::new(std::cell::RefCell::new(SocketFacts::default()));
+        let (f2, file2) = (facts.clone(), file.clone());
+        let server = start_server(
+            "127.0.0.1:0",
+            move |r: StreamReader, mut w: StreamWriter| {
+                let (facts, file) = (f2.clone(), file2.clone());
+                async move {
+                    // get_extra_info('socket'): no socket2 here, so a duplicate
+                    // of the descriptor as a std socket does for TCP_NODELAY.
+                    let socket = w.socket().expect("a server connection has a socket");
+                    assert!(socket.is_tcp());
+                    let std = std::net::TcpStream::from(
+                        std::os::fd::AsFd::as_fd(&socket)
+                            .try_clone_to_owned()
+                            .unwrap(),
+                    );
+                    facts.borrow_mut().nodelay = std.nodelay().unwrap();
+                    drop((std, socket));
+                    facts.borrow_mut().local = w.local_addr();
+                    facts.borrow_mut().peer = w.peer_addr();
+
+                    // A transfer with a budget: what does not go out in time is
+                    // sent in a second go from where the first one stopped.
+                    let mut sent = 0;
+                    let first = eddy::wait_for(
+                        w.sendfile_with_progress(&*file, 0, None, &mut sent),
+                        Duration::from_millis(5),
+                    )
+                    .await;
+                    if first.is_err() {
+                        w.sendfile_with_progress(&*file, sent, None, &mut sent)
+                            .await
+                            .unwrap();
+                    }
+                    assert_eq!(sent, BIG as u64);
+                    w.close();
+                    w.wait_closed().await;
+                    drop(r);
+                    facts.borrow_mut().gone_after_close = w.socket().is_none();
+                    // Sending on a closed writer says so.
+                    let late = w.sendfile(&*file, 0, Some(1)).await.unwrap_err();
+                    assert!(matches!(late, WriteError::Closing), "{late:?}");
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let (mut r, mut w) = open_connection(server.local_addr().unwrap()).await.unwrap();
+        // A client that reads late: the first sendfile times out part way.
+        eddy::sleep(Duration::from_millis(20)).await;
+        let got = r.read_to_end().await.unwrap();
+        assert!(
+            got == body,
+            "resumed transfer: {} of {} bytes",
+            got.len(),
+            body.len()
+        );
+        w.close();
+        w.wait_closed().await;
+        server.close();
+        server.wait_closed().await;
+        let facts = facts.borrow().clone();
+        assert_eq!(
+            facts,
+            SocketFacts {
+                nodelay: true,
+                local: server.local_addr(),
+                peer: w.local_addr(),
+                gone_after_close: true,
+            }
+        );
+    }));
+}
+
+#[test]
+fn sendfile_of_a_file_not_open_for_reading_fails_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    eddy::run(guard("sendfile of a write-only file", async {
+        let path = dir.path().join("out.log");
+        let write_only = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .await
+            .unwrap();
+        let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut r, mut w) = open_connection(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (peer, _) = listener.accept().await.unwrap();
+        let (mut peer_r, mut peer_w) = eddy::io::stream_pair(peer);
+        w.write(b"before ").unwrap();
+        let err = w.sendfile(&write_only, 0, None).await.unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Io(e) if e.raw_os_error() == Some(9)),
+            "EBADF expected: {err:?}"
+        );
+        // The socket is fine: the connection goes on.
+        w.write(b"after").unwrap();
+        w.write_eof();
+        assert_eq!(peer_r.read_to_end().await.unwrap(), b"before after");
+        peer_w.write(b"ok").unwrap();
+        peer_w.close();
+        assert_eq!(r.read_to_end().await.unwrap(), b"ok");
+    }));
+}
+
+#[test]
+fn owned_permits_travel_into_job_tasks_and_a_cancelled_job_gives_its_slot_back() {
+    eddy::run(guard("owned permits", async {
+        const JOBS: usize = 6;
+        let (tx, mut rx) = eddy::sync::mpsc::channel::<(usize, usize)>(2);
+        let mut jobs = Vec::new();
+        let mut done: Vec<usize> = Vec::new();
+        for id in 0..JOBS {
+            // Room first (back-pressure), then the work, in a task that
+            // owns its slot.
+            let permit = tx.clone().reserve_owned().await.unwrap();
+            let job = eddy::spawn(async move {
+                if id == 2 {
+                    std::future::pending::<()>().await; // stuck: cancelled below
+                }
+                eddy::sleep(Duration::from_millis((JOBS - id) as u64)).await;
+                drop(permit.send((id, id * id)));
+            });
+            if id == 2 {
+                // Its slot goes back: without that, the two slots would be
+                // held by it and one result nobody receives before the
+                // next reservation, and the loop would stop here.
+                job.cancel();
+                assert!(job.await.unwrap_err().is_cancelled());
+            } else {
+                jobs.push(job);
+            }
+            if tx.capacity() == 0 {
+                let (id, sq) = rx.recv().await.unwrap();
+                assert_eq!(sq, id * id);
+                done.push(id);
+            }
+        }
+        drop(tx);
+        while let Some((id, sq)) = rx.recv().await {
+            assert_eq!(sq, id * id);
+            done.push(id);
+        }
+        for job in jobs {
+            job.await.unwrap();
+        }
+        done.sort_unstable();
+        assert_eq!(done, [0, 1, 3, 4, 5]);
+    }));
+}
+
+/// A resource whose cleanup fails: its destructor panics.
+struct TempWorkspace(&'static str);
+impl Drop for TempWorkspace {
+    fn drop(&mut self) {
+        panic!("cleanup of {} failed", self.0);
+    }
+}
+
+#[test]
+fn a_task_group_reports_a_cleanup_that_panics_while_its_child_is_cancelled() {
+    eddy::run(guard("group cleanup panic", async {
+        let owner = eddy::spawn(async {
+            let group = eddy::TaskGroup::new();
+            group
+                .spawn(async {
+                    let _ws = TempWorkspace("scratch dir");
+                    eddy::sleep(Duration::from_secs(3600)).await;
+                    Ok::<(), String>(())
+                })
+                .unwrap();
+            group
+                .spawn(async {
+                    eddy::sleep(Duration::from_millis(1)).await;
+                    Err::<(), _>("download failed".to_string())
+                })
+                .unwrap();
+            group.join().await
+        });
+        let err = owner.await.unwrap_err();
+        assert!(
+            err.is_panic(),
+            "the cleanup failure reaches the group's owner"
+        );
+        let text = common::port::panic_text(&*err.into_panic());
+        assert_eq!(text, "cleanup of scratch dir failed");
+    }));
+}
