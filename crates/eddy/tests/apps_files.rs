@@ -753,6 +753,32 @@ fn framed_channel_over_stream_pair_sees_the_end_while_the_peer_lingers() {
             other => panic!("expected IncompleteRead, got {:?}", other.map(|v| v.len())),
         }
 
+        // A file as a frame over a stream that is not a socket (TLS, say):
+        // sendfile reads it through the writer, after the header.
+        let mut file = tempfile::tempfile().unwrap();
+        let payload: Vec<u8> = (0..200_000).map(big_byte).collect();
+        std::io::Write::write_all(&mut file, &payload).unwrap();
+        let (a, b) = eddy::net::UnixStream::pair().unwrap();
+        let (_sr, mut sw) = eddy::io::stream_pair(a);
+        let (mut r, _w) = eddy::io::stream_pair(b);
+        assert!(sw.socket().is_none(), "stream_pair knows no socket");
+        assert_eq!(sw.sendfile(&file, 0, Some(0)).await.unwrap(), 0);
+        let len = payload.len() as u64 - 1000;
+        sw.write(&(len as u32).to_be_bytes()).unwrap();
+        let mut sent = 0;
+        let n = sw
+            .sendfile_with_progress(&file, 1000, None, &mut sent)
+            .await
+            .unwrap();
+        assert_eq!((n, sent), (len, len));
+        assert_eq!(
+            sw.sendfile(&file, payload.len() as u64, None)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(read_frame(&mut r).await.unwrap().unwrap(), &payload[1000..]);
+
         // An abort drops the client's stream: the server's next write
         // fails although the client still holds its reader.
         let (a, b) = eddy::net::UnixStream::pair().unwrap();
