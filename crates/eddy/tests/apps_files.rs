@@ -125,9 +125,10 @@ async fn serve_file(app: &Files, req: &Get, w: &mut StreamWriter) -> io::Result<
         reply(w, "404 Not Found", b"no such file\n")?;
         return Ok(true);
     }
-    let mut opts = OpenOptions::new().read(true);
+    let mut opts = OpenOptions::new();
+    opts.read(true);
     if app.strict {
-        opts = opts.custom_flags(O_NOFOLLOW);
+        opts.custom_flags(O_NOFOLLOW);
     }
     let mut file = match opts.open(app.root.join(name)).await {
         Ok(file) => file,

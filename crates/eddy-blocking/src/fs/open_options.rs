@@ -6,7 +6,9 @@ use std::path::Path;
 use super::{run_on, File};
 use crate::Pool;
 
-/// How to open a [`File`]: the same switches as [`std::fs::OpenOptions`].
+/// How to open a [`File`]: the same switches as [`std::fs::OpenOptions`],
+/// set the same way (`&mut self`, as std and tokio do), so a chain ending
+/// in `open` works and so does a builder kept in a variable.
 ///
 /// ```
 /// use eddy_blocking::fs::OpenOptions;
@@ -30,7 +32,7 @@ impl Default for OpenOptions {
 macro_rules! switch {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        pub fn $name(mut self, on: bool) -> Self {
+        pub fn $name(&mut self, on: bool) -> &mut Self {
             self.0.$name(on);
             self
         }
@@ -41,8 +43,8 @@ impl OpenOptions {
     /// All switches off (set at least one of read/write/append).
     ///
     /// ```
-    /// let opts = eddy_blocking::fs::OpenOptions::new().read(true);
-    /// # drop(opts);
+    /// let mut opts = eddy_blocking::fs::OpenOptions::new();
+    /// opts.read(true);
     /// ```
     pub fn new() -> OpenOptions {
         OpenOptions(std::fs::OpenOptions::new())
@@ -52,8 +54,8 @@ impl OpenOptions {
         /// Open for reading.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().read(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.read(true);
         /// ```
         read
     );
@@ -61,8 +63,8 @@ impl OpenOptions {
         /// Open for writing.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.write(true);
         /// ```
         write
     );
@@ -70,8 +72,8 @@ impl OpenOptions {
         /// Every write goes to the end of the file.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().append(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.append(true);
         /// ```
         append
     );
@@ -79,8 +81,8 @@ impl OpenOptions {
         /// Truncate an existing file to length 0.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).truncate(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.write(true).truncate(true);
         /// ```
         truncate
     );
@@ -88,8 +90,8 @@ impl OpenOptions {
         /// Create the file if it does not exist.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.write(true).create(true);
         /// ```
         create
     );
@@ -97,8 +99,8 @@ impl OpenOptions {
         /// Create the file, failing if it exists.
         ///
         /// ```
-        /// let o = eddy_blocking::fs::OpenOptions::new().write(true).create_new(true);
-        /// # drop(o);
+        /// let mut o = eddy_blocking::fs::OpenOptions::new();
+        /// o.write(true).create_new(true);
         /// ```
         create_new
     );
@@ -112,13 +114,14 @@ impl OpenOptions {
     /// use std::os::unix::fs::PermissionsExt;
     /// # let pool = Pool::new(); let _g = pool.enter();
     /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("secret");
-    /// let opts = OpenOptions::new().write(true).create_new(true).mode(0o600);
+    /// let mut opts = OpenOptions::new();
+    /// opts.write(true).create_new(true).mode(0o600);
     /// let f = futures::executor::block_on(opts.open(&p)).unwrap();
     /// assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
     /// # drop(f);
     /// ```
     #[cfg(unix)]
-    pub fn mode(mut self, mode: u32) -> Self {
+    pub fn mode(&mut self, mode: u32) -> &mut Self {
         std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
         self
     }
@@ -134,12 +137,13 @@ impl OpenOptions {
     /// # let pool = Pool::new(); let _g = pool.enter();
     /// # let dir = tempfile::tempdir().unwrap(); let link = dir.path().join("l");
     /// # std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
-    /// let opts = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW);
+    /// let mut opts = OpenOptions::new();
+    /// opts.read(true).custom_flags(libc::O_NOFOLLOW);
     /// // O_NOFOLLOW refuses to open through a symbolic link.
     /// assert!(futures::executor::block_on(opts.open(&link)).is_err());
     /// ```
     #[cfg(unix)]
-    pub fn custom_flags(mut self, flags: i32) -> Self {
+    pub fn custom_flags(&mut self, flags: i32) -> &mut Self {
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut self.0, flags);
         self
     }

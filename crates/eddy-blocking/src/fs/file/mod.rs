@@ -246,8 +246,8 @@ impl File {
     ///
     /// ```
     /// # use eddy_blocking::fs::File;
-    /// let opts = File::options().append(true).create(true);
-    /// # drop(opts);
+    /// let mut opts = File::options();
+    /// opts.append(true).create(true);
     /// ```
     pub fn options() -> OpenOptions {
         OpenOptions::new()
