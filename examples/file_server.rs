@@ -122,16 +122,10 @@ async fn respond(root: &Path, request: &Request, writer: &mut StreamWriter) -> s
     let Some(path) = resolve(root, &request.path).await else {
         return status(writer, "404 Not Found", keep);
     };
-    let file = match eddy::fs::File::open(&path).await {
-        Ok(f) => f.into_std().await,
-        Err(_) => return status(writer, "404 Not Found", keep),
+    let Ok(mut file) = eddy::fs::File::open(&path).await else {
+        return status(writer, "404 Not Found", keep);
     };
-    let meta = eddy::to_thread({
-        let file = file.try_clone()?;
-        move || file.metadata()
-    })
-    .await
-    .map_err(std::io::Error::other)??;
+    let meta = file.metadata().await?;
     if !meta.is_file() {
         return status(writer, "404 Not Found", keep);
     }
