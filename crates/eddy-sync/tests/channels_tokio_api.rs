@@ -234,15 +234,23 @@ fn mpsc_reserve_many_takes_all_or_none() {
         Err(TrySendError::Full(()))
     ));
     assert_eq!(tx.capacity(), 1);
-    // More than the channel can ever hold, and zero.
-    assert!(matches!(
-        tx.try_reserve_many(4),
-        Err(TrySendError::Full(()))
-    ));
-    assert_eq!(
-        block_on(tx.reserve_many(4)).unwrap_err(),
-        mpsc::SendError(())
+    // More than the channel can ever hold panics, naming the capacity
+    // (an error would read as "closed" or, retried, as "full" forever).
+    let too_many = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = tx.try_reserve_many(4);
+    }))
+    .unwrap_err();
+    let message = too_many.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("reserve_many(4) on a channel of capacity 3"),
+        "{message}"
     );
+    let too_many = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = block_on(tx.reserve_many(4));
+    }));
+    assert!(too_many.is_err());
+    assert_eq!(tx.capacity(), 1, "nothing was taken");
+    // Zero.
     assert_eq!(tx.try_reserve_many(0).unwrap().count(), 0);
     assert_eq!(block_on(tx.reserve_many(0)).unwrap().len(), 0);
     assert_eq!(rx.try_recv(), Ok(1));

@@ -90,8 +90,14 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`]`(())` if the receiver is dropped or closed (before or
-    /// while this waits), or if `n` is more than
-    /// [`max_capacity`](Self::max_capacity) (it could never be granted).
+    /// while this waits).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is more than [`max_capacity`](Self::max_capacity): such a
+    /// reservation could never be granted, and an error would read as
+    /// "closed" (tokio returns that error) or, from `try_reserve_many`, as
+    /// "full", inviting a retry that can never succeed. Split the batch.
     ///
     /// # Cancel safety
     ///
@@ -116,9 +122,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
-        if n > self.max_capacity() {
-            return Err(SendError(()));
-        }
+        self.check_many(n);
         reserve(&self.chan, n).await.map_err(|()| SendError(()))?;
         Ok(PermitIterator {
             chan: &self.chan,
@@ -132,9 +136,14 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`TrySendError::Full`]`(())` when fewer than `n` slots are free, or
-    /// other senders are waiting (they come first), or `n` is more than
-    /// [`max_capacity`](Self::max_capacity); [`TrySendError::Closed`]`(())`
-    /// once the receiver is dropped or closed.
+    /// other senders are waiting (they come first);
+    /// [`TrySendError::Closed`]`(())` once the receiver is dropped or
+    /// closed.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is more than [`max_capacity`](Self::max_capacity), as
+    /// [`reserve_many`](Self::reserve_many).
     ///
     /// # Examples
     ///
@@ -152,14 +161,23 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
-        if n > self.max_capacity() {
-            return Err(TrySendError::Full(()));
-        }
+        self.check_many(n);
         try_reserve(&self.chan, n)?;
         Ok(PermitIterator {
             chan: &self.chan,
             n,
         })
+    }
+
+    /// Refuses a batch the channel could never hold (see `reserve_many`).
+    #[track_caller]
+    fn check_many(&self, n: usize) {
+        let capacity = self.max_capacity();
+        assert!(
+            n <= capacity,
+            "reserve_many({n}) on a channel of capacity {capacity}: it could never be granted; \
+             reserve at most max_capacity() slots at a time"
+        );
     }
 
     /// [`reserve`](Self::reserve) for a permit that owns its sender, so it
