@@ -340,6 +340,12 @@ impl Command {
     /// Off by default: a dropped child runs on (and is reaped in the
     /// background when it exits).
     ///
+    /// Only the child itself is killed, as with tokio: processes it
+    /// started (a shell's pipeline, a subshell) live on. To take them
+    /// along, start the child in its own group with
+    /// [`process_group(0)`](Self::process_group) and signal the group
+    /// (`kill(-pid, SIGKILL)`) before dropping it.
+    ///
     /// # Example
     ///
     /// ```
