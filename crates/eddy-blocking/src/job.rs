@@ -125,13 +125,21 @@ where
             return false;
         }
         let func = self.func.lock().take();
-        // The handle learns first: dropping the closure (and what the
-        // job held) runs the destructors of what it captured, which
-        // may panic.
-        let released = self.complete(Err(why()));
         // Called while cancelling a whole queue (shutdown, a racing
-        // submitter, a worker): one panicking destructor must not stop
+        // submitter, a worker between jobs, outside `run_job`'s catch):
+        // user code run here — the waiting handle's waker, the
+        // destructors of what the job captured or held — must not stop
         // the rest from being cancelled, nor unwind through the pool.
+        // The handle learns first: its result is in the slot before the
+        // waker runs, so a panicking waker loses nothing.
+        let released = catch_unwind(AssertUnwindSafe(|| self.complete(Err(why())))).unwrap_or_else(
+            |payload| {
+                report_panic("waking a cancelled job's handle", &*payload);
+                // The waker ran, so a handle waited: the held value stays
+                // in the slot and goes with the result.
+                None
+            },
+        );
         if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop((func, released)))) {
             report_panic("dropping a cancelled job's closure", &*payload);
         }

@@ -1,0 +1,57 @@
+//! Defects found by the review of the pool and the `fs` module, one test
+//! each (they failed on the code before their fix).
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+use std::time::Duration;
+
+use common::stress::guarded;
+use eddy_blocking::Pool;
+use futures::executor::block_on;
+
+/// A waker whose `wake` panics (an executor's bug, or a deliberate one),
+/// counting the calls first.
+struct PanickingWaker(AtomicUsize);
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a waker panicked (expected in this test)");
+    }
+}
+
+#[test]
+fn a_panicking_waker_of_a_cancelled_job_does_not_escape_shutdown() {
+    guarded(60, || {
+        let pool = Pool::builder().max_threads(1).build().unwrap();
+        let (release, blocker) = common::occupy(&pool, ());
+        // Queued behind the blocker, and waited on by a waker that panics.
+        let waker_state = Arc::new(PanickingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(waker_state.clone());
+        let mut first = pool.spawn(|| 1);
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
+        let second = pool.spawn(|| 2);
+        // Cancelling the first wakes its waker, which panics: that panic
+        // escaped shutdown_timeout, and the second job was left queued.
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.shutdown_timeout(Duration::from_millis(20))
+        }))
+        .expect("a handle's waker panicking escaped shutdown_timeout");
+        assert_eq!(report.cancelled, 2, "{report:?}");
+        assert_eq!(waker_state.0.load(Ordering::SeqCst), 1);
+        assert!(block_on(first).unwrap_err().is_shutdown());
+        assert!(block_on(second).unwrap_err().is_shutdown());
+        release.send(()).unwrap();
+        block_on(blocker).unwrap();
+        assert!(common::eventually(|| pool.thread_count() == 0));
+    });
+}
