@@ -8,6 +8,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use common::drop_while_queued;
 use eddy_blocking::fs::{self, File, OpenOptions};
 use eddy_blocking::Pool;
 use futures::executor::block_on;
@@ -321,18 +322,6 @@ fn with_one_thread_and_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &std:
     block_on(test(&pool, &path));
 }
 
-/// Polls `call` once while `pool`'s only thread is held busy (so the call
-/// is queued or in flight), drops it there, then lets the pool run on.
-async fn drop_while_queued<F: std::future::Future>(pool: &Pool, call: F) {
-    let (release, blocker) = common::occupy(pool, ());
-    {
-        let mut call = Box::pin(call);
-        assert!(futures::poll!(&mut call).is_pending());
-    }
-    release.send(()).unwrap();
-    blocker.await.unwrap();
-}
-
 #[test]
 fn links_permissions_and_exclusive_creation() {
     use std::io::ErrorKind;
@@ -410,9 +399,7 @@ fn whole_file_calls_on_a_fifo_keep_the_read_ahead() {
     let _guard = pool.enter();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
-    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    common::mkfifo(&fifo);
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || {
         use std::io::Write;

@@ -55,3 +55,43 @@ fn a_panicking_waker_of_a_cancelled_job_does_not_escape_shutdown() {
         assert!(common::eventually(|| pool.thread_count() == 0));
     });
 }
+
+#[test]
+fn a_write_after_read_ahead_on_a_fifo_lands_and_keeps_the_read_ahead() {
+    use eddy_blocking::fs::File;
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    guarded(60, || {
+        let pool = Pool::builder().max_threads(1).build().unwrap();
+        let _guard = pool.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        common::mkfifo(&fifo);
+        block_on(async {
+            // Read and write ends in one descriptor (a FIFO, a tty or a
+            // serial device opened read-write: none can seek).
+            let mut f = File::options()
+                .read(true)
+                .write(true)
+                .open(&fifo)
+                .await
+                .unwrap();
+            f.write_all(b"0123456789").await.unwrap();
+            f.flush().await.unwrap();
+            // A read for 10 bytes dropped in flight, then a read for 2: 8
+            // bytes wait in the read-ahead.
+            let mut big = [0u8; 10];
+            common::drop_while_queued(&pool, f.read(&mut big)).await;
+            let mut two = [0u8; 2];
+            assert_eq!(f.read(&mut two).await.unwrap(), 2);
+            assert_eq!(&two, b"01");
+            // The write used to seek back over those 8 bytes first, failed
+            // with "Illegal seek" (at the flush), and lost both the write
+            // and the 8 bytes.
+            f.write_all(b"ab").await.unwrap();
+            f.flush().await.expect("a write after read-ahead on a FIFO");
+            let mut rest = [0u8; 10];
+            f.read_exact(&mut rest).await.unwrap();
+            assert_eq!(&rest, b"23456789ab");
+        });
+    });
+}

@@ -37,3 +37,22 @@ pub fn occupy<T: Send + 'static>(
     started_rx.recv().unwrap();
     (release_tx, blocker)
 }
+
+/// Polls `call` once while `pool`'s only thread is held busy (so the call
+/// is queued or in flight), drops it there, then lets the pool run on.
+pub async fn drop_while_queued<F: std::future::Future>(pool: &eddy_blocking::Pool, call: F) {
+    let (release, blocker) = occupy(pool, ());
+    {
+        let mut call = Box::pin(call);
+        assert!(futures::poll!(&mut call).is_pending());
+    }
+    release.send(()).unwrap();
+    blocker.await.unwrap();
+}
+
+/// Makes a FIFO (named pipe) at `path`, which must not exist.
+pub fn mkfifo(path: &std::path::Path) {
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+}

@@ -80,20 +80,38 @@ impl AsyncWrite for File {
             unreachable!("poll_idle leaves the file idle")
         };
         let mut buf = slot.take().expect("File state is never left empty");
-        // Drop read-ahead: the write goes where the reader had got to.
-        let seek_back = buf.unread() as i64;
-        buf.clear();
+        // Read-ahead is given back first (the write goes where the reader
+        // had got to): taken out of the buffer, which now holds the write.
+        let mut ahead = Vec::new();
+        if buf.unread() > 0 {
+            ahead = std::mem::take(&mut buf.data);
+            ahead.drain(..buf.pos);
+            buf.pos = 0;
+        }
         let n = src.len().min(MAX_BUF);
         buf.data.extend_from_slice(&src[..n]);
         let std = this.std.clone();
         this.state = State::Busy(this.pool.spawn(move || {
             let res = (|| {
-                if seek_back > 0 {
-                    (&*std).seek(SeekFrom::Current(-seek_back))?;
+                if !ahead.is_empty() {
+                    match (&*std).seek(SeekFrom::Current(-(ahead.len() as i64))) {
+                        Ok(_) => ahead.clear(),
+                        // A pipe, FIFO or tty cannot go back: the bytes
+                        // stay for the next read and the write goes on,
+                        // as run_settled does.
+                        Err(e) if e.kind() == io::ErrorKind::NotSeekable => {}
+                        Err(e) => {
+                            ahead.clear();
+                            return Err(e);
+                        }
+                    }
                 }
                 (&*std).write_all(&buf.data)
             })();
             buf.clear();
+            if !ahead.is_empty() {
+                buf.data = ahead;
+            }
             (Op::Write(res), buf)
         }));
         Poll::Ready(Ok(n))
