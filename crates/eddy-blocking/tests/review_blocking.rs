@@ -95,3 +95,33 @@ fn a_write_after_read_ahead_on_a_fifo_lands_and_keeps_the_read_ahead() {
         });
     });
 }
+
+#[test]
+fn a_failed_seek_leaves_the_position_and_the_read_ahead_alone() {
+    use eddy_blocking::fs::File;
+    use futures::{AsyncReadExt, AsyncSeekExt};
+    use std::io::SeekFrom;
+    guarded(60, || {
+        let pool = Pool::builder().max_threads(1).build().unwrap();
+        let _guard = pool.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        block_on(async {
+            let mut f = File::open(&path).await.unwrap();
+            // 8 bytes wait in the read-ahead, the reader is at 2.
+            let mut big = [0u8; 10];
+            common::drop_while_queued(&pool, f.read(&mut big)).await;
+            let mut two = [0u8; 2];
+            assert_eq!(f.read(&mut two).await.unwrap(), 2);
+            // Before the start: refused, and (as with std) nothing moves.
+            let err = f.seek(SeekFrom::Current(-5)).await.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+            // Was "": the read-ahead was dropped before the seek, which
+            // failed and left the file past those bytes.
+            let mut rest = String::new();
+            f.read_to_string(&mut rest).await.unwrap();
+            assert_eq!(rest, "23456789");
+        });
+    });
+}

@@ -145,10 +145,16 @@ impl AsyncSeek for File {
                         // The OS position is past the read-ahead.
                         *off -= buf.unread() as i64;
                     }
-                    buf.clear();
                     let std = this.std.clone();
-                    this.state =
-                        State::Busy(this.pool.spawn(move || (Op::Seek((&*std).seek(pos)), buf)));
+                    this.state = State::Busy(this.pool.spawn(move || {
+                        let res = (&*std).seek(pos);
+                        // A failed seek moves nothing (as std's): the
+                        // read-ahead still follows the reader's position.
+                        if res.is_ok() {
+                            buf.clear();
+                        }
+                        (Op::Seek(res), buf)
+                    }));
                     this.seeking = Some(requested);
                 }
                 State::Busy(handle) => {
