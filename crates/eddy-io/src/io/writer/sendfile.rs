@@ -50,8 +50,10 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// * [`WriteError::Io`] with the socket's or the file's error as the OS
     ///   reports it (`BrokenPipe`; `EBADF`: the file is not open for
     ///   reading; ...), or `InvalidInput` for an offset beyond the largest
-    ///   file offset or other than 0 on a pipe. A failed socket shows up
-    ///   on the next write or drain too.
+    ///   file offset or other than 0 on a pipe. A failed socket (the peer
+    ///   reset the connection, ...) fails the writer as a failed write
+    ///   does, so the next write or drain reports it too; an error of the
+    ///   file leaves the writer as it was, ready for more.
     ///
     /// # Cancel safety
     ///

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::future::poll_fn;
+use std::io;
 use std::rc::Rc;
 use std::task::Poll;
 
@@ -48,7 +49,19 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 }
                 std::future::Future::poll(step.as_mut(), cx).map_err(WriteError::Io)
             })
-            .await?;
+            .await;
+            let moved = match moved {
+                Err(WriteError::Io(e)) if connection_lost(&e) => {
+                    // The socket failed, not the file: the writer is done
+                    // for, as after a failed write, so the next write,
+                    // drain or flush reports it too.
+                    shared
+                        .borrow_mut()
+                        .fail(io::Error::new(e.kind(), e.to_string()));
+                    return Err(WriteError::Io(e));
+                }
+                other => other?,
+            };
             match moved {
                 Some(n) => {
                     total += n;
@@ -58,6 +71,26 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             }
         }
     }
+}
+
+/// An error of the socket itself (the peer is gone or unreachable), as
+/// opposed to one of the file (`EBADF`, `EIO`, an offset out of range),
+/// which leaves the connection usable.
+fn connection_lost(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EPIPE
+                | libc::ECONNRESET
+                | libc::ECONNABORTED
+                | libc::ENOTCONN
+                | libc::ETIMEDOUT
+                | libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::ENETDOWN
+                | libc::ENETRESET
+        )
+    )
 }
 
 /// Marks a `sendfile` writing to the socket directly (see
