@@ -74,3 +74,39 @@ fn a_file_failing_under_sendfile_leaves_the_writer_working() {
         assert_eq!(got, "before after");
     });
 }
+
+/// An offset past the end of the file sends nothing, however far past:
+/// `Ok(0)` both when the offset fits the file system (the kernel reads
+/// nothing there) and when it is beyond what the file system can hold,
+/// where `sendfile(2)` and `pread` answered `EOVERFLOW` ("Value too large
+/// for defined data type") or `EINVAL`, which said nothing of the offset.
+#[test]
+fn an_offset_past_the_end_of_the_file_sends_nothing_however_far() {
+    run(async {
+        let file = file_with(b"hello");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (tx, _rx) = common::stress::tcp_pair(&listener).await;
+        let mut through = eddy_io::io::StreamWriter::new(futures::io::Cursor::new(Vec::new()));
+        for offset in [6, 1 << 40, 1 << 62, i64::MAX as u64 - 1, i64::MAX as u64] {
+            for count in [None, Some(3)] {
+                let sent = tx.sendfile(&file, offset, count).await;
+                assert!(
+                    matches!(sent, Ok(0)),
+                    "socket, offset {offset} count {count:?}: {sent:?}"
+                );
+                let sent = through.sendfile(&file, offset, count).await;
+                assert!(
+                    matches!(sent, Ok(0)),
+                    "writer, offset {offset} count {count:?}: {sent:?}"
+                );
+            }
+        }
+        // Beyond the largest file offset is still refused, saying so.
+        let e = tx
+            .sendfile(&file, i64::MAX as u64 + 1, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("largest file offset"), "{e}");
+    });
+}

@@ -76,6 +76,15 @@ impl<'f> Transfer<'f> {
                 match self.native_step(io).await {
                     Ok(n) => return Ok(n),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    // An offset past the end of the file, beyond what its
+                    // file system can hold: the end, as for a smaller one.
+                    // (`EINVAL` there goes to the fallback, whose read
+                    // tells; a `/proc` file, sized 0, answers it too.)
+                    Err(e)
+                        if e.raw_os_error() == Some(libc::EOVERFLOW) && self.src.beyond_end() =>
+                    {
+                        return Ok(None)
+                    }
                     Err(e) if !self.src.started() && unsupported(&e) => {
                         self.native = false;
                         continue;
@@ -202,7 +211,7 @@ macro_rules! sendfile_methods {
             /// up to the end of the file) and returns how many were sent:
             /// asyncio's `loop.sendfile(transport, file, offset, count)` /
             /// `loop.sock_sendfile`. Fewer than `count` only when the file
-            /// ends first.
+            /// ends first; none for an offset at or past its end.
             ///
             /// On Linux the kernel copies the file to the socket
             /// (`sendfile(2)`, no copy through user space). The socket is

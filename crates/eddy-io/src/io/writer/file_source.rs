@@ -83,6 +83,23 @@ impl<'f> FileSource<'f> {
         self.left.map_or(cap, |left| left.min(cap))
     }
 
+    /// Whether the next offset is at or past the end of a regular file.
+    /// There `pread` and `sendfile(2)` answer `EINVAL` or `EOVERFLOW`
+    /// instead of end of file when the offset is beyond what the file
+    /// system can hold (16 TiB on ext4), though a smaller one past the end
+    /// just reads nothing.
+    pub(crate) fn beyond_end(&self) -> bool {
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `st` is valid for writes of a `stat` for the whole call;
+        // the descriptor is open while `self.fd` borrows it.
+        if unsafe { libc::fstat(self.raw_fd(), st.as_mut_ptr()) } != 0 {
+            return false;
+        }
+        // SAFETY: fstat succeeded, so it filled in `st`.
+        let st = unsafe { st.assume_init() };
+        st.st_mode & libc::S_IFMT == libc::S_IFREG && self.offset >= st.st_size as u64
+    }
+
     /// Records `n` bytes taken (sent by sendfile(2), or read).
     pub(crate) fn advance(&mut self, n: u64) {
         self.offset += n;
@@ -123,6 +140,9 @@ impl<'f> FileSource<'f> {
                 let e = io::Error::last_os_error();
                 match e.raw_os_error() {
                     Some(libc::EINTR) => continue,
+                    Some(libc::EINVAL | libc::EOVERFLOW) if self.seekable && self.beyond_end() => {
+                        return Ok(0)
+                    }
                     Some(libc::ESPIPE) if self.seekable => {
                         if self.offset != 0 {
                             return Err(io::Error::new(
