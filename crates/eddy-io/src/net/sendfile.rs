@@ -237,6 +237,14 @@ macro_rules! sendfile_methods {
             /// in the page cache holds the loop while the disk reads, and a
             /// blocking pipe holds it until its writer writes.
             ///
+            /// Unlike a write, `sendfile(2)` cannot be told not to raise
+            /// `SIGPIPE`: sending to a peer that is gone raises it (as
+            /// CPython's `os.sendfile` and std's `io::copy` do). Rust
+            /// programs ignore `SIGPIPE` by default, and the call fails
+            /// with `BrokenPipe`; a program that restores its default
+            /// action is killed, and one that listens for it through
+            /// `signal::unix` gets the signal too.
+            ///
             /// The write halves reach it through `as_ref()`.
             ///
             /// # Errors
@@ -310,7 +318,9 @@ macro_rules! sendfile_methods {
             ///
             /// Cancel safe in the sense that matters here: nothing is
             /// sent that `*sent` does not count, so a dropped transfer can
-            /// be resumed exactly.
+            /// be resumed exactly. Not so for a file that cannot seek (a
+            /// pipe): it takes offset 0 only, and what the fallback had
+            /// read from it but not yet sent (up to 64 KiB) is lost.
             ///
             /// # Example
             ///

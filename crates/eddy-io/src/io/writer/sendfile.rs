@@ -38,9 +38,9 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// the transfer at once.
     ///
     /// The file is read on the loop thread (see
-    /// [`TcpStream::sendfile`](crate::net::TcpStream::sendfile)); a file
-    /// that cannot seek (a pipe) is read from where it stands, and takes
-    /// offset 0 only.
+    /// [`TcpStream::sendfile`](crate::net::TcpStream::sendfile), which
+    /// also tells of `SIGPIPE`); a file that cannot seek (a pipe) is read
+    /// from where it stands, and takes offset 0 only.
     ///
     /// # Errors
     ///
@@ -114,7 +114,9 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// # Cancel safety
     ///
     /// Cancel safe in the sense that matters here: nothing is sent that
-    /// `*sent` does not count, so a dropped transfer can be resumed.
+    /// `*sent` does not count, so a dropped transfer can be resumed. Not
+    /// so for a file that cannot seek (a pipe) on a socket's writer: what
+    /// was read from it but not yet sent (up to 64 KiB) is lost.
     ///
     /// # Example
     ///
