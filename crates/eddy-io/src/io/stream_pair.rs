@@ -14,9 +14,10 @@ use super::{BoxedReader, BoxedWriter, StreamReader, StreamWriter};
 
 /// Splits a duplex stream into a [`StreamReader`] and a [`StreamWriter`]
 /// that behave like the pair [`open_connection`](crate::io::open_connection)
-/// returns: the writer's [`close`](StreamWriter::close) (after its buffer
-/// is sent and the stream closed) makes the reader report end of stream and
-/// wakes a task waiting on it, and [`abort`](StreamWriter::abort) drops the
+/// returns: the writer's [`close`](StreamWriter::close) makes the reader
+/// report end of stream at once and wakes a task waiting on it (the writer
+/// goes on to send its buffer and close the stream), and
+/// [`abort`](StreamWriter::abort) drops the
 /// read half at once, so the stream itself is dropped as soon as the writer
 /// lets go of it (for TLS: no close_notify, the socket closes). What the
 /// reader had buffered stays readable. Dropping the writer without closing
