@@ -984,7 +984,7 @@ fn sendfile_of_a_file_not_open_for_reading_fails_and_the_writer_goes_on() {
         w.write(b"before ").unwrap();
         let err = w.sendfile(&write_only, 0, None).await.unwrap_err();
         assert!(
-            matches!(&err, WriteError::Io(e) if e.raw_os_error() == Some(9)),
+            matches!(&err, WriteError::File(e) if e.raw_os_error() == Some(9)),
             "EBADF expected: {err:?}"
         );
         // The socket is fine: the connection goes on.

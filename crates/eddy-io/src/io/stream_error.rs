@@ -146,6 +146,12 @@ pub enum WriteError {
     /// the connection). Buffered data that was not sent is discarded; open
     /// a new connection to carry on.
     Io(io::Error),
+    /// [`sendfile`](super::StreamWriter::sendfile) could not read the file
+    /// (`EBADF`: not open for reading; `EIO`; an offset the file cannot
+    /// take). The connection is not affected: what was sent before stands,
+    /// nothing buffered was dropped, and the writer still takes data, so
+    /// fix the file (or send an error reply) and go on.
+    File(io::Error),
 }
 
 impl fmt::Display for WriteError {
@@ -167,6 +173,11 @@ impl fmt::Display for WriteError {
                 "writing to the stream failed: {e}; unsent data was discarded, reconnect to \
                  carry on"
             ),
+            WriteError::File(e) => write!(
+                f,
+                "reading the file to send failed: {e}; the connection is unaffected and the \
+                 writer still takes data"
+            ),
         }
     }
 }
@@ -174,7 +185,7 @@ impl fmt::Display for WriteError {
 impl std::error::Error for WriteError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            WriteError::Io(e) => Some(e),
+            WriteError::Io(e) | WriteError::File(e) => Some(e),
             WriteError::Closing | WriteError::Aborted { .. } => None,
         }
     }
@@ -189,7 +200,7 @@ impl From<io::Error> for WriteError {
 impl From<WriteError> for io::Error {
     fn from(e: WriteError) -> Self {
         match e {
-            WriteError::Io(e) => e,
+            WriteError::Io(e) | WriteError::File(e) => e,
             WriteError::Closing => io::Error::new(io::ErrorKind::BrokenPipe, e),
             // asyncio's ConnectionResetError.
             WriteError::Aborted { .. } => io::Error::new(io::ErrorKind::ConnectionReset, e),

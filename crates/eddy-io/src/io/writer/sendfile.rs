@@ -47,13 +47,13 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// * [`WriteError::Closing`] / [`WriteError::Aborted`] as for
     ///   [`write`](Self::write); `Aborted` also when the writer is aborted
     ///   while the file is on its way.
-    /// * [`WriteError::Io`] with the socket's or the file's error as the OS
-    ///   reports it (`BrokenPipe`; `EBADF`: the file is not open for
-    ///   reading; ...), or `InvalidInput` for an offset beyond the largest
-    ///   file offset or other than 0 on a pipe. A failed socket (the peer
-    ///   reset the connection, ...) fails the writer as a failed write
-    ///   does, so the next write or drain reports it too; an error of the
-    ///   file leaves the writer as it was, ready for more.
+    /// * [`WriteError::Io`] with the socket's error as the OS reports it
+    ///   (`BrokenPipe`, `ConnectionReset`, ...): the writer has failed as
+    ///   after a failed write, so the next write or drain reports it too.
+    /// * [`WriteError::File`] with the file's error (`EBADF`: the file is
+    ///   not open for reading; `EIO`), or `InvalidInput` for an offset
+    ///   beyond the largest file offset or other than 0 on a pipe: the
+    ///   writer is as it was, ready for more.
     ///
     /// # Cancel safety
     ///
@@ -154,7 +154,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         count: Option<u64>,
         sent: &mut u64,
     ) -> Result<u64, WriteError> {
-        let source = FileSource::new(file, offset, count)?;
+        let source = FileSource::new(file, offset, count).map_err(WriteError::File)?;
         self.check_open()?;
         // Everything written before goes first.
         self.flush().await?;
@@ -188,7 +188,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         let mut buf = vec![0; source.want(FALLBACK_BUF as u64).max(1) as usize];
         let mut total = 0;
         loop {
-            let n = source.read(&mut buf)?;
+            let n = source.read(&mut buf).map_err(WriteError::File)?;
             if n == 0 {
                 break;
             }

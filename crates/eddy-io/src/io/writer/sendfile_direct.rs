@@ -34,10 +34,10 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 {
                     let mut s = shared.borrow_mut();
                     if let Some(e) = s.error() {
-                        return Poll::Ready(Err(e));
+                        return Poll::Ready(Err(Stop::Writer(e)));
                     }
                     if s.done() {
-                        return Poll::Ready(Err(WriteError::Closing));
+                        return Poll::Ready(Err(Stop::Writer(WriteError::Closing)));
                     }
                     // An abort (`finish`) wakes the writer's waiter: this
                     // task then stops and lets go of the socket, which the
@@ -47,11 +47,13 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                         _ => s.waiter = Some(cx.waker().clone()),
                     }
                 }
-                std::future::Future::poll(step.as_mut(), cx).map_err(WriteError::Io)
+                std::future::Future::poll(step.as_mut(), cx).map_err(Stop::Step)
             })
             .await;
             let moved = match moved {
-                Err(WriteError::Io(e)) if connection_lost(&e) => {
+                Ok(moved) => moved,
+                Err(Stop::Writer(e)) => return Err(e),
+                Err(Stop::Step(e)) if connection_lost(&e) => {
                     // The socket failed, not the file: the writer is done
                     // for, as after a failed write, so the next write,
                     // drain or flush reports it too.
@@ -60,7 +62,9 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                         .fail(io::Error::new(e.kind(), e.to_string()));
                     return Err(WriteError::Io(e));
                 }
-                other => other?,
+                // The file failed (or the kernel refused the call): the
+                // connection is untouched.
+                Err(Stop::Step(e)) => return Err(WriteError::File(e)),
             };
             match moved {
                 Some(n) => {
@@ -71,6 +75,13 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             }
         }
     }
+}
+
+/// Why one step of the transfer stopped: the writer's own state (an
+/// earlier failure, a close or abort) or the system call's error.
+enum Stop {
+    Writer(WriteError),
+    Step(io::Error),
 }
 
 /// An error of the socket itself (the peer is gone or unreachable), as
