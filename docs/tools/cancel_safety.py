@@ -33,6 +33,22 @@ the first sentence of each is shown, the rustdoc has the rest.
 ITEM = re.compile(r"^\s*pub(?:\([^)]*\))?\s+(?:const\s+)?(async\s+)?fn\s+(\w+)")
 IMPL = re.compile(r"^\s*impl(?:<[^>]*>)?\s+(?:[\w:<>, ']+\s+for\s+)?([\w:]+)")
 STRUCT = re.compile(r"^\s*pub\s+(?:struct|enum|trait)\s+(\w+)")
+# Methods a macro adds to several types: `macro_rules! name` whose body has
+# `impl $ty`, invoked as `name!(TypeA => .., TypeB => ..)`.
+MACRO_DEF = re.compile(r"^\s*macro_rules!\s+(\w+)")
+MACRO_IMPL = re.compile(r"^\s*impl\s+\$\w+")
+MACRO_CALL = re.compile(r"(\w+)!\(\s*(.*?)\);", re.S)
+
+
+def macro_types(src):
+    """For each macro invoked in `src`, the types it was invoked for."""
+    found = {}
+    for path in sorted(src.rglob("*.rs")):
+        for name, body in MACRO_CALL.findall(path.read_text()):
+            types = re.findall(r"(?:^|,)\s*([A-Z]\w*)\s*=>", body, re.M)
+            if types:
+                found.setdefault(name, []).extend(types)
+    return found
 
 
 def first_sentence(lines):
@@ -44,9 +60,10 @@ def first_sentence(lines):
     return (m.group(1) if m else text).replace("|", "\\|")
 
 
-def scan(path, crate):
+def scan(path, crate, macros=None):
     rows = []
     impl_type = None
+    macro = None
     doc = []
     literal = None  # a `# Cancel safety` section written in a #[doc = concat!(..)] string
     for line in path.read_text().splitlines():
@@ -68,9 +85,17 @@ def scan(path, crate):
             continue
         if stripped.startswith("#["):
             continue
+        m = MACRO_DEF.match(line)
+        if m:
+            macro = m.group(1)
+        if macro and MACRO_IMPL.match(line):
+            # Invocations whose types are not spelled `Type =>` leave the
+            # methods unowned, as before.
+            impl_type = " / ".join((macros or {}).get(macro, [])) or None
         m = IMPL.match(line)
         if m and not line.startswith(" "):
             impl_type = m.group(1).split("::")[-1]
+            macro = None
         m = ITEM.match(line)
         s = STRUCT.match(line)
         if doc and (m or s):
@@ -82,7 +107,10 @@ def scan(path, crate):
                     i += 1
                 if m:
                     owner = impl_type if line.startswith(" ") and impl_type else None
-                    name = f"{owner}::{m.group(2)}" if owner else m.group(2)
+                    if owner:
+                        name = " / ".join(f"{t}::{m.group(2)}" for t in owner.split(" / "))
+                    else:
+                        name = m.group(2)
                     kind = "async fn" if m.group(1) else "fn"
                 else:
                     name, kind = s.group(1), "future type"
@@ -97,8 +125,9 @@ def render():
     for crate in CRATES:
         src = ROOT / "crates" / crate / "src"
         rows = []
+        macros = macro_types(src)
         for path in sorted(src.rglob("*.rs")):
-            rows.extend(scan(path, crate))
+            rows.extend(scan(path, crate, macros))
         if not rows:
             continue
         out.append(f"\n## {crate}\n\n| item | kind | cancel safety |\n|---|---|---|\n")
@@ -107,7 +136,8 @@ def render():
             if (name, text) in seen:
                 continue
             seen.add((name, text))
-            out.append(f"| `{name}` | {kind} | {text} |\n")
+            shown = " / ".join(f"`{n}`" for n in name.split(" / "))
+            out.append(f"| {shown} | {kind} | {text} |\n")
     return "".join(out)
 
 
