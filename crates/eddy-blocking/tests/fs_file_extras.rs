@@ -3,6 +3,8 @@
 //! buffered write or read-ahead lost), `into_std` and `try_into_std`.
 #![cfg(feature = "fs")]
 
+mod common;
+
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -11,14 +13,28 @@ use eddy_blocking::Pool;
 use futures::executor::block_on;
 use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-/// Runs `test` on an entered pool with a temp file holding `contents`.
-fn with_file(contents: &[u8], test: impl AsyncFnOnce(&Path)) {
-    let pool = Pool::new();
+/// Runs `test` on an entered one-thread pool with a temp file holding
+/// `contents`.
+fn with_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &Path)) {
+    let pool = Pool::builder().max_threads(1).build().unwrap();
     let _guard = pool.enter();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     std::fs::write(&path, contents).unwrap();
-    block_on(test(&path));
+    block_on(test(&pool, &path));
+}
+
+/// Reads `n` bytes from `f` so that the rest of the file (up to 64 bytes)
+/// sits read ahead: a bigger read is dropped while its job is queued (its
+/// job still fetches), then the small read is served from that buffer. A
+/// plain `read_exact` would fetch only what its buffer holds and leave
+/// nothing read ahead.
+async fn read_leaving_read_ahead(pool: &Pool, f: &mut File, n: usize) -> Vec<u8> {
+    let mut big = [0u8; 64];
+    common::drop_while_queued(pool, f.read(&mut big)).await;
+    let mut got = vec![0u8; n];
+    f.read_exact(&mut got).await.unwrap();
+    got
 }
 
 async fn open_rw(path: &Path) -> File {
@@ -32,7 +48,7 @@ async fn open_rw(path: &Path) -> File {
 
 #[test]
 fn try_clone_lands_the_buffered_write_and_shares_the_position() {
-    with_file(b"", async |path| {
+    with_file(b"", async |_pool, path| {
         let mut f = open_rw(path).await;
         f.write_all(b"hello world").await.unwrap(); // in flight
         let mut clone = f.try_clone().await.unwrap();
@@ -50,10 +66,9 @@ fn try_clone_lands_the_buffered_write_and_shares_the_position() {
 
 #[test]
 fn try_clone_gives_back_the_read_ahead() {
-    with_file(b"0123456789", async |path| {
+    with_file(b"0123456789", async |pool, path| {
         let mut f = File::open(path).await.unwrap();
-        let mut two = [0u8; 2];
-        f.read_exact(&mut two).await.unwrap(); // reads ahead the rest
+        assert_eq!(read_leaving_read_ahead(pool, &mut f, 2).await, b"01");
         let mut clone = f.try_clone().await.unwrap();
         let mut rest = String::new();
         clone.read_to_string(&mut rest).await.unwrap();
@@ -67,15 +82,14 @@ fn try_clone_gives_back_the_read_ahead() {
 
 #[test]
 fn into_std_lands_the_write_and_reads_on_where_the_reader_was() {
-    with_file(b"", async |path| {
+    with_file(b"", async |pool, path| {
         let mut f = open_rw(path).await;
         f.write_all(b"0123456789").await.unwrap(); // in flight
         let std_file = f.into_std().await;
         assert_eq!(std_file.metadata().unwrap().len(), 10);
 
         let mut f = File::open(path).await.unwrap();
-        let mut three = [0u8; 3];
-        f.read_exact(&mut three).await.unwrap(); // reads ahead the rest
+        assert_eq!(read_leaving_read_ahead(pool, &mut f, 3).await, b"012");
         let mut std_file = f.into_std().await;
         let mut rest = String::new();
         std_file.read_to_string(&mut rest).unwrap();
@@ -85,14 +99,13 @@ fn into_std_lands_the_write_and_reads_on_where_the_reader_was() {
 
 #[test]
 fn try_into_std_hands_back_a_busy_file_then_succeeds_once_flushed() {
-    with_file(b"abcdef", async |path| {
+    with_file(b"abcdef", async |pool, path| {
         let mut f = open_rw(path).await;
         f.write_all(b"AB").await.unwrap(); // in flight
         let mut f = f.try_into_std().expect_err("a write is in flight");
         f.flush().await.unwrap();
-        let mut one = [0u8; 1];
-        f.read_exact(&mut one).await.unwrap(); // reads ahead "def"
-        assert_eq!(&one, b"c");
+        // Reads "c" with "def" read ahead.
+        assert_eq!(read_leaving_read_ahead(pool, &mut f, 1).await, b"c");
         let mut std_file = f.try_into_std().expect("idle after the flush");
         assert_eq!(std_file.stream_position().unwrap(), 3);
         let mut rest = String::new();
@@ -103,7 +116,7 @@ fn try_into_std_hands_back_a_busy_file_then_succeeds_once_flushed() {
 
 #[test]
 fn sync_data_lands_the_write_and_set_permissions_changes_them() {
-    with_file(b"", async |path| {
+    with_file(b"", async |_pool, path| {
         let mut f = open_rw(path).await;
         f.write_all(b"durable").await.unwrap(); // in flight
         f.sync_data().await.unwrap();
