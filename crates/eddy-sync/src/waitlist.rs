@@ -283,8 +283,18 @@ impl WakeBatch {
     /// (they may have been handed a lock, a permit or an item, and must
     /// run to use it or pass it on): they are woken while the panic
     /// unwinds, and the panic then goes on to the caller.
-    #[inline]
+    ///
+    /// Most batches are empty (a put or get that woke nobody): that check
+    /// stays inline in every caller, the waking does not.
+    #[inline(always)]
     pub(crate) fn wake_all(self) {
+        if self.first.is_some() {
+            self.wake_some();
+        }
+    }
+
+    /// [`wake_all`](Self::wake_all) of a batch holding at least one waker.
+    fn wake_some(self) {
         let WakeBatch { first, rest } = self;
         let Some(first) = first else { return };
         if rest.capacity() == 0 {

@@ -346,8 +346,20 @@ impl<T, S: Store<T>> QueueCore<T, S> {
 
     /// Reserves a freed slot for the first waiting putter, if any; wakes
     /// it once it holds all the slots it waits for.
-    #[inline]
+    ///
+    /// Called for every item taken, and most of the time nobody waits to
+    /// put: that check stays inline, the grant itself does not (inlining
+    /// the whole grant made the compiler keep this out of line, which cost
+    /// every get a call: about 11 instructions per item on mpsc_bounded).
+    #[inline(always)]
     fn grant_slot(st: &mut State<T, S>, wakers: &mut WakeBatch) {
+        if !st.putters.is_empty() {
+            Self::grant_slot_to_first(st, wakers);
+        }
+    }
+
+    /// [`grant_slot`](Self::grant_slot) with a putter waiting.
+    fn grant_slot_to_first(st: &mut State<T, S>, wakers: &mut WakeBatch) {
         let Some(turn) = st.putters.front_mut() else {
             return;
         };
