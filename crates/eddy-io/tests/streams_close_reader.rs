@@ -175,6 +175,18 @@ fn aborting_a_unix_writer_with_unread_data_resets_the_peer() {
     });
 }
 
+/// Writes to `peer` until the write fails (the other end is closed), a
+/// bounded number of loop turns; panics with `still_open` otherwise.
+async fn assert_refused<P: futures::AsyncWrite + Unpin>(peer: &mut P, still_open: &str) {
+    for _ in 0..100 {
+        if peer.write_all(b"x").await.is_err() {
+            return;
+        }
+        yields(10).await;
+    }
+    panic!("{still_open}");
+}
+
 #[test]
 fn aborting_closes_the_socket_even_while_the_reader_is_kept() {
     guarded(30, || {
@@ -185,15 +197,7 @@ fn aborting_closes_the_socket_even_while_the_reader_is_kept() {
             assert_eq!(peer_read_after_abort(&mut peer).await.unwrap(), 0);
             // And the socket is gone, not merely shut for writing: what the
             // peer sends now is refused (a reset, then a broken pipe).
-            let mut refused = false;
-            for _ in 0..100 {
-                if peer.write_all(b"x").await.is_err() {
-                    refused = true;
-                    break;
-                }
-                yields(10).await;
-            }
-            assert!(refused, "the aborted socket still takes data");
+            assert_refused(&mut peer, "the aborted socket still takes data").await;
             drop(reader);
         })
     });
@@ -330,15 +334,7 @@ fn a_stream_pair_writer_abort_drops_the_stream_at_once() {
             assert!(lines.is_empty());
             // Both halves are gone, so the stream is dropped: the peer's
             // writes are refused, although our reader task object lives on.
-            let mut refused = false;
-            for _ in 0..100 {
-                if peer.write_all(b"x").await.is_err() {
-                    refused = true;
-                    break;
-                }
-                yields(10).await;
-            }
-            assert!(refused, "the aborted pair's stream is still open");
+            assert_refused(&mut peer, "the aborted pair's stream is still open").await;
         })
     });
 }
