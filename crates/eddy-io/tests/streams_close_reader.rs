@@ -131,20 +131,29 @@ async fn peer_read_after_abort<P: futures::AsyncRead + Unpin>(
     peer.read(&mut buf).await
 }
 
+/// The peer sends bytes we never read, we abort: the peer must see a
+/// reset, not an orderly end of stream.
+async fn abort_with_unread_data_resets<P>(writer: &mut StreamWriter, peer: &mut P)
+where
+    P: futures::AsyncRead + futures::AsyncWrite + Unpin,
+{
+    peer.write_all(b"never read\n").await.unwrap();
+    yields(10).await;
+    writer.abort();
+    let got = peer_read_after_abort(peer).await;
+    assert_eq!(
+        got.map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::ConnectionReset),
+        "the abort looked like an orderly close"
+    );
+}
+
 #[test]
 fn aborting_with_unread_data_resets_the_peer_even_while_the_reader_is_kept() {
     guarded(30, || {
         common::run(async {
             let (reader, mut writer, mut peer) = tcp_connection().await;
-            peer.write_all(b"never read\n").await.unwrap();
-            yields(10).await;
-            writer.abort();
-            let got = peer_read_after_abort(&mut peer).await;
-            assert_eq!(
-                got.map_err(|e| e.kind()),
-                Err(std::io::ErrorKind::ConnectionReset),
-                "the abort looked like an orderly close"
-            );
+            abort_with_unread_data_resets(&mut writer, &mut peer).await;
             drop(reader);
         })
     });
@@ -161,15 +170,7 @@ fn aborting_a_unix_writer_with_unread_data_resets_the_peer() {
                 futures::join!(open_unix_connection(&path), listener.accept());
             let (reader, mut writer) = connected.unwrap();
             let (mut peer, _): (UnixStream, _) = accepted.unwrap();
-            peer.write_all(b"never read\n").await.unwrap();
-            yields(10).await;
-            writer.abort();
-            let got = peer_read_after_abort(&mut peer).await;
-            assert_eq!(
-                got.map_err(|e| e.kind()),
-                Err(std::io::ErrorKind::ConnectionReset),
-                "the abort looked like an orderly close"
-            );
+            abort_with_unread_data_resets(&mut writer, &mut peer).await;
             drop(reader);
         })
     });
