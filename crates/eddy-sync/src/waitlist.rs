@@ -210,6 +210,17 @@ impl<D> WaitList<D> {
         }
     }
 
+    /// Removes node `key` and returns its data if it was woken; leaves a
+    /// queued node (and its waker) alone.
+    #[inline]
+    pub(crate) fn take_woken(&mut self, key: usize) -> Option<D> {
+        if self.nodes[key].queued {
+            None
+        } else {
+            Some(self.nodes.remove(key).data)
+        }
+    }
+
     /// Removes node `key`, returning its data and whether it had been woken;
     /// its waker, if still there, goes to `stale`.
     pub(crate) fn remove(&mut self, key: usize, stale: &mut Stale) -> (D, bool) {
@@ -431,6 +442,19 @@ impl Registration {
             self.key = NIL;
         }
         r
+    }
+
+    /// Takes what the held node was handed if it was woken (the
+    /// registration then holds no node); a node still queued keeps its
+    /// place and its waker. For a non-waiting check by the owner of a
+    /// registration that outlives its futures (a channel receiver's
+    /// `try_recv`): refreshing the waker there would replace the one the
+    /// owner's last pending poll left with whatever the check has.
+    #[inline]
+    pub(crate) fn take_woken<D>(&mut self, list: &mut WaitList<D>) -> Option<D> {
+        let data = list.take_woken(self.key)?;
+        self.key = NIL;
+        Some(data)
     }
 
     /// Drops the held node with the state already locked, passing on what it

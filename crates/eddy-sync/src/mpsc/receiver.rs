@@ -128,20 +128,16 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if self.reg.is_registered() {
-            // A message may have been handed to an earlier, dropped `recv`.
-            // (Not a wait: the budget is not asked.)
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            return match self.poll_recv_unbudgeted(&mut cx) {
-                Poll::Ready(Some(v)) => Ok(v),
-                Poll::Ready(None) => Err(TryRecvError::Disconnected),
-                Poll::Pending => Err(TryRecvError::Empty),
-            };
-        }
-        self.chan.core.try_get().map_err(|r| match r {
-            GetRefused::Empty => TryRecvError::Empty,
-            GetRefused::ShutDown => TryRecvError::Disconnected,
-        })
+        // A message may have been handed to an earlier `recv` (dropped, or
+        // pending: then its task's waker stays registered, for the task
+        // may return `Pending` after this). Not a wait: no budget asked.
+        self.chan
+            .core
+            .try_get_placed(&mut self.reg)
+            .map_err(|r| match r {
+                GetRefused::Empty => TryRecvError::Empty,
+                GetRefused::ShutDown => TryRecvError::Disconnected,
+            })
     }
 
     /// Closes the channel from the receiving side: sends and reservations

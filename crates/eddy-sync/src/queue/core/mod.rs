@@ -463,6 +463,31 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         r
     }
 
+    /// Gets without waiting, for a getter that may hold a place in line
+    /// (a channel receiver keeps its place between `recv`s): collects an
+    /// item handed to that place, or tries the store if it holds none. A
+    /// place still queued stays queued with the waker it has, so a task
+    /// whose last poll went `Pending` is still woken; the store is empty
+    /// then (getters queue only on an empty store).
+    #[inline]
+    pub(crate) fn try_get_placed(&self, reg: &mut Registration) -> Result<T, GetRefused> {
+        if !reg.is_registered() {
+            return self.try_get();
+        }
+        let mut wakers = WakeBatch::new();
+        let r = {
+            let mut st = self.state.lock();
+            match reg.take_woken(&mut st.getters) {
+                Some(Some(v)) => Ok(Self::collect(&mut st, v, &mut wakers)),
+                // Woken empty-handed: the queue ended.
+                Some(None) => Err(GetRefused::ShutDown),
+                None => Err(GetRefused::Empty),
+            }
+        };
+        wakers.wake_all();
+        r
+    }
+
     /// Polls a put of `item` (which stays in the future until accepted).
     /// `Err` hands the item back after a shutdown.
     pub(crate) fn poll_put(

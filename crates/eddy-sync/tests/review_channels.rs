@@ -1,0 +1,49 @@
+//! Defects found by reviewing the channels (mpsc, oneshot, broadcast,
+//! watch): each test failed on the code before its fix.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use common::wakers::fn_waker;
+use eddy_sync::mpsc::{self, TryRecvError};
+
+/// A waker counting its wakes, and the count.
+fn counting_waker() -> (std::task::Waker, Arc<AtomicUsize>) {
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = wakes.clone();
+    (
+        fn_waker(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        }),
+        wakes,
+    )
+}
+
+/// A task that polled `poll_recv` (Pending) and then tried `try_recv` in
+/// the same poll (a batch drain, a custom `Future` or `Stream`) relies on
+/// the waker it registered: `try_recv` must not swap it for a no-op one.
+#[test]
+fn mpsc_try_recv_after_a_pending_poll_recv_keeps_the_task_waker() {
+    let (tx, mut rx) = mpsc::channel::<u32>(4);
+    let (waker, wakes) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(rx.poll_recv(&mut cx).is_pending());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    tx.try_send(1).unwrap();
+    assert_eq!(wakes.load(Ordering::SeqCst), 1, "the waiting task is woken");
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+
+    // The same for an unbounded channel, and for the end of the channel.
+    let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+    let (waker, wakes) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(rx.poll_recv(&mut cx).is_pending());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(tx);
+    assert_eq!(wakes.load(Ordering::SeqCst), 1, "the waiting task is woken");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
+}
