@@ -47,3 +47,18 @@ fn mpsc_try_recv_after_a_pending_poll_recv_keeps_the_task_waker() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
 }
+
+/// `channel(usize::MAX)` is accepted, so it is a channel of that capacity:
+/// `max_capacity` must not read 0 (the unbounded marker inside), and a
+/// `reserve_many` within the capacity must not panic as "more than the
+/// capacity".
+#[test]
+fn mpsc_channel_of_usize_max_reports_its_capacity() {
+    let (tx, _rx) = mpsc::channel::<u8>(usize::MAX);
+    assert_eq!(tx.max_capacity(), usize::MAX);
+    let permits = tx.try_reserve_many(2).unwrap();
+    assert_eq!(permits.len(), 2);
+    drop(permits);
+    let permits = futures::executor::block_on(tx.reserve_many(3)).unwrap();
+    assert_eq!(permits.len(), 3);
+}

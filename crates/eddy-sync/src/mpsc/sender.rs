@@ -123,7 +123,12 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.max_capacity(), 3);
     /// ```
     pub fn max_capacity(&self) -> usize {
-        self.chan.core.maxsize()
+        // The core reads 0 for "unbounded", which is how it stores a
+        // capacity of `usize::MAX`; a bounded channel is never 0.
+        match self.chan.core.maxsize() {
+            0 => usize::MAX,
+            capacity => capacity,
+        }
     }
 
     /// Free slots right now: what `try_send` could fill without waiting.
