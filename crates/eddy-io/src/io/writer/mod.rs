@@ -195,7 +195,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
                 return Ok(());
             }
             let was_empty = s.buffered() == 0;
-            s.buf.extend_from_slice(data);
+            s.append(data);
             // Like asyncio's transports: with nothing queued and no flusher
             // at work, try the stream right away. Most writes of a
             // request/response exchange finish here, without a flusher

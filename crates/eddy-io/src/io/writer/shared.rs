@@ -85,6 +85,22 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
         self.buf.len() - self.start
     }
 
+    /// Queues `data` behind the unsent bytes. The bytes already sent
+    /// (`buf[..start]`) are dropped first once they are at least as many
+    /// as the unsent ones: a writer that `drain`s at the low-water mark
+    /// and writes again seldom sees its buffer run empty, the only other
+    /// point where they go, and kept them all, growing with everything it
+    /// ever sent. Moving at most as many bytes as were sent keeps the cost
+    /// at one copy per byte, and the buffer at most about twice the
+    /// unsent bytes plus the write.
+    pub(super) fn append(&mut self, data: &[u8]) {
+        if self.start > 0 && self.start >= self.buffered() {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(data);
+    }
+
     pub(super) fn done(&self) -> bool {
         self.io.is_none()
     }
