@@ -164,8 +164,12 @@ impl Child {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: output read so far is lost (the child keeps
-    /// running and can still be waited for).
+    /// Not cancel safe: output read so far is lost, and so is the `Child`,
+    /// which was moved into the call. Dropping the future drops it: the
+    /// child is killed if [`kill_on_drop`](Command::kill_on_drop) is set,
+    /// runs on otherwise, and is reaped in the background either way (to
+    /// keep a child you can wait for, use
+    /// [`communicate`](Self::communicate) and [`wait`](Self::wait)).
     ///
     /// # Example
     ///
