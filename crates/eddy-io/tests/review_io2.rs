@@ -13,16 +13,29 @@ use std::task::{Context, Poll};
 use common::run;
 use eddy_io::io::StreamWriter;
 
-/// The system allocator, noting the largest block each thread asks for
-/// (see [`biggest_allocation_since`]).
+/// The system allocator, noting per thread the largest block asked for
+/// (see [`biggest_allocation_since`]) and the bytes held (see
+/// [`held_bytes`]).
 struct NoteBiggest;
 
 thread_local! {
     static BIGGEST: Cell<usize> = const { Cell::new(0) };
+    static HELD: Cell<isize> = const { Cell::new(0) };
 }
 
 fn note(size: usize) {
     let _ = BIGGEST.try_with(|b| b.set(b.get().max(size)));
+    hold(size as isize);
+}
+
+fn hold(delta: isize) {
+    let _ = HELD.try_with(|h| h.set(h.get() + delta));
+}
+
+/// The bytes this thread has allocated and not freed (blocks freed by
+/// another thread count here still).
+fn held_bytes() -> isize {
+    HELD.with(|h| h.get())
 }
 
 // SAFETY: every call is passed on to the system allocator unchanged; the
@@ -42,12 +55,14 @@ unsafe impl GlobalAlloc for NoteBiggest {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        hold(-(layout.size() as isize));
         // SAFETY: the caller's contract for `dealloc`, passed on.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note(new_size);
+        hold(-(layout.size() as isize));
         // SAFETY: the caller's contract for `realloc`, passed on.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -143,4 +158,31 @@ fn streaming_through_drain_keeps_the_write_buffer_bounded() {
         biggest < 1024 * 1024,
         "the write buffer grew to {biggest} bytes for a high-water mark of 64 KiB"
     );
+}
+
+/// One large write does not leave the writer holding a buffer of its size
+/// for the life of the connection (the reader gives such memory back
+/// too): once everything was handed over, a buffer far above the
+/// high-water mark is freed. It used to be kept, 4 MiB here, however
+/// small every later message.
+#[test]
+fn a_large_write_gives_its_buffer_back_once_sent() {
+    let stream = Trickle::new(64 * 1024);
+    let big = vec![3u8; 4 * 1024 * 1024];
+    run(async {
+        let mut writer = StreamWriter::new(stream.clone());
+        writer.write(b"warm up: the flusher task exists").unwrap();
+        writer.flush().await.unwrap();
+        let before = held_bytes();
+        writer.write(&big).unwrap();
+        writer.flush().await.unwrap();
+        writer.write(b"a small message after it").unwrap();
+        writer.flush().await.unwrap();
+        let kept = held_bytes() - before;
+        assert_eq!(stream.taken(), 32 + big.len() + 24);
+        assert!(
+            kept < 256 * 1024,
+            "the writer still holds {kept} bytes after sending a 4 MiB write"
+        );
+    });
 }

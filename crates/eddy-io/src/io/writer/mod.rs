@@ -90,6 +90,11 @@ pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
 /// Dropping the writer without [`close`](Self::close) still sends what is
 /// buffered, then shuts the stream down.
 ///
+/// The buffer holds the unsent bytes, not what was sent before them, and
+/// once a large write has been handed to the stream in full its memory is
+/// freed rather than kept for the writer's life (a buffer of up to twice
+/// the high-water mark is kept for reuse).
+///
 /// # Example
 ///
 /// ```

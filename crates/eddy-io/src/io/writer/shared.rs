@@ -15,6 +15,12 @@ use futures_io::AsyncWrite;
 use crate::io::read_end::ReadEnd;
 use crate::io::WriteError;
 
+use super::DEFAULT_HIGH_WATER;
+
+/// The largest emptied buffer kept for reuse under the default water
+/// marks (twice the high-water mark; more when that is raised).
+const KEEP_AT_MOST: usize = 2 * DEFAULT_HIGH_WATER;
+
 /// Where the flusher task is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Flusher {
@@ -192,7 +198,15 @@ impl<W: AsyncWrite + Unpin> Shared<W> {
                 Poll::Pending => return Poll::Pending,
             }
         }
-        self.buf.clear();
+        // Everything was handed over. A buffer that one large write made
+        // big is freed rather than kept for the life of the connection (as
+        // the reader gives such memory back); one of up to twice the
+        // high-water mark, what a writer that drains works with, is reused.
+        if self.buf.capacity() > self.high.saturating_mul(2).max(KEEP_AT_MOST) {
+            self.buf = Vec::new();
+        } else {
+            self.buf.clear();
+        }
         self.start = 0;
         while self.unflushed {
             let Some(io) = self.io.as_mut() else {
