@@ -62,3 +62,28 @@ fn mpsc_channel_of_usize_max_reports_its_capacity() {
     let permits = futures::executor::block_on(tx.reserve_many(3)).unwrap();
     assert_eq!(permits.len(), 3);
 }
+
+/// After `Receiver::close` the receiver is alive and the senders too: the
+/// errors must not tell the sender that the receiver is gone, nor the
+/// receiver that every sender is.
+#[test]
+fn mpsc_errors_after_close_say_the_channel_was_closed_not_that_a_side_is_gone() {
+    use eddy_sync::mpsc::TrySendError;
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    rx.close();
+    let sent = tx.try_send(1).unwrap_err();
+    assert!(matches!(sent, TrySendError::Closed(1)));
+    let msg = sent.to_string();
+    assert!(
+        msg.contains("dropped or closed"),
+        "TrySendError::Closed reads {msg:?}"
+    );
+    let got = rx.try_recv().unwrap_err();
+    assert_eq!(got, TryRecvError::Disconnected);
+    let msg = got.to_string();
+    assert!(
+        msg.contains("receiver closed"),
+        "TryRecvError::Disconnected reads {msg:?}"
+    );
+    drop(tx);
+}

@@ -81,7 +81,9 @@ impl<T> fmt::Display for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrySendError::Full(_) => f.write_str("channel full: await send() to wait for room"),
-            TrySendError::Closed(_) => f.write_str("channel closed: the receiver is gone"),
+            TrySendError::Closed(_) => f.write_str(
+                "channel closed: the receiver was dropped or closed it; nothing more can be sent",
+            ),
         }
     }
 }
@@ -111,9 +113,10 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => f.write_str("channel empty: await recv() to wait"),
-            TryRecvError::Disconnected => {
-                f.write_str("channel empty and closed: every sender is gone")
-            }
+            TryRecvError::Disconnected => f.write_str(
+                "channel empty and closed (every sender is gone, or the receiver closed it): \
+                 no message will come",
+            ),
         }
     }
 }
