@@ -13,9 +13,35 @@ use parking_lot::Mutex;
 
 use crate::driver::poll_evented::MAX_IOV;
 
-/// How many [`Mode::Shared`] handles each standard descriptor has, and
-/// whether the descriptor was non-blocking before the first one.
-static SHARED: Mutex<[(usize, bool); 3]> = Mutex::new([(0, false); 3]);
+/// The [`Mode::Shared`] handles' bookkeeping, one entry per open file
+/// description they switched, kept in the slot of the standard descriptor
+/// whose handle switched it first.
+static SHARED: Mutex<[Switched; 3]> = Mutex::new([Switched::NONE; 3]);
+
+/// An open file description that [`Mode::Shared`] handles switched to
+/// non-blocking mode.
+struct Switched {
+    /// The live handles that rely on it: those of the standard descriptor
+    /// that switched it, and those of another one that refers to the same
+    /// description (descriptors 1 and 2 after a shell's `2>&1`).
+    handles: usize,
+    /// Whether it was non-blocking before the first handle.
+    was_nonblocking: bool,
+    /// The pipe it belongs to (device, inode).
+    pipe: (u64, u64),
+    /// A duplicate, to switch it back through when the last handle drops,
+    /// whichever standard descriptor that handle came from.
+    fd: Option<OwnedFd>,
+}
+
+impl Switched {
+    const NONE: Switched = Switched {
+        handles: 0,
+        was_nonblocking: false,
+        pipe: (0, 0),
+        fd: None,
+    };
+}
 
 /// How a [`StdFd`] avoids blocking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +56,8 @@ pub(super) enum Mode {
     Socket,
     /// The fallback for a pipe that could not be reopened: the shared
     /// description is switched to non-blocking mode while a handle lives
-    /// (blocking mode restored when the last one for that descriptor drops,
+    /// (blocking mode restored when the last one on that description
+    /// drops, also when two standard descriptors share it as after `2>&1`,
     /// unless it was non-blocking before).
     Shared,
 }
@@ -50,7 +77,8 @@ impl Mode {
 pub(super) struct StdFd {
     file: File,
     mode: Mode,
-    std_fd: RawFd,
+    /// For [`Mode::Shared`]: the slot of [`SHARED`] this handle counts on.
+    slot: usize,
 }
 
 pub(super) fn get_flags(fd: RawFd) -> io::Result<libc::c_int> {
@@ -145,7 +173,7 @@ impl StdFd {
             return Ok(Some(StdFd {
                 file: dup.try_clone()?,
                 mode: Mode::Socket,
-                std_fd,
+                slot: std_fd as usize,
             }));
         }
         if !ft.is_fifo() {
@@ -165,22 +193,43 @@ impl StdFd {
             return Ok(Some(StdFd {
                 file,
                 mode: Mode::Private,
-                std_fd,
+                slot: std_fd as usize,
             }));
         }
         let file = dup.try_clone()?;
+        let meta = file.metadata()?;
+        let pipe = (meta.dev(), meta.ino());
         let mut table = SHARED.lock();
-        let entry = &mut table[std_fd as usize];
-        if entry.0 == 0 {
-            let was = get_flags(std_fd)? & libc::O_NONBLOCK != 0;
+        let nonblocking = get_flags(std_fd)? & libc::O_NONBLOCK != 0;
+        // Another standard descriptor's live handle on this pipe, with the
+        // flag found set: most likely the same description (descriptors 1
+        // and 2 after `2>&1`), switched by that handle. Count on its entry:
+        // the flag read here is what that handle set, not the original
+        // state, and a drop of either handle would switch the description
+        // back under the other. (A distinct description of the pipe that
+        // another program made non-blocking is mistaken for it harmlessly:
+        // it is non-blocking already, and the entry only ever switches
+        // back the description it switched itself.)
+        let slot = table
+            .iter()
+            .position(|e| nonblocking && e.handles > 0 && e.pipe == pipe)
+            .unwrap_or(std_fd as usize);
+        let entry = &mut table[slot];
+        if entry.handles == 0 {
+            let keep = file.try_clone()?;
             set_nonblocking(std_fd, true)?;
-            entry.1 = was;
+            *entry = Switched {
+                handles: 0,
+                was_nonblocking: nonblocking,
+                pipe,
+                fd: Some(keep.into()),
+            };
         }
-        entry.0 += 1;
+        entry.handles += 1;
         Ok(Some(StdFd {
             file,
             mode: Mode::Shared,
-            std_fd,
+            slot,
         }))
     }
 
@@ -199,10 +248,13 @@ impl Drop for StdFd {
             return;
         }
         let mut table = SHARED.lock();
-        let entry = &mut table[self.std_fd as usize];
-        entry.0 -= 1;
-        if entry.0 == 0 && !entry.1 {
-            let _ = set_nonblocking(self.raw(), false);
+        let entry = &mut table[self.slot];
+        entry.handles -= 1;
+        if entry.handles == 0 {
+            let fd = entry.fd.take();
+            if let (Some(fd), false) = (fd, entry.was_nonblocking) {
+                let _ = set_nonblocking(fd.as_raw_fd(), false);
+            }
         }
     }
 }
