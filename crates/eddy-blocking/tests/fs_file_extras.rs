@@ -24,19 +24,6 @@ fn with_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &Path)) {
     block_on(test(&pool, &path));
 }
 
-/// Reads `n` bytes from `f` so that the rest of the file (up to 64 bytes)
-/// sits read ahead: a bigger read is dropped while its job is queued (its
-/// job still fetches), then the small read is served from that buffer. A
-/// plain `read_exact` would fetch only what its buffer holds and leave
-/// nothing read ahead.
-async fn read_leaving_read_ahead(pool: &Pool, f: &mut File, n: usize) -> Vec<u8> {
-    let mut big = [0u8; 64];
-    common::drop_while_queued(pool, f.read(&mut big)).await;
-    let mut got = vec![0u8; n];
-    f.read_exact(&mut got).await.unwrap();
-    got
-}
-
 async fn open_rw(path: &Path) -> File {
     File::options()
         .read(true)
@@ -68,7 +55,10 @@ fn try_clone_lands_the_buffered_write_and_shares_the_position() {
 fn try_clone_gives_back_the_read_ahead() {
     with_file(b"0123456789", async |pool, path| {
         let mut f = File::open(path).await.unwrap();
-        assert_eq!(read_leaving_read_ahead(pool, &mut f, 2).await, b"01");
+        assert_eq!(
+            common::read_leaving_read_ahead(pool, 1, &mut f, 2).await,
+            b"01"
+        );
         let mut clone = f.try_clone().await.unwrap();
         let mut rest = String::new();
         clone.read_to_string(&mut rest).await.unwrap();
@@ -89,7 +79,10 @@ fn into_std_lands_the_write_and_reads_on_where_the_reader_was() {
         assert_eq!(std_file.metadata().unwrap().len(), 10);
 
         let mut f = File::open(path).await.unwrap();
-        assert_eq!(read_leaving_read_ahead(pool, &mut f, 3).await, b"012");
+        assert_eq!(
+            common::read_leaving_read_ahead(pool, 1, &mut f, 3).await,
+            b"012"
+        );
         let mut std_file = f.into_std().await;
         let mut rest = String::new();
         std_file.read_to_string(&mut rest).unwrap();
@@ -105,7 +98,10 @@ fn try_into_std_hands_back_a_busy_file_then_succeeds_once_flushed() {
         let mut f = f.try_into_std().expect_err("a write is in flight");
         f.flush().await.unwrap();
         // Reads "c" with "def" read ahead.
-        assert_eq!(read_leaving_read_ahead(pool, &mut f, 1).await, b"c");
+        assert_eq!(
+            common::read_leaving_read_ahead(pool, 1, &mut f, 1).await,
+            b"c"
+        );
         let mut std_file = f.try_into_std().expect("idle after the flush");
         assert_eq!(std_file.stream_position().unwrap(), 3);
         let mut rest = String::new();

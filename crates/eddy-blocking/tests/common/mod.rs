@@ -41,13 +41,45 @@ pub fn occupy<T: Send + 'static>(
 /// Polls `call` once while `pool`'s only thread is held busy (so the call
 /// is queued or in flight), drops it there, then lets the pool run on.
 pub async fn drop_while_queued<F: std::future::Future>(pool: &eddy_blocking::Pool, call: F) {
-    let (release, blocker) = occupy(pool, ());
+    drop_while_all_held(pool, 1, call).await;
+}
+
+/// [`drop_while_queued`] for a pool of `threads` threads: all of them are
+/// held busy while `call` is polled once and dropped.
+pub async fn drop_while_all_held<F: std::future::Future>(
+    pool: &eddy_blocking::Pool,
+    threads: usize,
+    call: F,
+) {
+    let held: Vec<_> = (0..threads).map(|_| occupy(pool, ())).collect();
     {
         let mut call = Box::pin(call);
         assert!(futures::poll!(&mut call).is_pending());
     }
-    release.send(()).unwrap();
-    blocker.await.unwrap();
+    for (release, blocker) in held {
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+    }
+}
+
+/// Reads `n` bytes from `f` so that the rest of the file (up to 64 bytes)
+/// sits read ahead: a bigger read is dropped while its job is queued (all
+/// `threads` of `pool` held; its job still fetches), then the small read is
+/// served from that buffer. A plain `read_exact` would fetch only what its
+/// buffer holds and leave nothing read ahead.
+#[cfg(feature = "fs")]
+pub async fn read_leaving_read_ahead(
+    pool: &eddy_blocking::Pool,
+    threads: usize,
+    f: &mut eddy_blocking::fs::File,
+    n: usize,
+) -> Vec<u8> {
+    use futures::AsyncReadExt;
+    let mut big = [0u8; 64];
+    drop_while_all_held(pool, threads, f.read(&mut big)).await;
+    let mut got = vec![0u8; n];
+    f.read_exact(&mut got).await.unwrap();
+    got
 }
 
 /// Makes a FIFO (named pipe) at `path`, which must not exist.
