@@ -118,7 +118,7 @@ fn sync_data_lands_the_write_and_set_permissions_changes_them() {
         f.sync_data().await.unwrap();
         assert_eq!(std::fs::read(path).unwrap(), b"durable");
 
-        let f = File::open(path).await.unwrap(); // not mut: &self, as tokio
+        let mut f = File::open(path).await.unwrap();
         let mut perms = std::fs::metadata(path).unwrap().permissions();
         assert!(!perms.readonly());
         perms.set_readonly(true);

@@ -4,7 +4,10 @@
 //! Like tokio's `fs::File`, a `File` keeps at most one operation in flight
 //! with one buffer: a read fetches up to 64 KiB into the buffer and hands it
 //! out; a write copies into the buffer, returns at once and writes on the
-//! pool (an error shows up on the next write, flush or seek).
+//! pool (an error shows up on the next write, flush or seek). A call on the
+//! whole file (`set_len`, `sync_all`, `metadata`, ...) is such an operation
+//! too (see `calls`): dropped while it runs, it stays in flight, and the
+//! next operation waits for it.
 
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -13,8 +16,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use super::{join_to_io, run_on, OpenOptions};
+use super::{join_to_io, OpenOptions};
 
+mod calls;
 mod poll_io;
 use crate::{BlockingHandle, Pool};
 
@@ -26,10 +30,10 @@ enum Op {
     Read(io::Result<()>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
-    /// The seek back over read-ahead that a call on the whole file
-    /// (`sync_all`, `set_len`, `try_clone`, ...) makes first; like a write,
-    /// nobody awaits it and its error goes to the next call.
-    Rewind(io::Result<()>),
+    /// A call on the whole file (`sync_all`, `set_len`, `try_clone`, ...).
+    /// Its result went to the caller; this is the error to report in its
+    /// place if the caller has gone (see `calls`).
+    Call(Option<io::Error>),
 }
 
 /// Bytes read ahead (`data[pos..]` not yet handed out) or waiting to be
@@ -107,10 +111,23 @@ enum State {
 /// another target then seeks again rather than taking its result (one with
 /// the very same `SeekFrom` is taken as the same request: a dropped
 /// `SeekFrom::Current(n)` followed by a new one moves the file by `n`, not
-/// `2n`). A [`sync_all`](File::sync_all), [`sync_data`](File::sync_data),
-/// [`set_len`](File::set_len), [`metadata`](File::metadata) or
-/// [`try_clone`](File::try_clone) dropped before it ran leaves the reading
-/// position where it was: bytes read ahead are not skipped.
+/// `2n`).
+///
+/// A call on the whole file — [`sync_all`](File::sync_all),
+/// [`sync_data`](File::sync_data), [`set_len`](File::set_len),
+/// [`metadata`](File::metadata), [`set_permissions`](File::set_permissions),
+/// [`try_clone`](File::try_clone) — is one of these operations too.
+/// Dropped before its job started, it never happens and leaves the reading
+/// position where it was (bytes read ahead are not skipped). Dropped while
+/// its job runs, the job goes on and every later operation on the file
+/// (`poll_*`, another call, [`into_std`](File::into_std)) waits for it
+/// first, so the file sees its operations in program order. If such a
+/// dropped change (`set_len`, a sync, `set_permissions`) fails, the next
+/// write, flush, seek or call returns its error, as for a buffered write;
+/// a dropped `metadata`'s or `try_clone`'s result goes with it. tokio's
+/// `File` keeps only `set_len` in order this way and drops every such
+/// error. Dropping the `File` itself waits for nothing: the job in flight
+/// finishes on the pool.
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -131,7 +148,8 @@ pub struct File {
     std: Arc<std::fs::File>,
     pool: Pool,
     state: State,
-    /// A write (or rewind) error nobody has seen yet.
+    /// The error of an operation nobody waits for (a buffered write, a
+    /// dropped call) that nobody has seen yet.
     write_err: Option<io::Error>,
     /// The target of the seek in flight, as asked: a later `poll_seek` for
     /// another target must not take its result.
@@ -141,7 +159,8 @@ pub struct File {
 impl Drop for File {
     fn drop(&mut self) {
         // Dropping the handle would cancel a job still queued: detached, a
-        // buffered write still lands, as documented.
+        // buffered write still lands, as documented, and a call dropped
+        // while it ran goes on. Nothing here waits for it.
         if let State::Busy(handle) = std::mem::replace(&mut self.state, State::Idle(None)) {
             handle.detach();
         }
@@ -281,258 +300,57 @@ impl File {
         }
     }
 
-    /// Waits for the operation in flight, keeping a read-ahead buffer.
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let State::Busy(handle) = &mut self.state {
-            let res = ready!(Pin::new(handle).poll(cx));
-            self.seeking = None;
-            let (op, buf) = match res {
-                Ok(v) => v,
-                Err(e) => {
-                    self.state = State::Idle(Some(Buf::default()));
-                    return Poll::Ready(Err(join_to_io(e)));
-                }
-            };
-            self.state = State::Idle(Some(buf));
-            if let Op::Write(Err(e)) | Op::Rewind(Err(e)) = op {
-                self.write_err = Some(e);
+    /// Waits for the job in flight, if any, and puts its buffer back: once
+    /// this is ready the file is idle. Gives what the job did (`None` if
+    /// nothing was in flight); a job that never ran or panicked is the
+    /// error (the panic is re-raised), with an empty buffer.
+    fn poll_job(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<Op>>> {
+        let State::Busy(handle) = &mut self.state else {
+            return Poll::Ready(Ok(None));
+        };
+        let res = ready!(Pin::new(handle).poll(cx));
+        self.seeking = None;
+        Poll::Ready(match res {
+            Ok((op, buf)) => {
+                self.state = State::Idle(Some(buf));
+                Ok(Some(op))
             }
+            Err(e) => {
+                self.state = State::Idle(Some(Buf::default()));
+                Err(join_to_io(e))
+            }
+        })
+    }
+
+    /// Keeps the error of an operation nobody waits for any more (a
+    /// buffered write, a dropped call) for the next write, flush, seek or
+    /// call. Errors of dropped reads and seeks go: they changed nothing.
+    fn keep_unclaimed(&mut self, op: Op) {
+        if let Op::Write(Err(e)) | Op::Call(Some(e)) = op {
+            // Only reads start between an error and its report, so there
+            // is none waiting here; if there were, the first would stay.
+            self.write_err.get_or_insert(e);
+        }
+    }
+
+    /// The buffer of an idle file.
+    fn idle_buf(&mut self) -> &mut Buf {
+        match &mut self.state {
+            State::Idle(Some(buf)) => buf,
+            _ => unreachable!("File state is never left empty, and idle here"),
+        }
+    }
+
+    /// Waits for the operation in flight (keeping a read-ahead buffer),
+    /// then reports the error nobody has seen yet.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(op) = ready!(self.poll_job(cx))? {
+            self.keep_unclaimed(op);
         }
         Poll::Ready(match self.write_err.take() {
             Some(e) => Err(e),
             None => Ok(()),
         })
-    }
-
-    /// Finishes pending work, drops read-ahead (seeking back over it) and
-    /// runs `f` with the std file on the pool.
-    async fn run_settled<T, F>(&mut self, f: F) -> io::Result<T>
-    where
-        F: FnOnce(&std::fs::File) -> io::Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
-        if let State::Idle(slot) = &mut self.state {
-            let unread = slot.as_ref().map_or(0, Buf::unread);
-            if unread > 0 {
-                // The read-ahead goes only with the seek back over it, run
-                // as the file's own operation (kept in its state, not in
-                // this future): a call dropped before its job ran then
-                // still leaves the file where the reader had got to.
-                let mut buf = slot.take().expect("File state is never left empty");
-                let std = self.std.clone();
-                self.state = State::Busy(self.pool.spawn(move || {
-                    match (&*std).seek(SeekFrom::Current(-(unread as i64))) {
-                        Ok(_) => {
-                            buf.clear();
-                            (Op::Rewind(Ok(())), buf)
-                        }
-                        // A pipe, FIFO or socket cannot go back: keep the
-                        // bytes here for the next read instead of losing
-                        // them (the call itself goes on; a clone then
-                        // reads what comes after them, as with any pipe).
-                        Err(e) if e.kind() == io::ErrorKind::NotSeekable => {
-                            (Op::Rewind(Ok(())), buf)
-                        }
-                        Err(e) => {
-                            buf.clear();
-                            (Op::Rewind(Err(e)), buf)
-                        }
-                    }
-                }));
-                std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
-            }
-        }
-        let std = self.std.clone();
-        run_on(&self.pool, move || f(&std)).await
-    }
-
-    /// Flushes pending writes and syncs data and metadata to disk
-    /// ([`std::fs::File::sync_all`]).
-    ///
-    /// # Errors
-    ///
-    /// A pending write failed (that error), the sync failed, or the pool
-    /// has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped call may or may not have synced.
-    ///
-    /// ```
-    /// use futures::AsyncWriteExt;
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// futures::executor::block_on(async {
-    ///     let mut f = File::create(&p).await.unwrap();
-    ///     f.write_all(b"durable").await.unwrap();
-    ///     f.sync_all().await.unwrap();
-    /// });
-    /// ```
-    pub async fn sync_all(&mut self) -> io::Result<()> {
-        self.run_settled(|f| f.sync_all()).await
-    }
-
-    /// Truncates or extends the file to `size` bytes
-    /// ([`std::fs::File::set_len`]); pending writes land first.
-    ///
-    /// # Errors
-    ///
-    /// A pending write failed (that error), the file is not open for
-    /// writing, or the pool has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: a dropped call may have changed the length.
-    ///
-    /// ```
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// futures::executor::block_on(async {
-    ///     let mut f = File::create(&p).await.unwrap();
-    ///     f.set_len(10).await.unwrap();
-    ///     assert_eq!(f.metadata().await.unwrap().len(), 10);
-    /// });
-    /// ```
-    pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
-        self.run_settled(move |f| f.set_len(size)).await
-    }
-
-    /// The file's metadata; pending writes land first.
-    ///
-    /// # Errors
-    ///
-    /// A pending write failed (that error), the OS could not report it, or
-    /// the pool has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it only reads.
-    ///
-    /// ```
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// # std::fs::write(&p, b"abc").unwrap();
-    /// futures::executor::block_on(async {
-    ///     let mut f = File::open(&p).await.unwrap();
-    ///     assert_eq!(f.metadata().await.unwrap().len(), 3);
-    /// });
-    /// ```
-    pub async fn metadata(&mut self) -> io::Result<std::fs::Metadata> {
-        self.run_settled(|f| f.metadata()).await
-    }
-
-    /// Flushes pending writes and syncs the file's data to disk, and of its
-    /// metadata only what reading the data back needs (the length), not
-    /// times or permissions ([`std::fs::File::sync_data`]): one disk write
-    /// fewer than [`sync_all`](File::sync_all) on many file systems.
-    ///
-    /// # Errors
-    ///
-    /// A pending write failed (that error), the sync failed, or the pool
-    /// has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped call may or may not have synced; the
-    /// reading position stays where it was.
-    ///
-    /// ```
-    /// use futures::AsyncWriteExt;
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("log");
-    /// futures::executor::block_on(async {
-    ///     let mut log = File::options().append(true).create(true).open(&p).await.unwrap();
-    ///     log.write_all(b"committed\n").await.unwrap();
-    ///     log.sync_data().await.unwrap();
-    /// });
-    /// assert_eq!(std::fs::read(&p).unwrap(), b"committed\n");
-    /// ```
-    pub async fn sync_data(&mut self) -> io::Result<()> {
-        self.run_settled(|f| f.sync_data()).await
-    }
-
-    /// Changes the file's permissions ([`std::fs::File::set_permissions`],
-    /// `fchmod`), as [`fs::set_permissions`](std::fs::set_permissions)
-    /// does by path. Takes `&self`, as tokio's: it does not touch the
-    /// reading position or pending writes.
-    ///
-    /// # Errors
-    ///
-    /// The process may not change them (not the owner), the file system is
-    /// read-only, or the pool has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: a dropped call may have changed the permissions.
-    ///
-    /// ```
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// futures::executor::block_on(async {
-    ///     let mut f = File::create(&p).await.unwrap();
-    ///     let mut perms = f.metadata().await.unwrap().permissions();
-    ///     perms.set_readonly(true);
-    ///     f.set_permissions(perms).await.unwrap();
-    /// });
-    /// assert!(std::fs::metadata(&p).unwrap().permissions().readonly());
-    /// ```
-    pub async fn set_permissions(&self, perm: std::fs::Permissions) -> io::Result<()> {
-        let std = self.std.clone();
-        run_on(&self.pool, move || std.set_permissions(perm)).await
-    }
-
-    /// A second `File` for the same open file ([`std::fs::File::try_clone`],
-    /// `dup`): both share one file position, so a read, write or seek
-    /// through either moves the other — as with std, and unlike opening
-    /// the path again. The clone runs its calls on the same pool.
-    ///
-    /// Pending writes land first, and bytes this `File` read ahead are
-    /// given back (the file is seeked back over them), so the shared
-    /// position is where this `File`'s reader had got to and the clone
-    /// reads on from there. On a pipe or FIFO, which cannot seek back,
-    /// those bytes stay with this `File` for its next read and the clone
-    /// reads what comes after them. Unlike tokio's, it takes `&mut self`:
-    /// this `File` keeps its operation in flight without a lock.
-    ///
-    /// # Errors
-    ///
-    /// A pending write failed (that error; no clone is made), the OS
-    /// refused another descriptor (`EMFILE`: too many open files), or the
-    /// pool has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a clone made after the future was dropped is closed
-    /// again, and the reading position stays where it was.
-    ///
-    /// ```
-    /// use futures::{AsyncReadExt, AsyncSeekExt};
-    /// use std::io::SeekFrom;
-    /// # use eddy_blocking::{fs::File, Pool};
-    /// # let pool = Pool::new(); let _g = pool.enter();
-    /// # let dir = tempfile::tempdir().unwrap(); let p = dir.path().join("f");
-    /// # std::fs::write(&p, b"header:body").unwrap();
-    /// futures::executor::block_on(async {
-    ///     let mut f = File::open(&p).await.unwrap();
-    ///     let mut header = [0u8; 7];
-    ///     f.read_exact(&mut header).await.unwrap();
-    ///     let mut body = f.try_clone().await.unwrap();
-    ///     let mut rest = String::new();
-    ///     body.read_to_string(&mut rest).await.unwrap();
-    ///     assert_eq!(rest, "body");
-    ///     // One shared position: the clone's read moved the original too.
-    ///     assert_eq!(f.seek(SeekFrom::Current(0)).await.unwrap(), 11);
-    /// });
-    /// ```
-    pub async fn try_clone(&mut self) -> io::Result<File> {
-        let std = self.run_settled(|f| f.try_clone()).await?;
-        Ok(File::with_pool(std, self.pool.clone()))
     }
 
     /// Turns this `File` into std's, once the operation in flight has
@@ -541,21 +359,23 @@ impl File {
     /// where this `File`'s reader had got to (on a file that cannot seek,
     /// such as a FIFO, they are lost).
     ///
-    /// A write error not reported yet is dropped here, as with tokio:
-    /// await `flush` first to learn it.
+    /// A call dropped while its job ran (`set_len`, say) finishes first
+    /// too. A write error, or the error of such a call, not reported yet
+    /// is dropped here, as with tokio: await `flush` first to learn it.
     ///
     /// # Panics
     ///
-    /// Only if a call on this file (`metadata`, `set_permissions`, ...)
-    /// that was dropped while its job was running still holds the file,
-    /// and the OS refuses to duplicate the descriptor (`EMFILE`). tokio's
-    /// panics whenever such a job holds its file; here the std file is
-    /// then a duplicate sharing the position.
+    /// Only if the pool is shutting down and cancelling this file's last
+    /// job at that very moment, so that the job still holds the file, and
+    /// the OS refuses to duplicate the descriptor (`EMFILE`); otherwise the
+    /// std file is then a duplicate sharing the position. tokio's panics
+    /// whenever a call dropped while its job ran still holds the file;
+    /// here that job is waited for.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future drops the `File`, as `drop` would: a write in
-    /// flight still lands.
+    /// flight still lands. So does a call dropped while its job ran.
     ///
     /// ```
     /// use futures::{AsyncReadExt, AsyncWriteExt};
@@ -577,8 +397,9 @@ impl File {
     }
 
     /// Turns this `File` into std's at once if it can be: nothing in
-    /// flight, no write error waiting to be reported, and no other holder
-    /// of the file (a call dropped while its job was running).
+    /// flight (not even a call dropped while its job ran), no error of a
+    /// write or of such a call waiting to be reported, and no other holder
+    /// of the file (a job the shutting-down pool is cancelling).
     /// Else hands the `File` back: await `flush` (which lands the write
     /// and reports its error) and try again, or use
     /// [`into_std`](File::into_std). Bytes read ahead are given back as
@@ -622,12 +443,13 @@ impl File {
         // Idle: dropping it detaches nothing.
         drop(self);
         let std = Arc::try_unwrap(shared).unwrap_or_else(|shared| {
-            // A dropped call's job still holds it: a duplicate shares the
-            // position and stays open when that job closes its handle.
+            // A job being cancelled by the pool's shutdown still holds it:
+            // a duplicate shares the position and stays open when that
+            // job's closure lets go of it.
             shared.try_clone().unwrap_or_else(|e| {
                 panic!(
-                    "File::into_std: the file is still held by a dropped call's job and \
-                     could not be duplicated: {e}"
+                    "File::into_std: the file is still held by a job the shutting-down pool \
+                     is cancelling, and could not be duplicated: {e}"
                 )
             })
         });
@@ -643,9 +465,9 @@ impl File {
 /// The descriptor, for calls that take one, such as
 /// `eddy::net::TcpStream::sendfile` or `StreamWriter::sendfile` (tokio's
 /// `File` has the same impls). It is the file this `File` reads and
-/// writes through the pool, so keep two things in mind: a write may still
-/// be in flight (await `flush` first to see its bytes through the
-/// descriptor), and the position is ahead by what was read ahead (calls
+/// writes through the pool, so keep two things in mind: a write, or a call
+/// dropped while it ran (a `set_len`, say), may still be in flight (await
+/// `flush` first to see its effect through the descriptor), and the position is ahead by what was read ahead (calls
 /// that take an offset, as `sendfile` does, do not mind).
 ///
 /// ```

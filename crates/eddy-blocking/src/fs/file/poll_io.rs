@@ -2,15 +2,13 @@
 //! each poll hands out or takes bytes from the one buffer and starts the
 //! next operation on the pool (the state machine is in the parent module).
 
-use std::future::Future;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
-use super::super::join_to_io;
-use super::{Buf, File, Op, State, MAX_BUF};
+use super::{File, Op, State, MAX_BUF};
 
 impl AsyncRead for File {
     fn poll_read(
@@ -38,31 +36,16 @@ impl AsyncRead for File {
                         (Op::Read(res), buf)
                     }));
                 }
-                State::Busy(handle) => {
-                    let res = ready!(Pin::new(handle).poll(cx));
-                    this.seeking = None;
-                    let (op, mut buf) = match res {
-                        Ok(v) => v,
-                        Err(e) => {
-                            this.state = State::Idle(Some(Buf::default()));
-                            return Poll::Ready(Err(join_to_io(e)));
-                        }
-                    };
-                    match op {
-                        Op::Read(Ok(())) => {
-                            let n = buf.read_into(dst);
-                            this.state = State::Idle(Some(buf));
-                            return Poll::Ready(Ok(n));
-                        }
-                        Op::Read(Err(e)) => {
-                            this.state = State::Idle(Some(buf));
-                            return Poll::Ready(Err(e));
-                        }
-                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Seek(_) => {}
+                // Ours, or another operation (a dropped call's too) that
+                // must finish before this read starts.
+                State::Busy(_) => match ready!(this.poll_job(cx))? {
+                    // A failed read leaves nothing in the buffer.
+                    Some(Op::Read(res)) => {
+                        return Poll::Ready(res.map(|()| this.idle_buf().read_into(dst)))
                     }
-                    this.state = State::Idle(Some(buf));
-                }
+                    Some(op) => this.keep_unclaimed(op),
+                    None => {}
+                },
             }
         }
     }
@@ -98,7 +81,7 @@ impl AsyncWrite for File {
                         Ok(_) => ahead.clear(),
                         // A pipe, FIFO or tty cannot go back: the bytes
                         // stay for the next read and the write goes on,
-                        // as run_settled does.
+                        // as a whole-file call does.
                         Err(e) if e.kind() == io::ErrorKind::NotSeekable => {}
                         Err(e) => {
                             ahead.clear();
@@ -157,25 +140,19 @@ impl AsyncSeek for File {
                     }));
                     this.seeking = Some(requested);
                 }
-                State::Busy(handle) => {
-                    let res = ready!(Pin::new(handle).poll(cx));
-                    let in_flight = this.seeking.take();
-                    let (op, buf) = match res {
-                        Ok(v) => v,
-                        Err(e) => {
-                            this.state = State::Idle(Some(Buf::default()));
-                            return Poll::Ready(Err(join_to_io(e)));
-                        }
-                    };
-                    this.state = State::Idle(Some(buf));
-                    match op {
+                State::Busy(_) => {
+                    // Read before `poll_job` forgets it.
+                    let in_flight = this.seeking;
+                    match ready!(this.poll_job(cx))? {
                         // Ours (or the same target again): its result.
-                        Op::Seek(res) if in_flight == Some(requested) => return Poll::Ready(res),
+                        Some(Op::Seek(res)) if in_flight == Some(requested) => {
+                            return Poll::Ready(res)
+                        }
                         // A seek dropped in flight, to another target: it
-                        // happened; now ours.
-                        Op::Seek(_) => {}
-                        Op::Write(Err(e)) | Op::Rewind(Err(e)) => this.write_err = Some(e),
-                        Op::Write(Ok(())) | Op::Rewind(Ok(())) | Op::Read(_) => {}
+                        // happened; now ours. Or another operation (a
+                        // dropped call too) that must finish first.
+                        Some(op) => this.keep_unclaimed(op),
+                        None => {}
                     }
                 }
             }
