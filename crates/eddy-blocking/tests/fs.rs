@@ -428,3 +428,20 @@ fn whole_file_calls_on_a_fifo_keep_the_read_ahead() {
         assert_eq!(rest, "23456789");
     });
 }
+
+#[test]
+fn a_relative_seek_too_far_back_over_read_ahead_is_an_error_not_a_panic() {
+    with_one_thread_and_file(b"0123456789", async |pool, path| {
+        let mut f = File::open(path).await.unwrap();
+        let got = common::read_leaving_read_ahead(pool, 1, &mut f, 2).await;
+        assert_eq!(got, b"01");
+        // Taking the 8 bytes read ahead off the offset overflowed (a panic
+        // in debug builds, a seek far forward in release ones).
+        let err = f.seek(SeekFrom::Current(i64::MIN)).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        // Nothing moved: the reader is still after "01".
+        let mut rest = String::new();
+        f.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "23456789");
+    });
+}

@@ -122,12 +122,24 @@ impl AsyncSeek for File {
                     if let Some(e) = this.write_err.take() {
                         return Poll::Ready(Err(e));
                     }
-                    let mut buf = slot.take().expect("File state is never left empty");
                     let mut pos = requested;
                     if let SeekFrom::Current(off) = &mut pos {
-                        // The OS position is past the read-ahead.
-                        *off -= buf.unread() as i64;
+                        // The OS position is past the read-ahead. So far
+                        // back that this overflows is before the start of
+                        // the file: refused, as the OS refuses it.
+                        let unread = slot.as_ref().map_or(0, |buf| buf.unread());
+                        let Some(back) = off.checked_sub(unread as i64) else {
+                            return Poll::Ready(Err(io::Error::new(
+                                io::ErrorKind::InvalidInput,
+                                format!(
+                                    "File::seek: SeekFrom::Current({off}) goes before the start \
+                                     of the file; seek to a position at 0 or after"
+                                ),
+                            )));
+                        };
+                        *off = back;
                     }
+                    let mut buf = slot.take().expect("File state is never left empty");
                     let std = this.std.clone();
                     this.state = State::Busy(this.pool.spawn(move || {
                         let res = (&*std).seek(pos);
