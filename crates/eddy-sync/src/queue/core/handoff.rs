@@ -112,8 +112,10 @@ impl<T, S: Store<T>> Getters<'_, T, S> {
         st.handed -= 1;
         let (item, panic) = st.items.give_back(item).err()?;
         // The comparison panicked: the item leaves the queue. It is done
-        // (as with `shutdown(true)`), and its slot is free.
-        st.unfinished -= 1;
+        // (as with `shutdown(true)`), and its slot is free. `task_done` may
+        // already have been called for it (only the count is checked, as
+        // in asyncio), so the count may be 0: it stays there.
+        st.unfinished = st.unfinished.saturating_sub(1);
         if st.unfinished == 0 {
             st.joiners.wake_all(wakers, |_| {});
         }

@@ -1,0 +1,64 @@
+//! Queue defects found in review: each test failed before its fix.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::Manual;
+use eddy_sync::PriorityQueue;
+
+/// A `PriorityQueue` item whose `Ord` panics while its switch is on.
+struct Touchy(u32, Arc<AtomicBool>);
+
+impl PartialEq for Touchy {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Touchy {}
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        assert!(!self.1.load(Ordering::SeqCst), "this Ord panics");
+        self.0.cmp(&other.0)
+    }
+}
+
+/// `task_done` may be called for an item before it is taken (asyncio only
+/// checks the count). When such an item, handed to a getter, is dropped
+/// because putting it back panicked, its "done" must not be counted a
+/// second time: the count stays at 0 (no underflow), the user's panic is
+/// the one that comes out, and the item's slot still goes to the waiting
+/// putter.
+#[test]
+fn a_handed_item_already_marked_done_and_dropped_by_a_panicking_ord_counts_once() {
+    let switch = Arc::new(AtomicBool::new(false));
+    let q = PriorityQueue::new(2);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(Touchy(5, switch.clone())).unwrap(); // handed to `getter`
+    q.try_put(Touchy(3, switch.clone())).unwrap(); // stored: now full
+    let mut putter = Manual::new(q.put(Touchy(1, switch.clone())));
+    putter.pending();
+    q.task_done().unwrap();
+    q.task_done().unwrap();
+    assert_eq!(q.unfinished_tasks(), 0);
+    switch.store(true, Ordering::SeqCst);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(getter)))
+        .expect_err("putting the item back compares, which panics");
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or(panic.downcast_ref::<String>().map(String::as_str));
+    assert_eq!(message, Some("this Ord panics"));
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(putter.woken(), "the dropped item's slot went to the putter");
+    switch.store(false, Ordering::SeqCst);
+    assert!(putter.ready().is_ok());
+    assert_eq!(q.unfinished_tasks(), 1);
+}
