@@ -6,7 +6,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::Manual;
-use eddy_sync::PriorityQueue;
+use eddy_sync::{PriorityQueue, Queue, TryGetError};
+
+/// asyncio: a getter woken by `shutdown()` re-checks the queue and takes an
+/// item that is there (the queue is shut down only once it is empty). Here
+/// the item got back into the queue after the wake: the getter it had been
+/// handed to was dropped before it ran.
+#[test]
+fn a_getter_woken_by_shutdown_takes_an_item_given_back_after_the_wake() {
+    let q = Queue::new(0);
+    let mut first = Manual::new(q.get());
+    let mut second = Manual::new(q.get());
+    first.pending();
+    second.pending();
+    q.try_put(1).unwrap(); // handed to `first`
+    q.shutdown(false); // wakes `second`: the store is empty
+    assert!(second.woken());
+    drop(first); // 1 goes back into the queue
+    assert_eq!(q.len(), 1);
+    assert_eq!(second.ready().ok(), Some(1), "1 is in the queue: get it");
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
+}
 
 /// A `PriorityQueue` item whose `Ord` panics while its switch is on.
 struct Touchy(u32, Arc<AtomicBool>);

@@ -561,14 +561,21 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
-            if reg.is_registered() {
+            let handed = if reg.is_registered() {
                 match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(got) => got
-                        .map(|v| Self::collect(&mut st, v, &mut wakers))
-                        .ok_or(()),
+                    Poll::Ready(got) => got,
                 }
             } else {
+                None
+            };
+            if let Some(v) = handed {
+                Ok(Self::collect(&mut st, v, &mut wakers))
+            } else {
+                // A first poll, or woken empty-handed by the shutdown: an
+                // item may be stored since (a getter that was handed one
+                // was dropped and gave it back), and asyncio's getter
+                // re-checks the queue, failing only once it is empty.
                 match Self::take(&mut st, &mut wakers) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) if Self::ended(&st) => Err(()),
@@ -609,7 +616,9 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             if reg.is_registered() {
                 match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(None) => return Poll::Ready(0),
+                    // Woken by the shutdown: the store decides (see
+                    // `poll_get`).
+                    Poll::Ready(None) => {}
                     Poll::Ready(Some(v)) => {
                         buf.push(Self::collect(&mut st, v, &mut wakers));
                         n = 1;
