@@ -148,6 +148,15 @@ impl<D> WaitList<D> {
         })
     }
 
+    /// The data of every woken waiter that has not come back for it yet,
+    /// in no particular order (what they were handed, to take back).
+    pub(crate) fn woken_mut(&mut self) -> impl Iterator<Item = &mut D> + '_ {
+        self.nodes
+            .iter_mut()
+            .filter(|(_, node)| !node.queued)
+            .map(|(_, node)| &mut node.data)
+    }
+
     /// Wakes the first queued waiter: unlinks it, lets `serve` write what it
     /// is handed into its data, and returns its waker (to be woken once the
     /// caller has dropped its lock).

@@ -28,6 +28,43 @@ fn a_getter_woken_by_shutdown_takes_an_item_given_back_after_the_wake() {
     assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
 }
 
+/// asyncio 3.13: `shutdown(immediate=True)` drains every item in the queue
+/// and calls `task_done` for each, so `join` returns and a getter woken for
+/// an item it has not taken yet raises `QueueShutDown`. An item handed to a
+/// getter that has not run is still in the queue (`len` counts it).
+#[test]
+fn an_immediate_shutdown_drains_items_handed_to_getters_that_have_not_run() {
+    let q = Queue::new(0);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(1).unwrap(); // handed to `getter`, which has not run
+    assert_eq!(q.len(), 1);
+    let mut join = Manual::new(q.join());
+    join.pending();
+    q.shutdown(true);
+    assert_eq!(q.len(), 0, "an immediate shutdown empties the queue");
+    assert_eq!(q.unfinished_tasks(), 0, "the drained item counts as done");
+    assert!(join.woken());
+    join.ready();
+    assert!(getter.ready().is_err(), "nothing is left to get");
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
+}
+
+/// Dropping a getter after an immediate shutdown must not put an item back
+/// into the queue that shutdown emptied.
+#[test]
+fn a_getter_dropped_after_an_immediate_shutdown_puts_nothing_back() {
+    let q = Queue::new(0);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(1).unwrap();
+    q.shutdown(true);
+    drop(getter);
+    assert_eq!(q.len(), 0);
+    assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
+    assert_eq!(q.unfinished_tasks(), 0);
+}
+
 /// A `PriorityQueue` item whose `Ord` panics while its switch is on.
 struct Touchy(u32, Arc<AtomicBool>);
 

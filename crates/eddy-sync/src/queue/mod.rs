@@ -176,8 +176,10 @@ macro_rules! queue_type {
 
             #[doc = concat!("Shuts the queue down (asyncio 3.13's `shutdown`). From now on puts ",
                 "fail with [`QueueShutDown`] (the item handed back). Gets return the stored ",
-                "items, then fail; with `immediate`, stored items are dropped at once (and ",
-                "counted as done for [`join`](Self::join)) so gets fail right away. Every ",
+                "items, then fail; with `immediate`, every item in the queue (as [`len`](Self::len) ",
+                "counts them, so also one handed to a getter that has not returned it yet) is ",
+                "dropped at once and counted as done for [`join`](Self::join), so gets fail ",
+                "right away. Every ",
                 "blocked putter and getter is woken.\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",

@@ -695,8 +695,9 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     /// Shuts the queue down: puts fail from now on; gets drain what is
-    /// stored, then fail. With `immediate`, stored items are dropped (and
-    /// counted as done) so gets fail at once. Every waiter is woken.
+    /// stored, then fail. With `immediate`, the items in the queue (stored,
+    /// or handed to getters that have not run yet) are dropped (and counted
+    /// as done) so gets fail at once. Every waiter is woken.
     pub(crate) fn shutdown(&self, immediate: bool) {
         let mut wakers = WakeBatch::new();
         let dropped;
@@ -708,7 +709,14 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             // credit before this holds a permit taken before the shutdown.
             self.reclaim_credit(&mut st);
             dropped = if immediate {
-                st.items.take_all()
+                let mut dropped = st.items.take_all();
+                // Items handed to getters that have not run yet are still
+                // in the queue (`len` counts them): asyncio drains them
+                // too, and those getters find the queue shut down.
+                let stored = dropped.len();
+                dropped.extend(st.getters.woken_mut().filter_map(Option::take));
+                st.handed -= dropped.len() - stored;
+                dropped
             } else {
                 Vec::new()
             };
