@@ -287,3 +287,67 @@ fn stdout_and_stderr_on_one_description_stay_non_blocking_while_either_lives() {
         "stdout and stderr handles on one description",
     );
 }
+
+// ---------------------------------------------------------------------
+// StreamWriter dropped after its runtime
+
+/// A stream that takes every write and needs two polls to close (a TLS
+/// stream whose close_notify waits for room, an encoder that flushes its
+/// trailer), counting the close attempts.
+#[derive(Clone, Default)]
+struct SlowClose(Rc<RefCell<(Vec<u8>, usize)>>);
+
+impl futures::AsyncWrite for SlowClose {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.borrow_mut().0.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut s = self.0.borrow_mut();
+        s.1 += 1;
+        if s.1 == 1 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A writer kept past its runtime (returned out of `block_on`, held in a
+/// struct that outlives the loop) is dropped where no loop runs. Its drop
+/// tries to shut the stream down and, when that cannot finish at once,
+/// hands the rest to the flusher task, which it spawned: with no runtime
+/// that panicked ("no eddy runtime on this thread") inside a destructor,
+/// an abort if it happens while unwinding. With no loop left to finish the
+/// close, the stream is now simply dropped.
+#[test]
+fn a_writer_dropped_after_its_runtime_does_not_panic() {
+    let stream = SlowClose::default();
+    let writer = {
+        let driver = eddy_io::driver::IoDriver::new().unwrap();
+        let handle = driver.handle();
+        let rt = eddy_core::Builder::new()
+            .build_with_driver(Box::new(driver))
+            .unwrap();
+        let _io = handle.enter();
+        rt.block_on(async {
+            let mut writer = StreamWriter::new(stream.clone());
+            writer.write(b"sent at once").unwrap();
+            writer
+        })
+    };
+    drop(writer);
+    let (sent, closes) = stream.0.borrow().clone();
+    assert_eq!(sent, b"sent at once");
+    assert_eq!(closes, 1, "the drop did not try to shut the stream down");
+    assert_eq!(Rc::strong_count(&stream.0), 1, "the stream was not dropped");
+}

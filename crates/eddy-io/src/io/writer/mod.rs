@@ -88,7 +88,8 @@ pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
 /// eddy loop thread (the flusher is an eddy task).
 ///
 /// Dropping the writer without [`close`](Self::close) still sends what is
-/// buffered, then shuts the stream down.
+/// buffered, then shuts the stream down (dropped where no loop runs any
+/// more, a stream that cannot shut down at once is dropped as it is).
 ///
 /// The buffer holds the unsent bytes, not what was sent before them, and
 /// once a large write has been handed to the stream in full its memory is
@@ -580,6 +581,11 @@ impl<W: AsyncWrite + Unpin + 'static> Drop for StreamWriter<W> {
                         s.shut_down = true;
                         s.finish();
                     }
+                    // Finishing needs the flusher task; a writer dropped
+                    // where no loop runs (it outlived its runtime) has none
+                    // to run it, and spawning would panic in a destructor:
+                    // the stream is dropped as it is.
+                    Poll::Pending if eddy_core::Handle::try_current().is_none() => s.finish(),
                     Poll::Pending => {
                         drop(s);
                         kick(&self.shared);
