@@ -351,3 +351,29 @@ fn a_writer_dropped_after_its_runtime_does_not_panic() {
     assert_eq!(closes, 1, "the drop did not try to shut the stream down");
     assert_eq!(Rc::strong_count(&stream.0), 1, "the stream was not dropped");
 }
+
+/// The same growth through `StreamWriter::sendfile` over a stream that is
+/// not a socket (a TLS stream from `stream_pair`, here a peer that keeps
+/// pace): its read-and-write path writes a 64 KiB block and drains, so
+/// the writer's buffer grew by the size of the file, 16 MiB here.
+#[test]
+fn sendfile_through_a_stream_that_is_not_a_socket_keeps_the_buffer_bounded() {
+    use std::io::Write;
+
+    const LEN: usize = 16 * 1024 * 1024;
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&vec![9u8; LEN]).unwrap();
+    let stream = Trickle::new(5000);
+    let (sent, biggest) = biggest_allocation_since(|| {
+        run(async {
+            let mut writer = StreamWriter::new(stream.clone());
+            writer.sendfile(&file, 0, None).await.unwrap()
+        })
+    });
+    assert_eq!(sent, LEN as u64);
+    assert_eq!(stream.taken(), LEN);
+    assert!(
+        biggest < 1024 * 1024,
+        "the write buffer grew to {biggest} bytes while sending a 16 MiB file"
+    );
+}
