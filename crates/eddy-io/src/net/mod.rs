@@ -137,7 +137,13 @@ macro_rules! readiness {
             /// [`is_readable`](crate::driver::Ready::is_readable),
             /// writing if it [`is_writable`](crate::driver::Ready::is_writable).
             /// A closed or failed socket counts as ready (the next
-            /// operation returns the end of stream or the error). Readiness
+            /// operation returns the end of stream or the error), and the
+            /// readiness returned says so in the terms that dispatch uses:
+            /// `is_readable()` also at end of stream or with an error
+            /// pending, `is_writable()` also once the write side is closed
+            /// or an error is pending, for the directions asked
+            /// (`is_read_closed()`, `is_write_closed()` and `is_error()`
+            /// tell those cases apart). Readiness
             /// can be stale: the operation may still answer `WouldBlock`,
             /// which clears it, and the next wait then really waits. Any
             /// number of tasks may wait at once; each is woken.
@@ -168,7 +174,8 @@ macro_rules! readiness {
                 &self,
                 interest: $crate::driver::Interest,
             ) -> std::io::Result<$crate::driver::Ready> {
-                self.io.ready(interest).await.map(|event| event.ready)
+                let event = self.io.ready(interest).await?;
+                Ok(dispatchable(event.ready, interest))
             }
 
             /// Runs `op` — an operation of your own on this socket,
@@ -253,6 +260,30 @@ macro_rules! readiness {
 }
 
 readiness!(TcpStream, UnixStream, UdpSocket, UnixDatagram);
+
+/// What `ready(interest)` returns for the readiness `ready` that ended
+/// its wait: a direction asked for whose operation will not block — at end
+/// of stream (read-closed), with the write side closed, or with an error
+/// pending, all of which complete the wait — gets its readable or writable
+/// bit too. Without it, a short read that cleared the readable bit with
+/// the end of stream already seen, or an ICMP error on a connected UDP
+/// socket, came back as neither readable nor writable: a task dispatching
+/// on `is_readable()`/`is_writable()` (as the doc shows) did nothing, and
+/// its next wait returned at once, for ever.
+fn dispatchable(
+    ready: crate::driver::Ready,
+    interest: crate::driver::Interest,
+) -> crate::driver::Ready {
+    use crate::driver::Ready;
+    let mut out = ready;
+    if interest.is_readable() && !(ready & (Ready::READ_CLOSED | Ready::ERROR)).is_empty() {
+        out = out | Ready::READABLE;
+    }
+    if interest.is_writable() && !(ready & (Ready::WRITE_CLOSED | Ready::ERROR)).is_empty() {
+        out = out | Ready::WRITABLE;
+    }
+    out
+}
 
 sendfile::sendfile_methods!(
     TcpStream => "# let (sender, mut receiver) = { \
