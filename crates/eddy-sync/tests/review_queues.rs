@@ -6,24 +6,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::Manual;
-use eddy_sync::{PriorityQueue, Queue, TryGetError};
+use eddy_sync::{LifoQueue, PriorityQueue, Queue, TryGetError};
 
-/// asyncio: a getter woken by `shutdown()` re-checks the queue and takes an
-/// item that is there (the queue is shut down only once it is empty). Here
-/// the item got back into the queue after the wake: the getter it had been
-/// handed to was dropped before it ran.
+/// asyncio: a get fails after `shutdown()` only once the queue is empty. An
+/// item handed to a getter that is dropped before it runs is still in the
+/// queue, so a getter that was waiting at the shutdown gets it.
 #[test]
-fn a_getter_woken_by_shutdown_takes_an_item_given_back_after_the_wake() {
+fn a_getter_waiting_at_shutdown_gets_an_item_given_back_after_it() {
     let q = Queue::new(0);
     let mut first = Manual::new(q.get());
     let mut second = Manual::new(q.get());
     first.pending();
     second.pending();
     q.try_put(1).unwrap(); // handed to `first`
-    q.shutdown(false); // wakes `second`: the store is empty
+    q.shutdown(false);
+    drop(first); // 1 is still in the queue: it goes to `second`
     assert!(second.woken());
-    drop(first); // 1 goes back into the queue
-    assert_eq!(q.len(), 1);
     assert_eq!(second.ready().ok(), Some(1), "1 is in the queue: get it");
     assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
 }
@@ -66,6 +64,7 @@ fn a_getter_dropped_after_an_immediate_shutdown_puts_nothing_back() {
 }
 
 /// A `PriorityQueue` item whose `Ord` panics while its switch is on.
+#[derive(Debug)]
 struct Touchy(u32, Arc<AtomicBool>);
 
 impl PartialEq for Touchy {
@@ -86,36 +85,136 @@ impl Ord for Touchy {
     }
 }
 
-/// `task_done` may be called for an item before it is taken (asyncio only
-/// checks the count). When such an item, handed to a getter, is dropped
-/// because putting it back panicked, its "done" must not be counted a
-/// second time: the count stays at 0 (no underflow), the user's panic is
-/// the one that comes out, and the item's slot still goes to the waiting
-/// putter.
+/// A woken `PriorityQueue` getter pops when it runs; if that comparison
+/// panics, nothing is taken and its turn goes to the next waiting getter.
 #[test]
-fn a_handed_item_already_marked_done_and_dropped_by_a_panicking_ord_counts_once() {
+fn a_woken_priority_getter_whose_pop_panics_passes_its_turn_on() {
     let switch = Arc::new(AtomicBool::new(false));
-    let q = PriorityQueue::new(2);
+    let q = PriorityQueue::new(0);
+    let mut getters: Vec<_> = (0..4).map(|_| Manual::new(q.get())).collect();
+    for g in &mut getters {
+        g.pending();
+    }
+    for v in [5, 3, 4] {
+        q.try_put(Touchy(v, switch.clone())).unwrap(); // wakes getters 0, 1, 2
+    }
+    assert!(!getters[3].woken());
+    switch.store(true, Ordering::SeqCst);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| getters[0].poll()))
+        .expect_err("popping compares, which panics");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"this Ord panics"));
+    assert!(getters[3].woken(), "the turn went to the next getter");
+    assert_eq!(q.len(), 3, "nothing was taken");
+    switch.store(false, Ordering::SeqCst);
+    let got: Vec<u32> = getters[1..]
+        .iter_mut()
+        .map(|g| g.ready().ok().unwrap().0)
+        .collect();
+    assert_eq!(got, [3, 4, 5]);
+    assert_eq!(q.try_get().ok().map(|t| t.0), None);
+}
+
+/// asyncio's getter takes the item `get` would return when it runs: the
+/// smallest (`PriorityQueue`) or newest (`LifoQueue`) one then. A burst of
+/// puts while a consumer waits must not give it the first item put.
+#[test]
+fn a_waiting_getter_gets_the_smallest_or_newest_item_when_it_runs() {
+    let q = PriorityQueue::new(0);
     let mut getter = Manual::new(q.get());
     getter.pending();
-    q.try_put(Touchy(5, switch.clone())).unwrap(); // handed to `getter`
-    q.try_put(Touchy(3, switch.clone())).unwrap(); // stored: now full
-    let mut putter = Manual::new(q.put(Touchy(1, switch.clone())));
+    q.try_put(5).unwrap();
+    q.try_put(1).unwrap();
+    q.try_put(3).unwrap();
+    assert_eq!(getter.ready(), Ok(1));
+    assert_eq!(q.try_get(), Ok(3));
+    assert_eq!(q.try_get(), Ok(5));
+
+    let q = LifoQueue::new(0);
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put('a').unwrap();
+    q.try_put('b').unwrap();
+    assert_eq!(getter.ready(), Ok('b'));
+    assert_eq!(q.try_get(), Ok('a'));
+}
+
+/// The item a woken `PriorityQueue` getter will take is its own until it
+/// runs: a newcomer does not overtake it, a dropped getter passes its turn
+/// to the next getter (or leaves the item in the queue), and an immediate
+/// shutdown drains it.
+#[test]
+fn a_woken_priority_getter_keeps_its_turn_and_passes_it_on_when_dropped() {
+    let q = PriorityQueue::new(2);
+    let mut first = Manual::new(q.get());
+    let mut second = Manual::new(q.get());
+    first.pending();
+    second.pending();
+    q.try_put(7).unwrap(); // wakes `first`
+    assert!(first.woken());
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.try_get(), Err(TryGetError::QueueEmpty), "7 is first's");
+    drop(first); // its turn goes to `second`
+    assert!(second.woken());
+    q.try_put(4).unwrap(); // stored: nobody is queued; now full
+    assert!(q.is_full());
+    let mut putter = Manual::new(q.put(9));
     putter.pending();
-    q.task_done().unwrap();
-    q.task_done().unwrap();
-    assert_eq!(q.unfinished_tasks(), 0);
-    switch.store(true, Ordering::SeqCst);
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(getter)))
-        .expect_err("putting the item back compares, which panics");
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or(panic.downcast_ref::<String>().map(String::as_str));
-    assert_eq!(message, Some("this Ord panics"));
-    assert_eq!(q.unfinished_tasks(), 0);
-    assert!(putter.woken(), "the dropped item's slot went to the putter");
-    switch.store(false, Ordering::SeqCst);
-    assert!(putter.ready().is_ok());
-    assert_eq!(q.unfinished_tasks(), 1);
+    assert_eq!(second.ready(), Ok(4));
+    assert!(putter.woken(), "the freed slot went to the putter");
+    assert_eq!(putter.ready(), Ok(()));
+    assert_eq!(q.try_get(), Ok(7));
+    assert_eq!(q.try_get(), Ok(9));
+
+    // Dropped with nobody behind it: the item stays in the queue.
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(2).unwrap();
+    drop(getter);
+    assert_eq!(q.try_get(), Ok(2));
+
+    // An immediate shutdown drains the item a woken getter was to take.
+    let mut getter = Manual::new(q.get());
+    getter.pending();
+    q.try_put(3).unwrap();
+    for _ in 0..4 {
+        q.task_done().unwrap(); // all but 3's
+    }
+    let mut join = Manual::new(q.join());
+    join.pending();
+    q.shutdown(true);
+    assert_eq!(q.len(), 0);
+    join.ready();
+    assert!(getter.ready().is_err());
+}
+
+/// After a (non-immediate) shutdown, a get fails only once no item is left
+/// in the queue: one handed to a woken getter that has not run yet is still
+/// there (`len` counts it), and comes to a waiting getter if its getter is
+/// dropped.
+#[test]
+fn after_shutdown_a_get_waits_while_a_woken_getter_may_give_an_item_back() {
+    let q = Queue::new(0);
+    let mut first = Manual::new(q.get());
+    first.pending();
+    q.try_put(1).unwrap(); // handed to `first`
+    q.shutdown(false);
+    assert_eq!(q.len(), 1);
+    let mut late = Manual::new(q.get());
+    late.pending();
+    drop(first);
+    assert!(late.woken());
+    assert_eq!(late.ready(), Ok(1));
+    assert!(Manual::new(q.get()).ready().is_err());
+
+    // And when the woken getter takes its item, the late one fails.
+    let q = Queue::new(0);
+    let mut first = Manual::new(q.get());
+    first.pending();
+    q.try_put(1).unwrap();
+    q.shutdown(false);
+    let mut late = Manual::new(q.get());
+    late.pending();
+    assert_eq!(first.ready(), Ok(1));
+    assert!(late.woken());
+    assert!(late.ready().is_err());
 }

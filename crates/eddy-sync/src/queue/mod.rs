@@ -116,11 +116,14 @@ macro_rules! queue_type {
             }
 
             #[doc = concat!("Removes and returns the next item, waiting while the queue is empty. ",
-                "Waiting getters are served in FIFO order.\n\n",
+                "Waiting getters are served in FIFO order; a getter woken for an item takes the ",
+                "next one in the queue's order when it runs (the smallest or newest one then, ",
+                "for a `PriorityQueue` or `LifoQueue`), as asyncio's does.\n\n",
                 "# Errors\n\n[`QueueShutDown`] once the queue is shut down and drained.\n\n",
-                "# Cancel safety\n\nCancel-safe: an item handed to a getter that is dropped ",
-                "before returning it goes to the next getter, or back to the front of the queue ",
-                "(it never stopped counting toward `maxsize`, so this cannot overfill it).\n\n",
+                "# Cancel safety\n\nCancel-safe: an item handed to (or set aside for) a getter ",
+                "that is dropped before returning it goes to the next getter, or stays in the ",
+                "queue, at the front of a FIFO `Queue` (it never stopped counting toward ",
+                "`maxsize`, so this cannot overfill it).\n\n",
                 "# Examples\n\n```\n# futures::executor::block_on(async {\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
                 "q.put(", stringify!($a), ").await.unwrap();\n",
@@ -261,13 +264,12 @@ queue_type!(
     ///   back) and counts for nothing. A slot that was reserved for a
     ///   waiting `put` passes to the next waiting putter.
     /// - `get` / `try_get`: nothing is taken; every item stays in the
-    ///   queue, in order, and a later get compares again.
-    /// - A `get` future dropped after an item was handed to it puts the item
-    ///   back, which compares. If that panics, the item is dropped and
-    ///   counted done (as by [`shutdown(true)`](Self::shutdown)), its slot
-    ///   goes to the next waiting putter, and the panic goes on from the
-    ///   drop (unless the thread is already panicking: then it is dropped
-    ///   silently, as a second panic would abort).
+    ///   queue, in order, and a later get compares again. A `get` that was
+    ///   woken for an item passes its turn to the next waiting getter.
+    ///
+    /// A `get` future dropped after it was woken for an item compares
+    /// nothing: the item stays in the queue and its turn passes to the
+    /// next waiting getter.
     ///
     /// Comparisons run with the queue's internal lock held: an `Ord` impl
     /// must not call into the same queue (it would deadlock).

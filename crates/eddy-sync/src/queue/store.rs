@@ -21,6 +21,13 @@ pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 /// (never for [`Fifo`] and [`Lifo`]); the store is then unchanged, and a
 /// failed `push` / `give_back` hands the item back.
 pub(crate) trait Store<T>: Default {
+    /// Whether a put hands its item straight to a waiting getter. Only
+    /// where that is the item the getter would pop when it runs: FIFO
+    /// (getters wait only on an empty store, so the first item put is the
+    /// first out). A LIFO or priority store keeps the item and sets one
+    /// aside for the getter, which pops the newest or smallest then.
+    const HANDS_OFF: bool;
+
     fn push(&mut self, item: T) -> Result<(), (T, Panic)>;
     fn pop(&mut self) -> Result<Option<T>, Panic>;
     fn len(&self) -> usize;
@@ -54,6 +61,8 @@ impl<T: Ord> Default for Smallest<T> {
 }
 
 impl<T> Store<T> for Fifo<T> {
+    const HANDS_OFF: bool = true;
+
     #[inline]
     fn push(&mut self, item: T) -> Result<(), (T, Panic)> {
         self.0.push_back(item);
@@ -77,6 +86,8 @@ impl<T> Store<T> for Fifo<T> {
 }
 
 impl<T> Store<T> for Lifo<T> {
+    const HANDS_OFF: bool = false;
+
     #[inline]
     fn push(&mut self, item: T) -> Result<(), (T, Panic)> {
         self.0.push(item);
@@ -178,6 +189,8 @@ impl<T: Ord> Smallest<T> {
 }
 
 impl<T: Ord> Store<T> for Smallest<T> {
+    const HANDS_OFF: bool = false;
+
     fn push(&mut self, item: T) -> Result<(), (T, Panic)> {
         match self.compare(|heap| heap.settle_up(&item)) {
             Ok(pos) => {

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::panic::resume_unwind;
 
-use super::{Panic, PutTurn, QueueCore, State, Store};
+use super::{GetTurn, Panic, PutTurn, QueueCore, State, Store};
 use crate::loom::MutexGuard;
 use crate::waitlist::{Handoff, Registration, WaitList, WakeBatch};
 
@@ -44,19 +44,21 @@ macro_rules! side {
 
 /// Getters: a getter dropped after it was handed an item passes the item
 /// to the next getter, or puts it back in front of the store (the item
-/// never left the queue's count, so this never overfills it).
+/// never left the queue's count, so this never overfills it); one dropped
+/// with a claim on a stored item passes the claim on the same way.
 ///
-/// Putting it back compares items (a `PriorityQueue`'s user `Ord`). If
-/// that panics, the item is dropped (after the lock is released) and
-/// counted done, and its slot goes to the next putter: the queue stays
-/// consistent. The panic then goes on from the getter's drop, unless the
-/// thread is already panicking (a second panic would abort).
+/// Putting an item back compares items in a store whose `give_back` can
+/// panic (none of today's: only a FIFO store hands items off). If that
+/// panics, the item is dropped (after the lock is released) and counted
+/// done, and its slot goes to the next putter: the queue stays consistent.
+/// The panic then goes on from the getter's drop, unless the thread is
+/// already panicking (a second panic would abort).
 pub(crate) struct Getters<'a, T, S> {
     core: &'a QueueCore<T, S>,
     /// A panic caught while putting an item back, resumed by `cancel`.
     caught: Cell<Option<Panic>>,
 }
-side!(@impl Getters, getters, Option<T>);
+side!(@impl Getters, getters, GetTurn<T>);
 
 impl<'a, T, S: Store<T>> Getters<'a, T, S> {
     /// Drops a getter's place in line (if it holds one), passing on an item
@@ -100,13 +102,20 @@ impl<T, S: Store<T>> Getters<'_, T, S> {
     fn give_back(
         &self,
         st: &mut State<T, S>,
-        slot: Option<T>,
+        turn: GetTurn<T>,
         _woken: bool,
         wakers: &mut WakeBatch,
-    ) -> Option<Option<T>> {
-        let item = slot?;
+    ) -> Option<GetTurn<T>> {
+        let item = match turn {
+            GetTurn::Empty => return None,
+            GetTurn::Claim => {
+                QueueCore::<T, S>::pass_claim(st, wakers);
+                return None;
+            }
+            GetTurn::Item(item) => item,
+        };
         if !st.getters.is_empty() {
-            wakers.push_opt(st.getters.wake_front(|s| *s = Some(item)));
+            wakers.push_opt(st.getters.wake_front(|t| *t = GetTurn::Item(item)));
             return None;
         }
         st.handed -= 1;
@@ -122,7 +131,7 @@ impl<T, S: Store<T>> Getters<'_, T, S> {
         QueueCore::<T, S>::grant_slot(st, wakers);
         self.caught.set(Some(panic));
         // Dropped by `Registration::cancel` once the lock is released.
-        Some(Some(item))
+        Some(GetTurn::Item(item))
     }
 }
 

@@ -35,8 +35,20 @@
 //! who finds the queue full takes the credit back first, so it is never
 //! room that a put cannot use, and it exists only while no putter waits.
 //!
+//! A [`LifoQueue`](crate::LifoQueue) or [`PriorityQueue`](crate::PriorityQueue)
+//! does not hand a put's item to the waiting getter: the getter would then
+//! return the first item put after it started waiting, where asyncio's
+//! getter takes the newest or smallest item when it runs. The item is
+//! stored, one stored item is **claimed** for the getter, and the getter
+//! pops when it runs; nobody else pops claimed items, and a getter dropped
+//! with a claim passes it to the next getter (or frees it). The item never
+//! leaves the store, so nothing has to be put back.
+//!
 //! Invariants (under the lock):
-//! - getters are queued only while the store is empty;
+//! - getters are queued only while every stored item is claimed (see
+//!   below; for a FIFO store, which hands items off, only while it is
+//!   empty);
+//! - `claimed <= items`, and claims are held only by woken getters;
 //! - `items + handed + reserved + permits <= maxsize`: stored items, items
 //!   handed to woken getters that have not run yet, slots held for woken
 //!   putters that have not run yet (and gathered by the first in line),
@@ -80,15 +92,19 @@ pub(crate) struct State<T, S> {
     items: S,
     /// Capacity; `usize::MAX` when unbounded.
     maxsize: usize,
-    /// Waiting getters; a served getter's slot holds its item (`None`: the
-    /// queue was shut down).
-    getters: WaitList<Option<T>>,
+    /// Waiting getters, and what a served one was woken with.
+    getters: WaitList<GetTurn<T>>,
     /// Waiting putters (their items stay in their futures) and what they
     /// were woken with.
     putters: WaitList<PutTurn>,
     /// Items handed to woken getters that have not returned them yet (in
     /// the getters' nodes, out of the store, still in the queue).
     handed: usize,
+    /// Stored items set aside for woken getters of a store that does not
+    /// hand items off ([`Store::HANDS_OFF`]): each such getter pops one
+    /// when it runs, so it gets the item that is first then. Never more
+    /// than the stored items; nobody else pops those.
+    claimed: usize,
     /// Slots held for woken putters that have not moved their items in yet.
     reserved: usize,
     /// Slots held by permits (`permit.rs`) whose items have not come yet.
@@ -109,6 +125,19 @@ pub(crate) struct State<T, S> {
     /// reach.
     unfinished: u64,
     shut_down: bool,
+}
+
+/// What a getter was woken with.
+pub(crate) enum GetTurn<T> {
+    /// Still queued; or woken empty-handed (the queue ended, or an item
+    /// may be back): it looks at the store again.
+    Empty,
+    /// This item, handed over by a put (a FIFO store: it is the item the
+    /// getter would pop). Counted in `handed`.
+    Item(T),
+    /// One stored item is set aside for it (counted in `claimed`): it pops
+    /// the first one when it runs.
+    Claim,
 }
 
 /// What a queued putter waits for, and what it was woken with.
@@ -218,6 +247,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 getters: WaitList::new(),
                 putters: WaitList::new(),
                 handed: 0,
+                claimed: 0,
                 reserved: 0,
                 permits: 0,
                 discard: false,
@@ -297,10 +327,27 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     }
 
     /// Shut down and no permit can bring an item any more: an empty store
-    /// stays empty, so getters fail.
+    /// stays empty.
     #[inline]
     fn ended(st: &State<T, S>) -> bool {
         st.shut_down && (st.permits == 0 || st.discard)
+    }
+
+    /// Nothing is left for a getter, so gets fail: the queue [`ended`](Self::ended),
+    /// the store is empty, and no woken getter holds an item or a claim
+    /// that it would give back if it were dropped (asyncio fails a get
+    /// only once the queue is empty, and `len` counts those).
+    #[inline]
+    fn drained(st: &State<T, S>) -> bool {
+        Self::ended(st) && st.items.len() == 0 && st.handed == 0 && st.claimed == 0
+    }
+
+    /// Wakes the queued getters (empty-handed) once the queue is drained.
+    #[cold]
+    pub(super) fn wake_getters_if_drained(st: &mut State<T, S>, wakers: &mut WakeBatch) {
+        if Self::drained(st) {
+            st.getters.wake_all(wakers, |_| {});
+        }
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -336,9 +383,16 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), (T, Panic)> {
         if st.getters.is_empty() {
             st.items.push(item)?;
-        } else {
+        } else if S::HANDS_OFF {
             st.handed += 1;
-            wakers.push_opt(st.getters.wake_front(|slot| *slot = Some(item)));
+            wakers.push_opt(st.getters.wake_front(|turn| *turn = GetTurn::Item(item)));
+        } else {
+            // Stored, and one stored item set aside for the first getter:
+            // it pops when it runs, so it gets the smallest (or newest)
+            // item then, as asyncio's getter does, not this one.
+            st.items.push(item)?;
+            st.claimed += 1;
+            wakers.push_opt(st.getters.wake_front(|turn| *turn = GetTurn::Claim));
         }
         st.unfinished += 1;
         Ok(())
@@ -401,14 +455,68 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     fn collect(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> T {
         st.handed -= 1;
         Self::grant_slot(st, wakers);
+        if st.shut_down {
+            Self::wake_getters_if_drained(st, wakers);
+        }
         item
     }
 
-    /// Takes the next item with the lock held; the freed slot goes to the
-    /// first waiting putter. Fails, having changed nothing, only when the
-    /// store's comparison panicked.
+    /// A woken getter pops the item set aside for it: its slot frees and
+    /// goes to the first waiting putter. If the store's comparison panics,
+    /// nothing is taken and the claim passes on as if the getter had left.
+    fn take_claimed(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Result<T, Panic> {
+        match st.items.pop() {
+            Ok(Some(item)) => {
+                st.claimed -= 1;
+                Self::grant_slot(st, wakers);
+                if st.shut_down {
+                    Self::wake_getters_if_drained(st, wakers);
+                }
+                Ok(item)
+            }
+            Ok(None) => unreachable!("a claim is always on a stored item"),
+            Err(panic) => {
+                Self::pass_claim(st, wakers);
+                Err(panic)
+            }
+        }
+    }
+
+    /// The getter holding a claim left without using it: the claim goes to
+    /// the next queued getter, or else the item is anyone's.
+    pub(super) fn pass_claim(st: &mut State<T, S>, wakers: &mut WakeBatch) {
+        if st.getters.is_empty() {
+            st.claimed -= 1;
+        } else {
+            wakers.push_opt(st.getters.wake_front(|turn| *turn = GetTurn::Claim));
+        }
+    }
+
+    /// What a getter woken with `turn` (`Empty` for one not queued) gets
+    /// now: the item it was handed, the one set aside for it, or else the
+    /// next unclaimed stored item; `None` when there is none. Fails, having
+    /// taken nothing, only when the store's comparison panicked.
+    #[inline]
+    fn collect_turn(
+        st: &mut State<T, S>,
+        turn: GetTurn<T>,
+        wakers: &mut WakeBatch,
+    ) -> Result<Option<T>, Panic> {
+        match turn {
+            GetTurn::Item(item) => Ok(Some(Self::collect(st, item, wakers))),
+            GetTurn::Claim => Self::take_claimed(st, wakers).map(Some),
+            GetTurn::Empty => Self::take(st, wakers),
+        }
+    }
+
+    /// Takes the next item nobody has claimed with the lock held; the freed
+    /// slot goes to the first waiting putter. Fails, having changed
+    /// nothing, only when the store's comparison panicked.
     #[inline]
     fn take(st: &mut State<T, S>, wakers: &mut WakeBatch) -> Result<Option<T>, Panic> {
+        if !S::HANDS_OFF && st.items.len() == st.claimed {
+            return Ok(None);
+        }
         let item = st.items.pop()?;
         if item.is_some() {
             Self::grant_slot(st, wakers);
@@ -450,7 +558,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             let mut st = self.state.lock();
             match Self::take(&mut st, &mut wakers) {
                 Ok(Some(v)) => Ok(v),
-                Ok(None) if Self::ended(&st) => Err(GetRefused::ShutDown),
+                Ok(None) if Self::drained(&st) => Err(GetRefused::ShutDown),
                 Ok(None) => Err(GetRefused::Empty),
                 Err(panic) => {
                     caught.set(None, panic);
@@ -474,17 +582,25 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         if !reg.is_registered() {
             return self.try_get();
         }
+        let mut caught = Caught::<T>::new();
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
             match reg.take_woken(&mut st.getters) {
-                Some(Some(v)) => Ok(Self::collect(&mut st, v, &mut wakers)),
-                // Woken empty-handed: the queue ended.
-                Some(None) => Err(GetRefused::ShutDown),
                 None => Err(GetRefused::Empty),
+                Some(turn) => match Self::collect_turn(&mut st, turn, &mut wakers) {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) if Self::drained(&st) => Err(GetRefused::ShutDown),
+                    Ok(None) => Err(GetRefused::Empty),
+                    Err(panic) => {
+                        caught.set(None, panic);
+                        Err(GetRefused::Empty)
+                    }
+                },
             }
         };
         wakers.wake_all();
+        caught.resume();
         r
     }
 
@@ -561,32 +677,28 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
-            let handed = if reg.is_registered() {
+            let turn = if reg.is_registered() {
                 match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(got) => got,
+                    Poll::Ready(turn) => turn,
                 }
             } else {
-                None
+                GetTurn::Empty
             };
-            if let Some(v) = handed {
-                Ok(Self::collect(&mut st, v, &mut wakers))
-            } else {
-                // A first poll, or woken empty-handed by the shutdown: an
-                // item may be stored since (a getter that was handed one
-                // was dropped and gave it back), and asyncio's getter
-                // re-checks the queue, failing only once it is empty.
-                match Self::take(&mut st, &mut wakers) {
-                    Ok(Some(v)) => Ok(v),
-                    Ok(None) if Self::ended(&st) => Err(()),
-                    Ok(None) => {
-                        reg.register(&mut st.getters, None, cx.waker());
-                        return Poll::Pending;
-                    }
-                    Err(panic) => {
-                        caught.set(None, panic);
-                        Err(())
-                    }
+            // Woken empty-handed by the shutdown, a getter looks at the
+            // store again: an item may be back since (a getter that was
+            // handed one was dropped), and asyncio's getter re-checks the
+            // queue, failing only once it is empty.
+            match Self::collect_turn(&mut st, turn, &mut wakers) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) if Self::drained(&st) => Err(()),
+                Ok(None) => {
+                    reg.register(&mut st.getters, GetTurn::Empty, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(panic) => {
+                    caught.set(None, panic);
+                    Err(())
                 }
             }
         };
@@ -614,18 +726,23 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             let mut st = self.state.lock();
             let mut n = 0;
             if reg.is_registered() {
-                match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
+                let turn = match reg.poll_woken(&mut st.getters, cx.waker(), &mut stale) {
                     Poll::Pending => return Poll::Pending,
-                    // Woken by the shutdown: the store decides (see
-                    // `poll_get`).
-                    Poll::Ready(None) => {}
-                    Poll::Ready(Some(v)) => {
-                        buf.push(Self::collect(&mut st, v, &mut wakers));
-                        n = 1;
+                    Poll::Ready(turn) => turn,
+                };
+                // Woken empty-handed: the store decides (see `poll_get`).
+                if !matches!(turn, GetTurn::Empty) {
+                    match Self::collect_turn(&mut st, turn, &mut wakers) {
+                        Ok(Some(v)) => {
+                            buf.push(v);
+                            n = 1;
+                        }
+                        Ok(None) => {}
+                        Err(panic) => caught.set(None, panic),
                     }
                 }
             }
-            while n < limit {
+            while n < limit && !caught.is_set() {
                 match Self::take(&mut st, &mut wakers) {
                     Ok(Some(v)) => {
                         buf.push(v);
@@ -640,8 +757,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                     }
                 }
             }
-            if n == 0 && !Self::ended(&st) && !caught.is_set() {
-                reg.register(&mut st.getters, None, cx.waker());
+            if n == 0 && !Self::drained(&st) && !caught.is_set() {
+                reg.register(&mut st.getters, GetTurn::Empty, cx.waker());
                 return Poll::Pending;
             }
             n
@@ -712,10 +829,22 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 let mut dropped = st.items.take_all();
                 // Items handed to getters that have not run yet are still
                 // in the queue (`len` counts them): asyncio drains them
-                // too, and those getters find the queue shut down.
-                let stored = dropped.len();
-                dropped.extend(st.getters.woken_mut().filter_map(Option::take));
-                st.handed -= dropped.len() - stored;
+                // too, and those getters find the queue shut down. Claims
+                // were on stored items, gone now.
+                let (mut handed, mut claimed) = (0, 0);
+                for turn in st.getters.woken_mut() {
+                    match std::mem::replace(turn, GetTurn::Empty) {
+                        GetTurn::Item(item) => {
+                            handed += 1;
+                            dropped.push(item);
+                        }
+                        GetTurn::Claim => claimed += 1,
+                        GetTurn::Empty => {}
+                    }
+                }
+                st.handed -= handed;
+                st.claimed -= claimed;
+                debug_assert_eq!(st.claimed, 0, "every claim is a woken getter's");
                 dropped
             } else {
                 Vec::new()
@@ -733,12 +862,12 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 *turn = PutTurn::Refused;
             });
             st.reserved -= held;
-            // Getters only wait on an empty store: nothing more will come,
-            // unless a permit may still bring an item (the last one to go
-            // wakes them, see `permit.rs`).
-            if Self::ended(&st) {
-                st.getters.wake_all(&mut wakers, |_| {});
-            }
+            // Getters only wait while no stored item is free for them:
+            // nothing more will come, unless a permit may still bring an
+            // item (the last one to go wakes them, see `permit.rs`) or a
+            // woken getter holding an item or a claim is dropped and gives
+            // it back (the last one of those to be collected wakes them).
+            Self::wake_getters_if_drained(&mut st, &mut wakers);
             st.closers.wake_all(&mut wakers, |_| {});
         }
         wakers.wake_all();
