@@ -7,7 +7,7 @@ use std::net::Shutdown;
 
 use common::stress::guarded;
 use eddy_io::driver::Interest;
-use eddy_io::net::{UdpSocket, UnixStream};
+use eddy_io::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use futures::io::AsyncReadExt;
 
 /// `ready()` counts a socket at end of stream as readable: its doc says a
@@ -69,5 +69,51 @@ fn ready_with_a_pending_error_is_ready_for_the_direction_asked() {
             let err = sock.try_recv(&mut buf).unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
         })
+    });
+}
+
+/// A Unix socket path longer than the OS takes (`sun_path`: 108 bytes on
+/// Linux, the last for the NUL) is refused by every call that takes one
+/// with a message that names the path, gives the limit and says what to
+/// do. It was std's "path must be shorter than SUN_LEN", naming nothing
+/// for `connect`, `UnixDatagram::connect` and `send_to`.
+#[test]
+fn a_unix_path_too_long_for_the_os_is_refused_naming_it_and_the_limit() {
+    common::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s".repeat(120));
+        let shown = path.display().to_string();
+        let unbound = UnixDatagram::unbound().unwrap();
+        unbound.writable().await.unwrap();
+        let errors = [
+            ("UnixListener::bind", UnixListener::bind(&path).unwrap_err()),
+            (
+                "UnixStream::connect",
+                UnixStream::connect(&path).await.unwrap_err(),
+            ),
+            ("UnixDatagram::bind", UnixDatagram::bind(&path).unwrap_err()),
+            ("UnixDatagram::connect", unbound.connect(&path).unwrap_err()),
+            (
+                "UnixDatagram::send_to",
+                unbound.send_to(b"x", &path).await.unwrap_err(),
+            ),
+            (
+                "UnixDatagram::try_send_to",
+                unbound.try_send_to(b"x", &path).unwrap_err(),
+            ),
+        ];
+        for (what, e) in errors {
+            let msg = e.to_string();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{what}: {msg}");
+            assert!(msg.contains(&shown), "{what} does not name the path: {msg}");
+            assert!(
+                msg.contains(&format!("{} bytes", shown.len())) && msg.contains("107"),
+                "{what} does not give the length and the limit: {msg}"
+            );
+            assert!(
+                msg.contains("shorter path"),
+                "{what} does not say what to do: {msg}"
+            );
+        }
     });
 }

@@ -3,6 +3,8 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::unix::net::SocketAddr as UnixSocketAddr;
+use std::path::Path;
 
 use crate::driver::offload::run_blocking;
 use crate::driver::Handle;
@@ -239,9 +241,55 @@ pub(crate) fn bind_error(addr: SocketAddr, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("could not bind {addr}: {e}{hint}"))
 }
 
+/// The address of the Unix socket at `path`, for binding, connecting or
+/// sending to it.
+///
+/// # Errors
+///
+/// `InvalidInput` when no socket address can hold `path`: longer than the
+/// OS takes (`sun_path`, 108 bytes on Linux with the closing NUL), or
+/// holding a NUL byte. The message names the path and says what to do
+/// (std's own says only "path must be shorter than SUN_LEN").
+pub(crate) fn unix_socket_addr(path: &Path) -> io::Result<UnixSocketAddr> {
+    UnixSocketAddr::from_pathname(path).map_err(|e| unix_addr_error(path, e))
+}
+
+/// The bytes `sun_path` holds: 108 on Linux, 104 on the BSDs and macOS.
+fn sun_path_capacity() -> usize {
+    // SAFETY: `sockaddr_un` is plain old data (an integer family and a
+    // byte array), for which all zeroes is a valid value.
+    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_path.len()
+}
+
+/// Why `path` fits no Unix socket address, in a message that says what
+/// to do; `e` (std's refusal) when the cause is another.
+fn unix_addr_error(path: &Path, e: io::Error) -> io::Error {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let shown = path.display();
+    let most = sun_path_capacity() - 1;
+    let msg = if bytes.contains(&0) {
+        format!(
+            "{shown:?} cannot name a Unix socket: it holds a NUL byte, which no file path can \
+             hold; remove it"
+        )
+    } else if bytes.len() > most {
+        format!(
+            "the Unix socket path {shown} is {} bytes long, and the OS takes at most {most}: \
+             choose a shorter path (a short directory such as /tmp or $XDG_RUNTIME_DIR, or a \
+             path relative to the working directory)",
+            bytes.len()
+        )
+    } else {
+        return e;
+    };
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
 /// A failed `bind` of a Unix socket at `path`: same kind, with a message
 /// that names the path and, for the usual causes, says what to do.
-pub(crate) fn unix_bind_error(path: &std::path::Path, e: io::Error) -> io::Error {
+pub(crate) fn unix_bind_error(path: &Path, e: io::Error) -> io::Error {
     let hint = match e.kind() {
         io::ErrorKind::AddrInUse => {
             "; a file is already there (a socket file stays after its listener is dropped): \

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::addr::unix_bind_error;
+use super::addr::{unix_bind_error, unix_socket_addr};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
@@ -40,7 +40,9 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// The path exists or its directory is not writable.
+    /// The path exists or its directory is not writable, or it is too
+    /// long for a socket address (`InvalidInput`; 107 bytes at most on
+    /// Linux).
     ///
     /// # Panics
     ///
@@ -56,7 +58,8 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
-        let sys = mio::net::UnixDatagram::bind(path).map_err(|e| unix_bind_error(path, e))?;
+        let addr = unix_socket_addr(path)?;
+        let sys = mio::net::UnixDatagram::bind_addr(&addr).map_err(|e| unix_bind_error(path, e))?;
         UnixDatagram::from_mio(sys)
     }
 
@@ -135,7 +138,8 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// No socket at `path`.
+    /// No socket at `path`, or a path too long for a socket address
+    /// (`InvalidInput`).
     ///
     /// # Example
     ///
@@ -145,7 +149,8 @@ impl UnixDatagram {
     /// # Ok(()) }
     /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        let addr = unix_socket_addr(path.as_ref())?;
+        as_std(self.io.get_ref(), |s| s.connect_addr(&addr))
     }
 
     /// Sends one datagram to the connected peer.
@@ -195,7 +200,8 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// No socket there, or the send failed.
+    /// No socket there, a path too long for a socket address
+    /// (`InvalidInput`), or the send failed.
     ///
     /// # Cancel safety
     ///
@@ -209,9 +215,11 @@ impl UnixDatagram {
     /// # Ok(()) }
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
+        let addr = unix_socket_addr(path.as_ref())?;
         self.io
-            .async_io(Interest::WRITABLE, |s| s.send_to(buf, path))
+            .async_io(Interest::WRITABLE, |s| {
+                as_std(s, |s| s.send_to_addr(buf, &addr))
+            })
             .await
     }
 
@@ -434,8 +442,9 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `WouldBlock` (also from a socket the loop has not polled yet: await
-    /// [`writable`](Self::writable) first), no socket at `path`, or the
-    /// send's error.
+    /// [`writable`](Self::writable) first), no socket at `path`, a path
+    /// too long for a socket address (`InvalidInput`), or the send's
+    /// error.
     ///
     /// # Example
     ///
@@ -446,8 +455,10 @@ impl UnixDatagram {
     /// # Ok(()) }
     /// ```
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
-        self.io.try_io(Interest::WRITABLE, |s| s.send_to(buf, path))
+        let addr = unix_socket_addr(path.as_ref())?;
+        self.io.try_io(Interest::WRITABLE, |s| {
+            as_std(s, |s| s.send_to_addr(buf, &addr))
+        })
     }
 
     /// Takes one queued datagram (truncated to `buf`) and the sender's
@@ -510,6 +521,24 @@ impl UnixDatagram {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
+}
+
+/// Runs `f` on `sock` seen as std's socket, for the calls std takes a
+/// `SocketAddr` for (`connect_addr`, `send_to_addr`) where mio takes only
+/// a path.
+fn as_std<R>(
+    sock: &mio::net::UnixDatagram,
+    f: impl FnOnce(&std::os::unix::net::UnixDatagram) -> R,
+) -> R {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: the descriptor is open while `sock` is borrowed, which
+    // outlasts the view; `ManuallyDrop` keeps the view from closing it
+    // (also if `f` panics), and std's socket is the descriptor alone, so
+    // nothing else is shared or freed twice.
+    let view = std::mem::ManuallyDrop::new(unsafe {
+        std::os::unix::net::UnixDatagram::from_raw_fd(sock.as_raw_fd())
+    });
+    f(&view)
 }
 
 /// `recvfrom(MSG_PEEK)` on a non-blocking socket, with the sender as

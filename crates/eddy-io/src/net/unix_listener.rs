@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::addr::unix_bind_error;
+use super::addr::{unix_bind_error, unix_socket_addr};
 use super::UnixStream;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
@@ -37,7 +37,8 @@ impl UnixListener {
     /// # Errors
     ///
     /// The path exists (`AddrInUse`), its directory is missing or not
-    /// writable.
+    /// writable, or it is too long for a socket address (`InvalidInput`;
+    /// 107 bytes at most on Linux).
     ///
     /// # Panics
     ///
@@ -53,7 +54,8 @@ impl UnixListener {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
-        let sys = mio::net::UnixListener::bind(path).map_err(|e| unix_bind_error(path, e))?;
+        let addr = unix_socket_addr(path)?;
+        let sys = mio::net::UnixListener::bind_addr(&addr).map_err(|e| unix_bind_error(path, e))?;
         Ok(UnixListener {
             io: PollEvented::with_interest(sys, Interest::READABLE)?,
         })

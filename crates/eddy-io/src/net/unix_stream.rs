@@ -8,6 +8,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use super::addr::unix_socket_addr;
 use super::split::stream_socket;
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
@@ -53,7 +54,9 @@ impl UnixStream {
     /// permission denied (`EACCES`). As with std's and asyncio's connect,
     /// the message does not name the path (an `io::Error` cannot carry
     /// both a message of its own and the errno); add it where the error is
-    /// reported.
+    /// reported. A path too long for a socket address (107 bytes at most
+    /// on Linux), which has no errno, is an `InvalidInput` error whose
+    /// message names it.
     ///
     /// # Cancel safety
     ///
@@ -82,9 +85,10 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
+        let addr = unix_socket_addr(path)?;
         let mut pause = BACKLOG_PAUSE_MIN;
         let sys = loop {
-            match mio::net::UnixStream::connect(path) {
+            match mio::net::UnixStream::connect_addr(&addr) {
                 Ok(sys) => break sys,
                 // Linux's EAGAIN for a Unix socket: the listener's backlog
                 // is full (the socket is not connecting; nothing will
