@@ -117,3 +117,69 @@ fn a_unix_path_too_long_for_the_os_is_refused_naming_it_and_the_limit() {
         }
     });
 }
+
+/// A name for an abstract Unix socket unique to this process and call.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn abstract_name(what: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("\0eddy-review-net-{}-{what}-{n}", std::process::id())
+}
+
+/// A path that starts with a NUL byte names an abstract socket (Linux),
+/// as tokio's `UnixListener::bind`/`UnixStream::connect` and Python's
+/// `create_unix_server`/`open_unix_connection` take it: no file is made,
+/// and the name is free again once the socket closes. Every call was
+/// refused with "paths must not contain interior null bytes".
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn a_leading_nul_names_an_abstract_socket() {
+    use futures::io::AsyncWriteExt;
+    use std::os::linux::net::SocketAddrExt;
+    common::run(async {
+        let name = abstract_name("stream");
+        let listener = UnixListener::bind(&name).unwrap();
+        assert_eq!(
+            listener.local_addr().unwrap().as_abstract_name(),
+            Some(&name.as_bytes()[1..])
+        );
+        let (client, accepted) = futures::join!(UnixStream::connect(&name), listener.accept());
+        let (mut client, (mut server, _)) = (client.unwrap(), accepted.unwrap());
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+
+        // Taken while the listener lives, with a hint that fits a name.
+        let busy = UnixListener::bind(&name).unwrap_err();
+        assert_eq!(busy.kind(), std::io::ErrorKind::AddrInUse, "{busy}");
+        assert!(!busy.to_string().contains("remove it"), "{busy}");
+        drop(listener);
+        // Free again once it is closed: no file stays behind.
+        drop(UnixListener::bind(&name).unwrap());
+
+        // A name too long for the OS is refused, saying so.
+        let long = format!("\0{}", "n".repeat(200));
+        let err = UnixListener::bind(&long).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert!(
+            err.to_string().contains("abstract name") && err.to_string().contains("107"),
+            "{err}"
+        );
+
+        let dname = abstract_name("dgram");
+        let rx = UnixDatagram::bind(&dname).unwrap();
+        let tx = UnixDatagram::unbound().unwrap();
+        tx.send_to(b"one", &dname).await.unwrap();
+        tx.writable().await.unwrap();
+        tx.try_send_to(b"two", &dname).unwrap();
+        tx.connect(&dname).unwrap();
+        tx.send(b"three").await.unwrap();
+        let mut got = [0u8; 8];
+        for want in [&b"one"[..], b"two", b"three"] {
+            let n = rx.recv(&mut got).await.unwrap();
+            assert_eq!(&got[..n], want);
+        }
+    });
+}

@@ -242,16 +242,47 @@ pub(crate) fn bind_error(addr: SocketAddr, e: io::Error) -> io::Error {
 }
 
 /// The address of the Unix socket at `path`, for binding, connecting or
-/// sending to it.
+/// sending to it. On Linux and Android a path that starts with a NUL byte
+/// names an abstract socket (the rest of it is the name), as tokio's
+/// `UnixListener::bind`/`UnixStream::connect` and Python's socket calls
+/// take it: no file is made, and the name is free again once its socket
+/// closes.
 ///
 /// # Errors
 ///
 /// `InvalidInput` when no socket address can hold `path`: longer than the
-/// OS takes (`sun_path`, 108 bytes on Linux with the closing NUL), or
-/// holding a NUL byte. The message names the path and says what to do
-/// (std's own says only "path must be shorter than SUN_LEN").
+/// OS takes (`sun_path`, 108 bytes on Linux with the closing NUL; an
+/// abstract name has no closing NUL), or holding a NUL byte elsewhere.
+/// The message names the path and says what to do (std's own says only
+/// "path must be shorter than SUN_LEN").
 pub(crate) fn unix_socket_addr(path: &Path) -> io::Result<UnixSocketAddr> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(name) = abstract_name(path) {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        return UnixSocketAddr::from_abstract_name(name).map_err(|e| unix_addr_error(path, e));
+    }
     UnixSocketAddr::from_pathname(path).map_err(|e| unix_addr_error(path, e))
+}
+
+/// The abstract name `path` spells (Linux, Android): what follows its
+/// leading NUL byte; `None` for a file path.
+fn abstract_name(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    match path.as_os_str().as_bytes().split_first() {
+        Some((0, name)) if cfg!(any(target_os = "linux", target_os = "android")) => Some(name),
+        _ => None,
+    }
+}
+
+/// `path` as messages show it: the path, or `abstract name "..."`.
+fn shown(path: &Path) -> String {
+    match abstract_name(path) {
+        Some(name) => format!("abstract name {:?}", String::from_utf8_lossy(name)),
+        None => path.display().to_string(),
+    }
 }
 
 /// The bytes `sun_path` holds: 108 on Linux, 104 on the BSDs and macOS.
@@ -266,23 +297,38 @@ fn sun_path_capacity() -> usize {
 /// to do; `e` (std's refusal) when the cause is another.
 fn unix_addr_error(path: &Path, e: io::Error) -> io::Error {
     use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    let shown = path.display();
-    let most = sun_path_capacity() - 1;
-    let msg = if bytes.contains(&0) {
+    let capacity = sun_path_capacity();
+    let msg = if let Some(name) = abstract_name(path) {
+        if name.len() < capacity {
+            return e;
+        }
         format!(
-            "{shown:?} cannot name a Unix socket: it holds a NUL byte, which no file path can \
-             hold; remove it"
-        )
-    } else if bytes.len() > most {
-        format!(
-            "the Unix socket path {shown} is {} bytes long, and the OS takes at most {most}: \
-             choose a shorter path (a short directory such as /tmp or $XDG_RUNTIME_DIR, or a \
-             path relative to the working directory)",
-            bytes.len()
+            "the Unix socket {} is {} bytes long, and the OS takes at most {}: choose a \
+             shorter name",
+            shown(path),
+            name.len(),
+            capacity - 1
         )
     } else {
-        return e;
+        let bytes = path.as_os_str().as_bytes();
+        let most = capacity - 1;
+        if bytes.contains(&0) {
+            format!(
+                "{:?} cannot name a Unix socket: it holds a NUL byte, which no file path can \
+                 hold (only a leading one, on Linux, makes an abstract name); remove it",
+                path.display()
+            )
+        } else if bytes.len() > most {
+            format!(
+                "the Unix socket path {} is {} bytes long, and the OS takes at most {most}: \
+                 choose a shorter path (a short directory such as /tmp or $XDG_RUNTIME_DIR, or \
+                 a path relative to the working directory)",
+                path.display(),
+                bytes.len()
+            )
+        } else {
+            return e;
+        }
     };
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
@@ -290,20 +336,24 @@ fn unix_addr_error(path: &Path, e: io::Error) -> io::Error {
 /// A failed `bind` of a Unix socket at `path`: same kind, with a message
 /// that names the path and, for the usual causes, says what to do.
 pub(crate) fn unix_bind_error(path: &Path, e: io::Error) -> io::Error {
-    let hint = match e.kind() {
-        io::ErrorKind::AddrInUse => {
+    let hint = match (e.kind(), abstract_name(path).is_some()) {
+        (io::ErrorKind::AddrInUse, false) => {
             "; a file is already there (a socket file stays after its listener is dropped): \
              remove it if no server uses it, or choose another path"
         }
-        io::ErrorKind::NotFound => "; its directory does not exist: create it first",
-        io::ErrorKind::PermissionDenied => {
+        (io::ErrorKind::AddrInUse, true) => {
+            "; another socket is bound to that name (an abstract name is freed when its \
+             socket closes): stop it or choose another name"
+        }
+        (io::ErrorKind::NotFound, false) => "; its directory does not exist: create it first",
+        (io::ErrorKind::PermissionDenied, false) => {
             "; this process may not create files in its directory: choose another path"
         }
         _ => "",
     };
     io::Error::new(
         e.kind(),
-        format!("could not bind {}: {e}{hint}", path.display()),
+        format!("could not bind {}: {e}{hint}", shown(path)),
     )
 }
 

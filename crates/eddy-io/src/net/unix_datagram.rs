@@ -11,7 +11,9 @@ use super::addr::{unix_bind_error, unix_socket_addr};
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::Interest;
 
-/// A Unix-domain datagram socket.
+/// A Unix-domain datagram socket. The calls that take a path (`bind`,
+/// `connect`, `send_to`) take an abstract name too on Linux: a path that
+/// starts with a NUL byte, as for [`UnixListener::bind`](super::UnixListener::bind).
 ///
 /// # Example
 ///

@@ -32,7 +32,10 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Creates the socket file at `path` and listens on it.
+    /// Creates the socket file at `path` and listens on it. On Linux, a
+    /// path that starts with a NUL byte (`"\0name"`) names an abstract
+    /// socket instead, as with tokio and Python: no file is made, and the
+    /// name is free again once the listener drops.
     ///
     /// # Errors
     ///

@@ -40,7 +40,10 @@ const BACKLOG_PAUSE_MIN: Duration = Duration::from_millis(1);
 const BACKLOG_PAUSE_MAX: Duration = Duration::from_millis(100);
 
 impl UnixStream {
-    /// Connects to the socket at `path`. If the listener's backlog is full
+    /// Connects to the socket at `path` (on Linux, `"\0name"` is the
+    /// abstract socket `name`, as for
+    /// [`UnixListener::bind`](super::UnixListener::bind)). If the
+    /// listener's backlog is full
     /// it waits for room, as a blocking connect does (retrying after a
     /// pause of 1 ms doubling to 100 ms: the kernel signals no readiness
     /// for that), rather than failing with the `WouldBlock` a non-blocking
