@@ -183,3 +183,43 @@ fn a_leading_nul_names_an_abstract_socket() {
         }
     });
 }
+
+/// `AsyncFd` on a descriptor epoll cannot watch (a regular file, as its
+/// doc names) or on one already registered with this loop is refused
+/// with a message that says so and what to do. They were the bare
+/// "Operation not permitted (os error 1)", which points at permissions,
+/// and "File exists (os error 17)".
+#[test]
+fn async_fd_refusals_say_why_and_what_to_do() {
+    use std::os::fd::{AsRawFd, RawFd};
+    #[derive(Debug)]
+    struct Raw(RawFd);
+    impl AsRawFd for Raw {
+        fn as_raw_fd(&self) -> RawFd {
+            self.0
+        }
+    }
+    common::run(async {
+        let file = tempfile::tempfile().unwrap();
+        let err = eddy_io::io::AsyncFd::new(file).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{msg}");
+        assert!(
+            msg.contains("regular file") && msg.contains("blocking"),
+            "does not say why and what to do: {msg}"
+        );
+
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let first = eddy_io::io::AsyncFd::new(a).unwrap();
+        let err = eddy_io::io::AsyncFd::new(Raw(first.as_raw_fd())).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists, "{msg}");
+        assert!(
+            msg.contains("already registered") && msg.contains("duplicate"),
+            "does not say why and what to do: {msg}"
+        );
+        // The first registration is untouched.
+        drop(first.writable().await.unwrap());
+    });
+}

@@ -79,8 +79,10 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     ///
-    /// The descriptor cannot be watched by epoll (a regular file), or
-    /// registration failed.
+    /// The descriptor cannot be watched by epoll (a regular file, a
+    /// directory: `PermissionDenied`), it is already registered with this
+    /// loop (`AlreadyExists`: wrap a duplicate instead), or registration
+    /// failed; the first two say so and what to do.
     ///
     /// # Panics
     ///
@@ -121,7 +123,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// ```
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        let io = PollEvented::with_interest(FdSource(inner.as_raw_fd()), interest)?;
+        let fd = inner.as_raw_fd();
+        let io = PollEvented::with_interest(FdSource(fd), interest)
+            .map_err(|e| registration_error(fd, e))?;
         Ok(AsyncFd {
             io,
             inner: Some(inner),
@@ -249,6 +253,28 @@ impl<T: AsRawFd> AsyncFd<T> {
         let inner = self.get_ref();
         self.io.async_io(interest, |_| op(inner)).await
     }
+}
+
+/// A refused registration of `fd`, with a message that says why and
+/// what to do for the two refusals a caller can cause (epoll's bare
+/// `EPERM` reads as a permissions problem, `EEXIST` as a file one); the
+/// kind stays, other errors pass unchanged.
+fn registration_error(fd: RawFd, e: io::Error) -> io::Error {
+    let why = match e.raw_os_error() {
+        Some(libc::EPERM) => format!(
+            "descriptor {fd} cannot be watched for readiness: epoll refuses it ({e}), as it \
+             does every regular file, directory and some devices (e.g. /dev/null), which never \
+             wait; read and write it directly, or off the loop on the blocking pool \
+             (eddy::fs, spawn_blocking)"
+        ),
+        Some(libc::EEXIST) => format!(
+            "descriptor {fd} is already registered with this loop's reactor ({e}), by another \
+             AsyncFd or socket: register it once, or wrap a duplicate of it (try_clone / \
+             try_clone_to_owned), which is registered apart"
+        ),
+        _ => return e,
+    };
+    io::Error::new(e.kind(), why)
 }
 
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
