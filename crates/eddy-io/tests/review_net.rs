@@ -220,6 +220,7 @@ fn async_fd_refusals_say_why_and_what_to_do() {
             "does not say why and what to do: {msg}"
         );
         // The first registration is untouched.
-        drop(first.writable().await.unwrap());
+        let ready = first.writable().await.unwrap().ready();
+        assert!(ready.is_writable(), "{ready:?}");
     });
 }
