@@ -95,6 +95,11 @@ impl AbortRef {
             self.cancel();
             return false;
         }
+        // The task is current while its future is dropped, as when the
+        // loop cancels it: its destructors see its own context variables
+        // and `task::current`, not those of whoever cancels it (asyncio
+        // runs a cancelled task's `finally:` in the task's context).
+        let _current = CurrentWhileDropped::enter(self.raw);
         // SAFETY: we are on the owner loop thread, the task is bound to its
         // live-task table and not running, and our reference keeps it alive
         // through the call. `shutdown` takes it to RUNNING|CANCELLED, drops
@@ -103,6 +108,40 @@ impl AbortRef {
         // complete and only releases its reference.
         unsafe { (p.header.vtable.shutdown)(self.raw) };
         true
+    }
+}
+
+/// Makes a task the loop's current task for the length of a synchronous
+/// cancellation, then puts back the task (or none) that was current, and
+/// its self-wake flag: a wake the cancelled task's destructors gave
+/// itself is moot (it is complete), and must not requeue the caller.
+struct CurrentWhileDropped {
+    previous: Option<NonNull<Header>>,
+    self_woken: bool,
+}
+
+impl CurrentWhileDropped {
+    fn enter(task: NonNull<Header>) -> CurrentWhileDropped {
+        let (previous, self_woken) = context::with_local(|l| {
+            (
+                l.current_task.replace(Some(task)),
+                l.self_woken.replace(false),
+            )
+        })
+        .expect("cancel_now runs on the task's loop thread");
+        CurrentWhileDropped {
+            previous,
+            self_woken,
+        }
+    }
+}
+
+impl Drop for CurrentWhileDropped {
+    fn drop(&mut self) {
+        context::with_local(|l| {
+            l.current_task.set(self.previous);
+            l.self_woken.set(self.self_woken);
+        });
     }
 }
 
