@@ -218,3 +218,13 @@ fn after_shutdown_a_get_waits_while_a_woken_getter_may_give_an_item_back() {
     assert!(late.woken());
     assert!(late.ready().is_err());
 }
+
+/// `maxsize()` is "the capacity given to `new`": a queue made with
+/// `usize::MAX` (which `new` accepts) is not reported as `0`.
+#[test]
+fn a_queue_of_usize_max_reports_its_maxsize() {
+    assert_eq!(Queue::<u8>::new(usize::MAX).maxsize(), usize::MAX);
+    assert_eq!(LifoQueue::<u8>::new(usize::MAX).maxsize(), usize::MAX);
+    assert_eq!(PriorityQueue::<u8>::new(usize::MAX).maxsize(), usize::MAX);
+    assert_eq!(Queue::<u8>::new(0).maxsize(), 0);
+}

@@ -35,6 +35,9 @@ macro_rules! queue_type {
         $(#[$doc])*
         pub struct $name<T> {
             core: QueueCore<T, $store<T>>,
+            /// As given to `new`: the core stores an unbounded queue's
+            /// capacity as `usize::MAX`, so it cannot tell 0 from that.
+            maxsize: usize,
         }
 
         impl<T: $($bound)*> $name<T> {
@@ -43,14 +46,14 @@ macro_rules! queue_type {
                 "let q = eddy_sync::", stringify!($name), "::<u32>::new(10);\n",
                 "assert_eq!(q.maxsize(), 10);\n```")]
             pub fn new(maxsize: usize) -> Self {
-                $name { core: QueueCore::new(maxsize) }
+                $name { core: QueueCore::new(maxsize), maxsize }
             }
 
             #[doc = concat!("The capacity given to `new` (0: unbounded).\n\n",
                 "# Examples\n\n```\n",
                 "assert_eq!(eddy_sync::", stringify!($name), "::<u8>::new(0).maxsize(), 0);\n```")]
             pub fn maxsize(&self) -> usize {
-                self.core.maxsize()
+                self.maxsize
             }
 
             #[doc = concat!("Number of items in the queue (asyncio's `qsize()`), counting an item ",
