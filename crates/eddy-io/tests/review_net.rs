@@ -224,3 +224,57 @@ fn async_fd_refusals_say_why_and_what_to_do() {
         assert!(ready.is_writable(), "{ready:?}");
     });
 }
+
+const SWAPPED_FD_CHILD_ENV: &str = "EDDY_REVIEW_NET_SWAPPED_FD_CHILD";
+
+/// The body of `an_async_fd_whose_descriptor_was_swapped_leaves_its_old_number_alone`,
+/// run alone in a child process so that descriptor numbers are handed out
+/// in order (the lowest free one) with no other test taking them.
+#[test]
+#[ignore = "run by an_async_fd_whose_descriptor_was_swapped_leaves_its_old_number_alone"]
+fn swapped_fd_child() {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    if std::env::var_os(SWAPPED_FD_CHILD_ENV).is_none() {
+        return;
+    }
+    // The guard ends this process if the read hangs (the bug).
+    guarded(20, || {
+        common::run(async {
+            let (a, _a_peer) = std::os::unix::net::UnixStream::pair().unwrap();
+            a.set_nonblocking(true).unwrap();
+            let old = a.as_raw_fd();
+            let mut fd = eddy_io::io::AsyncFd::new(OwnedFd::from(a)).unwrap();
+            // Swap the descriptor through get_mut: the old one closes, and its
+            // number is free.
+            let (b, _b_peer) = std::os::unix::net::UnixStream::pair().unwrap();
+            *fd.get_mut() = OwnedFd::from(b);
+            // A socket of the same loop now gets the old number.
+            let (mut x, mut y) = UnixStream::pair().unwrap();
+            assert_eq!(x.as_raw_fd(), old, "the old number was not reused");
+            drop(fd);
+            // Its registration must survive the AsyncFd's drop.
+            futures::io::AsyncWriteExt::write_all(&mut y, b"ok")
+                .await
+                .unwrap();
+            let mut buf = [0u8; 2];
+            x.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"ok");
+        })
+    });
+    println!("swapped-fd-child-ok");
+}
+
+/// Dropping an `AsyncFd` whose descriptor was swapped through `get_mut`
+/// (its doc now says not to) deregistered the number it was made with,
+/// which the OS had handed to another socket of the loop by then: that
+/// socket silently got no more events, and its reads hung. The drop now
+/// leaves a number that is no longer its descriptor alone.
+#[test]
+fn an_async_fd_whose_descriptor_was_swapped_leaves_its_old_number_alone() {
+    let child = common::test_in_child("swapped_fd_child", SWAPPED_FD_CHILD_ENV, "1");
+    common::assert_child_ok(
+        child,
+        "swapped-fd-child-ok",
+        "AsyncFd with a swapped descriptor",
+    );
+}

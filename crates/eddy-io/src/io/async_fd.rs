@@ -4,23 +4,38 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::driver::poll_evented::PollEvented;
 use crate::driver::scheduled_io::ReadyEvent;
 use crate::driver::{Interest, Ready};
 
 /// A raw descriptor as a mio source (registration only; it owns nothing).
-struct FdSource(RawFd);
+/// The number is the one registered, or [`FdSource::GONE`] once it no
+/// longer is the `AsyncFd`'s descriptor (see [`AsyncFd::forget_if_swapped`]).
+struct FdSource(AtomicI32);
+
+impl FdSource {
+    /// Not a descriptor: deregistering it does nothing.
+    const GONE: RawFd = -1;
+
+    fn fd(&self) -> RawFd {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 impl mio::event::Source for FdSource {
     fn register(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0).register(r, t, i)
+        mio::unix::SourceFd(&self.fd()).register(r, t, i)
     }
     fn reregister(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0).reregister(r, t, i)
+        mio::unix::SourceFd(&self.fd()).reregister(r, t, i)
     }
     fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0).deregister(r)
+        match self.fd() {
+            FdSource::GONE => Ok(()),
+            fd => mio::unix::SourceFd(&fd).deregister(r),
+        }
     }
 }
 
@@ -29,8 +44,10 @@ impl mio::event::Source for FdSource {
 /// readiness and then do the I/O themselves.
 ///
 /// The descriptor must be non-blocking: readiness is edge-triggered, and a
-/// blocking call would stall the loop. It is deregistered before `inner`
-/// is dropped.
+/// blocking call would stall the loop. It must stay open, and the same,
+/// while the `AsyncFd` owns it (do not close or swap it through
+/// [`get_mut`](AsyncFd::get_mut)). It is deregistered before `inner` is
+/// dropped.
 ///
 /// # Example
 ///
@@ -124,7 +141,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
         let fd = inner.as_raw_fd();
-        let io = PollEvented::with_interest(FdSource(fd), interest)
+        let io = PollEvented::with_interest(FdSource(AtomicI32::new(fd)), interest)
             .map_err(|e| registration_error(fd, e))?;
         Ok(AsyncFd {
             io,
@@ -145,7 +162,11 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.inner.as_ref().expect("present until into_inner")
     }
 
-    /// The wrapped value, mutably.
+    /// The wrapped value, mutably: to do I/O that needs `&mut`, not to
+    /// swap or close its descriptor. The registration is for the
+    /// descriptor this `AsyncFd` was made with: one put in its place gets
+    /// no readiness (make a new `AsyncFd` for it), and the old number is
+    /// left alone on drop, as the OS may have given it to another socket.
     ///
     /// # Example
     ///
@@ -168,9 +189,25 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # }
     /// ```
     pub fn into_inner(mut self) -> T {
+        self.forget_if_swapped();
         let inner = self.inner.take().expect("present until into_inner");
         drop(self);
         inner
+    }
+
+    /// Before deregistering: if the wrapped value no longer has the
+    /// descriptor this was registered with (swapped through
+    /// [`get_mut`](Self::get_mut)), that number is not ours any more: the
+    /// OS dropped its registration when it closed, and may have handed
+    /// the number to another socket of this loop, whose registration a
+    /// deregistration by number would remove. Leave it alone then.
+    fn forget_if_swapped(&self) {
+        let source = self.io.get_ref();
+        if let Some(inner) = &self.inner {
+            if inner.as_raw_fd() != source.fd() {
+                source.0.store(FdSource::GONE, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Waits until the descriptor is readable.
@@ -275,6 +312,13 @@ fn registration_error(fd: RawFd, e: io::Error) -> io::Error {
         _ => return e,
     };
     io::Error::new(e.kind(), why)
+}
+
+impl<T: AsRawFd> Drop for AsyncFd<T> {
+    fn drop(&mut self) {
+        // `io` deregisters when it drops, after this and before `inner`.
+        self.forget_if_swapped();
+    }
 }
 
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
