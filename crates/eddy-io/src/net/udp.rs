@@ -131,11 +131,16 @@ impl UdpSocket {
         self.io.async_io(Interest::WRITABLE, |s| s.send(buf)).await
     }
 
-    /// Receives one datagram from the connected peer (truncated to `buf`).
+    /// Receives one datagram from the connected peer, truncated to `buf`:
+    /// the bytes of a longer datagram that do not fit are lost, and the
+    /// count returned is what was copied (peek first, or pass a buffer as
+    /// large as the largest datagram, 65,507 bytes for UDP over IPv4).
     ///
     /// # Errors
     ///
-    /// The receive failed.
+    /// The receive failed, e.g. `ConnectionRefused` from the ICMP error
+    /// an earlier send to a port nobody listens on drew (Linux reports it
+    /// on the next receive or send of a connected socket).
     ///
     /// # Cancel safety
     ///
@@ -190,7 +195,8 @@ impl UdpSocket {
             .await
     }
 
-    /// Receives one datagram and its sender.
+    /// Receives one datagram and its sender, truncated to `buf` as
+    /// [`recv`](Self::recv) does.
     ///
     /// # Errors
     ///

@@ -176,7 +176,9 @@ impl UnixDatagram {
         self.io.async_io(Interest::WRITABLE, |s| s.send(buf)).await
     }
 
-    /// Receives one datagram.
+    /// Receives one datagram, truncated to `buf`: the bytes of a longer
+    /// datagram that do not fit are lost, and the count returned is what
+    /// was copied.
     ///
     /// # Errors
     ///
@@ -225,7 +227,8 @@ impl UnixDatagram {
             .await
     }
 
-    /// Receives one datagram and the sender's address.
+    /// Receives one datagram (truncated to `buf`, as
+    /// [`recv`](Self::recv) does) and the sender's address.
     ///
     /// # Errors
     ///

@@ -181,6 +181,7 @@ impl fmt::Debug for UnixListener {
 }
 
 /// Accepted connections as a `Stream`, from [`UnixListener::incoming`].
+/// It never ends; errors are items.
 ///
 /// # Example
 ///
