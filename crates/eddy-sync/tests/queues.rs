@@ -63,14 +63,18 @@ fn blocked_getters_are_served_in_order_and_cancel_passes_item() {
     for f in &mut g {
         f.pending();
     }
-    q.try_put(10).unwrap(); // handed to g[0]
-    q.try_put(11).unwrap(); // handed to g[1]
+    q.try_put(10).unwrap(); // g[0] woken, 10 set aside for it
+    q.try_put(11).unwrap(); // g[1] woken, 11 set aside
     let g0 = g.remove(0);
-    drop(g0); // 10 goes to the next getter in line, g[2] originally
-    assert_eq!(g[0].ready().unwrap(), 11);
-    assert_eq!(g[1].ready().unwrap(), 10);
-    // With no getter left, a dropped getter's item goes back to the front.
-    q.try_put(12).unwrap(); // handed to the last getter
+    drop(g0); // its turn goes to the next getter in line, g[2] originally
+    assert!(g[1].woken());
+    // Items stay in put order: whoever runs first takes the front one, as
+    // in asyncio, whatever was cancelled.
+    assert_eq!(g[0].ready().unwrap(), 10);
+    assert_eq!(g[1].ready().unwrap(), 11);
+    // With no getter left, a dropped getter's turn is freed; the item never
+    // left the queue.
+    q.try_put(12).unwrap(); // the last getter woken
     q.try_put(13).unwrap(); // stored
     drop(g.pop());
     assert_eq!(q.try_get(), Ok(12));

@@ -228,3 +228,22 @@ fn a_queue_of_usize_max_reports_its_maxsize() {
     assert_eq!(PriorityQueue::<u8>::new(usize::MAX).maxsize(), usize::MAX);
     assert_eq!(Queue::<u8>::new(0).maxsize(), 0);
 }
+
+#[test]
+fn fifo_items_keep_put_order_when_woken_getters_are_dropped() {
+    // Two getters woken by two puts, then both dropped before they ran:
+    // asyncio's Queue still holds [1, 2, 3] in put order. A hand-off that
+    // gave each dropped getter's item back to the front made it [2, 1, 3].
+    let q = Queue::new(0);
+    let mut a = Manual::new(q.get());
+    let mut b = Manual::new(q.get());
+    a.pending();
+    b.pending();
+    q.try_put(1).unwrap();
+    q.try_put(2).unwrap();
+    q.try_put(3).unwrap();
+    drop(a);
+    drop(b);
+    let got: Vec<i32> = std::iter::from_fn(|| q.try_get().ok()).collect();
+    assert_eq!(got, [1, 2, 3]);
+}

@@ -10,7 +10,7 @@ mod store;
 
 pub use error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 
-use self::core::{Fifo, GetRefused, Lifo, PutRefused, QueueCore, Smallest};
+use self::core::{ClaimedFifo, GetRefused, Lifo, PutRefused, QueueCore, Smallest};
 use crate::waitlist::Registration;
 
 pub(crate) fn put_refused<T>(r: PutRefused<T>) -> TryPutError<T> {
@@ -56,8 +56,8 @@ macro_rules! queue_type {
                 self.maxsize
             }
 
-            #[doc = concat!("Number of items in the queue (asyncio's `qsize()`), counting an item ",
-                "handed to a woken getter until that getter returns it; never more than ",
+            #[doc = concat!("Number of items in the queue (asyncio's `qsize()`), counting the item a ",
+                "woken getter will take until that getter returns it; never more than ",
                 "`maxsize`.\n\n",
                 "# Examples\n\n```\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
@@ -123,10 +123,9 @@ macro_rules! queue_type {
                 "next one in the queue's order when it runs (the smallest or newest one then, ",
                 "for a `PriorityQueue` or `LifoQueue`), as asyncio's does.\n\n",
                 "# Errors\n\n[`QueueShutDown`] once the queue is shut down and drained.\n\n",
-                "# Cancel safety\n\nCancel-safe: an item handed to (or set aside for) a getter ",
-                "that is dropped before returning it goes to the next getter, or stays in the ",
-                "queue, at the front of a FIFO `Queue` (it never stopped counting toward ",
-                "`maxsize`, so this cannot overfill it).\n\n",
+                "# Cancel safety\n\nCancel-safe: a woken getter dropped before it returns ",
+                "passes its turn to the next getter; the item it was woken for never left the ",
+                "queue, so items keep their order whatever is cancelled, as in asyncio.\n\n",
                 "# Examples\n\n```\n# futures::executor::block_on(async {\n",
                 "let q = eddy_sync::", stringify!($name), "::new(0);\n",
                 "q.put(", stringify!($a), ").await.unwrap();\n",
@@ -183,7 +182,7 @@ macro_rules! queue_type {
             #[doc = concat!("Shuts the queue down (asyncio 3.13's `shutdown`). From now on puts ",
                 "fail with [`QueueShutDown`] (the item handed back). Gets return the stored ",
                 "items, then fail; with `immediate`, every item in the queue (as [`len`](Self::len) ",
-                "counts them, so also one handed to a getter that has not returned it yet) is ",
+                "counts them, so also one a woken getter has not taken yet) is ",
                 "dropped at once and counted as done for [`join`](Self::join), so gets fail ",
                 "right away. Every ",
                 "blocked putter and getter is woken.\n\n",
@@ -229,7 +228,7 @@ queue_type!(
     /// q.join().await;
     /// # });
     /// ```
-    Queue, Fifo, [Sized], 1, 2, 1
+    Queue, ClaimedFifo, [Sized], 1, 2, 1
 );
 
 queue_type!(

@@ -22,10 +22,12 @@ pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 /// failed `push` / `give_back` hands the item back.
 pub(crate) trait Store<T>: Default {
     /// Whether a put hands its item straight to a waiting getter. Only
-    /// where that is the item the getter would pop when it runs: FIFO
-    /// (getters wait only on an empty store, so the first item put is the
-    /// first out). A LIFO or priority store keeps the item and sets one
-    /// aside for the getter, which pops the newest or smallest then.
+    /// where that is the item the getter would pop when it runs and a
+    /// dropped getter's item can go back without reordering: the mpsc
+    /// channels' FIFO (getters wait only on an empty store, and the one
+    /// receiver holds at most one handed item). The other stores keep the
+    /// item and set one aside for the getter, which pops the oldest, newest
+    /// or smallest then.
     const HANDS_OFF: bool;
 
     fn push(&mut self, item: T) -> Result<(), (T, Panic)>;
@@ -37,14 +39,24 @@ pub(crate) trait Store<T>: Default {
     fn take_all(&mut self) -> Vec<T>;
 }
 
-/// First in, first out.
-pub(crate) struct Fifo<T>(VecDeque<T>);
+/// First in, first out. `HAND_OFF` is [`Store::HANDS_OFF`]: true for the
+/// mpsc channels, whose one receiver can hold at most one handed item, so
+/// an item it gives back goes to the front in order; false for asyncio's
+/// `Queue` (see [`ClaimedFifo`]).
+pub(crate) struct Fifo<T, const HAND_OFF: bool = true>(VecDeque<T>);
+/// The FIFO store of asyncio's `Queue`: a woken getter pops the front item
+/// when it runs instead of being handed one. With several getters a
+/// hand-off could reorder items: getters handed 1 and 2, both dropped, the
+/// first gives 1 back to the front, then the second gives 2 back in front
+/// of it. Keeping items in the store until a getter runs keeps them in
+/// put order whatever is cancelled, as asyncio's `Queue` does.
+pub(crate) type ClaimedFifo<T> = Fifo<T, false>;
 /// Last in, first out.
 pub(crate) struct Lifo<T>(Vec<T>);
 /// Smallest first: a binary min-heap in a `Vec`.
 pub(crate) struct Smallest<T>(Vec<T>);
 
-impl<T> Default for Fifo<T> {
+impl<T, const HAND_OFF: bool> Default for Fifo<T, HAND_OFF> {
     fn default() -> Self {
         Fifo(VecDeque::new())
     }
@@ -60,8 +72,8 @@ impl<T: Ord> Default for Smallest<T> {
     }
 }
 
-impl<T> Store<T> for Fifo<T> {
-    const HANDS_OFF: bool = true;
+impl<T, const HAND_OFF: bool> Store<T> for Fifo<T, HAND_OFF> {
+    const HANDS_OFF: bool = HAND_OFF;
 
     #[inline]
     fn push(&mut self, item: T) -> Result<(), (T, Panic)> {

@@ -2,10 +2,15 @@
 //! [`PriorityQueue`](crate::PriorityQueue) and the [`mpsc`](crate::mpsc) channels.
 //!
 //! One mutex guards the stored items and the waiter lists. A put with a
-//! getter waiting writes the item straight into that getter's node; the
-//! item still counts toward `len` and `maxsize` until that getter runs and
+//! getter waiting either writes the item straight into that getter's node
+//! (the mpsc channels: their one receiver holds at most one handed item,
+//! so giving it back to the front keeps the order) or stores it and sets
+//! one stored item aside for the getter, which pops the front item when it
+//! runs (the asyncio queues: with several getters woken and dropped, giving
+//! handed items back would reorder them; see [`Store::HANDS_OFF`]). Either
+//! way the item counts toward `len` and `maxsize` until that getter runs and
 //! returns it (asyncio counts it in `qsize()` until the getter resumes), so
-//! a getter that is dropped after it was handed an item can give it back
+//! a getter that is dropped after it was woken passes its item or turn on
 //! without the queue ever holding more than `maxsize`. A get
 //! that frees a slot while putters wait **reserves** the slot for the first
 //! putter and wakes it; the putter moves its item in when it runs. The item
@@ -82,7 +87,7 @@ use crate::budget::budgeted;
 use crate::loom::{AtomicBool, Mutex, Ordering};
 use crate::waitlist::{Registration, Stale, WaitList, WakeBatch};
 
-pub(crate) use super::store::{Fifo, Lifo, Panic, Smallest, Store};
+pub(crate) use super::store::{ClaimedFifo, Fifo, Lifo, Panic, Smallest, Store};
 
 mod handoff;
 mod permit;
@@ -132,8 +137,8 @@ pub(crate) enum GetTurn<T> {
     /// Still queued; or woken empty-handed (the queue ended, or an item
     /// may be back): it looks at the store again.
     Empty,
-    /// This item, handed over by a put (a FIFO store: it is the item the
-    /// getter would pop). Counted in `handed`.
+    /// This item, handed over by a put (a store that hands items off: it
+    /// is the item the getter would pop). Counted in `handed`.
     Item(T),
     /// One stored item is set aside for it (counted in `claimed`): it pops
     /// the first one when it runs.
@@ -379,17 +384,37 @@ impl<T, S: Store<T>> QueueCore<T, S> {
     /// Accepts `item` into a slot the caller made sure of: to the first
     /// getter, else into the store. Fails, having changed nothing, only
     /// when the store's comparison panicked.
-    #[inline]
+    ///
+    /// The no-getter case stays inline and the rest does not (as in
+    /// [`grant_slot`](Self::grant_slot)): inlined whole, the function went
+    /// out of line once the claim case was added, which cost every put a
+    /// call and its register spills (about 20 instructions per item on
+    /// queue_put_get).
+    #[inline(always)]
     fn accept(st: &mut State<T, S>, item: T, wakers: &mut WakeBatch) -> Result<(), (T, Panic)> {
         if st.getters.is_empty() {
             st.items.push(item)?;
-        } else if S::HANDS_OFF {
+            st.unfinished += 1;
+            Ok(())
+        } else {
+            Self::accept_for_getter(st, item, wakers)
+        }
+    }
+
+    /// [`accept`](Self::accept) with a getter waiting.
+    fn accept_for_getter(
+        st: &mut State<T, S>,
+        item: T,
+        wakers: &mut WakeBatch,
+    ) -> Result<(), (T, Panic)> {
+        if S::HANDS_OFF {
             st.handed += 1;
             wakers.push_opt(st.getters.wake_front(|turn| *turn = GetTurn::Item(item)));
         } else {
             // Stored, and one stored item set aside for the first getter:
-            // it pops when it runs, so it gets the smallest (or newest)
-            // item then, as asyncio's getter does, not this one.
+            // it pops when it runs, so it gets the item at the front then
+            // (the oldest, newest or smallest), as asyncio's getter does,
+            // not necessarily this one.
             st.items.push(item)?;
             st.claimed += 1;
             wakers.push_opt(st.getters.wake_front(|turn| *turn = GetTurn::Claim));
