@@ -16,17 +16,25 @@
 //! A waiter handed the token and dropped before it ran passes it on the
 //! same way ([`Handoff::pass_on`]), so no waiter waits on a token nobody
 //! holds. While nobody holds the token, nobody waits.
+//!
+//! This file holds the cell. [`SetError`] is in `error`; the token's gate
+//! (`Gate`, the token itself, and `Claim`, the wait for it) is in `gate`.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::mem::MaybeUninit;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use crate::budget::budgeted;
-use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering, UnsafeCell};
-use crate::waitlist::{Handoff, Registration, Stale, WaitList, WakeBatch};
+use crate::loom::{AtomicBool, Mutex, Ordering, UnsafeCell};
+use crate::waitlist::Registration;
+#[cfg(doc)]
+use crate::waitlist::{Handoff, WaitList};
+
+mod error;
+mod gate;
+
+pub use error::SetError;
+use gate::{Claim, Gate, Token};
 
 /// A cell that is written once, by whichever task gets there first, with
 /// an async initialiser (tokio's `sync::OnceCell`).
@@ -70,127 +78,12 @@ pub struct OnceCell<T> {
     gate: Mutex<Gate>,
 }
 
-/// Who may initialise, and who waits; behind the cell's mutex.
-pub(crate) struct Gate {
-    /// The token is taken: an initialiser is running, or a waiter was
-    /// handed the token and has not run yet. While `false`, nobody waits.
-    busy: bool,
-    /// Waiters, for the value or for the token. A node's data is `true`
-    /// once it was handed the token.
-    waiters: WaitList<bool>,
-}
-
-impl Gate {
-    const fn new() -> Self {
-        Gate {
-            busy: false,
-            waiters: WaitList::new(),
-        }
-    }
-
-    /// Passes the token to the first waiter, or back to the cell.
-    fn hand_on(&mut self, wakers: &mut WakeBatch) {
-        if self.waiters.is_empty() {
-            self.busy = false;
-        } else {
-            wakers.push_opt(self.waiters.wake_front(|handed| *handed = true));
-        }
-    }
-}
-
 // SAFETY: a shared cell hands out `&T` on any thread (needs `T: Sync`) and
 // lets any thread move a `T` in, to be dropped by the cell's owner (needs
 // `T: Send`). Writes happen once, by the token's one holder, before
 // `ready` is set with Release; reads only after `ready` is seen with
 // Acquire. (`Send` follows from the fields: it needs `T: Send`.)
 unsafe impl<T: Send + Sync> Sync for OnceCell<T> {}
-
-/// Returned by [`OnceCell::set`] when the value cannot be stored; the value
-/// is handed back.
-///
-/// # Examples
-///
-/// ```
-/// use eddy_sync::{OnceCell, SetError};
-/// let cell = OnceCell::new();
-/// cell.set(1).unwrap();
-/// let err = cell.set(2).unwrap_err();
-/// assert!(matches!(err, SetError::AlreadyInitialized(2)));
-/// assert_eq!(err.into_inner(), 2);
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum SetError<T> {
-    /// The cell already holds a value: read it with
-    /// [`get`](OnceCell::get).
-    AlreadyInitialized(T),
-    /// An initialiser is running (a [`get_or_init`](OnceCell::get_or_init)
-    /// somewhere), or is about to (a waiter was handed the turn): await
-    /// `get_or_init` to wait for its value.
-    Initializing(T),
-}
-
-impl<T> SetError<T> {
-    /// The value that was not stored.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(eddy_sync::SetError::Initializing("x").into_inner(), "x");
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            SetError::AlreadyInitialized(v) | SetError::Initializing(v) => v,
-        }
-    }
-
-    /// `true` for [`SetError::AlreadyInitialized`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let cell = eddy_sync::OnceCell::from(1);
-    /// assert!(cell.set(2).unwrap_err().is_already_initialized());
-    /// ```
-    pub fn is_already_initialized(&self) -> bool {
-        matches!(self, SetError::AlreadyInitialized(_))
-    }
-
-    /// `true` for [`SetError::Initializing`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(eddy_sync::SetError::Initializing(()).is_initializing());
-    /// ```
-    pub fn is_initializing(&self) -> bool {
-        matches!(self, SetError::Initializing(_))
-    }
-}
-
-impl<T> fmt::Debug for SetError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::AlreadyInitialized(_) => f.write_str("AlreadyInitialized(..)"),
-            SetError::Initializing(_) => f.write_str("Initializing(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for SetError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::AlreadyInitialized(_) => {
-                f.write_str("the OnceCell already holds a value; read it with get()")
-            }
-            SetError::Initializing(_) => f.write_str(
-                "another task is initialising the OnceCell; await get_or_init() to wait for \
-                 its value",
-            ),
-        }
-    }
-}
-
-impl<T> std::error::Error for SetError<T> {}
 
 impl<T> OnceCell<T> {
     /// An empty cell. A `const fn`: a cell can be a `static`.
@@ -528,118 +421,5 @@ impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {
         f.debug_struct("OnceCell")
             .field("value", &self.get())
             .finish()
-    }
-}
-
-impl<T> Handoff for OnceCell<T> {
-    type Data = bool;
-    type State = Gate;
-
-    fn lock_state(&self) -> MutexGuard<'_, Gate> {
-        self.gate.lock()
-    }
-
-    fn list(state: &mut Gate) -> &mut WaitList<bool> {
-        &mut state.waiters
-    }
-
-    fn pass_on(
-        &self,
-        state: &mut Gate,
-        handed: bool,
-        woken: bool,
-        wakers: &mut WakeBatch,
-    ) -> Option<bool> {
-        // A waiter woken for the value owes nobody anything; one handed the
-        // token passes it on.
-        if woken && handed {
-            state.hand_on(wakers);
-        }
-        None
-    }
-}
-
-/// The right to initialise. Dropped without [`fill`](Self::fill) (the
-/// initialiser failed, panicked or was cancelled), it passes to the next
-/// waiter.
-struct Token<'a, T> {
-    cell: &'a OnceCell<T>,
-}
-
-impl<'a, T> Token<'a, T> {
-    /// Stores the value and wakes every waiter to read it.
-    fn fill(self, value: T) -> &'a T {
-        let cell = self.cell;
-        std::mem::forget(self); // the token is used up, not passed on
-        cell.value.with_mut(|p| {
-            // SAFETY: the token is held by one party at a time and `ready`
-            // is clear, so nobody reads or writes the value meanwhile.
-            unsafe { (*p).write(value) };
-        });
-        cell.ready.store(true, Ordering::Release);
-        let mut wakers = WakeBatch::new();
-        {
-            let mut gate = cell.gate.lock();
-            gate.busy = false;
-            gate.waiters.wake_all(&mut wakers, |handed| *handed = false);
-        }
-        wakers.wake_all();
-        cell.get().expect("the value was just stored")
-    }
-}
-
-impl<T> Drop for Token<'_, T> {
-    fn drop(&mut self) {
-        let mut wakers = WakeBatch::new();
-        self.cell.gate.lock().hand_on(&mut wakers);
-        wakers.wake_all();
-    }
-}
-
-/// Waits for the token (`Some`) or for the value to be set (`None`).
-/// Dropped while handed the token, it passes it on.
-struct Claim<'a, T> {
-    cell: &'a OnceCell<T>,
-    reg: Registration,
-}
-
-impl<'a, T> Future for Claim<'a, T> {
-    type Output = Option<Token<'a, T>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Token<'a, T>>> {
-        let this = self.get_mut();
-        budgeted(cx, |cx| this.poll_claim(cx))
-    }
-}
-
-impl<'a, T> Claim<'a, T> {
-    fn poll_claim(&mut self, cx: &mut Context<'_>) -> Poll<Option<Token<'a, T>>> {
-        let cell = self.cell;
-        if !self.reg.is_registered() && cell.initialized() {
-            return Poll::Ready(None);
-        }
-        let mut stale = Stale::new(); // dropped after the guard
-        let mut gate = cell.gate.lock();
-        if self.reg.is_registered() {
-            return self
-                .reg
-                .poll_woken(&mut gate.waiters, cx.waker(), &mut stale)
-                .map(|handed| handed.then(|| Token { cell }));
-        }
-        if cell.initialized() {
-            return Poll::Ready(None);
-        }
-        if !gate.busy {
-            gate.busy = true;
-            return Poll::Ready(Some(Token { cell }));
-        }
-        self.reg.register(&mut gate.waiters, false, cx.waker());
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Claim<'_, T> {
-    fn drop(&mut self) {
-        self.reg.cancel(self.cell);
     }
 }
