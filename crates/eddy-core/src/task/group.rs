@@ -21,6 +21,8 @@ use super::group_child::ChildHandle;
 use super::group_error::{ErrorGroup, GroupClosed};
 use super::group_shared::{spawn_into, Inner, Shared, Status};
 
+mod run;
+
 /// A scope for tasks that cannot outlive it (asyncio's `TaskGroup`, trio's
 /// nursery).
 ///
@@ -120,6 +122,7 @@ impl<E: 'static> TaskGroup<E> {
                     panic: None,
                     joining: false,
                     join_waker: None,
+                    body_waker: None,
                 }),
                 parent: super::current().map(|t| t.id()),
             }),

@@ -55,6 +55,11 @@ pub(super) struct Inner<E> {
     /// `join` has been polled: the group closes when the last child ends.
     pub(super) joining: bool,
     pub(super) join_waker: Option<Waker>,
+    /// The task running the group's body under [`TaskGroup::run`]
+    /// (`run.rs`): woken when the group fails, so that it drops the body.
+    ///
+    /// [`TaskGroup::run`]: super::TaskGroup::run
+    pub(super) body_waker: Option<Waker>,
 }
 
 /// The first child panic, kept for `join` to resume, with what the
@@ -145,9 +150,17 @@ impl<E> Shared<E> {
             let group = self.clone();
             crate::call_soon(move || group.cancel_children());
         }
+        let body_waker = if failed {
+            inner.body_waker.take()
+        } else {
+            None
+        };
         let waker = self.after_child_left(&mut inner);
         drop(inner);
         drop(me);
+        if let Some(w) = body_waker {
+            w.wake();
+        }
         if let Some(w) = waker {
             w.wake();
         }
