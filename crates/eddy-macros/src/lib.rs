@@ -34,7 +34,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -226,17 +226,24 @@ fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
     }
     func.sig.asyncness = None;
     let build = builder(&opts);
+    let output = &func.sig.output;
     let body = &func.block;
-    let span = body.span();
-    let new_body = quote_spanned! {span=>
+    // The body becomes an inner `async fn` with the declared return type,
+    // not an `async` block: a block's output type is inferred from its
+    // body alone, so an early `return Err(Box::new(e))` or a `?` would be
+    // checked without the `-> Result<_, Box<dyn Error>>` the user wrote
+    // and fail to coerce. An `async fn` is checked against its signature,
+    // as the function the user wrote was. It also keeps the body from
+    // seeing the runtime variable below.
+    let new_body = quote! {
         {
-            let __eddy_body = async move #body;
+            async fn __eddy_body() #output #body
             let __eddy_rt = #build
                 .build()
                 .expect("eddy: the runtime could not start");
             // The runtime drops (cancelling leftover tasks) after the
             // body's value is computed, as asyncio.run does.
-            __eddy_rt.block_on(__eddy_body)
+            __eddy_rt.block_on(__eddy_body())
         }
     };
     func.block = syn::parse2(new_body)?;
