@@ -224,6 +224,15 @@ fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
             format!("#[eddy::{attr}] functions cannot be generic"),
         ));
     }
+    if attr == "test" {
+        if let Some(test) = func.attrs.iter().find(|a| is_test_attr(a)) {
+            return Err(syn::Error::new_spanned(
+                test,
+                "#[eddy::test] already makes this a test: remove this #[test] (with both, the \
+                 test is registered and run twice)",
+            ));
+        }
+    }
     func.sig.asyncness = None;
     let build = builder(&opts);
     let output = &func.sig.output;
@@ -253,6 +262,15 @@ fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         TokenStream2::new()
     };
     Ok(quote! { #test_attr #func })
+}
+
+/// Whether `attr` is the built-in `#[test]` (`test`, or a path to it
+/// through `core`/`std`, such as `::core::prelude::v1::test`).
+fn is_test_attr(attr: &syn::Attribute) -> bool {
+    let segments = &attr.path().segments;
+    let first = segments.first().map(|s| s.ident.to_string());
+    segments.last().is_some_and(|s| s.ident == "test")
+        && (segments.len() == 1 || matches!(first.as_deref(), Some("core" | "std")))
 }
 
 /// `item`'s tokens with the `async` before its `fn` taken out.
