@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use super::{split_tcp, split_unix, Conn, ConnGuard, HandlerOutput, Local, Shared};
+use super::connect::{split_tcp, split_unix};
+use super::{Conn, ConnGuard, HandlerOutput, Local, Shared};
 use crate::io::{StreamReader, StreamWriter};
 use crate::net::{TcpListener, UnixListener};
 

@@ -1,6 +1,7 @@
 //! Unit tests that look inside the server's connection table.
 
 use super::*;
+use crate::net::TcpStream;
 
 fn run<F: Future>(fut: F) -> F::Output {
     let driver = crate::driver::IoDriver::new().expect("reactor");
