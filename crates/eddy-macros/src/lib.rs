@@ -38,7 +38,7 @@ use quote::quote;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 /// Settings collected from the attribute's arguments.
 struct Options {
@@ -48,6 +48,9 @@ struct Options {
     krate: syn::Path,
 }
 
+/// The valid options, for error messages.
+const VALID: &str = "debug = true, start_paused = true, slow_poll_ms = 50, crate = \"eddy\"";
+
 fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
     let mut opts = Options {
         debug: None,
@@ -55,27 +58,44 @@ fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
         slow_poll_ms: None,
         krate: syn::parse_quote!(::eddy),
     };
-    let pairs = Punctuated::<MetaNameValue, Token![,]>::parse_terminated
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated
         .parse2(args)
         .map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format!(
-                    "#[eddy::{attr}] takes `name = value` options: \
-                     debug = true, start_paused = true, slow_poll_ms = 50, crate = \"eddy\""
-                ),
+                format!("#[eddy::{attr}] takes `name = value` options: {VALID}"),
             )
         })?;
     let mut seen: Vec<String> = Vec::new();
-    for pair in pairs {
-        let name = pair
-            .path
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
+    for meta in metas {
+        // The option's name as written, `a::b` included, for messages.
+        let name = meta
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect::<Vec<_>>()
+            .join("::");
+        let pair = match meta {
+            Meta::NameValue(pair) => pair,
+            // `start_paused` alone, or `debug(true)`: say which option,
+            // there, and how to write it.
+            other => {
+                let hint = match name.as_str() {
+                    "debug" | "start_paused" => format!("{name} = true"),
+                    "slow_poll_ms" => format!("{name} = 50"),
+                    "crate" => "crate = \"eddy\"".to_string(),
+                    _ => format!("one of {VALID}"),
+                };
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!("#[eddy::{attr}] option `{name}` needs a value: write {hint}"),
+                ));
+            }
+        };
         if seen.contains(&name) {
-            return Err(syn::Error::new(
-                pair.path.span(),
+            return Err(syn::Error::new_spanned(
+                &pair.path,
                 format!("#[eddy::{attr}] option `{name}` is given twice: keep one"),
             ));
         }
@@ -85,17 +105,20 @@ fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
             "start_paused" => opts.start_paused = Some(lit_bool(&pair.value, "start_paused")?),
             "slow_poll_ms" => opts.slow_poll_ms = Some(lit_u64(&pair.value, "slow_poll_ms")?),
             "crate" => {
+                // Parsed with the string's span, so that an error in the
+                // expansion's paths (a crate that is not there) points at
+                // the string, not at the whole attribute.
                 let s = lit_str(&pair.value, "crate")?;
-                opts.krate = syn::parse_str(&s).map_err(|_| {
+                opts.krate = s.parse().map_err(|_| {
                     syn::Error::new(
-                        pair.value.span(),
+                        s.span(),
                         "crate = \"...\" must be a path, e.g. crate = \"my_eddy\"",
                     )
                 })?;
             }
             _ => {
-                return Err(syn::Error::new(
-                    pair.path.span(),
+                return Err(syn::Error::new_spanned(
+                    &pair.path,
                     format!(
                         "unknown #[eddy::{attr}] option `{name}`: use debug, start_paused, \
                          slow_poll_ms or crate"
@@ -134,9 +157,9 @@ fn lit_u64(value: &Expr, name: &str) -> syn::Result<u64> {
     }
 }
 
-fn lit_str(value: &Expr, name: &str) -> syn::Result<String> {
+fn lit_str(value: &Expr, name: &str) -> syn::Result<syn::LitStr> {
     match lit(value) {
-        Some(Lit::Str(s)) => Ok(s.value()),
+        Some(Lit::Str(s)) => Ok(s.clone()),
         _ => Err(syn::Error::new(
             value.span(),
             format!("`{name}` takes a string, e.g. {name} = \"eddy\""),
