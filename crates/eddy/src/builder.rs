@@ -15,7 +15,7 @@ use crate::Runtime;
 /// let rt = eddy::Builder::new().debug(false).build().unwrap();
 /// assert_eq!(rt.block_on(async { 2 + 2 }), 4);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Builder {
     core: eddy_core::Builder,
     stack: StackConfig,
@@ -24,6 +24,21 @@ pub struct Builder {
 
 /// asyncio's `shutdown_default_executor` waits this long.
 const DEFAULT_BLOCKING_SHUTDOWN: Duration = Duration::from_secs(300);
+
+/// The same as [`Builder::new`] (a derived `Default` would wait zero
+/// seconds for blocking jobs at shutdown instead of 300).
+///
+/// # Example
+///
+/// ```
+/// let rt = eddy::Builder::default().build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
 
 impl Builder {
     /// Defaults (debug mode from `EDDY_DEBUG`).

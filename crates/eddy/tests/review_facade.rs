@@ -48,3 +48,225 @@ async fn question_mark_converts_into_the_declared_error_type() -> Result<(), Box
         Ok(_) => panic!("refuse(true) must refuse"),
     }
 }
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use common::port::{guard, panic_text};
+
+/// Sets its flag when dropped, from any thread.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A blocking job that is still running when its runtime is dropped, and
+/// whether it had finished once the drop returned.
+fn finished_before_drop_returned(rt: eddy::Runtime) -> bool {
+    let done = Arc::new(AtomicBool::new(false));
+    let (started_tx, started_rx) = mpsc::channel();
+    let flag = done.clone();
+    rt.block_on(async move {
+        eddy::spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            // Long enough to be still running when the runtime drops.
+            std::thread::sleep(Duration::from_millis(100));
+            flag.store(true, Ordering::SeqCst);
+        })
+        .detach();
+    });
+    started_rx.recv().unwrap();
+    drop(rt);
+    done.load(Ordering::SeqCst)
+}
+
+#[test]
+fn builder_new_waits_for_running_blocking_jobs_at_drop() {
+    assert!(finished_before_drop_returned(
+        eddy::Builder::new().build().unwrap()
+    ));
+}
+
+/// `Builder::default()` is `Builder::new()`: dropping its runtime waits
+/// for running blocking jobs (300 s, asyncio's), not for zero seconds.
+#[test]
+fn builder_default_waits_for_running_blocking_jobs_at_drop() {
+    assert!(
+        finished_before_drop_returned(eddy::Builder::default().build().unwrap()),
+        "Builder::default() must wait for running blocking jobs like Builder::new()"
+    );
+}
+
+/// `eddy::run` inside a task panics with the fix, and the loop it ran in
+/// keeps its timers, blocking pool and reactor.
+#[test]
+fn nested_run_panics_clearly_and_leaves_the_outer_drivers_current() {
+    eddy::run(async {
+        let nested = eddy::spawn(async { eddy::run(async { 1 }) }).await;
+        let err = nested.expect_err("eddy::run inside a loop must panic");
+        assert!(err.is_panic());
+        let text = panic_text(&*err.into_panic());
+        assert!(text.contains("inside a running eddy loop"), "{text}");
+        guard("outer loop after nested run", async {
+            eddy::sleep(Duration::from_millis(1)).await;
+            assert_eq!(eddy::to_thread(|| 3).await.unwrap(), 3);
+            let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            drop(listener);
+            assert!(eddy::Handle::try_current().is_some());
+        })
+        .await;
+    });
+}
+
+/// A runtime built, refused and dropped inside another runtime's task
+/// leaves the outer runtime's drivers current.
+#[test]
+fn a_runtime_dropped_inside_another_loop_leaves_it_working() {
+    eddy::run(async {
+        let inner = eddy::Runtime::new().unwrap();
+        let refused =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.block_on(async {})));
+        assert!(refused.is_err());
+        drop(inner);
+        guard("outer loop after inner runtime dropped", async {
+            eddy::sleep(Duration::from_millis(1)).await;
+            assert_eq!(eddy::to_thread(|| 4).await.unwrap(), 4);
+        })
+        .await;
+    });
+}
+
+/// A timer scheduled from another thread while the loop is parked with
+/// nothing else to do wakes the loop.
+#[test]
+fn handle_call_later_from_another_thread_wakes_an_idle_loop() {
+    let rt = eddy::Runtime::new().unwrap();
+    let handle = rt.handle();
+    let (tx, rx) = eddy::sync::oneshot::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        ready_rx.recv().unwrap();
+        handle.call_later(Duration::from_millis(1), move || {
+            let _ = tx.send(7);
+        });
+    });
+    let got = rt.block_on(async move {
+        ready_tx.send(()).unwrap();
+        rx.await.unwrap()
+    });
+    assert_eq!(got, 7);
+    thread.join().unwrap();
+}
+
+#[test]
+fn handle_is_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<eddy::Handle>();
+}
+
+/// What a handle of a runtime that is gone does with work: nothing runs,
+/// and what was handed over is dropped rather than kept forever.
+#[test]
+fn a_handle_of_a_shut_down_runtime_drops_what_it_is_given() {
+    let rt = eddy::Runtime::new().unwrap();
+    let handle = rt.handle();
+    rt.shutdown();
+    assert!(handle.is_shutdown());
+
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped.clone());
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let _cb = handle.call_soon(move || {
+        drop(flag);
+        r.store(true, Ordering::SeqCst);
+    });
+    assert!(!ran.load(Ordering::SeqCst));
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "call_soon after shutdown kept its closure"
+    );
+
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped.clone());
+    let _timer = handle.call_later(Duration::from_millis(1), move || drop(flag));
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "call_later after shutdown kept its closure"
+    );
+
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped.clone());
+    let spawned = handle.spawn(async move { drop(flag) });
+    assert!(spawned.is_err());
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "spawn after shutdown kept its future"
+    );
+
+    let job = handle.spawn_blocking(|| 1);
+    let out = futures::executor::block_on(job);
+    assert!(out.is_err(), "spawn_blocking after shutdown ran the job");
+}
+
+/// `max_blocking_threads` reaches the pool: with 1, jobs run one at a time.
+#[test]
+fn max_blocking_threads_reaches_the_pool() {
+    let rt = eddy::Builder::new()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let jobs: Vec<_> = (0..4)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                eddy::spawn_blocking(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+    });
+    assert_eq!(most.load(Ordering::SeqCst), 1);
+}
+
+/// `#[eddy::test(start_paused = true)]` reaches the clock.
+#[eddy::test(start_paused = true)]
+async fn start_paused_option_pauses_the_clock() {
+    let (real, paused) = (std::time::Instant::now(), eddy::time::Instant::now());
+    eddy::sleep(Duration::from_secs(3600)).await;
+    assert!(paused.elapsed() >= Duration::from_secs(3600));
+    assert!(real.elapsed() < Duration::from_secs(3600));
+}
+
+/// Tasks left running when a `#[eddy::test]` body returns are cancelled
+/// (their destructors run) before the test function returns.
+#[test]
+fn leftover_tasks_of_a_test_body_are_dropped_when_it_returns() {
+    thread_local! {
+        static DROPPED: Rc<Cell<bool>> = Rc::new(Cell::new(false));
+    }
+    #[eddy::test]
+    async fn body() {
+        let flag = DROPPED.with(Rc::clone);
+        drop(eddy::spawn(common::port::sleep_an_hour(flag)));
+        eddy::yield_now().await;
+    }
+    body();
+    assert!(DROPPED.with(|d| d.get()));
+}
