@@ -1,4 +1,13 @@
 //! `call_soon`: plain callbacks on the loop, FIFO with task steps.
+//!
+//! Context variables: a callback runs in a copy of the context that was
+//! current where it was scheduled (`call_soon`, `Handle::call_soon`, the
+//! loop-thread `call_later`/`call_at` through `ParkedCallback::new`), as
+//! asyncio's callbacks do; the copy is its own and is dropped when it
+//! returns. It never sees nor changes the `block_on` future's context.
+//! The closure is wrapped only when that context is not empty (see
+//! `task::context_map::capture_for_callback`), so the common case costs
+//! one null check.
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
@@ -8,6 +17,7 @@ use std::sync::Arc;
 use crate::loom::{Arc as LoomArc, AtomicBool, Ordering};
 use crate::runtime::context::{self, Runnable};
 use crate::runtime::Shared;
+use crate::task::context_map;
 
 /// Handle to a callback scheduled with [`call_soon`] (or a timer callback of
 /// a later crate). Dropping it does **not** cancel the callback.
@@ -139,6 +149,11 @@ impl Callback {
 /// Schedules `f` to run on the current loop, after what is already queued
 /// (asyncio's `loop.call_soon`). Callbacks and task steps share one FIFO.
 ///
+/// `f` runs in a copy of the current context (the
+/// [`ContextVar`](crate::task::ContextVar)s set where `call_soon` is
+/// called), as asyncio's callbacks do; what it sets is dropped when it
+/// returns.
+///
 /// # Panics
 ///
 /// With no eddy runtime on this thread.
@@ -159,13 +174,16 @@ impl Callback {
 /// ```
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
-    call_soon_from(Location::caller(), f)
+    queue_local(Location::caller(), context_map::capture_for_callback(f))
 }
 
 /// [`call_soon`] naming `location` as the place the callback was queued
 /// from (debug mode reports a slow callback there): for a driver queuing a
 /// callback it holds on behalf of its caller, such as a timer callback
 /// when its timer fires. Not a public API.
+///
+/// Unlike `call_soon`, it captures no context (the driver's caller was
+/// elsewhere, earlier): `f` runs in an empty context.
 ///
 /// # Panics
 ///
@@ -176,30 +194,40 @@ pub fn call_soon_from(
     location: &'static Location<'static>,
     f: impl FnOnce() + 'static,
 ) -> CallbackHandle {
+    queue_local(location, Box::new(f))
+}
+
+#[track_caller]
+fn queue_local(location: &'static Location<'static>, f: Box<dyn FnOnce()>) -> CallbackHandle {
     let state = CallbackState::at(location);
     let cb = Callback {
-        f: Box::new(f),
+        f,
         state: state.clone(),
     };
     context::push_local_callback(cb);
     CallbackHandle { state }
 }
 
-/// The thread-safe form behind `Handle::call_soon`.
+/// The thread-safe form behind `Handle::call_soon`: `f` runs in a copy of
+/// the calling thread's current context.
 #[track_caller]
 pub(crate) fn remote(f: impl FnOnce() + Send + 'static) -> (RemoteCallback, CallbackHandle) {
-    remote_from(Location::caller(), f)
+    remote_from(
+        Location::caller(),
+        context_map::capture_for_remote_callback(f),
+    )
 }
 
-/// [`remote`] naming `location` as the place the callback was queued from.
+/// [`remote`] naming `location` as the place the callback was queued
+/// from, capturing no context (for the loop's own messages).
 fn remote_from(
     location: &'static Location<'static>,
-    f: impl FnOnce() + Send + 'static,
+    f: Box<dyn FnOnce() + Send>,
 ) -> (RemoteCallback, CallbackHandle) {
     let state = CallbackState::at(location);
     (
         RemoteCallback {
-            f: Box::new(f),
+            f,
             state: state.clone(),
         },
         CallbackHandle { state },
@@ -237,7 +265,9 @@ pub struct ParkedCallback {
 impl ParkedCallback {
     /// Parks `f` on the current loop; the handle cancels it (it then never
     /// runs, even if already released). `location` is where the caller
-    /// scheduled it (debug mode names it when the callback is slow).
+    /// scheduled it (debug mode names it when the callback is slow). `f`
+    /// will run in a copy of the context current now, as `call_soon`'s
+    /// callbacks do.
     ///
     /// # Panics
     ///
@@ -249,7 +279,7 @@ impl ParkedCallback {
     ) -> (ParkedCallback, CallbackHandle) {
         let state = CallbackState::at(location);
         let cb = Callback {
-            f: Box::new(f),
+            f: context_map::capture_for_callback(f),
             state: state.clone(),
         };
         let (shared, key) = context::expect_local(|l| {
@@ -305,7 +335,7 @@ impl ParkedCallback {
         if self.shared.inject.is_closed() {
             return;
         }
-        let (cb, _) = remote_from(self.state.location, f);
+        let (cb, _) = remote_from(self.state.location, Box::new(f));
         // Refused if the loop closed meanwhile: it dropped the callback.
         let _ = self.shared.push_remote_callback(cb);
     }

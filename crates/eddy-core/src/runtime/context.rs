@@ -16,6 +16,7 @@ use super::main_task::MainSlot;
 use super::Shared;
 use crate::callback::{Callback, CallbackState};
 use crate::loom::Arc;
+use crate::task::context_map::LoopContext;
 use crate::task::raw::{prefix, Header, UNBOUND};
 use crate::task::waker as task_waker;
 
@@ -48,6 +49,9 @@ pub(crate) struct Local {
     /// `ParkedCallback`): loop-thread timer callbacks waiting for their
     /// timers. Dropped unrun at shutdown.
     pub(crate) parked: RefCell<Slab<Callback>>,
+    /// Context variables outside tasks: the `block_on` future's context,
+    /// swapped for a callback's while one runs (see `task::context_map`).
+    pub(crate) contexts: LoopContext,
 }
 
 impl Local {
@@ -143,8 +147,27 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
     }
 }
 
+/// Runs `on_loop` with `arg` and the current loop, or `off_loop` with
+/// `arg` when this thread runs no loop (one closure or the other gets
+/// `arg`, which is how both can use what the caller moves in).
+#[inline]
+pub(crate) fn with_local_or<A, R>(
+    arg: A,
+    on_loop: impl FnOnce(A, &Local) -> R,
+    off_loop: impl FnOnce(A) -> R,
+) -> R {
+    let p = CONTEXT.with(Cell::get);
+    if p.is_null() {
+        off_loop(arg)
+    } else {
+        // SAFETY: as in `with_local`.
+        on_loop(arg, unsafe { &*p })
+    }
+}
+
 /// Runs `f` with the current loop, or panics naming the fix.
 #[track_caller]
+#[inline]
 pub(crate) fn expect_local<R>(f: impl FnOnce(&Local) -> R) -> R {
     match with_local(f) {
         Some(r) => r,

@@ -7,6 +7,7 @@ use std::panic::Location;
 use super::{context, Shared};
 use crate::callback::{self, CallbackHandle};
 use crate::loom::Arc;
+use crate::task::context_map;
 use crate::task::raw::{self, Spawn};
 use crate::task::JoinHandle;
 
@@ -118,14 +119,18 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_inner(future, None, Location::caller())
+        self.spawn_inner(future, None, Location::caller(), None)
     }
 
+    /// Spawns with `meta`, recording `location`; the task starts in
+    /// `context` when given, else in a copy of the calling thread's
+    /// current context (its task's, or its loop's, or its own).
     pub(crate) fn spawn_inner<F>(
         &self,
         future: F,
         meta: Option<Box<raw::TaskMeta>>,
         location: &'static Location<'static>,
+        context: Option<context_map::Map>,
     ) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + Send + 'static,
@@ -133,7 +138,9 @@ impl Handle {
     {
         let is_local = context::is_current(&self.shared);
         if is_local {
-            return Ok(crate::task::spawn_local_inner(future, meta, location));
+            return Ok(crate::task::spawn_local_with(
+                future, meta, location, context,
+            ));
         }
         let task = raw::allocate(
             future,
@@ -141,6 +148,7 @@ impl Handle {
                 scheduler: self.shared.clone(),
                 location,
                 meta,
+                context: context.unwrap_or_else(context_map::current),
             },
         );
         // SAFETY: the task was allocated with output type F::Output; the

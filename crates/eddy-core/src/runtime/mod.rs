@@ -27,6 +27,7 @@ use slab::Slab;
 use crate::coop;
 use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::park::{Park, Unpark};
+use crate::task::context_map::{self, LoopContext};
 use crate::task::raw::{prefix, Header};
 use context::{Local, Runnable};
 use inject::Inject;
@@ -117,6 +118,10 @@ impl Runtime {
                 debug,
                 main: Default::default(),
                 parked: RefCell::new(Slab::new()),
+                // The `block_on` future starts in a copy of the context
+                // current here, kept across `block_on` calls (asyncio's
+                // `Runner` copies the context once, for all its runs).
+                contexts: LoopContext::new(context_map::current()),
             }),
             driver: RefCell::new(driver),
             event_interval: builder.event_interval,
@@ -300,14 +305,24 @@ impl Runtime {
                 }
                 local.current_task.set(None);
             }
-            Runnable::Callback(cb) => match &local.debug {
-                None => cb.run(&local.shared),
-                Some(d) => {
-                    let timer = d.begin_callback(cb.location());
-                    cb.run(&local.shared);
-                    d.end(timer);
+            Runnable::Callback(cb) => {
+                // The callback runs in a context of its own (what it
+                // captured when scheduled, else empty), never in the
+                // `block_on` future's, which is put aside meanwhile.
+                let location = cb.location();
+                let outer = local.contexts.enter_callback();
+                match &local.debug {
+                    None => cb.run(&local.shared),
+                    Some(d) => {
+                        let timer = d.begin_callback(location);
+                        cb.run(&local.shared);
+                        d.end(timer);
+                    }
                 }
-            },
+                local
+                    .contexts
+                    .leave_callback(outer, &local.shared, location);
+            }
             Runnable::Main => return false,
         }
         true
@@ -371,10 +386,18 @@ impl Runtime {
                 break;
             }
             for task in live {
+                // Current while its future is dropped, as when a task is
+                // cancelled in its poll: its destructors see its own
+                // context variables (and `task::current`), not the
+                // `block_on` future's.
+                local.current_task.set(Some(task));
                 // SAFETY: the table entry keeps the task alive until the
                 // shutdown completes it (which removes the entry).
                 unsafe { (prefix(task).header.vtable.shutdown)(task) };
+                local.current_task.set(None);
             }
+            // A destructor that woke its own task left the flag set.
+            local.self_woken.set(false);
         }
         drop(_enter);
         self.driver.borrow_mut().shutdown();

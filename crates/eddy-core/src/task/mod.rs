@@ -1,9 +1,32 @@
 //! Tasks: spawning, naming, introspection (asyncio's `create_task`,
-//! `current_task`, `all_tasks`).
+//! `current_task`, `all_tasks`), and context variables (asyncio's
+//! `contextvars`: [`ContextVar`], [`copy_context`]), which each task
+//! copies from its spawner.
+//!
+//! # Example
+//!
+//! ```
+//! use eddy_core::task::ContextVar;
+//!
+//! static REQUEST_ID: ContextVar<u32> = ContextVar::new("request_id");
+//!
+//! eddy_core::run(async {
+//!     REQUEST_ID.set(1);
+//!     let handler = eddy_core::task::Builder::new().name("handler").spawn(async {
+//!         let inherited = REQUEST_ID.get();
+//!         REQUEST_ID.set(2); // this task's copy only
+//!         inherited
+//!     });
+//!     assert_eq!(handler.await.unwrap(), Some(1));
+//!     assert_eq!(REQUEST_ID.get(), Some(1));
+//! });
+//! ```
 
 mod abort;
 mod as_completed;
 mod cancel_on_drop;
+pub(crate) mod context_map;
+mod context_var;
 mod error;
 mod gather;
 mod group;
@@ -21,6 +44,7 @@ pub(crate) mod waker;
 
 pub use abort::CancelHandle;
 pub use cancel_on_drop::CancelOnDrop;
+pub use context_var::{copy_context, ContextResetError, ContextSnapshot, ContextToken, ContextVar};
 pub(crate) use error::payload_message;
 pub use error::JoinError;
 pub use id::TaskId;
@@ -80,7 +104,10 @@ where
     spawn_local_inner(future, None, Location::caller())
 }
 
+/// Spawns on this thread's loop; the task starts in a copy of the
+/// spawner's context.
 #[track_caller]
+#[inline]
 pub(crate) fn spawn_local_inner<F>(
     future: F,
     meta: Option<Box<TaskMeta>>,
@@ -90,13 +117,52 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    // A copy of the spawner's context: no atomic operation when empty.
+    spawn_local_in(future, meta, location, context_map::current_in)
+}
+
+/// [`spawn_local_inner`] starting the task in `context` when given.
+#[track_caller]
+pub(crate) fn spawn_local_with<F>(
+    future: F,
+    meta: Option<Box<TaskMeta>>,
+    location: &'static Location<'static>,
+    context: Option<context_map::Map>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match context {
+        Some(given) => spawn_local_in(future, meta, location, move |_| given),
+        None => spawn_local_inner(future, meta, location),
+    }
+}
+
+/// Spawns on this thread's loop, starting the task in the context
+/// `context` gives (a closure, so that the common case, a copy of the
+/// spawner's, compiles to no more than that copy).
+#[track_caller]
+#[inline]
+fn spawn_local_in<F>(
+    future: F,
+    meta: Option<Box<TaskMeta>>,
+    location: &'static Location<'static>,
+    context: impl FnOnce(&context::Local) -> context_map::Map,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     context::expect_local(|local| {
+        let context = context(local);
         let task = raw::allocate(
             future,
             Spawn {
                 scheduler: local.shared.clone(),
                 location,
                 meta,
+                context,
             },
         );
         context::bind(local, task);
@@ -111,8 +177,8 @@ where
 }
 
 /// Configures a task before spawning it: a name (shown by [`current`],
-/// [`all`], debug-mode reports and unhandled-panic logs), a parent, and
-/// the spawn location those show.
+/// [`all`], debug-mode reports and unhandled-panic logs), a parent, the
+/// spawn location those show, and the context it starts in.
 ///
 /// # Example
 ///
@@ -129,6 +195,7 @@ pub struct Builder {
     name: Option<Arc<str>>,
     parent: Option<TaskId>,
     location: Option<&'static Location<'static>>,
+    context: Option<ContextSnapshot>,
 }
 
 impl Builder {
@@ -211,6 +278,37 @@ impl Builder {
         self
     }
 
+    /// Starts the task in `context` instead of a copy of the spawner's
+    /// current context (asyncio's `create_task(coro, context=ctx)`). The
+    /// task takes the snapshot: what it sets stays its own, as with any
+    /// task.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use eddy_core::task::{copy_context, Builder, ContextVar};
+    ///
+    /// static USER: ContextVar<&'static str> = ContextVar::new("user");
+    ///
+    /// eddy_core::run(async {
+    ///     USER.set("alice");
+    ///     let as_alice = copy_context();
+    ///     USER.set("bob");
+    ///     let t = Builder::new().context(as_alice).spawn(async { USER.get() });
+    ///     assert_eq!(t.await.unwrap(), Some("alice"));
+    ///     assert_eq!(USER.get(), Some("bob"));
+    /// });
+    /// ```
+    pub fn context(mut self, context: ContextSnapshot) -> Builder {
+        self.context = Some(context);
+        self
+    }
+
+    /// The explicit context, taken out of the builder.
+    fn take_context(&mut self) -> Option<context_map::Map> {
+        self.context.take().map(ContextSnapshot::into_map)
+    }
+
     fn meta(self) -> Option<Box<TaskMeta>> {
         if self.name.is_none() && self.parent.is_none() {
             None
@@ -237,13 +335,14 @@ impl Builder {
     /// });
     /// ```
     #[track_caller]
-    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    pub fn spawn<F>(mut self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let location = self.location.unwrap_or(Location::caller());
-        spawn_local_inner(future, self.meta(), location)
+        let context = self.take_context();
+        spawn_local_with(future, self.meta(), location, context)
     }
 
     /// Spawns a `Send` future on the loop behind `handle`, from any thread.
@@ -265,7 +364,7 @@ impl Builder {
     /// ```
     #[track_caller]
     pub fn spawn_on<F>(
-        self,
+        mut self,
         future: F,
         handle: &crate::Handle,
     ) -> Result<JoinHandle<F::Output>, crate::SpawnError>
@@ -274,7 +373,8 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let location = self.location.unwrap_or(Location::caller());
-        handle.spawn_inner(future, self.meta(), location)
+        let context = self.take_context();
+        handle.spawn_inner(future, self.meta(), location, context)
     }
 }
 

@@ -8,6 +8,13 @@
 //!   output according to the state word (the join handle, or the loop side
 //!   when there is no join interest);
 //! - `owned_key` and `polls` are only touched on the owner loop thread;
+//! - `context` (the task's context variables) is written by `allocate`,
+//!   then only touched on the owner loop thread: by the context-variable
+//!   code while the task is current (see `context_map.rs` for its rules)
+//!   and by `drop_future`, which empties it as the task completes. Every
+//!   task completes before its allocation is freed, so the allocation's
+//!   drop need not look at it (it is `ManuallyDrop`; `dealloc` checks it
+//!   is empty in debug builds);
 //! - `queue_next` is only touched under the inject-queue lock;
 //! - the join-waker slot follows the `JOIN_WAKER` handshake in `state.rs`.
 
@@ -20,6 +27,7 @@ use std::ptr::NonNull;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 
+use super::context_map::Map;
 use super::error::{Failure, JoinError};
 use super::state::{State, ToIdle, ToRunning};
 use super::{waker, TaskId};
@@ -70,6 +78,9 @@ pub(crate) struct Trailer {
     pub(crate) location: &'static Location<'static>,
     pub(crate) meta: Option<Box<TaskMeta>>,
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The task's context variables (a `std` cell: only its loop thread
+    /// touches it; emptied by `drop_future`, see the module's thread rules).
+    pub(crate) context: std::cell::UnsafeCell<ManuallyDrop<Map>>,
 }
 
 /// Header and trailer: their offsets are the same for every future type.
@@ -97,6 +108,9 @@ pub(crate) struct Spawn {
     pub(crate) scheduler: Arc<Shared>,
     pub(crate) location: &'static Location<'static>,
     pub(crate) meta: Option<Box<TaskMeta>>,
+    /// The context the task starts in: a copy of its spawner's, or one
+    /// given with `task::Builder::context`.
+    pub(crate) context: Map,
 }
 
 /// Allocates a task holding `future`, with the three initial references
@@ -117,6 +131,7 @@ pub(crate) fn allocate<F: Future + 'static>(future: F, spawn: Spawn) -> NonNull<
                 location: spawn.location,
                 meta: spawn.meta,
                 join_waker: UnsafeCell::new(None),
+                context: std::cell::UnsafeCell::new(ManuallyDrop::new(spawn.context)),
             },
         },
         stage: UnsafeCell::new(Stage::Running(future)),
@@ -153,19 +168,48 @@ unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a Cell<F> {
     unsafe { ptr.cast::<Cell<F>>().as_ref() }
 }
 
-/// Drops the future (if still there) and returns the payload of a panic
-/// raised by its destructor.
+/// Drops the future (if still there), then the task's context variables
+/// (the future's destructors still see them), and returns the payload of
+/// a panic raised by a destructor.
 ///
 /// # Safety
 /// Owner loop thread, task RUNNING (so nobody else touches the stage).
 unsafe fn drop_future<F: Future>(cell: &Cell<F>) -> Option<Box<dyn std::any::Any + Send>> {
-    catch_unwind(AssertUnwindSafe(|| {
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
         cell.stage.with_mut(|stage| {
             // SAFETY: exclusive access per the caller's contract.
             unsafe { *stage = Stage::Consumed };
         })
     }))
-    .err()
+    .err();
+    // SAFETY: owner thread; the future is gone, so no code of the task's
+    // reads the slot any more (thread rules). A load, in the common case.
+    if unsafe { (*cell.prefix.trailer.context.get()).is_some() } {
+        // SAFETY: as above; taking it runs no user code, and leaves `None`
+        // behind, which needs no drop.
+        let context = unsafe { (**cell.prefix.trailer.context.get()).take() };
+        return drop_context(cell.prefix.header.id, context, panicked);
+    }
+    panicked
+}
+
+/// Drops a completed task's context; a panic of a value's destructor is
+/// the task's (when its future's destructor did not panic first).
+#[cold]
+#[inline(never)]
+fn drop_context(
+    id: TaskId,
+    context: Map,
+    panicked: Option<Box<dyn std::any::Any + Send>>,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    match catch_unwind(AssertUnwindSafe(move || drop(context))) {
+        Ok(()) => panicked,
+        Err(p) if panicked.is_none() => Some(p),
+        Err(p) => {
+            report_destructor_panic(id, &*p);
+            panicked
+        }
+    }
 }
 
 unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>) {
@@ -460,6 +504,11 @@ unsafe fn drop_join_handle<F: Future + 'static>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
+    debug_assert!(
+        // SAFETY: no reference is left: nobody else touches the task.
+        unsafe { (*prefix(ptr).trailer.context.get()).is_none() },
+        "a task was freed before it completed: its context was not dropped"
+    );
     // SAFETY: made by `Box::leak` in `allocate::<F>`; no reference is left.
     // The stage holds no future here (futures are dropped on the owner
     // thread before completion), so this is sound on any thread.
