@@ -270,3 +270,128 @@ fn leftover_tasks_of_a_test_body_are_dropped_when_it_returns() {
     body();
     assert!(DROPPED.with(|d| d.get()));
 }
+
+/// Set in the child process that runs [`threads_scenario_in_child`].
+const THREADS_CHILD_ENV: &str = "EDDY_REVIEW_FACADE_THREADS_CHILD";
+/// Printed by the child when the scenario passed.
+const THREADS_CHILD_DONE: &str = "review_facade threads scenario done";
+
+/// The names of this process's threads.
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim_end().to_string())
+        .collect()
+}
+
+/// Waits (up to 10 s) for this process to be back to `before` threads:
+/// a thread that has said it exits may take a moment to be gone.
+fn back_to(before: usize, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while thread_names().len() > before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: threads left after the runtime was dropped: {:?}",
+            thread_names()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether a thread named `name` shows up within 10 s (a new thread
+/// names itself as it starts, so it may still carry its parent's name).
+fn thread_appears(name: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if thread_names().iter().any(|n| n == name) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[eddy::test(debug = true)]
+async fn debug_option_body() {
+    // Debug mode's watchdog runs while the body does.
+    assert!(
+        thread_appears("eddy-watchdog"),
+        "#[eddy::test(debug = true)] started no watchdog: {:?}",
+        thread_names()
+    );
+}
+
+/// The child half of [`dropping_a_runtime_leaves_no_thread_behind`]: alone
+/// in its process, so thread counts are its own.
+#[test]
+#[ignore = "run in a child process by dropping_a_runtime_leaves_no_thread_behind"]
+fn threads_scenario_in_child() {
+    if std::env::var_os(THREADS_CHILD_ENV).is_none() {
+        return;
+    }
+    let before = thread_names().len();
+    let rt = eddy::Builder::new()
+        .debug(true)
+        .thread_name("leakcheck")
+        // Idle pool threads must go at shutdown, not when this runs out.
+        .blocking_keep_alive(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // The thread's name is cut to 15 bytes by the kernel.
+        assert!(
+            thread_appears("leakcheck-watch"),
+            "debug mode started no watchdog: {:?}",
+            thread_names()
+        );
+        // Several pool threads at once, a socket and a name lookup (run
+        // on the pool by the reactor).
+        let barrier = Arc::new(std::sync::Barrier::new(3));
+        let jobs: Vec<_> = (0..3)
+            .map(|_| {
+                let barrier = barrier.clone();
+                eddy::spawn_blocking(move || {
+                    barrier.wait();
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+        let listener = eddy::net::TcpListener::bind("localhost:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = eddy::net::TcpStream::connect(addr).await.unwrap();
+        drop((listener, client));
+    });
+    drop(rt);
+    back_to(before, "Builder::new().debug(true)");
+
+    let before = thread_names().len();
+    debug_option_body();
+    back_to(before, "#[eddy::test(debug = true)]");
+    println!("{THREADS_CHILD_DONE}");
+}
+
+#[test]
+fn dropping_a_runtime_leaves_no_thread_behind() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "threads_scenario_in_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(THREADS_CHILD_ENV, "1")
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("EDDY_DEBUG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(THREADS_CHILD_DONE),
+        "the child failed: {stdout}\n{stderr}"
+    );
+}
