@@ -314,18 +314,27 @@ fn without_async(item: TokenStream2) -> TokenStream2 {
 }
 
 fn run(attr: &str, args: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(attr, args.into(), item.into()) {
+    let item = TokenStream2::from(item);
+    match expand(attr, args.into(), item.clone()) {
         Ok(ts) => ts.into(),
         Err(e) => {
             let err = e.to_compile_error();
-            // The error is the message; an empty `main` keeps rustc from
-            // piling a second, misleading "no main function" error on it.
-            // It is never part of a build that succeeds.
-            if attr == "main" {
-                quote! { #err fn main() {} }.into()
-            } else {
-                err.into()
+            if attr != "main" {
+                return err.into();
             }
+            match syn::parse2::<ItemFn>(item.clone()) {
+                // #[eddy::main] on another function (`async fn serve()`),
+                // most likely next to the real `main`: the function stays
+                // as written, so neither a second `main` nor the callers
+                // of `serve` pile errors on the message.
+                Ok(func) if func.sig.ident != "main" => quote! { #err #item },
+                // The error is the message; an empty `main` in place of
+                // the one taken keeps rustc from piling a second,
+                // misleading "no main function" error on it. It is never
+                // part of a build that succeeds.
+                _ => quote! { #err fn main() {} },
+            }
+            .into()
         }
     }
 }
