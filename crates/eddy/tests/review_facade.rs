@@ -254,21 +254,81 @@ async fn start_paused_option_pauses_the_clock() {
     assert!(real.elapsed() < Duration::from_secs(3600));
 }
 
+thread_local! {
+    static LEFTOVER_DROPPED: Rc<Cell<bool>> = Rc::new(Cell::new(false));
+}
+
+/// Leaves a task sleeping for an hour behind (also run as a test alone).
+#[eddy::test]
+async fn leftover_task_body() {
+    let flag = LEFTOVER_DROPPED.with(Rc::clone);
+    drop(eddy::spawn(common::port::sleep_an_hour(flag)));
+    eddy::yield_now().await;
+}
+
 /// Tasks left running when a `#[eddy::test]` body returns are cancelled
 /// (their destructors run) before the test function returns.
 #[test]
 fn leftover_tasks_of_a_test_body_are_dropped_when_it_returns() {
+    leftover_task_body();
+    assert!(LEFTOVER_DROPPED.with(|d| d.get()));
+}
+
+/// A module whose names shadow what a careless expansion would use.
+mod shadowing {
+    #![allow(dead_code, non_camel_case_types)]
+
+    type Result<T> = ::core::result::Result<T, ()>;
+    type Option = ();
+    mod std {}
+    mod core {}
+    mod eddy {}
+    struct Builder;
+    struct Duration;
+    struct Runtime;
+    fn test() {}
+    fn main() {}
+
+    #[::eddy::test(debug = false, slow_poll_ms = 5, start_paused = true)]
+    async fn the_expansion_uses_absolute_paths() -> Result<()> {
+        ::eddy::sleep(::std::time::Duration::from_secs(60)).await;
+        let one = ::eddy::spawn(async { 1 }).await.map_err(drop)?;
+        ::core::assert_eq!(one, 1);
+        Ok(())
+    }
+}
+
+/// A stand-in facade for `crate = "..."`: records that the expansion went
+/// through it, then hands over to the real one.
+mod my_eddy {
+    use std::cell::Cell;
+
     thread_local! {
-        static DROPPED: Rc<Cell<bool>> = Rc::new(Cell::new(false));
+        pub static USED: Cell<bool> = const { Cell::new(false) };
     }
-    #[eddy::test]
-    async fn body() {
-        let flag = DROPPED.with(Rc::clone);
-        drop(eddy::spawn(common::port::sleep_an_hour(flag)));
-        eddy::yield_now().await;
+
+    pub struct Builder;
+
+    impl Builder {
+        #[allow(clippy::new_ret_no_self)]
+        pub fn new() -> ::eddy::Builder {
+            USED.with(|u| u.set(true));
+            ::eddy::Builder::new()
+        }
     }
-    body();
-    assert!(DROPPED.with(|d| d.get()));
+}
+
+#[eddy::test(crate = "my_eddy")]
+async fn crate_option_body() {
+    eddy::yield_now().await;
+}
+
+/// `crate = "path"` routes the expansion through that path (how a renamed
+/// dependency, `eddy2 = { package = "eddy" }`, is used).
+#[test]
+fn the_crate_option_is_the_path_the_expansion_uses() {
+    crate_option_body();
+    assert!(my_eddy::USED.with(|u| u.get()));
 }
 
 /// Set in the child process that runs [`threads_scenario_in_child`].
