@@ -100,11 +100,16 @@ where
 }
 
 /// Runs `f` on the runtime's blocking pool and returns its result as a
-/// future (tokio's name; asyncio calls it [`to_thread`]). Use it for
-/// anything that blocks a thread: file I/O, a synchronous client library,
-/// heavy computation.
+/// future (tokio's name; asyncio's [`to_thread`] is the same but for
+/// context variables, see below). Use it for anything that blocks a
+/// thread: file I/O, a synchronous client library, heavy computation.
 ///
 /// A panic in `f` comes back as a [`JoinError`].
+///
+/// `f` runs in the pool thread's own context: the caller's
+/// [`ContextVar`](crate::task::ContextVar)s are not visible in it (as with
+/// asyncio's `run_in_executor`, and [`Handle::run_in_executor`](crate::Handle::run_in_executor)).
+/// Use [`to_thread`] to take them along.
 ///
 /// # Panics
 ///
@@ -135,7 +140,11 @@ where
     spawn_on(&pool, Stack::hold_current_clock(), f)
 }
 
-/// asyncio's `to_thread`: the same as [`spawn_blocking`].
+/// asyncio's `to_thread`: [`spawn_blocking`], with `f` run in a copy of
+/// the caller's context (its [`ContextVar`](crate::task::ContextVar)
+/// values, as [`copy_context`](crate::task::copy_context) takes them), as
+/// asyncio's `to_thread` does. What `f` sets stays in that copy, which is
+/// dropped with the job: the caller does not see it.
 ///
 /// # Panics
 ///
@@ -148,6 +157,11 @@ where
 /// // Five 20 ms blocking calls finish together, not one after another.
 /// let calls = (0..5).map(|_| eddy::to_thread(|| std::thread::sleep(std::time::Duration::from_millis(20))));
 /// eddy::gather_all(calls).await;
+///
+/// // The caller's context variables go along.
+/// static USER: eddy::task::ContextVar<&'static str> = eddy::task::ContextVar::new("user");
+/// USER.set("dora");
+/// assert_eq!(eddy::to_thread(|| USER.get()).await.unwrap(), Some("dora"));
 /// # });
 /// ```
 #[track_caller]
@@ -156,5 +170,6 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_blocking(f)
+    let mut context = eddy_core::task::copy_context();
+    spawn_blocking(move || context.run(f))
 }
