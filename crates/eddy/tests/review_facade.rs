@@ -451,3 +451,51 @@ fn dropping_a_runtime_leaves_no_thread_behind() {
         "the child failed: {stdout}\n{stderr}"
     );
 }
+
+/// `blocking_keep_alive` reaches the pool: an idle thread leaves after it
+/// (well before the 10 s default).
+#[test]
+fn blocking_keep_alive_reaches_the_pool() {
+    let rt = eddy::Builder::new()
+        .blocking_keep_alive(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        eddy::to_thread(|| ()).await.unwrap();
+        let pool = eddy::blocking::Pool::try_current().expect("the runtime's pool is current");
+        let left = eddy::wait_for(
+            async {
+                while pool.thread_count() > 0 {
+                    eddy::sleep(Duration::from_millis(1)).await;
+                }
+            },
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(
+            left.is_ok(),
+            "the idle pool thread outlived a 1 ms keep-alive by 5 s"
+        );
+    });
+}
+
+/// A `block_on` whose future panicked leaves the runtime usable.
+#[test]
+fn block_on_after_a_panicking_block_on() {
+    let rt = eddy::Runtime::new().unwrap();
+    let kept = rt.block_on(async { eddy::spawn(async { 5 }) });
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            eddy::sleep(Duration::from_millis(1)).await;
+            panic!("body panicked")
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(
+        rt.block_on(async {
+            eddy::sleep(Duration::from_millis(1)).await;
+            kept.await.unwrap()
+        }),
+        5
+    );
+}
