@@ -242,9 +242,12 @@ fn expand(attr: &str, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         ));
     }
     if !func.sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            func.sig.generics.span(),
-            format!("#[eddy::{attr}] functions cannot be generic"),
+        return Err(syn::Error::new_spanned(
+            &func.sig.generics,
+            format!(
+                "#[eddy::{attr}] functions cannot be generic (nothing could choose the \
+                 parameters): remove them and name the types inside the body"
+            ),
         ));
     }
     if attr == "test" {

@@ -499,3 +499,21 @@ fn block_on_after_a_panicking_block_on() {
         5
     );
 }
+
+/// Attributes after `#[eddy::test]` stay on the test: `#[should_panic]`
+/// sees the body's panic (after the runtime has shut down).
+#[eddy::test]
+#[should_panic(expected = "body panicked on purpose")]
+async fn should_panic_sees_the_body_panic() {
+    eddy::yield_now().await;
+    panic!("body panicked on purpose");
+}
+
+/// A test may return `impl Termination`, as a plain test may.
+#[eddy::test]
+async fn a_test_may_return_impl_termination() -> impl std::process::Termination {
+    if eddy::spawn(async { true }).await.unwrap() {
+        return std::process::ExitCode::SUCCESS;
+    }
+    std::process::ExitCode::FAILURE
+}

@@ -1,0 +1,4 @@
+#[eddy::main]
+async fn main<T: Default>() {
+    let _ = T::default();
+}
