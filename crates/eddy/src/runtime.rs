@@ -81,8 +81,12 @@ impl Runtime {
     ///
     /// # Panics
     ///
-    /// Inside a running eddy loop (`.await` or spawn instead), and when
-    /// `future` panics.
+    /// - inside a running eddy loop (`.await` or spawn instead);
+    /// - after a task panic nobody joined, when the builder set
+    ///   [`UnhandledPanic::ShutdownRuntime`](crate::UnhandledPanic::ShutdownRuntime)
+    ///   (every later `block_on` panics too: drop the runtime);
+    /// - when `future` panics (the panic propagates; the runtime and its
+    ///   tasks stay usable).
     ///
     /// # Example
     ///

@@ -517,3 +517,25 @@ async fn a_test_may_return_impl_termination() -> impl std::process::Termination 
     }
     std::process::ExitCode::FAILURE
 }
+
+/// Under `UnhandledPanic::ShutdownRuntime` an unjoined task panic makes
+/// the running `block_on` panic, and every later one (as `Runtime::block_on`
+/// documents); dropping the runtime then still works.
+#[test]
+fn shutdown_runtime_policy_stops_this_and_every_later_block_on() {
+    let rt = eddy::Builder::new()
+        .unhandled_panic(eddy::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            drop(eddy::spawn(async { panic!("unjoined") }));
+            eddy::sleep(Duration::from_secs(3600)).await;
+        })
+    }));
+    let text = panic_text(&*first.expect_err("the unjoined panic must stop block_on"));
+    assert!(text.contains("ShutdownRuntime"), "{text}");
+    let later = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(async {})));
+    assert!(later.is_err(), "a later block_on must panic too");
+    drop(rt);
+}
