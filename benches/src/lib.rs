@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 pub mod blocking;
+pub mod context;
 pub mod core;
 pub mod io;
 pub mod process;
@@ -113,6 +114,7 @@ pub fn all_workloads() -> Vec<Workload> {
     all.extend(core::workloads());
     all.extend(time::workloads());
     all.extend(structured::workloads());
+    all.extend(context::workloads());
     all.extend(sync::workloads());
     all.extend(sync_extra::workloads());
     all.extend(blocking::workloads());
