@@ -22,15 +22,16 @@
 //! Thread rules, relied on by every `unsafe` block here: each slot is only
 //! touched on its own thread (a task's on its loop thread, while the task
 //! is current, and when it completes; `allocate` and `dealloc` own the
-//! whole task). A `&mut` to a slot is only made by [`Place::write`] and by
-//! the loop between callbacks, neither of which runs user code while it
-//! holds it; and `write` refuses while a reader (`ContextVar::with`/`get`,
-//! which run user code: the closure, `T::clone`) holds a `&` into the
-//! current slot. The reader count is kept per domain (one loop, or the
-//! thread-local); user code running under a read cannot make another slot
-//! of the same domain current (only the loop switches tasks, and a nested
-//! `block_on` inside a loop panics), and a `block_on` it starts on a plain
-//! thread is a domain of its own.
+//! whole task). A `&mut` to a slot is only made by [`Place::write`], by
+//! `run_in` and by the loop between callbacks, none of which runs user
+//! code while it holds it (replaced values are dropped afterwards). A
+//! reader (`ContextVar::with`/`get`) lends a value of the current context
+//! to user code (the closure, `T::clone`): `write` refuses meanwhile, so
+//! nothing can replace, and so drop, that value under it. The reader count
+//! is kept per domain (one loop, or the thread-local); user code running
+//! under a read cannot make another slot of the same domain current (only
+//! the loop switches tasks, and a nested `block_on` inside a loop panics),
+//! and a `block_on` it starts on a plain thread is a domain of its own.
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
