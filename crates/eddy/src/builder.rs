@@ -20,6 +20,8 @@ pub struct Builder {
     core: eddy_core::Builder,
     stack: StackConfig,
     blocking_shutdown: Duration,
+    /// `thread_name`, checked by `build` whichever drivers are compiled in.
+    thread_name: Option<String>,
 }
 
 /// asyncio's `shutdown_default_executor` waits this long.
@@ -54,6 +56,7 @@ impl Builder {
             core: eddy_core::Builder::new(),
             stack: StackConfig::default(),
             blocking_shutdown: DEFAULT_BLOCKING_SHUTDOWN,
+            thread_name: None,
         }
     }
 
@@ -139,7 +142,8 @@ impl Builder {
         {
             self.stack.thread_name = Some(name.clone());
         }
-        self.core = self.core.thread_name(name);
+        self.core = self.core.thread_name(name.clone());
+        self.thread_name = Some(name);
         self
     }
 
@@ -229,7 +233,9 @@ impl Builder {
     /// # Errors
     ///
     /// When a driver fails to start (for example the OS refuses an epoll
-    /// instance); the error says which.
+    /// instance); the error says which. `InvalidInput` for settings no
+    /// runtime can have: a [`thread_name`](Self::thread_name) with a NUL
+    /// byte, zero [`max_blocking_threads`](Self::max_blocking_threads).
     ///
     /// # Example
     ///
@@ -238,6 +244,18 @@ impl Builder {
     /// # drop(rt);
     /// ```
     pub fn build(self) -> std::io::Result<Runtime> {
+        // Checked here, not left to the drivers: std panics when asked to
+        // name a thread so (debug mode's watchdog would, without the
+        // blocking pool's own check).
+        if let Some(name) = self.thread_name.as_deref().filter(|n| n.contains('\0')) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "Builder::thread_name {name:?} contains a NUL byte, which no thread name \
+                     can hold: remove it"
+                ),
+            ));
+        }
         let (stack, driver) = Stack::build(&self.stack)?;
         let core = self.core.build_with_driver(driver)?;
         Ok(Runtime::from_parts(core, stack, self.blocking_shutdown))

@@ -483,7 +483,7 @@ fn blocking_keep_alive_reaches_the_pool() {
 #[test]
 fn block_on_after_a_panicking_block_on() {
     let rt = eddy::Runtime::new().unwrap();
-    let kept = rt.block_on(async { eddy::spawn(async { 5 }) });
+    let kept = rt.handle().spawn(async { 5 }).unwrap();
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
             eddy::sleep(Duration::from_millis(1)).await;
@@ -538,4 +538,22 @@ fn shutdown_runtime_policy_stops_this_and_every_later_block_on() {
     let later = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(async {})));
     assert!(later.is_err(), "a later block_on must panic too");
     drop(rt);
+}
+
+/// A loop name no thread can take is refused by the facade's own check,
+/// whichever drivers are compiled in (without the blocking pool, debug
+/// mode's watchdog used to panic on it inside `build`).
+#[test]
+fn a_nul_in_the_loop_name_is_refused_by_the_facade_with_the_fix() {
+    let err = eddy::Builder::new()
+        .debug(true)
+        .thread_name("bad\0name")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    let text = err.to_string();
+    assert!(
+        text.contains("Builder::thread_name") && text.contains("remove"),
+        "{text}"
+    );
 }
