@@ -235,7 +235,7 @@ impl Builder {
     /// When a driver fails to start (for example the OS refuses an epoll
     /// instance); the error says which. `InvalidInput` for settings no
     /// runtime can have: a [`thread_name`](Self::thread_name) with a NUL
-    /// byte, zero [`max_blocking_threads`](Self::max_blocking_threads).
+    /// byte, zero `max_blocking_threads`.
     ///
     /// # Example
     ///
