@@ -39,7 +39,9 @@ pub(crate) struct Stack {
 }
 
 /// While alive, every driver of a [`Stack`] is current on this thread.
-/// Fields drop in reverse order of entering.
+/// Each guard puts back what its own driver's slot held before, so the
+/// order the fields drop in (declaration order, the order they were
+/// entered in) does not matter.
 pub(crate) struct Entered {
     #[cfg(feature = "blocking")]
     _blocking: eddy_blocking::EnterGuard,
