@@ -85,7 +85,7 @@ fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
                     "debug" | "start_paused" => format!("{name} = true"),
                     "slow_poll_ms" => format!("{name} = 50"),
                     "crate" => "crate = \"eddy\"".to_string(),
-                    _ => format!("one of {VALID}"),
+                    _ => return Err(unknown_option(&other, attr, &name)),
                 };
                 return Err(syn::Error::new_spanned(
                     other,
@@ -116,18 +116,21 @@ fn parse_options(args: TokenStream2, attr: &str) -> syn::Result<Options> {
                     )
                 })?;
             }
-            _ => {
-                return Err(syn::Error::new_spanned(
-                    &pair.path,
-                    format!(
-                        "unknown #[eddy::{attr}] option `{name}`: use debug, start_paused, \
-                         slow_poll_ms or crate"
-                    ),
-                ))
-            }
+            _ => return Err(unknown_option(&pair.path, attr, &name)),
         }
     }
     Ok(opts)
+}
+
+/// The error for an option eddy does not have, on `tokens`.
+fn unknown_option(tokens: &impl quote::ToTokens, attr: &str, name: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        tokens,
+        format!(
+            "unknown #[eddy::{attr}] option `{name}`: use debug, start_paused, slow_poll_ms or \
+             crate"
+        ),
+    )
 }
 
 fn lit(value: &Expr) -> Option<&Lit> {

@@ -9,4 +9,7 @@ async fn call_syntax() {}
 #[eddy::test(runtime::flavor = 1)]
 async fn path_option() {}
 
+#[eddy::test(fast)]
+async fn unknown_flag() {}
+
 fn main() {}
