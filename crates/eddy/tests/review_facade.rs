@@ -341,6 +341,25 @@ fn thread_names() -> Vec<String> {
         .collect()
 }
 
+/// The descriptors this process has open (`/proc/self/fd`, less the one
+/// reading it).
+fn open_fds() -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let target = std::fs::read_link(e.path()).ok()?;
+            Some(format!(
+                "{} -> {}",
+                e.file_name().to_string_lossy(),
+                target.display()
+            ))
+        })
+        .collect();
+    fds.sort();
+    fds
+}
+
 /// Waits (up to 10 s) for this process to be back to `before` threads:
 /// a thread that has said it exits may take a moment to be gone.
 fn back_to(before: usize, what: &str) {
@@ -387,6 +406,7 @@ fn threads_scenario_in_child() {
         return;
     }
     let before = thread_names().len();
+    let fds_before = open_fds();
     let rt = eddy::Builder::new()
         .debug(true)
         .thread_name("leakcheck")
@@ -422,6 +442,12 @@ fn threads_scenario_in_child() {
     });
     drop(rt);
     back_to(before, "Builder::new().debug(true)");
+    // The reactor's epoll and wake descriptors and the sockets are closed.
+    assert_eq!(
+        open_fds(),
+        fds_before,
+        "descriptors left open by a dropped runtime"
+    );
 
     let before = thread_names().len();
     debug_option_body();
