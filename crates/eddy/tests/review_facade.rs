@@ -290,6 +290,12 @@ mod shadowing {
         ::eddy::sleep(::std::time::Duration::from_secs(60)).await;
         let one = ::eddy::spawn(async { 1 }).await.map_err(drop)?;
         ::core::assert_eq!(one, 1);
+        // The re-exported gather macros, in the same shadowed module.
+        let future = async { 2 };
+        let (a, b) = ::eddy::gather!(future, async { 3 }).await;
+        ::core::assert_eq!((a, b), (2, 3));
+        let both = ::eddy::try_gather!(async { Ok::<_, ()>(4) }, async { Ok(5) }).await;
+        ::core::assert_eq!(both, Ok((4, 5)));
         Ok(())
     }
 }
