@@ -13,6 +13,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
+use eddy_core::task::{copy_context, ContextSnapshot};
 use eddy_core::CallbackHandle;
 
 use crate::driver::{Payload, TimeShared};
@@ -344,6 +345,9 @@ pub(crate) trait RemoteCallback: Send {
 struct Remote<F> {
     state: Arc<CallbackState>,
     f: F,
+    /// The context the callback was scheduled from (asyncio's callbacks
+    /// run in a copy of it, as eddy-core's `call_soon` ones do).
+    context: ContextSnapshot,
 }
 
 impl<F: FnOnce() + Send> RemoteCallback for Remote<F> {
@@ -352,7 +356,8 @@ impl<F: FnOnce() + Send> RemoteCallback for Remote<F> {
     }
     fn run(self: Box<Self>) {
         if !self.state.is_cancelled() {
-            (self.f)()
+            let Remote { f, mut context, .. } = *self;
+            context.run(f)
         }
     }
 }
@@ -369,6 +374,7 @@ pub(crate) fn schedule_remote(
     let callback = Box::new(Remote {
         state: state.clone(),
         f,
+        context: copy_context(),
     });
     let mut st = shared.state.lock();
     if st.shut_down {

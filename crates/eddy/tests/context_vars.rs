@@ -1,7 +1,8 @@
 //! Context variables through the facade: `to_thread` takes the caller's
 //! context to the pool thread (asyncio's `to_thread` does), while
 //! `spawn_blocking` and `run_in_executor` do not; loop-thread timer
-//! callbacks run in the context they were scheduled in.
+//! callbacks, and the thread-safe `Handle::call_later` ones, run in the
+//! context they were scheduled in.
 
 mod common;
 
@@ -74,5 +75,23 @@ fn call_later_callbacks_run_in_the_context_they_were_scheduled_in() {
         }
         assert_eq!(*seen.borrow(), [Some("scheduled".to_string())]);
         assert_eq!(REQUEST.get().as_deref(), Some("later"));
+    }));
+}
+
+#[test]
+fn thread_safe_call_later_runs_in_the_scheduling_threads_context() {
+    eddy::run(guard("Handle::call_later context", async {
+        let handle = eddy::Handle::current();
+        let (tx, rx) = eddy::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            REQUEST.set("other thread".to_string());
+            handle.call_later(Duration::from_millis(1), move || {
+                let _ = tx.send(REQUEST.get());
+            });
+        })
+        .join()
+        .unwrap();
+        assert_eq!(rx.await.unwrap().as_deref(), Some("other thread"));
+        assert_eq!(REQUEST.get(), None);
     }));
 }

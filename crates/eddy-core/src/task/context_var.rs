@@ -72,9 +72,9 @@ use super::context_map::{self, Map, Origin, Value, Writer};
 /// - in a callback ([`call_soon`](crate::call_soon),
 ///   [`Handle::call_soon`], eddy-time's loop-thread `call_later`/`call_at`):
 ///   a copy of the context where it was scheduled, dropped when the
-///   callback returns, as in asyncio. Callbacks a driver queues on its own
-///   (the thread-safe `Handle::call_later`/`call_at`) run in an empty
-///   context;
+///   callback returns, as in asyncio (eddy-time's thread-safe
+///   `Handle::call_later`/`call_at` copy the scheduling thread's context
+///   too);
 /// - on a thread with no loop (a blocking-pool thread, a plain thread):
 ///   the thread's own. The facade's `eddy::to_thread` runs its function in
 ///   a copy of the caller's context, as asyncio's `to_thread` does
