@@ -589,3 +589,26 @@ fn a_nul_in_the_loop_name_is_refused_by_the_facade_with_the_fix() {
         "{text}"
     );
 }
+
+/// Ignored through `#[ignore]` after `#[eddy::test]` (listed by
+/// `attributes_after_the_macro_stay_on_the_test`); harmless when run.
+#[eddy::test]
+#[ignore = "only listed, by attributes_after_the_macro_stay_on_the_test"]
+async fn ignored_after_the_macro() {
+    eddy::yield_now().await;
+}
+
+/// `#[ignore]` written after `#[eddy::test]` reaches the test harness:
+/// the test is listed among the ignored ones.
+#[test]
+fn attributes_after_the_macro_stay_on_the_test() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--ignored"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.lines().any(|l| l == "ignored_after_the_macro: test"),
+        "not among the ignored tests:\n{listed}"
+    );
+}
