@@ -16,8 +16,8 @@
 //! |---|---|
 //! | `debug = true` | `Builder::debug(true)`: report slow polls and a blocked loop |
 //! | `start_paused = true` | start with the test clock paused (timers auto-advance) |
-//! | `slow_poll_ms = N` | `Builder::slow_poll_threshold(N ms)` |
-//! | `crate = "path"` | where the facade is, if renamed |
+//! | `slow_poll_ms = N` | `Builder::slow_poll_threshold(N ms)` (reported only in debug mode) |
+//! | `crate = "path"` | where the facade is, if renamed: `crate = "eddy2"` for `eddy2 = { package = "eddy", .. }` |
 //!
 //! # Example
 //!
@@ -348,8 +348,11 @@ fn run(attr: &str, args: TokenStream, item: TokenStream) -> TokenStream {
 /// Runs `async fn main()` on a new eddy runtime and shuts it down after
 /// (asyncio's `asyncio.run(main())`).
 ///
-/// Options: `debug = true`, `start_paused = true`, `slow_poll_ms = N`,
-/// `crate = "path"`.
+/// Options: `debug = true`, `start_paused = true`, `slow_poll_ms = N`
+/// (the slow-poll threshold of debug mode, which `debug = true` or
+/// `EDDY_DEBUG=1` turns on), and `crate = "path"` when the dependency is
+/// not named `eddy` (with `eddy2 = { package = "eddy", .. }` in
+/// Cargo.toml, write `#[eddy2::main(crate = "eddy2")]`).
 ///
 /// # Example
 ///
