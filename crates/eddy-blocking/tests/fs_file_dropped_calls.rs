@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::task::Poll;
 
-use common::eventually;
+use common::{eventually, open_rw};
 use eddy_blocking::fs::File;
 use eddy_blocking::Pool;
 use futures::executor::block_on;
@@ -47,15 +47,6 @@ fn with_file(contents: &[u8], test: impl AsyncFnOnce(&Env)) {
     let path = dir.path().join("f");
     std::fs::write(&path, contents).unwrap();
     block_on(test(&Env { pool, path }));
-}
-
-async fn open_rw(path: &Path) -> File {
-    File::options()
-        .read(true)
-        .write(true)
-        .open(path)
-        .await
-        .unwrap()
 }
 
 /// What another operation would change: the file's bytes and its position

@@ -24,19 +24,10 @@ fn with_file(contents: &[u8], test: impl AsyncFnOnce(&Pool, &Path)) {
     block_on(test(&pool, &path));
 }
 
-async fn open_rw(path: &Path) -> File {
-    File::options()
-        .read(true)
-        .write(true)
-        .open(path)
-        .await
-        .unwrap()
-}
-
 #[test]
 fn try_clone_lands_the_buffered_write_and_shares_the_position() {
     with_file(b"", async |_pool, path| {
-        let mut f = open_rw(path).await;
+        let mut f = common::open_rw(path).await;
         f.write_all(b"hello world").await.unwrap(); // in flight
         let mut clone = f.try_clone().await.unwrap();
         assert_eq!(clone.seek(SeekFrom::Current(0)).await.unwrap(), 11);
@@ -73,7 +64,7 @@ fn try_clone_gives_back_the_read_ahead() {
 #[test]
 fn into_std_lands_the_write_and_reads_on_where_the_reader_was() {
     with_file(b"", async |pool, path| {
-        let mut f = open_rw(path).await;
+        let mut f = common::open_rw(path).await;
         f.write_all(b"0123456789").await.unwrap(); // in flight
         let std_file = f.into_std().await;
         assert_eq!(std_file.metadata().unwrap().len(), 10);
@@ -93,7 +84,7 @@ fn into_std_lands_the_write_and_reads_on_where_the_reader_was() {
 #[test]
 fn try_into_std_hands_back_a_busy_file_then_succeeds_once_flushed() {
     with_file(b"abcdef", async |pool, path| {
-        let mut f = open_rw(path).await;
+        let mut f = common::open_rw(path).await;
         f.write_all(b"AB").await.unwrap(); // in flight
         let mut f = f.try_into_std().expect_err("a write is in flight");
         f.flush().await.unwrap();
@@ -113,7 +104,7 @@ fn try_into_std_hands_back_a_busy_file_then_succeeds_once_flushed() {
 #[test]
 fn sync_data_lands_the_write_and_set_permissions_changes_them() {
     with_file(b"", async |_pool, path| {
-        let mut f = open_rw(path).await;
+        let mut f = common::open_rw(path).await;
         f.write_all(b"durable").await.unwrap(); // in flight
         f.sync_data().await.unwrap();
         assert_eq!(std::fs::read(path).unwrap(), b"durable");

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::touchy::{set, switch, Touchy};
 use common::Manual;
 use eddy_sync::{LifoQueue, PriorityQueue, Queue, TryGetError, TryPutError};
 use futures::executor::block_on;
@@ -259,44 +260,6 @@ fn a_getter_dropped_with_its_item_never_overfills_the_queue() {
     assert_eq!(putter.ready(), Ok(()));
     assert_eq!(q.try_get(), Ok(2));
     assert_eq!(q.unfinished_tasks(), 2);
-}
-
-/// A `PriorityQueue` item whose `Ord` panics while its shared switch is on.
-#[derive(Debug)]
-struct Touchy(u32, std::sync::Arc<std::sync::atomic::AtomicBool>);
-
-impl Touchy {
-    fn new(switch: &std::sync::Arc<std::sync::atomic::AtomicBool>, v: u32) -> Self {
-        Touchy(v, switch.clone())
-    }
-}
-impl PartialEq for Touchy {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-impl Eq for Touchy {}
-impl PartialOrd for Touchy {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Touchy {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        assert!(
-            !self.1.load(std::sync::atomic::Ordering::SeqCst),
-            "this Ord panics"
-        );
-        self.0.cmp(&other.0)
-    }
-}
-
-fn switch() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false))
-}
-
-fn set(switch: &std::sync::atomic::AtomicBool, on: bool) {
-    switch.store(on, std::sync::atomic::Ordering::SeqCst);
 }
 
 #[track_caller]

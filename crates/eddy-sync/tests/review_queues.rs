@@ -5,6 +5,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use common::touchy::Touchy;
 use common::Manual;
 use eddy_sync::{LifoQueue, PriorityQueue, Queue, TryGetError};
 
@@ -61,28 +62,6 @@ fn a_getter_dropped_after_an_immediate_shutdown_puts_nothing_back() {
     assert_eq!(q.len(), 0);
     assert_eq!(q.try_get(), Err(TryGetError::QueueShutDown));
     assert_eq!(q.unfinished_tasks(), 0);
-}
-
-/// A `PriorityQueue` item whose `Ord` panics while its switch is on.
-#[derive(Debug)]
-struct Touchy(u32, Arc<AtomicBool>);
-
-impl PartialEq for Touchy {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-impl Eq for Touchy {}
-impl PartialOrd for Touchy {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Touchy {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        assert!(!self.1.load(Ordering::SeqCst), "this Ord panics");
-        self.0.cmp(&other.0)
-    }
 }
 
 /// A woken `PriorityQueue` getter pops when it runs; if that comparison

@@ -88,3 +88,13 @@ pub fn mkfifo(path: &std::path::Path) {
     // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
 }
+
+/// Opens `path` for reading and writing (it must exist).
+pub async fn open_rw(path: &std::path::Path) -> eddy_blocking::fs::File {
+    eddy_blocking::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(path)
+        .await
+        .unwrap()
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod stress;
+pub mod touchy;
 pub mod wakers;
 
 use std::future::Future;

@@ -581,15 +581,8 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         let mut wakers = WakeBatch::new();
         let r = {
             let mut st = self.state.lock();
-            match Self::take(&mut st, &mut wakers) {
-                Ok(Some(v)) => Ok(v),
-                Ok(None) if Self::drained(&st) => Err(GetRefused::ShutDown),
-                Ok(None) => Err(GetRefused::Empty),
-                Err(panic) => {
-                    caught.set(None, panic);
-                    Err(GetRefused::Empty)
-                }
-            }
+            let got = Self::take(&mut st, &mut wakers);
+            Self::settle_try_get(&st, got, &mut caught)
         };
         wakers.wake_all();
         caught.resume();
@@ -613,20 +606,36 @@ impl<T, S: Store<T>> QueueCore<T, S> {
             let mut st = self.state.lock();
             match reg.take_woken(&mut st.getters) {
                 None => Err(GetRefused::Empty),
-                Some(turn) => match Self::collect_turn(&mut st, turn, &mut wakers) {
-                    Ok(Some(v)) => Ok(v),
-                    Ok(None) if Self::drained(&st) => Err(GetRefused::ShutDown),
-                    Ok(None) => Err(GetRefused::Empty),
-                    Err(panic) => {
-                        caught.set(None, panic);
-                        Err(GetRefused::Empty)
-                    }
-                },
+                Some(turn) => {
+                    let got = Self::collect_turn(&mut st, turn, &mut wakers);
+                    Self::settle_try_get(&st, got, &mut caught)
+                }
             }
         };
         wakers.wake_all();
         caught.resume();
         r
+    }
+
+    /// What a get that does not wait answers, given what it found: the
+    /// item, `ShutDown` once the queue is shut down and drained, else
+    /// `Empty`. A panic of the store's comparison is kept in `caught`, to
+    /// resume once the lock is released.
+    #[inline]
+    fn settle_try_get(
+        st: &State<T, S>,
+        got: Result<Option<T>, Panic>,
+        caught: &mut Caught<T>,
+    ) -> Result<T, GetRefused> {
+        match got {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) if Self::drained(st) => Err(GetRefused::ShutDown),
+            Ok(None) => Err(GetRefused::Empty),
+            Err(panic) => {
+                caught.set(None, panic);
+                Err(GetRefused::Empty)
+            }
+        }
     }
 
     /// Polls a put of `item` (which stays in the future until accepted).
