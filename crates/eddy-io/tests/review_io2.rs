@@ -219,7 +219,6 @@ fn dup2(from: std::os::fd::RawFd, to: std::os::fd::RawFd) {
 #[ignore = "run by stdout_and_stderr_on_one_description_stay_non_blocking_while_either_lives"]
 fn shared_stdout_stderr_child() {
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
 
     if std::env::var_os(CHILD_ENV).is_none_or(|v| v != "shared_stdout_stderr_child") {
         return;
@@ -231,17 +230,7 @@ fn shared_stdout_stderr_child() {
         .map(|fd| fd.try_clone_to_owned().unwrap())
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fifo");
-    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c_path` is a NUL-terminated path that outlives the call.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-    let reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&path)
-        .unwrap();
-    let writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    drop(reader);
+    let writer = common::fifo_writer_without_reader(dir.path());
     dup2(writer.as_raw_fd(), 1);
     dup2(writer.as_raw_fd(), 2);
     drop(writer);

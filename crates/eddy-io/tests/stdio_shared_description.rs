@@ -14,7 +14,6 @@ mod common;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::pin::pin;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -539,20 +538,7 @@ fn fallback_child() {
     as_child("fallback_child", || {
         let saved = save(1);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: `c_path` is a NUL-terminated path that outlives the call.
-        let rc = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
-        assert_eq!(rc, 0, "mkfifo: {}", std::io::Error::last_os_error());
-        // A reader first (non-blocking, so it does not wait for a writer),
-        // then the writer, then the reader goes.
-        let reader = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&path)
-            .unwrap();
-        let writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        drop(reader);
+        let writer = common::fifo_writer_without_reader(dir.path());
         dup2(writer.as_raw_fd(), 1);
         drop(writer);
         let debug = common::run(async {

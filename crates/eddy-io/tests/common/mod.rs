@@ -86,3 +86,25 @@ pub fn cat() -> (
     let stdout = child.stdout.take().unwrap();
     (child, stdin, stdout)
 }
+
+/// The write end of a FIFO in `dir` whose reader has gone: a pipe that
+/// cannot be reopened through `/proc/self/fd` (opening it for writing
+/// would wait for a reader), for tests of the stdio fallback.
+pub fn fifo_writer_without_reader(dir: &std::path::Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("fifo");
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c_path` is a NUL-terminated path that outlives the call.
+    let rc = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo: {}", std::io::Error::last_os_error());
+    // A reader first (non-blocking, so it does not wait for a writer),
+    // then the writer, then the reader goes.
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&path)
+        .unwrap();
+    let writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    drop(reader);
+    writer
+}
