@@ -101,6 +101,10 @@ fn live(path: &Path) -> io::Error {
 /// The identity of the socket file just bound at `path`, or `None` if it
 /// cannot be read (then [`remove_own_socket`] leaves the path alone).
 pub(super) fn socket_id(path: &Path) -> Option<FileId> {
+    if path.as_os_str().as_encoded_bytes().first() == Some(&0) {
+        // An abstract name (Linux): no file, nothing to remove on close.
+        return None;
+    }
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => Some((meta.dev(), meta.ino())),
         Ok(_) => None,

@@ -913,7 +913,8 @@ impl<T, S: Store<T>> fmt::Debug for QueueCore<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.state.lock();
         f.debug_struct("Queue")
-            .field("len", &st.items.len())
+            // As `len()` counts: also items handed to woken getters.
+            .field("len", &(st.items.len() + st.handed))
             .field(
                 "maxsize",
                 &if st.maxsize == usize::MAX {
