@@ -366,3 +366,21 @@ fn sendfile_through_a_stream_that_is_not_a_socket_keeps_the_buffer_bounded() {
         "the write buffer grew to {biggest} bytes while sending a 16 MiB file"
     );
 }
+
+#[test]
+fn a_close_refused_outside_a_runtime_leaves_the_writer_usable_on_one() {
+    // Closing starts the task that sends and shuts the stream down; with
+    // no runtime it panics. The writer must not be left believing that
+    // task exists, or the stream is never shut down.
+    let mut writer = StreamWriter::new(futures::io::sink());
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer.write_eof()));
+    assert!(refused.is_err(), "no runtime: write_eof panics");
+    run(async move {
+        writer.close();
+        for _ in 0..10 {
+            eddy_core::yield_now().await;
+        }
+        let closed = futures::FutureExt::now_or_never(writer.wait_closed());
+        assert!(closed.is_some(), "the stream was shut down and dropped");
+    });
+}

@@ -17,6 +17,12 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// FIN); the peer reads end of file while this side can still read.
     /// Further writes fail with [`WriteError::Closing`].
     ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread when the writer has not started
+    /// sending yet (closing starts the task that sends), as
+    /// [`write`](Self::write).
+    ///
     /// # Example
     ///
     /// ```
@@ -49,6 +55,12 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     /// but keep reading the peer's answer, use
     /// [`write_eof`](Self::write_eof). Dropping the writer without `close`
     /// also only shuts the write side.
+    ///
+    /// # Panics
+    ///
+    /// With no eddy runtime on this thread when the writer has not started
+    /// sending yet (closing starts the task that sends), as
+    /// [`write`](Self::write).
     ///
     /// # Example
     ///

@@ -291,13 +291,16 @@ pub(super) fn kick<W: AsyncWrite + Unpin + 'static>(shared: &Rc<RefCell<Shared<W
     let mut s = shared.borrow_mut();
     match s.flusher {
         Flusher::NotSpawned => {
-            s.flusher = Flusher::Running;
             drop(s);
-            let shared = shared.clone();
-            // Detached: it ends when the stream is closed or fails.
+            let task_shared = shared.clone();
+            // Detached: it ends when the stream is closed or fails. With
+            // no runtime this panics before anything changed, so the
+            // writer stays usable on a runtime later (the task cannot run
+            // before the state below is set: it runs on this thread).
             drop(eddy_core::spawn(poll_fn(move |cx| {
-                shared.borrow_mut().poll_flusher(cx)
+                task_shared.borrow_mut().poll_flusher(cx)
             })));
+            shared.borrow_mut().flusher = Flusher::Running;
         }
         Flusher::Idle => {
             s.flusher = Flusher::Running;
