@@ -182,13 +182,19 @@ unsafe fn drop_future<F: Future>(cell: &Cell<F>) -> Option<Box<dyn std::any::Any
         })
     }))
     .err();
-    // SAFETY: owner thread; the future is gone, so no code of the task's
-    // reads the slot any more (thread rules). A load, in the common case.
-    if unsafe { (*cell.prefix.trailer.context.get()).is_some() } {
+    let mut panicked = panicked;
+    // SAFETY: owner thread; the future is gone, so only the destructors of
+    // the context's values can reach the slot (thread rules), and none runs
+    // during this read. A load, in the common case.
+    while unsafe { (*cell.prefix.trailer.context.get()).is_some() } {
         // SAFETY: as above; taking it runs no user code, and leaves `None`
         // behind, which needs no drop.
         let context = unsafe { (**cell.prefix.trailer.context.get()).take() };
-        return drop_context(cell.prefix.header.id, context, panicked);
+        // The task is still current while its values are dropped: a
+        // destructor that sets a variable puts a new map in the slot just
+        // emptied. Drop that one too, or the task would be freed with it
+        // (`ManuallyDrop`: leaked).
+        panicked = drop_context(cell.prefix.header.id, context, panicked);
     }
     panicked
 }
