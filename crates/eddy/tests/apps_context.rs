@@ -370,9 +370,11 @@ fn cancelled_group_children_run_their_destructors_in_their_own_context() {
 // 2. A crawler-style worker pool on a Queue inside TaskGroup::run.
 
 /// Jobs 0..jobs go into a queue that `workers` workers drain inside
-/// `TaskGroup::run`; job `fail_at` fails (without `task_done`). Returns
-/// (taken in order, done count, what is left in the queue).
-async fn crawl(jobs: u32, workers: usize, fail_at: u32, yield_every: u32) -> (Vec<u32>, u32) {
+/// `TaskGroup::run`; job `fail_at` fails (without `task_done`). Checks
+/// the queue's order and accounting afterwards (after an immediate
+/// shutdown when `fail_at` is odd), then returns (jobs taken, in order;
+/// jobs marked done).
+async fn crawl(jobs: u32, workers: usize, fail_at: u32, yield_every: u32) -> (Vec<u32>, usize) {
     let q = Rc::new(Queue::new(4));
     let taken = Rc::new(RefCell::new(Vec::new()));
     let done = Rc::new(Cell::new(0u32));
@@ -417,22 +419,35 @@ async fn crawl(jobs: u32, workers: usize, fail_at: u32, yield_every: u32) -> (Ve
     assert!(errors.first().starts_with(&format!("job {fail_at} failed")));
 
     let taken = taken.take();
-    let done = done.get();
-    let mut left = Vec::new();
-    while let Ok(job) = q.try_get() {
-        left.push(job);
+    let done = done.get() as usize;
+    if fail_at % 2 == 1 {
+        // The application gives up: an immediate shutdown drops what is
+        // queued and counts it done; what workers took is still owed.
+        let put = taken.len() + q.len();
+        assert_eq!(q.unfinished_tasks(), put - done);
+        q.shutdown(true);
+        assert!(q.is_empty());
+        assert!(q.try_get().is_err());
+        assert!(q.try_put(999).is_err());
+        assert_eq!(q.unfinished_tasks(), taken.len() - done);
+        assert_eq!(taken, (0..taken.len() as u32).collect::<Vec<_>>());
+    } else {
+        let mut left = Vec::new();
+        while let Ok(job) = q.try_get() {
+            left.push(job);
+        }
+        // FIFO: whatever was cancelled, workers took a prefix of the jobs
+        // put so far, in order, and the queue holds the rest of them.
+        let put = taken.len() + left.len();
+        let all: Vec<u32> = taken.iter().chain(&left).copied().collect();
+        assert_eq!(
+            all,
+            (0..put as u32).collect::<Vec<_>>(),
+            "taken {taken:?} left {left:?}"
+        );
+        // Every item put and not marked done is still owed a task_done.
+        assert_eq!(q.unfinished_tasks(), put - done);
     }
-    // FIFO: whatever was cancelled, workers took a prefix of the jobs put
-    // so far, in order, and the queue holds the rest of what was put.
-    let put = taken.len() + left.len();
-    let all: Vec<u32> = taken.iter().chain(&left).copied().collect();
-    assert_eq!(
-        all,
-        (0..put as u32).collect::<Vec<_>>(),
-        "taken {taken:?} left {left:?}"
-    );
-    // Every item put and not marked done is still owed a task_done.
-    assert_eq!(q.unfinished_tasks(), put - done as usize);
     // Finish the accounting: join returns once they are all marked.
     for _ in 0..q.unfinished_tasks() {
         q.task_done().unwrap();
