@@ -331,7 +331,9 @@ impl<Fut: Future> Future for Deadline<Fut> {
             match (st.when, this.sleep.as_mut()) {
                 (None, _) => *this.sleep = None,
                 (Some(when), Some(sleep)) => sleep.reset(when),
-                (Some(when), None) => *this.sleep = Some(Sleep::new(this.shared.clone(), when)),
+                (Some(when), None) => {
+                    *this.sleep = Some(Sleep::new_or_due(this.shared.clone(), when))
+                }
             }
         }
         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {

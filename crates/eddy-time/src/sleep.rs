@@ -127,6 +127,26 @@ impl Sleep {
         }
     }
 
+    /// A sleep that is done at once if `deadline` is already here (for a
+    /// timeout or deadline scope made in the past or with zero time: it
+    /// expires after the operation's first step, as asyncio's
+    /// `timeout(0)` does). Plain [`new`](Self::new) rounds the deadline up
+    /// to the wheel's next millisecond, which let such an operation run
+    /// for up to a millisecond more (thousands of steps of a future that
+    /// wakes itself). Costs a clock read, so only for those.
+    pub(crate) fn new_or_due(shared: Arc<TimeShared>, deadline: Instant) -> Sleep {
+        let due = deadline <= shared.clock.now();
+        Sleep {
+            shared,
+            deadline,
+            state: if due {
+                State::Done
+            } else {
+                State::Unregistered { force: false }
+            },
+        }
+    }
+
     /// A sleep that always goes through the driver, even for a past
     /// deadline (used by `advance`).
     pub(crate) fn new_forced(shared: Arc<TimeShared>, deadline: Instant) -> Sleep {

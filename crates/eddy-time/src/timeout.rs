@@ -58,7 +58,9 @@ impl From<Elapsed> for std::io::Error {
 /// Runs `future` for at most `duration`: `Ok(output)` if it finished in
 /// time, else `Err(Elapsed)` after the future was dropped (cancelled).
 /// `Duration::MAX` never expires. The future is polled before the deadline
-/// is checked, so a ready future always wins.
+/// is checked, so a ready future always wins; with `Duration::ZERO` (or a
+/// deadline already past, for [`timeout_at`]) it gets exactly that one
+/// poll, as asyncio's `timeout(0)` lets the operation take one step.
 ///
 /// # Cancel safety
 ///
@@ -233,7 +235,7 @@ impl<F: Future> Future for Timeout<F> {
         let (driver, deadline) = (*this.driver, *this.deadline);
         let sleep = this
             .sleep
-            .get_or_insert_with(|| Sleep::new(driver_by_id(driver), deadline));
+            .get_or_insert_with(|| Sleep::new_or_due(driver_by_id(driver), deadline));
         // Unbudgeted: the inner future may have spent the budget, and the
         // deadline must still be able to fire.
         match sleep.poll_unbudgeted(cx) {

@@ -104,3 +104,39 @@ fn a_sleep_reset_between_its_firing_and_its_next_poll_waits_for_the_new_deadline
         assert_eq!(Instant::now() - start, ms(15));
     });
 }
+
+/// A future that wakes itself every poll and counts its polls.
+fn busy(polls: Rc<std::cell::Cell<u32>>) -> impl std::future::Future<Output = ()> {
+    std::future::poll_fn(move |cx| {
+        polls.set(polls.get() + 1);
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+}
+
+/// A zero (or past) timeout expires after the operation's first step, as
+/// asyncio's `timeout(0)`: the wheel's rounding up to the next millisecond
+/// used to let a busy future run thousands of steps first.
+#[test]
+fn a_zero_or_past_timeout_expires_after_one_step() {
+    for paused in [false, true] {
+        block_on(paused, async {
+            let polls = Rc::new(std::cell::Cell::new(0));
+            let r = eddy_time::timeout(Duration::ZERO, busy(polls.clone())).await;
+            assert!(r.is_err());
+            assert_eq!(polls.get(), 1, "timeout(ZERO): one step");
+
+            let polls = Rc::new(std::cell::Cell::new(0));
+            let past = Instant::now() - ms(5);
+            let r = eddy_time::timeout_at(past, busy(polls.clone())).await;
+            assert!(r.is_err());
+            assert_eq!(polls.get(), 1, "timeout_at(past): one step");
+
+            let polls = Rc::new(std::cell::Cell::new(0));
+            let p = polls.clone();
+            let r = eddy_time::deadline(Duration::ZERO, |_| busy(p)).await;
+            assert!(r.is_err());
+            assert_eq!(polls.get(), 1, "deadline(ZERO): one step");
+        });
+    }
+}
