@@ -454,3 +454,27 @@ fn outside_any_loop_a_thread_has_its_own_context() {
     assert_eq!(V.get(), Some(1));
     assert_eq!(V.name(), "v");
 }
+
+/// A value of a plain thread's context whose destructor sets a variable:
+/// it runs while the thread's thread-locals are destroyed. That set used
+/// to panic inside a thread-local destructor, which aborts the process
+/// (this whole test binary); it now goes into a throwaway context.
+#[test]
+fn a_value_setting_a_variable_as_its_thread_exits_does_not_abort() {
+    static MARK: ContextVar<u32> = ContextVar::new("mark");
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+    struct SetsOnDrop;
+    impl Drop for SetsOnDrop {
+        fn drop(&mut self) {
+            MARK.set(7);
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    static HOLDER: ContextVar<Arc<SetsOnDrop>> = ContextVar::new("holder");
+    std::thread::spawn(|| {
+        HOLDER.set(Arc::new(SetsOnDrop));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(DROPPED.load(Ordering::SeqCst), 1, "the value was dropped");
+}

@@ -431,11 +431,12 @@ pub(crate) fn with_value<R>(id: u64, f: impl FnOnce(Option<NonNull<()>>) -> R) -
     )
 }
 
-/// Runs `f` with the place of the current context.
-///
-/// # Panics
-///
-/// On a thread with no loop whose thread-locals are being destroyed.
+/// Runs `f` with the place of the current context. On a thread with no
+/// loop whose thread-locals are being destroyed (a value of the thread's
+/// dying context, or another thread-local, setting a variable from its
+/// destructor), the place is a throwaway context dropped when `f`
+/// returns: the thread's own is being dropped anyway, and a panic there
+/// would abort the process.
 #[inline]
 pub(crate) fn with_place<R>(f: impl FnOnce(Place<'_>) -> R) -> R {
     context::with_local_or(
@@ -445,11 +446,13 @@ pub(crate) fn with_place<R>(f: impl FnOnce(Place<'_>) -> R) -> R {
             let mut f = Some(f);
             match THREAD.try_with(|t| (f.take().expect("called once"))(Place::Thread(t))) {
                 Ok(r) => r,
-                Err(_) => panic!(
-                    "context variables cannot be set on a thread whose thread-locals are being \
-                     destroyed (a ContextVar was set from a thread-local's destructor); set it \
-                     before the thread exits"
-                ),
+                Err(_) => {
+                    let gone = ThreadContext {
+                        current: UnsafeCell::new(None),
+                        guards: Guards::new(),
+                    };
+                    (f.take().expect("not called"))(Place::Thread(&gone))
+                }
             }
         },
     )

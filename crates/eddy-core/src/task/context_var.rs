@@ -247,8 +247,9 @@ impl<T: Send + Sync + 'static> ContextVar<T> {
     /// # Panics
     ///
     /// Inside a [`with`](Self::with) closure or a value's `Clone` run by
-    /// [`get`](Self::get); on a thread with no loop whose thread-locals are
-    /// being destroyed.
+    /// [`get`](Self::get). (On a thread with no loop that is exiting, a
+    /// value's destructor may still call `set`: the value goes into a
+    /// throwaway context, dropped at once, as the thread's is.)
     ///
     /// # Example
     ///
