@@ -25,7 +25,9 @@
 mod abort;
 mod as_completed;
 mod cancel_on_drop;
+#[path = "contextvars/place.rs"]
 pub(crate) mod context_map;
+#[path = "contextvars/var.rs"]
 mod context_var;
 mod error;
 mod gather;
