@@ -6,7 +6,7 @@
 //! asyncio's callbacks do; the copy is its own and is dropped when it
 //! returns. It never sees nor changes the `block_on` future's context.
 //! The closure is wrapped only when that context is not empty (see
-//! `task::context_map::capture_for_callback`), so the common case costs
+//! `task::contextvars::capture_for_callback`), so the common case costs
 //! one null check.
 
 use std::fmt;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::loom::{Arc as LoomArc, AtomicBool, Ordering};
 use crate::runtime::context::{self, Runnable};
 use crate::runtime::Shared;
-use crate::task::context_map;
+use crate::task::contextvars;
 
 /// Handle to a callback scheduled with [`call_soon`] (or a timer callback of
 /// a later crate). Dropping it does **not** cancel the callback.
@@ -174,7 +174,7 @@ impl Callback {
 /// ```
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
-    queue_local(Location::caller(), context_map::capture_for_callback(f))
+    queue_local(Location::caller(), contextvars::capture_for_callback(f))
 }
 
 /// [`call_soon`] naming `location` as the place the callback was queued
@@ -214,7 +214,7 @@ fn queue_local(location: &'static Location<'static>, f: Box<dyn FnOnce()>) -> Ca
 pub(crate) fn remote(f: impl FnOnce() + Send + 'static) -> (RemoteCallback, CallbackHandle) {
     remote_from(
         Location::caller(),
-        context_map::capture_for_remote_callback(f),
+        contextvars::capture_for_remote_callback(f),
     )
 }
 
@@ -279,7 +279,7 @@ impl ParkedCallback {
     ) -> (ParkedCallback, CallbackHandle) {
         let state = CallbackState::at(location);
         let cb = Callback {
-            f: context_map::capture_for_callback(f),
+            f: contextvars::capture_for_callback(f),
             state: state.clone(),
         };
         let (shared, key) = context::expect_local(|l| {

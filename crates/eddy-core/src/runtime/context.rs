@@ -16,7 +16,7 @@ use super::main_task::MainSlot;
 use super::Shared;
 use crate::callback::{Callback, CallbackState};
 use crate::loom::Arc;
-use crate::task::context_map::LoopContext;
+use crate::task::contextvars::LoopContext;
 use crate::task::raw::{prefix, Header, UNBOUND};
 use crate::task::waker as task_waker;
 
@@ -50,7 +50,7 @@ pub(crate) struct Local {
     /// timers. Dropped unrun at shutdown.
     pub(crate) parked: RefCell<Slab<Callback>>,
     /// Context variables outside tasks: the `block_on` future's context,
-    /// swapped for a callback's while one runs (see `task::context_map`).
+    /// swapped for a callback's while one runs (see `task::contextvars`).
     pub(crate) contexts: LoopContext,
 }
 

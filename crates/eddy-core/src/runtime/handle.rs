@@ -7,7 +7,7 @@ use std::panic::Location;
 use super::{context, Shared};
 use crate::callback::{self, CallbackHandle};
 use crate::loom::Arc;
-use crate::task::context_map;
+use crate::task::contextvars;
 use crate::task::raw::{self, Spawn};
 use crate::task::JoinHandle;
 
@@ -130,7 +130,7 @@ impl Handle {
         future: F,
         meta: Option<Box<raw::TaskMeta>>,
         location: &'static Location<'static>,
-        context: Option<context_map::Map>,
+        context: Option<contextvars::Map>,
     ) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + Send + 'static,
@@ -148,7 +148,7 @@ impl Handle {
                 scheduler: self.shared.clone(),
                 location,
                 meta,
-                context: context.unwrap_or_else(context_map::current),
+                context: context.unwrap_or_else(contextvars::current),
             },
         );
         // SAFETY: the task was allocated with output type F::Output; the

@@ -27,7 +27,7 @@ use slab::Slab;
 use crate::coop;
 use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::park::{Park, Unpark};
-use crate::task::context_map::{self, LoopContext};
+use crate::task::contextvars::{self, LoopContext};
 use crate::task::raw::{prefix, Header};
 use context::{Local, Runnable};
 use inject::Inject;
@@ -121,7 +121,7 @@ impl Runtime {
                 // The `block_on` future starts in a copy of the context
                 // current here, kept across `block_on` calls (asyncio's
                 // `Runner` copies the context once, for all its runs).
-                contexts: LoopContext::new(context_map::current()),
+                contexts: LoopContext::new(contextvars::current()),
             }),
             driver: RefCell::new(driver),
             event_interval: builder.event_interval,

@@ -10,7 +10,7 @@
 //! - `owned_key` and `polls` are only touched on the owner loop thread;
 //! - `context` (the task's context variables) is written by `allocate`,
 //!   then only touched on the owner loop thread: by the context-variable
-//!   code while the task is current (see `context_map.rs` for its rules)
+//!   code while the task is current (see `contextvars/place.rs` for its rules)
 //!   and by `drop_future`, which empties it as the task completes. Every
 //!   task completes before its allocation is freed, so the allocation's
 //!   drop need not look at it (it is `ManuallyDrop`; `dealloc` checks it
@@ -27,7 +27,7 @@ use std::ptr::NonNull;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 
-use super::context_map::Map;
+use super::contextvars::Map;
 use super::error::{Failure, JoinError};
 use super::state::{State, ToIdle, ToRunning};
 use super::{waker, TaskId};

@@ -1,13 +1,6 @@
-//! The plumbing behind context variables (`context_var.rs`): the map a
-//! context is, where the current one lives, and how it is handed to new
-//! tasks, callbacks and snapshots.
-//!
-//! A context is an immutable map shared copy-on-write ([`Map`]): `None`
-//! when empty, so copying an empty context costs no atomic operation;
-//! otherwise an `Arc` of a short vector of [`Entry`]s (variable id and
-//! value), scanned linearly (contexts hold a handful of variables, where a
-//! scan beats hashing). Copying a context clones the `Arc`; a `set` copies
-//! the vector only when it is shared (`Arc::make_mut`).
+//! The plumbing behind context variables (`var.rs`): where the current
+//! context lives, and how it is handed to new tasks and snapshots
+//! (callbacks: `callback.rs`; the map itself: `map.rs`).
 //!
 //! The current context of a thread (a [`Place`]) is:
 //! - inside a task's poll: the task's own, in its trailer
@@ -33,104 +26,15 @@
 //! the loop switches tasks, and a nested `block_on` inside a loop panics),
 //! and a `block_on` it starts on a plain thread is a domain of its own.
 
-use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
-use super::raw::{prefix, Header};
-use super::TaskId;
+use super::map::{find, next_id, Map};
 use crate::runtime::context::{self, Local};
-use crate::runtime::Shared;
-
-/// One variable's value.
-pub(crate) type Value = Arc<dyn Any + Send + Sync>;
-/// The entries of a non-empty context.
-pub(crate) type Entries = Vec<Entry>;
-/// A context: `None` is the empty one.
-pub(crate) type Map = Option<Arc<Entries>>;
-
-/// One variable's value in a context.
-#[derive(Clone)]
-pub(crate) struct Entry {
-    id: u64,
-    /// Where `value`'s data is: reading through it saves the lookup of
-    /// the data's offset in the `Arc` (which `Arc::as_ptr` of a
-    /// `dyn Any` takes from the vtable) on every `get`.
-    data: NonNull<()>,
-    value: Value,
-}
-
-// SAFETY: `data` points into the allocation `value` owns, which is
-// `Send + Sync`; the pointer is only read through as `value`'s data.
-unsafe impl Send for Entry {}
-// SAFETY: as above.
-unsafe impl Sync for Entry {}
-
-impl Entry {
-    fn new(id: u64, value: Value) -> Entry {
-        Entry {
-            id,
-            data: NonNull::from(&*value).cast(),
-            value,
-        }
-    }
-}
-
-/// Ids of variables, loops (their `block_on` contexts) and snapshots; 0 is
-/// never handed out (it means "not assigned yet").
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A fresh id, unique in the process.
-pub(crate) fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Where the value of variable `id` in `map` is (valid while that
-/// value's `Arc` lives).
-#[inline]
-pub(crate) fn find(map: &Map, id: u64) -> Option<NonNull<()>> {
-    let entries = map.as_deref()?;
-    // Most contexts hold one or two variables: the first is looked at
-    // without setting up a loop.
-    let (first, rest) = entries.split_first()?;
-    if first.id == id {
-        return Some(first.data);
-    }
-    rest.iter().find(|e| e.id == id).map(|e| e.data)
-}
-
-/// Sets variable `id` to `value` in `map`; the value it replaces, if any.
-/// Runs no user code (a shared vector is cloned: that clones `Arc`s).
-pub(crate) fn insert(map: &mut Map, id: u64, value: Value) -> Option<Value> {
-    let entries = Arc::make_mut(map.get_or_insert_with(|| Arc::new(Vec::with_capacity(4))));
-    let new = Entry::new(id, value);
-    match entries.iter_mut().find(|e| e.id == id) {
-        Some(e) => Some(mem::replace(e, new).value),
-        None => {
-            entries.push(new);
-            None
-        }
-    }
-}
-
-/// Unsets variable `id` in `map`; the value it had, if any (the caller
-/// drops it, outside any borrow of the slot). Runs no user code.
-pub(crate) fn remove(map: &mut Map, id: u64) -> Option<Value> {
-    let entries = map.as_ref()?;
-    let at = entries.iter().position(|e| e.id == id)?;
-    let entries = Arc::make_mut(map.as_mut()?);
-    let old = entries.swap_remove(at).value;
-    if entries.is_empty() {
-        // Dropping an empty vector runs no user code.
-        *map = None;
-    }
-    Some(old)
-}
+use crate::task::raw::{prefix, Header};
+use crate::task::TaskId;
 
 /// What a domain (one loop, or a thread's thread-local) keeps about the
 /// use of its current slot.
@@ -161,12 +65,12 @@ pub(crate) struct LoopContext {
     /// runtime was built and lasts as long as the runtime, across
     /// `block_on` calls (asyncio's `Runner` keeps one context for all its
     /// `run` calls).
-    current: UnsafeCell<Map>,
+    pub(super) current: UnsafeCell<Map>,
     /// While a callback runs, its run number (tokens made in a callback
     /// belong to that run); 0 outside callbacks.
-    callback: Cell<u64>,
+    pub(super) callback: Cell<u64>,
     /// Callbacks run so far.
-    callbacks: Cell<u64>,
+    pub(super) callbacks: Cell<u64>,
     guards: Guards,
 }
 
@@ -180,47 +84,6 @@ impl LoopContext {
             callbacks: Cell::new(0),
             guards: Guards::new(),
         }
-    }
-
-    /// Called by the loop before it runs a callback: puts the `block_on`
-    /// future's context aside (returned) and leaves the callback an empty
-    /// one (its wrapper installs what it captured, see
-    /// [`capture_for_callback`]).
-    #[inline]
-    pub(crate) fn enter_callback(&self) -> Map {
-        let n = self.callbacks.get().wrapping_add(1).max(1);
-        self.callbacks.set(n);
-        self.callback.set(n);
-        // SAFETY: the loop itself, between two runnables: no reader or
-        // writer holds the slot (thread rules).
-        unsafe { (*self.current.get()).take() }
-    }
-
-    /// Called by the loop after a callback: puts the `block_on` future's
-    /// context back and drops what the callback's context became. A panic
-    /// in a value's destructor is caught and reported like a panic of the
-    /// callback queued from `location`.
-    #[inline]
-    pub(crate) fn leave_callback(
-        &self,
-        outer: Map,
-        shared: &Shared,
-        location: &'static Location<'static>,
-    ) {
-        self.callback.set(0);
-        // SAFETY: as in `enter_callback`.
-        let left = unsafe { mem::replace(&mut *self.current.get(), outer) };
-        if left.is_some() {
-            drop_callback_context(left, shared, location);
-        }
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn drop_callback_context(left: Map, shared: &Shared, location: &'static Location<'static>) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(left))) {
-        shared.callback_panicked(location, payload);
     }
 }
 
@@ -523,99 +386,5 @@ impl Drop for Restore<'_, '_> {
         // the current one: only the loop switches tasks, and it does not
         // while `f` runs.
         unsafe { std::ptr::swap(self.place.slot(), self.map) };
-    }
-}
-
-/// Wraps a callback so it runs in a copy of the context current now (what
-/// asyncio's `call_soon` does with `copy_context()`). With an empty
-/// context the callback is boxed as it is: the loop runs every callback in
-/// an empty context of its own.
-#[inline]
-pub(crate) fn capture_for_callback<F: FnOnce() + 'static>(f: F) -> Box<dyn FnOnce()> {
-    match current() {
-        None => Box::new(f),
-        map => Box::new(move || {
-            install_callback_context(map);
-            f()
-        }),
-    }
-}
-
-/// [`capture_for_callback`] for a callback sent from another thread.
-#[inline]
-pub(crate) fn capture_for_remote_callback<F: FnOnce() + Send + 'static>(
-    f: F,
-) -> Box<dyn FnOnce() + Send> {
-    match current() {
-        None => Box::new(f),
-        map => Box::new(move || {
-            install_callback_context(map);
-            f()
-        }),
-    }
-}
-
-/// Makes `map` the running callback's context (the loop left it empty,
-/// see [`LoopContext::enter_callback`]).
-fn install_callback_context(map: Map) {
-    let old = context::with_local(|local| {
-        debug_assert!(local.current_task.get().is_none() && local.contexts.callback.get() != 0);
-        // SAFETY: called by the callback's wrapper before any of the
-        // callback's own code: nothing reads or writes the slot.
-        unsafe { mem::replace(&mut *local.contexts.current.get(), map) }
-    });
-    // Empty in practice (the loop emptied it); dropped outside the slot.
-    drop(old);
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    fn value(v: u32) -> Value {
-        Arc::new(v)
-    }
-
-    fn read(map: &Map, id: u64) -> Option<u32> {
-        // SAFETY: the values of these tests are `u32`s, alive in `map`.
-        find(map, id).map(|p| unsafe { *p.cast::<u32>().as_ref() })
-    }
-
-    #[test]
-    fn a_shared_map_is_copied_on_write_and_an_unshared_one_is_not() {
-        let mut map: Map = None;
-        assert_eq!(insert(&mut map, 1, value(10)).map(|_| ()), None);
-        let before = Arc::as_ptr(map.as_ref().unwrap());
-        insert(&mut map, 2, value(20));
-        assert_eq!(
-            Arc::as_ptr(map.as_ref().unwrap()),
-            before,
-            "unshared: in place"
-        );
-
-        let copy = map.clone();
-        let old = insert(&mut map, 1, value(11)).unwrap();
-        assert_eq!(old.downcast_ref::<u32>(), Some(&10));
-        assert_ne!(Arc::as_ptr(map.as_ref().unwrap()), before, "shared: copied");
-        assert_eq!((read(&map, 1), read(&copy, 1)), (Some(11), Some(10)));
-        assert_eq!((read(&map, 2), read(&copy, 2)), (Some(20), Some(20)));
-    }
-
-    #[test]
-    fn removing_the_last_variable_empties_the_map() {
-        let mut map: Map = None;
-        assert!(remove(&mut map, 1).is_none());
-        insert(&mut map, 1, value(1));
-        insert(&mut map, 2, value(2));
-        let copy = map.clone();
-        assert!(remove(&mut map, 3).is_none());
-        assert_eq!(
-            remove(&mut map, 1).and_then(|v| v.downcast_ref::<u32>().copied()),
-            Some(1)
-        );
-        assert_eq!((read(&map, 1), read(&map, 2)), (None, Some(2)));
-        assert!(remove(&mut map, 2).is_some());
-        assert!(map.is_none());
-        assert_eq!((read(&copy, 1), read(&copy, 2)), (Some(1), Some(2)));
     }
 }
